@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sift",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sift", targets: ["sift"]),
+        .library(name: "SiftEngine", targets: ["SiftEngine"]),
+        .library(name: "SiftTestKit", targets: ["SiftTestKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries, each a module map plus a one-line shim header.
+        .systemLibrary(name: "CBLAS", pkgConfig: nil, providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "SiftRandom"),
+        .target(name: "SiftData", dependencies: ["CZlib", "SiftRandom", "CBLAS"]),
+        .target(name: "SiftEngine", dependencies: ["CBLAS", "SiftData", "SiftRandom"]),
+        .target(name: "SiftSweep", dependencies: [
+            "SiftEngine", "SiftData",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftEngine", "CZlib"]),
+        .executableTarget(name: "sift", dependencies: [
+            "SiftEngine", "SiftSweep", "SiftData",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SiftDataTests", dependencies: ["SiftData", "SiftTestKit", "SiftRandom"]),
+        .testTarget(name: "SiftEngineTests", dependencies: ["SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
+        .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
+    ]
+)

@@ -1,0 +1,81 @@
+import CBLAS
+import Foundation
+import SiftRandom
+
+/// The non-linear Gaussian process of Ingrosso & Goldt (PNAS 2022) and its Gaussian clone (SPEC 5).
+///
+/// Class c draws x ~ N(0, C_c) with C_c(p,q) = exp(-|p-q|²/xi_c²) + 1e-3·δ(p,q) on an L×L grid.
+/// The NLGP sample is erf(g·x/√2)/√γ; the clone is N(0, Σ) with the same covariance and nothing more.
+public struct NLGPGenerator: Sendable {
+    public var side: Int
+    public var correlationLengths: [Double]
+    public var gain: Double
+    public var periodic: Bool
+    public var gaussianClone: Bool
+
+    public init(side: Int, correlationLengths: [Double], gain: Double, periodic: Bool = false, gaussianClone: Bool = false) {
+        self.side = side
+        self.correlationLengths = correlationLengths
+        self.gain = gain
+        self.periodic = periodic
+        self.gaussianClone = gaussianClone
+    }
+
+    /// γ = (2/π)·arcsin(g²/(1+g²)): the variance of erf(g·x/√2) for x ~ N(0,1).
+    public var gamma: Double { 2 / Double.pi * asin(gain * gain / (1 + gain * gain)) }
+
+    public var shape: ImageShape { ImageShape(channels: 1, height: side, width: side) }
+
+    /// The covariance of the underlying Gaussian field for one correlation length.
+    public func fieldCovariance(xi: Double) -> [Double] {
+        let n = side * side
+        var c = [Double](repeating: 0, count: n * n)
+        for p in 0..<n {
+            for q in 0..<n {
+                var dy = Double(abs(p / side - q / side)), dx = Double(abs(p % side - q % side))
+                if periodic {
+                    dy = min(dy, Double(side) - dy)
+                    dx = min(dx, Double(side) - dx)
+                }
+                c[p * n + q] = exp(-(dx * dx + dy * dy) / (xi * xi)) + (p == q ? 1e-3 : 0)
+            }
+        }
+        return c
+    }
+
+    /// The covariance of the NLGP samples, which is also the clone's: (2/(πγ))·arcsin(g²/(1+g²)·C).
+    public func sampleCovariance(xi: Double) -> [Double] {
+        let a = gain * gain / (1 + gain * gain)
+        let scale = 2 / (Double.pi * gamma)
+        return fieldCovariance(xi: xi).map { scale * asin(min(1, a * $0)) }
+    }
+
+    public func generate(count: Int, stream: RandomStream) -> LabelledImages {
+        var labelStream = stream.derived("labels")
+        let classes = correlationLengths.count
+        let labels = (0..<count).map { _ in Int32(labelStream.nextInt(below: classes)) }
+        let d = side * side
+        var features = [Float](repeating: 0, count: count * d)
+        for (c, xi) in correlationLengths.enumerated() {
+            let members = labels.indices.filter { labels[$0] == Int32(c) }
+            guard !members.isEmpty else { continue }
+            let covariance = gaussianClone ? sampleCovariance(xi: xi) : fieldCovariance(xi: xi)
+            let factor = Cholesky.factorWithJitter(covariance, n: d).map { Float($0) }
+            var normals = stream.derived("class-\(c)")
+            var z = [Float](repeating: 0, count: members.count * d)
+            for i in z.indices { z[i] = Float(normals.nextNormal()) }
+            var x = [Float](repeating: 0, count: members.count * d)
+            // x = z · Lᵀ, row by row a draw from N(0, L·Lᵀ).
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(members.count), Int32(d), Int32(d),
+                        1, z, Int32(d), factor, Int32(d), 0, &x, Int32(d))
+            let scale = Float(1 / gamma.squareRoot()), g = Float(gain / 2.0.squareRoot())
+            for (r, n) in members.enumerated() {
+                for j in 0..<d {
+                    let value = x[r * d + j]
+                    features[n * d + j] = gaussianClone ? value : erff(g * value) * scale
+                }
+            }
+        }
+        return LabelledImages(shape: shape, features: features, labels: labels)
+    }
+}

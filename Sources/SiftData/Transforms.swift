@@ -1,0 +1,110 @@
+import Foundation
+import SiftRandom
+
+/// How inputs are centred and scaled, from training-set statistics only.
+public enum Normalization: String, Sendable, Codable, CaseIterable {
+    case none
+    /// Subtract the training mean and divide by the training standard deviation (one scalar each).
+    case standardise
+    /// Subtract the per-pixel mean training image.
+    case meanImage = "mean_image"
+}
+
+/// How labels are regrouped into fewer classes.
+public enum Reclass: Sendable, Equatable {
+    case modulo(Int)
+    /// A text file with one line per original class holding its new label.
+    case mapping(path: String)
+}
+
+/// The data transforms of SPEC 5, applied in a fixed order:
+/// subset, label shuffle, reclass, scramble, normalisation.
+public struct DataTransforms: Sendable, Equatable {
+    public var normalization: Normalization = .standardise
+    public var scramble = false
+    public var shuffleLabels = false
+    public var subsetFraction = 1.0
+    public var reclass: Reclass?
+
+    public init() {}
+
+    /// `stream` supplies every random choice, so the transforms are a pure function of the experiment and seed.
+    public func apply(to split: DatasetSplit, stream: RandomStream) throws -> DatasetSplit {
+        var train = split.train, test = split.test
+        var classCount = split.classCount
+
+        if subsetFraction < 1 {
+            guard subsetFraction > 0 else { throw DataError.invalidOption(name: "subset", reason: "must be in (0, 1], got \(subsetFraction)") }
+            var s = stream.derived("subset")
+            let keep = max(1, Int((subsetFraction * Double(train.count)).rounded()))
+            train = train.rows(Array(s.permutation(train.count).prefix(keep)).sorted())
+        }
+        if shuffleLabels {
+            var s = stream.derived("label-shuffle")
+            s.shuffle(&train.labels)
+        }
+        if let reclass {
+            let map = try reclassTable(reclass, classCount: classCount)
+            train.labels = train.labels.map { map[Int($0)] }
+            test.labels = test.labels.map { map[Int($0)] }
+            classCount = Int(map.max() ?? 0) + 1
+        }
+        if scramble {
+            var s = stream.derived("scramble")
+            let permutation = s.permutation(train.shape.size)
+            train.features = Self.permuteColumns(train.features, permutation)
+            test.features = Self.permuteColumns(test.features, permutation)
+        }
+        switch normalization {
+        case .none: break
+        case .standardise:
+            let n = Double(train.features.count)
+            let mean = train.features.reduce(0.0) { $0 + Double($1) } / n
+            let variance = train.features.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
+            let std = Float(max(variance.squareRoot(), 1e-12)), m = Float(mean)
+            train.features = train.features.map { ($0 - m) / std }
+            test.features = test.features.map { ($0 - m) / std }
+        case .meanImage:
+            let d = train.shape.size
+            var mean = [Double](repeating: 0, count: d)
+            for (i, v) in train.features.enumerated() { mean[i % d] += Double(v) }
+            let meanImage = mean.map { Float($0 / Double(train.count)) }
+            for i in train.features.indices { train.features[i] -= meanImage[i % d] }
+            for i in test.features.indices { test.features[i] -= meanImage[i % d] }
+        }
+        return DatasetSplit(train: train, test: test, classCount: classCount)
+    }
+
+    /// Moves input position p to position permutation[p] in every row.
+    static func permuteColumns(_ features: [Float], _ permutation: [Int]) -> [Float] {
+        let d = permutation.count
+        var out = features
+        for row in stride(from: 0, to: features.count, by: d) {
+            for p in 0..<d { out[row + permutation[p]] = features[row + p] }
+        }
+        return out
+    }
+
+    func reclassTable(_ reclass: Reclass, classCount: Int) throws -> [Int32] {
+        switch reclass {
+        case .modulo(let k):
+            guard k > 0 else { throw DataError.invalidOption(name: "reclass", reason: "modulus must be positive, got \(k)") }
+            return (0..<classCount).map { Int32($0 % k) }
+        case .mapping(let path):
+            let bytes = try FileBytes.read(path, hint: "data.reclass names a mapping file: one new label per line, line i for class i.")
+            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            var table: [Int32] = []
+            for (number, line) in lines.enumerated() where !line.isEmpty {
+                guard let label = Int32(line), label >= 0 else {
+                    throw DataError.badFormat(path: path, reason: "line \(number + 1): '\(line)' is not a class index")
+                }
+                table.append(label)
+            }
+            guard table.count >= classCount else {
+                throw DataError.badFormat(path: path, reason: "maps \(table.count) classes, the data has \(classCount)")
+            }
+            return table
+        }
+    }
+}
