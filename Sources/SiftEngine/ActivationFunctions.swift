@@ -1,0 +1,26 @@
+import Foundation
+
+extension Activation {
+    /// a = f(z), elementwise over `count` entries.
+    func apply(_ z: UnsafePointer<Float>, into a: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .relu: for i in 0..<count { a[i] = max(z[i], 0) }
+        case .tanh: for i in 0..<count { a[i] = Foundation.tanh(z[i]) }
+        case .erf: for i in 0..<count { a[i] = erff(z[i]) }
+        }
+    }
+
+    /// dz = da · f'(z), where f' is read from z or from a = f(z), whichever is cheaper.
+    func backward(_ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
+                  into dz: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .relu:
+            for i in 0..<count { dz[i] = a[i] > 0 ? da[i] : 0 }
+        case .tanh:
+            for i in 0..<count { dz[i] = da[i] * (1 - a[i] * a[i]) }
+        case .erf:
+            let c = Float(2 / Double.pi.squareRoot())
+            for i in 0..<count { dz[i] = da[i] * c * expf(-z[i] * z[i]) }
+        }
+    }
+}

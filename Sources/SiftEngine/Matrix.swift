@@ -1,0 +1,85 @@
+import CBLAS
+
+/// A row-major Float32 matrix that owns its memory.
+///
+/// A class, not a copy-on-write value: the training loop hands the same
+/// buffers to BLAS every step and must never trigger a hidden copy.
+public final class Matrix {
+    public let rows: Int
+    public let cols: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    public init(rows: Int, cols: Int) {
+        precondition(rows >= 0 && cols >= 0, "negative matrix dimension")
+        self.rows = rows
+        self.cols = cols
+        pointer = .allocate(capacity: max(rows * cols, 1))
+        pointer.initialize(repeating: 0, count: max(rows * cols, 1))
+    }
+
+    public convenience init(rows: Int, cols: Int, values: [Float]) {
+        precondition(values.count == rows * cols, "\(values.count) values for a \(rows)x\(cols) matrix")
+        self.init(rows: rows, cols: cols)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { pointer.deallocate() }
+
+    public var count: Int { rows * cols }
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+    public var values: [Float] { Array(buffer) }
+
+    public subscript(row: Int, col: Int) -> Float {
+        get { pointer[row * cols + col] }
+        set { pointer[row * cols + col] = newValue }
+    }
+
+    public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
+
+    public func copy(from other: Matrix) {
+        precondition(other.count == count, "copy between matrices of different sizes")
+        pointer.update(from: other.pointer, count: count)
+    }
+
+    public func copy(from values: [Float]) {
+        precondition(values.count == count, "copy of \(values.count) values into \(rows)x\(cols)")
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+
+    public func clone() -> Matrix {
+        let m = Matrix(rows: rows, cols: cols)
+        m.copy(from: self)
+        return m
+    }
+}
+
+/// Thin wrappers over the CBLAS calls the engine uses.
+public enum BLAS {
+    /// c = alpha · op(a) · op(b) + beta · c, on the first `rows` rows of a and c when given.
+    @inline(__always)
+    public static func gemm(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+                            into c: Matrix, alpha: Float = 1, beta: Float = 0) {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let n = transposeB ? b.rows : b.cols
+        precondition(k == (transposeB ? b.cols : b.rows) && c.rows == m && c.cols == n,
+                     "gemm shapes: \(a.rows)x\(a.cols)\(transposeA ? "ᵀ" : "") · \(b.rows)x\(b.cols)\(transposeB ? "ᵀ" : "") → \(c.rows)x\(c.cols)")
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a.pointer, Int32(a.cols), b.pointer, Int32(b.cols),
+                    beta, c.pointer, Int32(c.cols))
+    }
+
+    /// y += alpha · x
+    @inline(__always)
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+
+    /// The number of threads OpenBLAS uses; results are reproducible at a fixed count.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+}

@@ -1,0 +1,157 @@
+import SiftRandom
+
+/// A view of one trainable tensor: its values, its gradient, and its mask when it can be pruned.
+struct Parameter {
+    let values: UnsafeMutablePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>
+    let mask: UnsafeMutablePointer<Float>?
+    let count: Int
+}
+
+/// The fully connected network of SPEC 3, with masks on every weight matrix and bias.
+public final class Network {
+    public let spec: ModelSpec
+    public let layers: [DenseLayer]
+    private var buffersByRows: [Int: [DenseLayer.Buffers]] = [:]
+    private var lossGradients: [Int: Matrix] = [:]
+
+    public init(spec: ModelSpec) {
+        self.spec = spec
+        let count = spec.layerCount
+        layers = (0..<count).map { l in
+            let norm = spec.batchNorm
+                ? BatchNorm(features: spec.widths[l], epsilon: spec.batchNormEpsilon, decay: spec.batchNormDecay) : nil
+            return DenseLayer(fanIn: spec.widths[l], fanOut: spec.widths[l + 1], isOutput: l == count - 1,
+                              activation: spec.activation, batchNorm: norm)
+        }
+    }
+
+    public var inputSize: Int { spec.widths[0] }
+    public var outputSize: Int { spec.widths[spec.widths.count - 1] }
+
+    /// Fresh weights (Glorot or Kaiming normal), zero biases, identity batch norm; masks are applied.
+    public func initialize(stream: RandomStream) {
+        for (l, layer) in layers.enumerated() {
+            var s = stream.derived("layer-\(l)")
+            let std: Double
+            switch spec.initScheme {
+            case .glorot: std = (2 / Double(layer.fanIn + layer.fanOut)).squareRoot()
+            case .kaiming: std = (2 / Double(layer.fanIn)).squareRoot()
+            }
+            let w = layer.weights.pointer
+            for i in 0..<layer.weights.count { w[i] = Float(s.nextNormal() * std) }
+            layer.bias.fill(0)
+            layer.batchNorm?.reset()
+            layer.applyMask()
+        }
+    }
+
+    var parameters: [Parameter] {
+        layers.flatMap { layer -> [Parameter] in
+            var list = [
+                Parameter(values: layer.weights.pointer, gradient: layer.gradWeights.pointer,
+                          mask: layer.weightMask.pointer, count: layer.weights.count),
+                Parameter(values: layer.bias.pointer, gradient: layer.gradBias.pointer,
+                          mask: layer.biasMask.pointer, count: layer.fanOut),
+            ]
+            if let bn = layer.batchNorm {
+                list.append(Parameter(values: bn.gamma.pointer, gradient: bn.gradGamma.pointer, mask: nil, count: bn.features))
+                list.append(Parameter(values: bn.beta.pointer, gradient: bn.gradBeta.pointer, mask: nil, count: bn.features))
+            }
+            return list
+        }
+    }
+
+    private func buffers(rows: Int) -> [DenseLayer.Buffers] {
+        if let cached = buffersByRows[rows] { return cached }
+        let made = layers.map { DenseLayer.Buffers(layer: $0, rows: rows) }
+        buffersByRows[rows] = made
+        return made
+    }
+
+    /// The network's output for `input` (rows × inputSize); valid until the next call with the same row count.
+    @discardableResult
+    public func forward(_ input: Matrix, training: Bool) -> Matrix {
+        precondition(input.cols == inputSize, "input has \(input.cols) features, the network expects \(inputSize)")
+        let buffers = buffers(rows: input.rows)
+        var x = input
+        for (layer, b) in zip(layers, buffers) {
+            layer.forward(x, b, training: training)
+            x = b.a
+        }
+        return x
+    }
+
+    /// One training forward and backward pass; returns the mean loss and leaves gradients in the layers.
+    public func computeGradients(_ input: Matrix, labels: UnsafePointer<Int32>) -> Float {
+        let output = forward(input, training: true)
+        let gradient = lossGradients[input.rows] ?? Matrix(rows: input.rows, cols: outputSize)
+        lossGradients[input.rows] = gradient
+        let loss = spec.loss.evaluate(output: output, labels: labels, rows: input.rows, gradient: gradient)
+        let buffers = buffers(rows: input.rows)
+        var upstream = gradient
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            layers[l].backward(upstream, buffers[l], needInputGradient: l > 0)
+            upstream = buffers[l].gradInput
+        }
+        return loss
+    }
+
+    /// Predicted class of each row.
+    public func predict(_ input: Matrix) -> [Int] {
+        let output = forward(input, training: false)
+        return (0..<input.rows).map { r in
+            let row = output.pointer + r * output.cols
+            var best = 0
+            for c in 1..<output.cols where row[c] > row[best] { best = c }
+            return best
+        }
+    }
+
+    /// Puts the mask into every layer and zeroes the pruned weights.
+    public func apply(_ masks: MaskSet) {
+        precondition(masks.layers.count == layers.count, "mask set has \(masks.layers.count) layers, network \(layers.count)")
+        for (layer, mask) in zip(layers, masks.layers) {
+            precondition(mask.weights.count == layer.weights.count, "mask size disagrees with layer size")
+            let wm = layer.weightMask.pointer
+            for i in 0..<mask.weights.count { wm[i] = Float(mask.weights[i]) }
+            let bm = layer.biasMask.pointer
+            for j in 0..<layer.fanOut { bm[j] = Float(mask.bias[j]) }
+            layer.applyMask()
+        }
+    }
+
+    /// Everything that training changes, so a level can restart from a rewind point.
+    public var state: NetworkState {
+        get {
+            NetworkState(layers: layers.map { layer in
+                NetworkState.Layer(weights: layer.weights.values, bias: layer.bias.values,
+                                   gamma: layer.batchNorm?.gamma.values, beta: layer.batchNorm?.beta.values,
+                                   runningMean: layer.batchNorm?.runningMean.values,
+                                   runningVariance: layer.batchNorm?.runningVariance.values)
+            })
+        }
+        set {
+            for (layer, saved) in zip(layers, newValue.layers) {
+                layer.weights.copy(from: saved.weights)
+                layer.bias.copy(from: saved.bias)
+                if let bn = layer.batchNorm, let gamma = saved.gamma, let beta = saved.beta,
+                   let mean = saved.runningMean, let variance = saved.runningVariance {
+                    bn.gamma.copy(from: gamma); bn.beta.copy(from: beta)
+                    bn.runningMean.copy(from: mean); bn.runningVariance.copy(from: variance)
+                }
+                layer.applyMask()
+            }
+        }
+    }
+}
+
+/// A copy of a network's trainable values and batch-norm statistics.
+public struct NetworkState: Sendable, Equatable {
+    public struct Layer: Sendable, Equatable {
+        public var weights: [Float]
+        public var bias: [Float]
+        public var gamma, beta, runningMean, runningVariance: [Float]?
+    }
+    public var layers: [Layer]
+}

@@ -1,0 +1,122 @@
+import Foundation
+import SiftData
+import SiftRandom
+
+/// What one training run reports.
+public struct TrainingOutcome: Sendable {
+    public var testAccuracy: Double
+    public var bestTestAccuracy: Double
+    /// Mean training loss over the last epoch.
+    public var trainLoss: Double
+    public var steps: Int
+    public var seconds: Double
+}
+
+/// One epoch's figures, for progress displays.
+public struct EpochProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var trainLoss: Double
+    public var testAccuracy: Double?
+    public var elapsedSeconds: Double
+}
+
+/// Trains a network with mini-batches on a dataset split (SPEC 3).
+public final class Trainer {
+    public let network: Network
+    public let spec: TrainSpec
+    public let data: DatasetSplit
+    private let batch: Matrix
+    private var batchLabels: [Int32]
+
+    public init(network: Network, spec: TrainSpec, data: DatasetSplit) {
+        self.network = network
+        self.spec = spec
+        self.data = data
+        let rows = min(spec.batchSize, data.train.count)
+        batch = Matrix(rows: rows, cols: data.train.shape.size)
+        batchLabels = [Int32](repeating: 0, count: rows)
+    }
+
+    public var batchRows: Int { batch.rows }
+    public var stepsPerEpoch: Int { data.train.count / batch.rows }
+    public var totalSteps: Int { stepsPerEpoch * spec.epochs }
+
+    /// Copies the given training rows into the batch buffer.
+    private func gather(_ indices: ArraySlice<Int>) {
+        let d = batch.cols
+        data.train.features.withUnsafeBufferPointer { src in
+            for (r, i) in indices.enumerated() {
+                (batch.pointer + r * d).update(from: src.baseAddress! + i * d, count: d)
+                batchLabels[r] = data.train.labels[i]
+            }
+        }
+    }
+
+    /// One optimisation step on the rows given; returns the batch loss.
+    private func optimize(_ optimizer: Optimizer, rows: ArraySlice<Int>) -> Float {
+        gather(rows)
+        let loss = batchLabels.withUnsafeBufferPointer { network.computeGradients(batch, labels: $0.baseAddress!) }
+        optimizer.step()
+        return loss
+    }
+
+    /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update.
+    public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
+                      onEpoch: (EpochProgress) -> Void = { _ in }) -> TrainingOutcome {
+        let start = Date()
+        let optimizer = Optimizer(spec: spec, parameters: network.parameters)
+        var stream = order
+        var step = 0
+        var best = 0.0, last = 0.0, lastLoss = 0.0
+        afterStep(0)
+        for epoch in stride(from: 1, through: spec.epochs, by: 1) {
+            var lossSum = 0.0
+            let indices: [Int]
+            switch spec.sampling {
+            case .shuffle: indices = stream.permutation(data.train.count)
+            case .replacement: indices = (0..<(stepsPerEpoch * batch.rows)).map { _ in stream.nextInt(below: data.train.count) }
+            }
+            for b in 0..<stepsPerEpoch {
+                lossSum += Double(optimize(optimizer, rows: indices[(b * batch.rows)..<((b + 1) * batch.rows)]))
+                step += 1
+                afterStep(step)
+            }
+            lastLoss = lossSum / Double(max(stepsPerEpoch, 1))
+            var accuracy: Double?
+            if epoch % max(spec.evalEveryEpochs, 1) == 0 || epoch == spec.epochs {
+                last = self.accuracy(on: data.test)
+                best = max(best, last)
+                accuracy = last
+            }
+            onEpoch(EpochProgress(epoch: epoch, epochs: spec.epochs, trainLoss: lastLoss, testAccuracy: accuracy,
+                                  elapsedSeconds: Date().timeIntervalSince(start)))
+        }
+        if spec.epochs == 0 {
+            last = accuracy(on: data.test)
+            best = last
+        }
+        return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
+                               seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Fraction of `images` classified correctly, evaluated in chunks of up to 1000 rows.
+    public func accuracy(on images: LabelledImages) -> Double {
+        guard images.count > 0 else { return 0 }
+        let chunk = min(1000, images.count), d = images.shape.size
+        var correct = 0
+        var start = 0
+        var buffers: [Int: Matrix] = [:]
+        while start < images.count {
+            let rows = min(chunk, images.count - start)
+            let input = buffers[rows] ?? Matrix(rows: rows, cols: d)
+            buffers[rows] = input
+            images.features.withUnsafeBufferPointer { input.pointer.update(from: $0.baseAddress! + start * d, count: rows * d) }
+            for (r, predicted) in network.predict(input).enumerated() where Int32(predicted) == images.labels[start + r] {
+                correct += 1
+            }
+            start += rows
+        }
+        return Double(correct) / Double(images.count)
+    }
+}
