@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Time one masked training step of Sift and of PyTorch (CPU) in the same run, and print the ratio.
+
+Both sides do the same work: forward, loss, backward, mask the weight gradients, SGD (or Adam) update,
+on random data at the same architecture, batch and thread count. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+are removed from the environment of both sides, as the project's benchmarking rule asks.
+
+    pip install torch==2.13.0+cpu
+    python3 Scripts/bench-vs-torch.py --arch 784-1024-1024-1024-10 --batch 128 --threads 1
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    os.environ.pop(name, None)
+
+
+def torch_step_ms(widths, batch, threads, steps, warmup, optimizer):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
+        if i < len(widths) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    masks = [torch.ones_like(m.weight) for m in linears]
+    opt = (torch.optim.SGD(model.parameters(), lr=0.1) if optimizer == "sgd"
+           else torch.optim.Adam(model.parameters(), lr=1e-3))
+    x = torch.randn(batch, widths[0])
+    y = torch.randint(0, widths[-1], (batch,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        with torch.no_grad():
+            for layer, mask in zip(linears, masks):
+                layer.weight.grad.mul_(mask)
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps * 1000, torch.__version__
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", default="784-1024-1024-1024-10")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
+    parser.add_argument("--sift", default=".build/release/sift", help="path to the sift binary (release build)")
+    args = parser.parse_args()
+
+    widths = [int(w) for w in args.arch.split("-")]
+    sift = subprocess.run(
+        [args.sift, "bench", "train", "--arch", args.arch, "--batch", str(args.batch), "--threads", str(args.threads),
+         "--steps", str(args.steps), "--warmup", str(args.warmup), "--optimizer", args.optimizer],
+        check=True, capture_output=True, text=True)
+    ours = json.loads(sift.stdout.strip().splitlines()[-1])
+    torch_ms, version = torch_step_ms(widths, args.batch, args.threads, args.steps, args.warmup, args.optimizer)
+    print(json.dumps({
+        "arch": args.arch, "batch": args.batch, "threads": args.threads, "optimizer": args.optimizer,
+        "sift_ms_per_step": round(ours["ms_per_step"], 3),
+        "sift_fraction_of_sgemm_peak": round(ours["fraction_of_peak"], 3),
+        "torch_ms_per_step": round(torch_ms, 3), "torch_version": version,
+        "speedup_vs_torch": round(torch_ms / ours["ms_per_step"], 3),
+    }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

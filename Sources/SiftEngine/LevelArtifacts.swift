@@ -1,0 +1,58 @@
+import Foundation
+import SiftData
+
+/// Writes one level's files (SPEC 8): mask-<l>.npy, weights-<l>.npy, metrics.json.
+///
+/// The level is written into a temporary folder that is renamed into place, so a
+/// level folder that exists is always complete.
+public enum LevelArtifacts {
+    public static func directory(_ root: String, level: Int) -> String {
+        (root as NSString).appendingPathComponent("level-\(level)")
+    }
+
+    public static func write(root: String, masks: MaskSet, trained: NetworkState, metrics: LevelMetrics) throws {
+        let fm = FileManager.default
+        let final = directory(root, level: metrics.level)
+        let temp = (root as NSString).appendingPathComponent(".level-\(metrics.level).partial-\(getpid())")
+        do {
+            try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try? fm.removeItem(atPath: temp)
+            try fm.createDirectory(atPath: temp, withIntermediateDirectories: true)
+            for (l, mask) in masks.layers.enumerated() {
+                let shape = [mask.fanIn, mask.fanOut]
+                try Data(NumpyArray(uint8: mask.weights, shape: shape).encoded())
+                    .write(to: URL(fileURLWithPath: "\(temp)/mask-\(l).npy"))
+                try Data(NumpyArray(float32: trained.layers[l].weights, shape: shape).encoded())
+                    .write(to: URL(fileURLWithPath: "\(temp)/weights-\(l).npy"))
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(metrics).write(to: URL(fileURLWithPath: "\(temp)/metrics.json"))
+            if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
+            try fm.moveItem(atPath: temp, toPath: final)
+        } catch {
+            try? fm.removeItem(atPath: temp)
+            throw EngineError.artifactWrite(path: final, reason: "\(error)")
+        }
+    }
+
+    public static func readMask(_ path: String) throws -> (mask: [UInt8], fanIn: Int, fanOut: Int) {
+        let array = try NumpyArray.read(path)
+        guard array.shape.count == 2, array.dtype == .uint8 || array.dtype == .bool else {
+            throw DataError.badFormat(path: path, reason: "a mask must be a 2-D uint8 array [fan_in, fan_out], found \(array.dtype.rawValue) \(array.shape)")
+        }
+        return (array.bytes, array.shape[0], array.shape[1])
+    }
+}
+
+public enum EngineError: Error, CustomStringConvertible {
+    case artifactWrite(path: String, reason: String)
+    case incompatible(field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .artifactWrite(path, reason): return "could not write \(path): \(reason)"
+        case let .incompatible(field, reason): return "\(field): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import SiftRandom
+
+/// Times training steps on random data, and cblas_sgemm alone on the same shapes,
+/// so the engine's efficiency is a ratio measured in one run.
+public struct TrainBenchmark {
+    public struct Result: Codable, Sendable {
+        public var architecture: String
+        public var batch: Int
+        public var threads: Int
+        public var steps: Int
+        public var msPerStep: Double
+        public var gflops: Double
+        public var sgemmPeakGflops: Double
+        public var fractionOfPeak: Double
+        public var blasCore: String
+
+        enum CodingKeys: String, CodingKey {
+            case architecture = "arch", batch, threads, steps
+            case msPerStep = "ms_per_step", gflops
+            case sgemmPeakGflops = "sgemm_peak_gflops"
+            case fractionOfPeak = "fraction_of_peak"
+            case blasCore = "blas_core"
+        }
+    }
+
+    public var model: ModelSpec
+    public var train: TrainSpec
+    public var steps: Int
+    public var warmup: Int
+
+    public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int) {
+        self.model = model
+        self.train = train
+        self.steps = steps
+        self.warmup = warmup
+    }
+
+    /// Floating-point operations of one step's matrix products: forward, weight gradient,
+    /// and input gradient for every layer but the first.
+    public var flopsPerStep: Double {
+        let b = Double(train.batchSize)
+        return (0..<model.layerCount).reduce(0.0) { total, l in
+            let product = 2 * b * Double(model.widths[l]) * Double(model.widths[l + 1])
+            return total + product * (l == 0 ? 2 : 3)
+        }
+    }
+
+    public func run() -> Result {
+        let stream = RandomStream(root: 0x5EED, seed: 0, purpose: "benchmark")
+        let network = Network(spec: model)
+        network.initialize(stream: stream.derived("init"))
+        var s = stream.derived("data")
+        let input = Matrix(rows: train.batchSize, cols: model.widths[0])
+        for i in 0..<input.count { input.pointer[i] = Float(s.nextNormal()) }
+        let classes = model.widths[model.widths.count - 1]
+        let labels = (0..<train.batchSize).map { _ in Int32(s.nextInt(below: classes)) }
+        let optimizer = Optimizer(spec: train, parameters: network.parameters)
+
+        let stepSeconds = Self.time(warmup: warmup, repeats: steps) {
+            labels.withUnsafeBufferPointer { _ = network.computeGradients(input, labels: $0.baseAddress!) }
+            optimizer.step()
+        }
+        let gemmSeconds = sgemmOnlySeconds()
+        let flops = flopsPerStep
+        return Result(architecture: model.architecture, batch: train.batchSize, threads: BLAS.threads, steps: steps,
+                      msPerStep: stepSeconds * 1000, gflops: flops / stepSeconds / 1e9,
+                      sgemmPeakGflops: flops / gemmSeconds / 1e9, fractionOfPeak: gemmSeconds / stepSeconds,
+                      blasCore: BLAS.coreName)
+    }
+
+    /// Seconds per step spent in cblas_sgemm alone, on preallocated matrices of the step's shapes.
+    private func sgemmOnlySeconds() -> Double {
+        let b = train.batchSize
+        let products: [() -> Void] = (0..<model.layerCount).flatMap { l -> [() -> Void] in
+            let fanIn = model.widths[l], fanOut = model.widths[l + 1]
+            let x = Matrix(rows: b, cols: fanIn), w = Matrix(rows: fanIn, cols: fanOut)
+            let z = Matrix(rows: b, cols: fanOut), dw = Matrix(rows: fanIn, cols: fanOut), dx = Matrix(rows: b, cols: fanIn)
+            x.fill(0.5); w.fill(0.01); z.fill(0.1)
+            var list: [() -> Void] = [
+                { BLAS.gemm(x, w, into: z, beta: 1) },
+                { BLAS.gemm(x, transposeA: true, z, into: dw) },
+            ]
+            if l > 0 { list.append { BLAS.gemm(z, w, transposeB: true, into: dx) } }
+            return list
+        }
+        return Self.time(warmup: warmup, repeats: steps) { for product in products { product() } }
+    }
+
+    /// Mean seconds per call of `body` after `warmup` untimed calls.
+    static func time(warmup: Int, repeats: Int, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<max(repeats, 1) { body() }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(max(repeats, 1))
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SiftData
+import SiftEngine
+import SiftSweep
+
+struct ImpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imp",
+        abstract: "Run one IMP chain (all levels of one experiment and seed) in this process.",
+        discussion: """
+        Writes OUT/level-<k>/ with mask-<l>.npy, weights-<l>.npy and metrics.json for every level, \
+        and OUT/experiment.json with the experiment's canonical config and hash.
+        """)
+
+    @Argument(help: "Experiment config (YAML).") var config: String
+    @Option(help: "Seed of this replicate (default: the config's first seed, else 0).") var seed: UInt64?
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "BLAS threads. Results are byte-identical for a fixed count.") var threads = 1
+
+    func run() throws {
+        let experiment = try ExperimentConfig.load(path: config)
+        let seed = self.seed ?? experiment.seeds[0]
+        BLAS.threads = threads
+        let identity = experiment.identity(seed: seed)
+        let progress = ProgressPrinter(maxLevels: experiment.spec.pruning.maxLevels)
+        progress.note("experiment \(identity.experiment) seed \(seed): \(experiment.spec.model.architecture), preset \(experiment.spec.pruning.preset.rawValue), control \(experiment.spec.pruning.control.rawValue)")
+        progress.note("loading data…")
+        let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))
+        progress.note("data: \(data.train.count) training and \(data.test.count) test images of \(data.train.shape), \(data.classCount) classes")
+
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try ExperimentRecord(config: experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
+        let chain = try IMPChain(spec: experiment.spec, data: data, identity: identity)
+        try chain.run(onLevel: { level in
+            try LevelArtifacts.write(root: out, masks: level.masks, trained: level.trained, metrics: level.metrics)
+        }, onEvent: progress.handle)
+        progress.note("done: \(out)")
+    }
+}
+
+/// What `experiment.json` records beside a chain's levels.
+struct ExperimentRecord: Encodable {
+    var experiment: String
+    var hash: String
+    var seed: UInt64
+    var config: String
+    var canonical: String
+
+    init(config: ExperimentConfig, seed: UInt64) {
+        experiment = config.shortHash
+        hash = config.hash
+        self.seed = seed
+        self.config = config.source
+        canonical = config.canonicalJSON
+    }
+
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileBytes.writeAtomically([UInt8](try encoder.encode(self)), to: path)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import SiftEngine
+
+/// Prints chain progress to stderr: one updating line on a terminal, plain lines otherwise.
+final class ProgressPrinter {
+    private let interactive = isatty(STDERR_FILENO) != 0
+    private let maxLevels: Int
+    private let chainStart = Date()
+    private var levelDensity = 1.0
+
+    init(maxLevels: Int) { self.maxLevels = maxLevels }
+
+    func note(_ text: String) { write(text + "\n") }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func handle(_ event: ChainEvent) {
+        switch event {
+        case let .levelStarted(level, density, _):
+            levelDensity = density
+            if !interactive { note("level \(level): training at density \(percent(density))") }
+        case let .epochFinished(level, p):
+            let perEpoch = p.elapsedSeconds / Double(p.epoch)
+            let levelLeft = perEpoch * Double(p.epochs - p.epoch)
+            let chainElapsed = Date().timeIntervalSince(chainStart)
+            let perLevel = (chainElapsed - p.elapsedSeconds + perEpoch * Double(p.epochs)) / Double(level + 1)
+            let chainLeft = levelLeft + perLevel * Double(max(maxLevels - level, 0))
+            var line = "level \(level)/\(maxLevels) · density \(percent(levelDensity)) · epoch \(p.epoch)/\(p.epochs)"
+            line += " · loss \(String(format: "%.4f", p.trainLoss))"
+            if let accuracy = p.testAccuracy { line += " · test \(percent(accuracy))" }
+            line += " · level ETA \(duration(levelLeft)) · chain ETA ≤\(duration(chainLeft))"
+            write(interactive ? "\r\u{1B}[2K" + line : line + "\n")
+        case .levelFinished(let m):
+            let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
+            let summary = "level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(duration(m.seconds))" + (m.lastLevel ? " · last level" : "")
+            write(interactive ? "\r\u{1B}[2K" + summary + "\n" : summary + "\n")
+        }
+    }
+
+    private func percent(_ x: Double) -> String {
+        x >= 0.1 ? String(format: "%.2f%%", x * 100) : String(format: "%.3f%%", x * 100)
+    }
+
+    private func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

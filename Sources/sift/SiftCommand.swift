@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct SiftCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sift",
+        abstract: "Does iterative magnitude pruning turn a fully connected network into a convolutional one?",
+        discussion: """
+        Sift trains fully connected networks, prunes them level by level (IMP), and measures whether the \
+        surviving first-layer connections become local in the image.
+        """,
+        subcommands: [ImpCommand.self, BenchCommand.self])
+}
