@@ -33,7 +33,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "SiftDataTests", dependencies: ["SiftData", "SiftTestKit", "SiftRandom"]),
+        .testTarget(name: "SiftDataTests", dependencies: ["SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
     ]
