@@ -12,7 +12,8 @@ struct Parameter {
 public final class Network {
     public let spec: ModelSpec
     public let layers: [DenseLayer]
-    private var buffersByRows: [Int: [DenseLayer.Buffers]] = [:]
+    /// Per-layer buffers of the last pass for each batch size (tests read the pre-activations here).
+    var buffersByRows: [Int: [DenseLayer.Buffers]] = [:]
     private var lossGradients: [Int: Matrix] = [:]
 
     public init(spec: ModelSpec) {

@@ -1,0 +1,128 @@
+import Foundation
+import SiftData
+@testable import SiftEngine
+import SiftRandom
+import SiftTestKit
+import Testing
+
+@Suite struct TrainingTests {
+    static let shape = ImageShape(channels: 1, height: 4, width: 4)
+    let data = SyntheticImages.split(shape: shape, classes: 4, train: 512, test: 256)
+
+    func spec(_ control: PruningControl = .none, optimizer: OptimizerKind = .sgd, batchNorm: Bool = false) -> ExperimentSpec {
+        var model = ModelSpec(widths: [16, 24, 12, 4])
+        model.batchNorm = batchNorm
+        var train = TrainSpec()
+        train.optimizer = optimizer
+        train.learningRate = optimizer == .adam ? 0.01 : 0.1
+        train.momentum = optimizer == .sgd ? 0.9 : 0
+        train.batchSize = 32
+        train.epochs = 2
+        var pruning = PruningSpec(preset: .paper)
+        pruning.rewindStep = 5
+        pruning.maxLevels = 3
+        pruning.control = control
+        return ExperimentSpec(data: DataSpec(), model: model, train: train, pruning: pruning)
+    }
+
+    func runChain(_ spec: ExperimentSpec, seed: UInt64 = 0) throws -> [LevelOutcome] {
+        let chain = try IMPChain(spec: spec, data: data,
+                                 identity: ChainIdentity(experiment: "test", streamRoot: 77, seed: seed))
+        var levels: [LevelOutcome] = []
+        try chain.run(onLevel: { levels.append($0) })
+        return levels
+    }
+
+    @Test func learnsASeparableTask() throws {
+        let levels = try runChain(spec())
+        #expect(levels[0].metrics.testAccuracy > 0.9)
+        #expect(levels.last!.metrics.testAccuracy > 0.8)
+    }
+
+    @Test(arguments: [(OptimizerKind.sgd, false), (.adam, false), (.sgd, true), (.adam, true)])
+    func prunedWeightsStayExactlyZero(_ optimizer: OptimizerKind, _ batchNorm: Bool) throws {
+        let levels = try runChain(spec(optimizer: optimizer, batchNorm: batchNorm))
+        #expect(levels.count == 4)
+        for level in levels.dropFirst() {
+            for (mask, layer) in zip(level.masks.layers, level.trained.layers) {
+                let leaked = mask.weights.indices.filter { mask.weights[$0] == 0 && layer.weights[$0] != 0 }
+                #expect(leaked.isEmpty, "\(leaked.count) pruned weights are nonzero")
+                for j in mask.bias.indices where mask.bias[j] == 0 { #expect(layer.bias[j] == 0) }
+                // Alive weights did move during training.
+                #expect(mask.weights.indices.contains { mask.weights[$0] == 1 && layer.weights[$0] != 0 })
+            }
+        }
+    }
+
+    @Test func sameSeedGivesIdenticalBytes() throws {
+        let first = try runChain(spec())
+        let second = try runChain(spec())
+        #expect(first.count == second.count)
+        for (a, b) in zip(first, second) {
+            #expect(a.masks == b.masks)
+            #expect(a.trained == b.trained)
+        }
+        let other = try runChain(spec(), seed: 1)
+        #expect(other[1].masks != first[1].masks)
+    }
+
+    @Test func writtenMaskFilesAreByteIdentical() throws {
+        let dirs = try (0..<2).map { _ in try TemporaryDirectory() }
+        defer { dirs.forEach { $0.remove() } }
+        for dir in dirs {
+            for level in try runChain(spec()) {
+                try LevelArtifacts.write(root: dir.path, masks: level.masks, trained: level.trained, metrics: level.metrics)
+            }
+        }
+        for level in 0...3 {
+            for file in ["mask-0.npy", "mask-1.npy", "weights-0.npy"] {
+                let a = FileManager.default.contents(atPath: "\(dirs[0].path)/level-\(level)/\(file)")
+                let b = FileManager.default.contents(atPath: "\(dirs[1].path)/level-\(level)/\(file)")
+                #expect(a != nil && a == b, "level \(level) \(file)")
+            }
+        }
+        let metrics = try JSONDecoder().decode(LevelMetrics.self, from: FileManager.default.contents(atPath: "\(dirs[0].path)/level-2/metrics.json")!)
+        #expect(metrics.level == 2)
+        #expect(abs(metrics.densityLayers[0] - 0.49) < 0.01)
+        let mask = try NumpyArray.read("\(dirs[0].path)/level-2/mask-0.npy")
+        #expect(mask.shape == [16, 24] && mask.dtype == .uint8)
+    }
+
+    @Test(arguments: PruningControl.allCases)
+    func controlsRunAtIMPDensities(_ control: PruningControl) throws {
+        let imp = try runChain(spec())
+        let levels = try runChain(spec(control))
+        #expect(levels.count == imp.count)
+        #expect(levels[0].masks == imp[0].masks)
+        #expect(levels[0].trained == imp[0].trained, "level 0 is the same dense network")
+        for (c, i) in zip(levels, imp).dropFirst() {
+            #expect(c.metrics.control == control.rawValue)
+            switch control {
+            case .none, .reinit:
+                #expect(c.masks == i.masks)
+            case .shuffled, .oneShot:
+                #expect(aliveEntries(c.masks) == aliveEntries(i.masks))
+                if control == .shuffled { #expect(c.masks.layers[0].aliveWeights == i.masks.layers[0].aliveWeights) }
+            case .random:
+                #expect(abs(c.masks.totalWeightDensity - i.masks.totalWeightDensity) < 0.1)
+            }
+            if control == .reinit { #expect(c.trained != i.trained) }
+        }
+    }
+
+    func aliveEntries(_ masks: MaskSet) -> Int {
+        masks.layers.reduce(0) { $0 + $1.aliveWeights + $1.aliveBiases }
+    }
+
+    @Test func rewindPastTheEndIsAnError() throws {
+        var s = spec()
+        s.pruning.rewindStep = 10_000
+        #expect(throws: EngineError.self) { try runChain(s) }
+    }
+
+    @Test func architectureMustFitTheData() throws {
+        var s = spec()
+        s.model.widths[0] = 784
+        #expect(throws: EngineError.self) { try runChain(s) }
+    }
+}
