@@ -78,6 +78,9 @@ extension ConfigError {
         switch error {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
             self.init(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            self.init(file: file, line: context.mark.line, column: context.mark.column,
+                      message: "key \(duplicates.joined(separator: ", ")) appears twice in one mapping")
         default:
             self.init(file: file, message: "YAML syntax: \(error)")
         }
