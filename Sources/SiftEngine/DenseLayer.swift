@@ -15,6 +15,17 @@ public final class DenseLayer {
     let gradWeights: Matrix
     let gradBias: Matrix
     let batchNorm: BatchNorm?
+    /// No weight is pruned, so masking can be skipped.
+    var weightsDense = true
+    var biasDense = true
+
+    /// What the backward pass does with the weight gradient.
+    enum WeightGradient {
+        /// Keep it in `gradWeights` for the optimiser.
+        case store
+        /// Plain SGD inside the product, W ← W − η·xᵀ·δ, which saves a pass over the gradient.
+        case descend(learningRate: Float)
+    }
 
     init(fanIn: Int, fanOut: Int, isOutput: Bool, activation: Activation, batchNorm: BatchNorm?) {
         self.fanIn = fanIn
@@ -68,7 +79,8 @@ public final class DenseLayer {
     }
 
     /// Given d(loss)/d(output) in `gradOutput`, fills the parameter gradients and, when asked, `buffers.gradInput`.
-    func backward(_ gradOutput: Matrix, _ buffers: Buffers, needInputGradient: Bool) {
+    /// The input gradient is computed before any in-place weight update, so it uses this step's weights.
+    func backward(_ gradOutput: Matrix, _ buffers: Buffers, needInputGradient: Bool, weightGradient: WeightGradient) {
         let gradZ: Matrix
         if isOutput {
             gradZ = gradOutput
@@ -77,27 +89,36 @@ public final class DenseLayer {
                                 into: buffers.gradZ.pointer, count: buffers.gradZ.count)
             gradZ = buffers.gradZ
         }
-        BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: gradWeights)
         let db = gradBias.pointer
         db.update(repeating: 0, count: fanOut)
         for r in 0..<gradZ.rows {
             let row = gradZ.pointer + r * fanOut
             for j in 0..<fanOut { db[j] += row[j] }
         }
-        guard needInputGradient || batchNorm != nil else { return }
         if let batchNorm, let gradNormalized = buffers.gradNormalizedInput, let normalized = buffers.normalized {
             BLAS.gemm(gradZ, weights, transposeB: true, into: gradNormalized)
             batchNorm.backward(gradNormalized, normalized: normalized, gradInput: buffers.gradInput)
-        } else {
+        } else if needInputGradient {
             BLAS.gemm(gradZ, weights, transposeB: true, into: buffers.gradInput)
+        }
+        switch weightGradient {
+        case .store:
+            BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: gradWeights)
+        case .descend(let learningRate):
+            BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: weights, alpha: -learningRate, beta: 1)
+            if !weightsDense { maskWeights() }
         }
     }
 
     /// Zeroes the pruned entries, so that W always equals W⊙M.
     func applyMask() {
-        let w = weights.pointer, m = weightMask.pointer
-        for i in 0..<weights.count { w[i] *= m[i] }
+        maskWeights()
         let b = bias.pointer, bm = biasMask.pointer
         for j in 0..<fanOut { b[j] *= bm[j] }
+    }
+
+    private func maskWeights() {
+        let w = weights.pointer, m = weightMask.pointer
+        for i in 0..<weights.count { w[i] *= m[i] }
     }
 }

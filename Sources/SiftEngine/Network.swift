@@ -47,14 +47,15 @@ public final class Network {
         }
     }
 
-    var parameters: [Parameter] {
+    /// The trainable tensors; a mask is attached only where something is pruned.
+    func parameters(includingWeights: Bool = true) -> [Parameter] {
         layers.flatMap { layer -> [Parameter] in
-            var list = [
-                Parameter(values: layer.weights.pointer, gradient: layer.gradWeights.pointer,
-                          mask: layer.weightMask.pointer, count: layer.weights.count),
-                Parameter(values: layer.bias.pointer, gradient: layer.gradBias.pointer,
-                          mask: layer.biasMask.pointer, count: layer.fanOut),
-            ]
+            var list = [Parameter(values: layer.bias.pointer, gradient: layer.gradBias.pointer,
+                                  mask: layer.biasDense ? nil : layer.biasMask.pointer, count: layer.fanOut)]
+            if includingWeights {
+                list.append(Parameter(values: layer.weights.pointer, gradient: layer.gradWeights.pointer,
+                                      mask: layer.weightsDense ? nil : layer.weightMask.pointer, count: layer.weights.count))
+            }
             if let bn = layer.batchNorm {
                 list.append(Parameter(values: bn.gamma.pointer, gradient: bn.gradGamma.pointer, mask: nil, count: bn.features))
                 list.append(Parameter(values: bn.beta.pointer, gradient: bn.gradBeta.pointer, mask: nil, count: bn.features))
@@ -85,6 +86,17 @@ public final class Network {
 
     /// One training forward and backward pass; returns the mean loss and leaves gradients in the layers.
     public func computeGradients(_ input: Matrix, labels: UnsafePointer<Int32>) -> Float {
+        pass(input, labels: labels, weightGradient: .store)
+    }
+
+    /// One optimisation step on a batch; returns the batch's mean loss.
+    func trainStep(_ input: Matrix, labels: UnsafePointer<Int32>, optimizer: Optimizer) -> Float {
+        let loss = pass(input, labels: labels, weightGradient: optimizer.weightGradient)
+        optimizer.step()
+        return loss
+    }
+
+    private func pass(_ input: Matrix, labels: UnsafePointer<Int32>, weightGradient: DenseLayer.WeightGradient) -> Float {
         let output = forward(input, training: true)
         let gradient = lossGradients[input.rows] ?? Matrix(rows: input.rows, cols: outputSize)
         lossGradients[input.rows] = gradient
@@ -92,7 +104,7 @@ public final class Network {
         let buffers = buffers(rows: input.rows)
         var upstream = gradient
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
-            layers[l].backward(upstream, buffers[l], needInputGradient: l > 0)
+            layers[l].backward(upstream, buffers[l], needInputGradient: l > 0, weightGradient: weightGradient)
             upstream = buffers[l].gradInput
         }
         return loss
@@ -118,6 +130,8 @@ public final class Network {
             for i in 0..<mask.weights.count { wm[i] = Float(mask.weights[i]) }
             let bm = layer.biasMask.pointer
             for j in 0..<layer.fanOut { bm[j] = Float(mask.bias[j]) }
+            layer.weightsDense = !mask.weights.contains(0)
+            layer.biasDense = !mask.bias.contains(0)
             layer.applyMask()
         }
     }

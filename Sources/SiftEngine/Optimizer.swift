@@ -4,16 +4,22 @@ import Foundation
 ///
 /// The gradient is multiplied by the mask before it reaches any state, so a
 /// pruned weight that starts at 0 stays exactly 0 and its moments stay 0.
+/// Plain SGD updates weight matrices inside the backward product instead
+/// (`weightGradient`), and this object updates the rest.
 final class Optimizer {
     private let spec: TrainSpec
     private let parameters: [Parameter]
     private var firstMoments: [Matrix] = []
     private var secondMoments: [Matrix] = []
     private var stepCount = 0
+    let weightGradient: DenseLayer.WeightGradient
 
-    init(spec: TrainSpec, parameters: [Parameter]) {
+    /// Binds to the network's current masks: create one per level, after the masks are applied.
+    init(spec: TrainSpec, network: Network) {
         self.spec = spec
-        self.parameters = parameters
+        let plainSGD = spec.optimizer == .sgd && spec.momentum == 0
+        weightGradient = plainSGD ? .descend(learningRate: Float(spec.learningRate)) : .store
+        parameters = network.parameters(includingWeights: !plainSGD)
         let needsFirst = spec.optimizer == .adam || spec.momentum != 0
         if needsFirst { firstMoments = parameters.map { Matrix(rows: 1, cols: $0.count) } }
         if spec.optimizer == .adam { secondMoments = parameters.map { Matrix(rows: 1, cols: $0.count) } }
@@ -29,7 +35,7 @@ final class Optimizer {
             }
             switch spec.optimizer {
             case .sgd where firstMoments.isEmpty:
-                for i in 0..<n { w[i] -= lr * g[i] }
+                BLAS.axpy(-lr, g, w, count: n)
             case .sgd:
                 let v = firstMoments[p].pointer, mu = Float(spec.momentum)
                 for i in 0..<n {

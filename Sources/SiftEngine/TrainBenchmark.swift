@@ -55,11 +55,10 @@ public struct TrainBenchmark {
         for i in 0..<input.count { input.pointer[i] = Float(s.nextNormal()) }
         let classes = model.widths[model.widths.count - 1]
         let labels = (0..<train.batchSize).map { _ in Int32(s.nextInt(below: classes)) }
-        let optimizer = Optimizer(spec: train, parameters: network.parameters)
+        let optimizer = Optimizer(spec: train, network: network)
 
         let stepSeconds = Self.time(warmup: warmup, repeats: steps) {
-            labels.withUnsafeBufferPointer { _ = network.computeGradients(input, labels: $0.baseAddress!) }
-            optimizer.step()
+            labels.withUnsafeBufferPointer { _ = network.trainStep(input, labels: $0.baseAddress!, optimizer: optimizer) }
         }
         let gemmSeconds = sgemmOnlySeconds()
         let flops = flopsPerStep

@@ -56,16 +56,14 @@ public final class Trainer {
     /// One optimisation step on the rows given; returns the batch loss.
     private func optimize(_ optimizer: Optimizer, rows: ArraySlice<Int>) -> Float {
         gather(rows)
-        let loss = batchLabels.withUnsafeBufferPointer { network.computeGradients(batch, labels: $0.baseAddress!) }
-        optimizer.step()
-        return loss
+        return batchLabels.withUnsafeBufferPointer { network.trainStep(batch, labels: $0.baseAddress!, optimizer: optimizer) }
     }
 
     /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update.
     public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
                       onEpoch: (EpochProgress) -> Void = { _ in }) -> TrainingOutcome {
         let start = Date()
-        let optimizer = Optimizer(spec: spec, parameters: network.parameters)
+        let optimizer = Optimizer(spec: spec, network: network)
         var stream = order
         var step = 0
         var best = 0.0, last = 0.0, lastLoss = 0.0

@@ -48,7 +48,7 @@ import Testing
         }
         _ = loss()
         let pattern = kinkPattern()
-        let parameters = network.parameters
+        let parameters = network.parameters()
         let analytic = parameters.map { Array(UnsafeBufferPointer(start: $0.gradient, count: $0.count)) }
 
         let h: Float = c.activation == .relu ? 2e-3 : 1e-2
