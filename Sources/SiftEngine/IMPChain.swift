@@ -56,6 +56,11 @@ public final class IMPChain {
             throw EngineError.incompatible(field: "pruning.layer_rates",
                 reason: "\(rates.count) rates for \(spec.model.layerCount) layers")
         }
+        let totalSteps = Trainer.stepsPerEpoch(spec.train, trainingImages: data.train.count) * spec.train.epochs
+        guard spec.pruning.rewindStep <= totalSteps else {
+            throw EngineError.incompatible(field: "pruning.rewind_step",
+                reason: "step \(spec.pruning.rewindStep) is past the end of training (\(totalSteps) steps)")
+        }
         self.spec = spec
         self.data = data
         self.identity = identity
@@ -98,10 +103,6 @@ public final class IMPChain {
     public func run(onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in }) throws {
         let pruning = spec.pruning
         let trainer = makeTrainer()
-        guard pruning.rewindStep <= trainer.totalSteps else {
-            throw EngineError.incompatible(field: "pruning.rewind_step",
-                reason: "step \(pruning.rewindStep) is past the end of training (\(trainer.totalSteps) steps)")
-        }
 
         // Level 0: the dense network, shared by IMP and every control.
         var masks = MaskSet.dense(spec.model)

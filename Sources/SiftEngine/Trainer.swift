@@ -39,8 +39,12 @@ public final class Trainer {
     }
 
     public var batchRows: Int { batch.rows }
-    public var stepsPerEpoch: Int { data.train.count / batch.rows }
-    public var totalSteps: Int { stepsPerEpoch * spec.epochs }
+    public var stepsPerEpoch: Int { Self.stepsPerEpoch(spec, trainingImages: data.train.count) }
+
+    /// Full batches per epoch; a last partial batch is dropped.
+    public static func stepsPerEpoch(_ spec: TrainSpec, trainingImages: Int) -> Int {
+        trainingImages / max(min(spec.batchSize, trainingImages), 1)
+    }
 
     /// Copies the given training rows into the batch buffer.
     private func gather(_ indices: ArraySlice<Int>) {

@@ -109,3 +109,24 @@ enum ExperimentSchema {
     /// Top-level keys that describe a config without changing its experiment.
     static let metadataKeys: Set<String> = ["name", "description", "seeds"]
 }
+
+/// One line of the config reference, for `sift config keys` and the README.
+public struct ConfigKeyReference: Sendable {
+    public var key: String
+    /// The default under the `paper` preset, or a note where the preset decides.
+    public var defaultText: String
+    public var help: String
+
+    public static var all: [ConfigKeyReference] {
+        ExperimentSchema.fields.map { field in
+            let values = PruningPreset.allCases.map { field.defaultValue($0) }
+            let text: String
+            if values.allSatisfy({ $0 == values[0] }) {
+                text = values[0] == .null ? "unset" : values[0].canonicalJSON
+            } else {
+                text = zip(PruningPreset.allCases, values).map { "\($0.rawValue): \($1.canonicalJSON)" }.joined(separator: ", ")
+            }
+            return ConfigKeyReference(key: field.key, defaultText: text, help: field.help)
+        }
+    }
+}

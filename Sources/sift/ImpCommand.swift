@@ -29,9 +29,14 @@ struct ImpCommand: ParsableCommand {
         let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))
         progress.note("data: \(data.train.count) training and \(data.test.count) test images of \(data.train.shape), \(data.classCount) classes")
 
+        let chain: IMPChain
+        do {
+            chain = try IMPChain(spec: experiment.spec, data: data, identity: identity)
+        } catch EngineError.incompatible(let field, let reason) {
+            throw ConfigError(file: config, key: field, message: reason)
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try ExperimentRecord(config: experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
-        let chain = try IMPChain(spec: experiment.spec, data: data, identity: identity)
         try chain.run(onLevel: { level in
             try LevelArtifacts.write(root: out, masks: level.masks, trained: level.trained, metrics: level.metrics)
         }, onEvent: progress.handle)

@@ -1,0 +1,36 @@
+import ArgumentParser
+import SiftSweep
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Inspect experiment configs.", subcommands: [Keys.self, Show.self])
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every config key with its default and meaning.")
+        @Flag(help: "Print a Markdown table.") var markdown = false
+
+        func run() {
+            let rows = ConfigKeyReference.all
+            if markdown {
+                print("| key | default | meaning |\n|---|---|---|")
+                for r in rows { print("| `\(r.key)` | \(r.defaultText.replacingOccurrences(of: "|", with: "\\|")) | \(r.help) |") }
+            } else {
+                let width = rows.map(\.key.count).max() ?? 0
+                for r in rows { print(r.key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + r.help + "  [default \(r.defaultText)]") }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a config and print its hash and canonical form.")
+        @Argument(help: "Experiment config (YAML).") var config: String
+
+        func run() throws {
+            let experiment = try ExperimentConfig.load(path: config)
+            print("experiment: \(experiment.shortHash)")
+            print("hash:       \(experiment.hash)")
+            print("seeds:      \(experiment.seeds.map(String.init).joined(separator: ", "))")
+            print("canonical:  \(experiment.canonicalJSON)")
+        }
+    }
+}
