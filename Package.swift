@@ -36,5 +36,6 @@ let package = Package(
         .testTarget(name: "SiftDataTests", dependencies: ["SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
+        .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine"]),
     ]
 )

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Runs the built `sift` executable as a child process and collects its output.
+public enum SiftProcess {
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// The `sift` binary beside the test bundle (both live in the build folder).
+    public static var executable: String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sift").path,
+            Bundle.main.bundleURL.appendingPathComponent("sift").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sift").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    /// Runs `sift` with the arguments and waits for it; the child is killed if it outlives `timeout`.
+    /// Output goes through files, so a chatty child can never block on a full pipe.
+    public static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Outcome {
+        let logs = try TemporaryDirectory("sift-process")
+        defer { logs.remove() }
+        let outPath = logs.file("stdout"), errPath = logs.file("stderr")
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            usleep(200_000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        func text(_ path: String) -> String { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
+        return Outcome(status: process.terminationStatus, stdout: text(outPath), stderr: text(errPath))
+    }
+}

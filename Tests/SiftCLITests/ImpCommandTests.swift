@@ -1,0 +1,81 @@
+import Foundation
+import SiftData
+import SiftEngine
+import SiftTestKit
+import Testing
+
+/// `sift imp` and `sift bench` run as real processes on small data the test writes.
+@Suite struct ImpCommandTests {
+    /// A 4×4, two-class arrays dataset and a config that prunes it for two levels.
+    func writeExperiment(in dir: TemporaryDirectory) throws -> String {
+        let shape = ImageShape(channels: 1, height: 4, width: 4)
+        for (name, count, seed) in [("train.npz", 256, UInt64(1)), ("test.npz", 64, UInt64(2))] {
+            let images = SyntheticImages.bands(shape: shape, classes: 2, count: count, seed: seed)
+            let x = NumpyArray(float32: images.features, shape: [count, 4, 4])
+            let y = NumpyArray(dtype: .int32, shape: [count], bytes: images.labels.withUnsafeBytes { [UInt8]($0) })
+            _ = try dir.write(FileFixtures.zip([("x.npy", x.encoded()), ("y.npy", y.encoded())], deflated: true), to: name)
+        }
+        let config = """
+            name: cli test
+            seeds: [3]
+            data:
+              dataset: arrays
+              path: \(dir.file("train.npz"))
+              test_path: \(dir.file("test.npz"))
+            model:
+              arch: 16-8-2
+            train:
+              epochs: 2
+              batch: 32
+            pruning:
+              preset: lth
+              max_levels: 2
+            """
+        return try dir.write(Array(config.utf8), to: "experiment.yaml")
+    }
+
+    @Test func writesEveryLevelIdenticallyTwice() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try writeExperiment(in: dir)
+        for out in ["a", "b"] {
+            let result = try SiftProcess.run(["imp", config, "--out", dir.file(out)])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("level 2 done"))
+        }
+        for level in 0...2 {
+            for file in ["mask-0.npy", "mask-1.npy", "weights-0.npy", "weights-1.npy"] {
+                let a = FileManager.default.contents(atPath: dir.file("a/level-\(level)/\(file)"))
+                #expect(a != nil && a == FileManager.default.contents(atPath: dir.file("b/level-\(level)/\(file)")))
+            }
+        }
+        let json = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir.file("a/level-2/metrics.json"))!) as! [String: Any]
+        for key in ["level", "density_layers", "density_total", "test_accuracy", "best_test_accuracy", "train_loss", "seconds"] {
+            #expect(json[key] != nil, "metrics.json lacks \(key)")
+        }
+        #expect(json["seed"] as? Int == 3)
+        #expect(abs((json["density_layers"] as! [Double])[0] - 0.64) < 0.01)
+        #expect(FileManager.default.fileExists(atPath: dir.file("a/experiment.json")))
+    }
+
+    @Test func badConfigsFailWithTheirLocation() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let bad = try dir.write(Array("model:\n  arch: 16-2\ntrain:\n  lr: fast\n".utf8), to: "bad.yaml")
+        let result = try SiftProcess.run(["imp", bad, "--out", dir.file("out")])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("bad.yaml:4:7: train.lr"))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
+    }
+
+    @Test func benchPrintsOneJSONLine() throws {
+        let result = try SiftProcess.run(["bench", "train", "--arch", "64-32-10", "--batch", "16", "--steps", "3", "--warmup", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!line.contains("\n"))
+        let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        for key in ["ms_per_step", "gflops", "sgemm_peak_gflops"] {
+            #expect((json[key] as? Double ?? 0) > 0, "\(key)")
+        }
+    }
+}
