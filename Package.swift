@@ -21,7 +21,8 @@ let package = Package(
 
         .target(name: "SiftRandom"),
         .target(name: "SiftData", dependencies: ["CZlib", "SiftRandom", "CBLAS"]),
-        .target(name: "SiftEngine", dependencies: ["CBLAS", "SiftData", "SiftRandom"]),
+        .target(name: "SiftMetrics", dependencies: ["CBLAS", "SiftData", "SiftRandom"]),
+        .target(name: "SiftEngine", dependencies: ["CBLAS", "SiftData", "SiftRandom", "SiftMetrics"]),
         .target(name: "SiftSweep", dependencies: [
             "SiftEngine", "SiftData",
             .product(name: "Yams", package: "Yams"),
@@ -35,6 +36,7 @@ let package = Package(
 
         .testTarget(name: "SiftDataTests", dependencies: ["SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
+        .testTarget(name: "SiftMetricsTests", dependencies: ["SiftMetrics", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine"]),
     ]

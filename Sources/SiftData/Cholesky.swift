@@ -9,7 +9,7 @@ enum Cholesky {
             guard diagonal > 0 else { return nil }
             let pivot = diagonal.squareRoot()
             l[j * n + j] = pivot
-            for i in (j + 1)..<max(j + 1, n) {
+            for i in (j + 1)..<n {
                 var sum = a[i * n + j]
                 for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
                 l[i * n + j] = sum / pivot

@@ -1,0 +1,90 @@
+import SiftData
+import SiftRandom
+
+/// The locality scalars of SPEC 6 for one network's masks, as they appear in metrics.json.
+/// Scalars describe layer 1; `connectedFraction` has one entry per layer (effective masks).
+/// A scalar is absent where it is undefined (no unit with two inputs, no weights given).
+public struct LocalityMetrics: Codable, Sendable, Equatable {
+    public var meanPairDistance: Double?
+    public var pairDistanceRatioUniform: Double?
+    public var pairDistanceRatioDegree: Double?
+    public var pairDistanceZDegree: Double?
+    public var gyrationRadiusMean: Double?
+    public var gyrationRatioDegree: Double?
+    public var iprMean: Double?
+    public var participationRatioMean: Double?
+    public var connectedFraction: [Double]
+    public var inDegreeHistogram: InDegreeHistogram
+    public var nullDraws: Int
+
+    enum CodingKeys: String, CodingKey {
+        case meanPairDistance = "mean_pair_distance"
+        case pairDistanceRatioUniform = "pair_distance_ratio_uniform"
+        case pairDistanceRatioDegree = "pair_distance_ratio_degree"
+        case pairDistanceZDegree = "pair_distance_z_degree"
+        case gyrationRadiusMean = "gyration_radius_mean"
+        case gyrationRatioDegree = "gyration_ratio_degree"
+        case iprMean = "ipr_mean"
+        case participationRatioMean = "participation_ratio_mean"
+        case connectedFraction = "connected_fraction"
+        case inDegreeHistogram = "in_degree_histogram"
+        case nullDraws = "null_draws"
+    }
+
+    /// The metrics.json keys of the scalars a summary table reports, in order.
+    public static let scalarKeys = [
+        "pair_distance_ratio_uniform", "pair_distance_ratio_degree", "pair_distance_z_degree", "mean_pair_distance",
+        "gyration_radius_mean", "gyration_ratio_degree", "ipr_mean", "participation_ratio_mean",
+    ]
+}
+
+/// Everything SPEC 6 computes from masks: the scalars and the maps saved beside them.
+public struct LocalityAnalysis: Sendable {
+    public var metrics: LocalityMetrics
+    public var maps: DisplacementMaps
+    /// o_i of layer 1 as a C×H×W image.
+    public var outDegrees: [Int]
+
+    /// `masks` are all layers' masks, first layer first; `weights` the first layer's trained weights.
+    public init(masks: [ConnectivityMask], firstLayerWeights weights: [Float]?, shape: ImageShape,
+                nullDraws: Int = 8, stream: RandomStream) {
+        let first = masks[0]
+        maps = DisplacementMaps(mask: first, shape: shape)
+        outDegrees = first.outDegrees
+        let distance = maps.meanPairDistance
+        let uniform = uniformMeanPairDistance(height: shape.height, width: shape.width)
+        let gyration = UnitShape.meanGyrationRadius(first, shape: shape)
+
+        var nullDistances: [Double] = [], nullGyrations: [Double] = []
+        for r in 0..<nullDraws {
+            let null = DegreePreservingNull.draw(first, stream: stream.derived("degree-null-\(r)"))
+            if let d = DisplacementMaps(mask: null, shape: shape).meanPairDistance { nullDistances.append(d) }
+            if let g = UnitShape.meanGyrationRadius(null, shape: shape) { nullGyrations.append(g) }
+        }
+        let nullMean = mean(nullDistances)
+        var z: Double?
+        if let distance, let nullMean, nullDistances.count >= 2 {
+            let variance = nullDistances.reduce(0) { $0 + ($1 - nullMean) * ($1 - nullMean) } / Double(nullDistances.count - 1)
+            z = variance > 0 ? (distance - nullMean) / variance.squareRoot() : nil
+        }
+        let ipr = weights.map { UnitShape.inverseParticipationRatios(weights: $0, mask: first).compactMap { $0 } }
+
+        metrics = LocalityMetrics(
+            meanPairDistance: distance,
+            pairDistanceRatioUniform: distance.map { $0 / uniform },
+            pairDistanceRatioDegree: ratio(distance, nullMean),
+            pairDistanceZDegree: z,
+            gyrationRadiusMean: gyration,
+            gyrationRatioDegree: ratio(gyration, mean(nullGyrations)),
+            iprMean: ipr.flatMap { mean($0) },
+            participationRatioMean: ipr.flatMap { mean($0.map { 1 / $0 }) },
+            connectedFraction: ConnectivityMask.effective(masks).map(\.connectedFraction),
+            inDegreeHistogram: InDegreeHistogram(first),
+            nullDraws: nullDraws)
+    }
+}
+
+private func ratio(_ a: Double?, _ b: Double?) -> Double? {
+    guard let a, let b, b > 0 else { return nil }
+    return a / b
+}
