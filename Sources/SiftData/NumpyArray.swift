@@ -43,6 +43,14 @@ public struct NumpyArray: Sendable, Equatable {
         self.init(dtype: .float32, shape: shape, bytes: values.withUnsafeBytes { [UInt8]($0) })
     }
 
+    public init(float64 values: [Double], shape: [Int]) {
+        self.init(dtype: .float64, shape: shape, bytes: values.withUnsafeBytes { [UInt8]($0) })
+    }
+
+    public init(int32 values: [Int32], shape: [Int]) {
+        self.init(dtype: .int32, shape: shape, bytes: values.withUnsafeBytes { [UInt8]($0) })
+    }
+
     public init(uint8 values: [UInt8], shape: [Int]) {
         self.init(dtype: .uint8, shape: shape, bytes: values)
     }

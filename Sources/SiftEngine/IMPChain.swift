@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftMetrics
 import SiftRandom
 
 /// Who a chain is: the experiment's hash, the key of its random streams, and the seed.
@@ -28,11 +29,12 @@ public enum ChainEvent: Sendable {
     case levelFinished(LevelMetrics)
 }
 
-/// One finished level: its mask, its trained weights and its figures.
+/// One finished level: its mask, its trained weights, its figures and its locality maps.
 public struct LevelOutcome: Sendable {
     public var masks: MaskSet
     public var trained: NetworkState
     public var metrics: LevelMetrics
+    public var analysis: LocalityAnalysis
 }
 
 /// Runs the levels 0…K of one (experiment, seed): IMP (SPEC 4) or one of its controls.
@@ -72,9 +74,9 @@ public final class IMPChain {
         Trainer(network: Network(spec: spec.model), spec: spec.train, data: data)
     }
 
-    /// Trains `trainer`'s network under `masks` from `start` (or a fresh init) and returns the outcome.
+    /// Trains `trainer`'s network under `masks` from `start` (or a fresh init); the trained weights stay in the network.
     private func trainLevel(_ trainer: Trainer, level: Int, masks: MaskSet, start: NetworkState?,
-                            afterStep: (Int) -> Void = { _ in }, onEvent: (ChainEvent) -> Void) -> (NetworkState, TrainingOutcome) {
+                            afterStep: (Int) -> Void = { _ in }, onEvent: (ChainEvent) -> Void) -> TrainingOutcome {
         let network = trainer.network
         network.apply(masks)
         if let start {
@@ -83,13 +85,19 @@ public final class IMPChain {
             network.initialize(stream: identity.stream(level == 0 ? "init" : "reinit-level-\(level)"))
         }
         onEvent(.levelStarted(level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch))
-        let outcome = trainer.train(order: identity.stream("batch-order"), afterStep: afterStep,
-                                    onEpoch: { onEvent(.epochFinished(level: level, $0)) })
-        return (network.state, outcome)
+        return trainer.train(order: identity.stream("batch-order"), afterStep: afterStep,
+                             onEpoch: { onEvent(.epochFinished(level: level, $0)) })
     }
 
-    private func metrics(level: Int, masks: MaskSet, outcome: TrainingOutcome, last: Bool) -> LevelMetrics {
-        LevelMetrics(
+    /// Measures the trained level (SPEC 6, ablation included, on the trainer's network) and assembles its outcome.
+    private func finish(level: Int, masks: MaskSet, trainer: Trainer, outcome: TrainingOutcome, last: Bool) -> LevelOutcome {
+        let trained = trainer.network.state
+        let connectivity = masks.layers.map { ConnectivityMask(fanIn: $0.fanIn, fanOut: $0.fanOut, values: $0.weights) }
+        let analysis = LocalityAnalysis(masks: connectivity, firstLayerWeights: trained.layers[0].weights,
+                                        shape: data.train.shape, stream: identity.stream("locality-level-\(level)"))
+        let ablation = AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
+                                      stream: identity.stream("ablation-level-\(level)"))
+        let training = LevelTraining(
             experiment: identity.experiment, seed: identity.seed, level: level,
             control: spec.pruning.control.rawValue, architecture: spec.model.architecture,
             densityLayers: masks.weightDensities, densityTotal: masks.totalWeightDensity,
@@ -97,6 +105,9 @@ public final class IMPChain {
             connectedFractionLayers: masks.layers.map(\.connectedFraction),
             testAccuracy: outcome.testAccuracy, bestTestAccuracy: outcome.bestTestAccuracy,
             trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last)
+        return LevelOutcome(masks: masks, trained: trained,
+                            metrics: LevelMetrics(training: training, locality: analysis.metrics, ablation: ablation),
+                            analysis: analysis)
     }
 
     /// Runs every level, handing each to `onLevel` as soon as it is trained.
@@ -109,45 +120,46 @@ public final class IMPChain {
         var rewindPoint: NetworkState?
         let rewindStep = pruning.rewindStep
         let network = trainer.network
-        var (trained, outcome) = trainLevel(trainer, level: 0, masks: masks, start: nil,
-                                            afterStep: { if $0 == rewindStep { rewindPoint = network.state } },
-                                            onEvent: onEvent)
-        let denseTrained = trained
+        let denseOutcome = trainLevel(trainer, level: 0, masks: masks, start: nil,
+                                      afterStep: { if $0 == rewindStep { rewindPoint = network.state } },
+                                      onEvent: onEvent)
         let rewind = rewindPoint!
         var stop = pruning.maxLevels == 0
-        let dense = LevelOutcome(masks: masks, trained: trained, metrics: metrics(level: 0, masks: masks, outcome: outcome, last: stop))
+        let dense = finish(level: 0, masks: masks, trainer: trainer, outcome: denseOutcome, last: stop)
         onEvent(.levelFinished(dense.metrics))
         try onLevel(dense)
+        var previous = dense
 
         // Controls that reuse IMP's own masks need the IMP chain trained beside them.
         let reference = pruning.control.needsIMPMasks ? makeTrainer() : nil
-        var referenceMasks = masks, referenceTrained = denseTrained
+        var referenceMasks = masks, referenceTrained = dense.trained
 
         var level = 0
         while !stop {
             level += 1
             switch pruning.control {
             case .none:
-                masks = pruner.nextIMPMask(after: masks, trained: trained)
+                masks = pruner.nextIMPMask(after: masks, trained: previous.trained)
             case .oneShot:
-                masks = pruner.oneShotMask(level: level, denseTrained: denseTrained)
+                masks = pruner.oneShotMask(level: level, denseTrained: dense.trained)
             case .random:
                 masks = pruner.randomMask(level: level, stream: identity.stream("random-mask-level-\(level)"))
             case .shuffled, .reinit:
                 referenceMasks = pruner.nextIMPMask(after: referenceMasks, trained: referenceTrained)
-                (referenceTrained, _) = trainLevel(reference!, level: level, masks: referenceMasks, start: rewind, onEvent: { _ in })
+                _ = trainLevel(reference!, level: level, masks: referenceMasks, start: rewind, onEvent: { _ in })
+                referenceTrained = reference!.network.state
                 masks = pruning.control == .shuffled
                     ? pruner.shuffledMask(referenceMasks, stream: identity.stream("shuffle-level-\(level)"))
                     : referenceMasks
             }
-            (trained, outcome) = trainLevel(trainer, level: level, masks: masks,
-                                            start: pruning.control == .reinit ? nil : rewind, onEvent: onEvent)
+            let outcome = trainLevel(trainer, level: level, masks: masks,
+                                     start: pruning.control == .reinit ? nil : rewind, onEvent: onEvent)
             let ruleMasks = pruning.control.needsIMPMasks ? referenceMasks : masks
             stop = level >= pruning.maxLevels || ruleMasks.smallestHiddenConnectedFraction <= pruning.stopConnectedFraction
-            let result = LevelOutcome(masks: masks, trained: trained,
-                                      metrics: metrics(level: level, masks: masks, outcome: outcome, last: stop))
+            let result = finish(level: level, masks: masks, trainer: trainer, outcome: outcome, last: stop)
             onEvent(.levelFinished(result.metrics))
             try onLevel(result)
+            previous = result
         }
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 import SiftData
 
-/// Writes one level's files (SPEC 8): mask-<l>.npy, weights-<l>.npy, metrics.json.
+/// Writes one level's files (SPEC 8): mask-<l>.npy, weights-<l>.npy, metrics.json, and the
+/// layer-1 maps of SPEC 6: sc_map.npy and dc_map.npy ((2H−1)×(2W−1) per channel class) and
+/// out_degree.npy (C×H×W).
 ///
 /// The level is written into a temporary folder that is renamed into place, so a
 /// level folder that exists is always complete.
@@ -10,10 +12,12 @@ public enum LevelArtifacts {
         (root as NSString).appendingPathComponent("level-\(level)")
     }
 
-    public static func write(root: String, masks: MaskSet, trained: NetworkState, metrics: LevelMetrics) throws {
+    public static func write(root: String, level outcome: LevelOutcome) throws {
         let fm = FileManager.default
-        let final = directory(root, level: metrics.level)
-        let temp = (root as NSString).appendingPathComponent(".level-\(metrics.level).partial-\(getpid())")
+        let level = outcome.metrics.training.level
+        let final = directory(root, level: level)
+        let temp = (root as NSString).appendingPathComponent(".level-\(level).partial-\(getpid())")
+        let masks = outcome.masks, trained = outcome.trained, maps = outcome.analysis.maps
         do {
             try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
             try? fm.removeItem(atPath: temp)
@@ -25,9 +29,15 @@ public enum LevelArtifacts {
                 try Data(NumpyArray(float32: trained.layers[l].weights, shape: shape).encoded())
                     .write(to: URL(fileURLWithPath: "\(temp)/weights-\(l).npy"))
             }
+            let mapShape = [maps.height, maps.width]
+            try Data(NumpyArray(float64: maps.sameChannel, shape: mapShape).encoded()).write(to: URL(fileURLWithPath: "\(temp)/sc_map.npy"))
+            try Data(NumpyArray(float64: maps.crossChannel, shape: mapShape).encoded()).write(to: URL(fileURLWithPath: "\(temp)/dc_map.npy"))
+            let image = [maps.shape.channels, maps.shape.height, maps.shape.width]
+            try Data(NumpyArray(int32: outcome.analysis.outDegrees.map { Int32($0) }, shape: image).encoded())
+                .write(to: URL(fileURLWithPath: "\(temp)/out_degree.npy"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(metrics).write(to: URL(fileURLWithPath: "\(temp)/metrics.json"))
+            try encoder.encode(outcome.metrics).write(to: URL(fileURLWithPath: "\(temp)/metrics.json"))
             if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
             try fm.moveItem(atPath: temp, toPath: final)
         } catch {

@@ -1,5 +1,7 @@
-/// The figures of one IMP level, written as its metrics.json.
-public struct LevelMetrics: Codable, Sendable, Equatable {
+import SiftMetrics
+
+/// How one level trained: the training half of its metrics.json.
+public struct LevelTraining: Codable, Sendable, Equatable {
     public var experiment: String
     public var seed: UInt64
     public var level: Int
@@ -8,13 +10,14 @@ public struct LevelMetrics: Codable, Sendable, Equatable {
     public var densityLayers: [Double]
     public var densityTotal: Double
     public var aliveWeights: [Int]
+    /// Fraction of units with a direct incoming weight, per layer (the stop rule's quantity).
     public var connectedFractionLayers: [Double]
     public var testAccuracy: Double
     public var bestTestAccuracy: Double
     public var trainLoss: Double
     public var steps: Int
     public var seconds: Double
-    /// Whether the stop rule ended the chain at this level.
+    /// Whether the chain ended at this level.
     public var lastLevel: Bool
 
     enum CodingKeys: String, CodingKey {
@@ -27,5 +30,34 @@ public struct LevelMetrics: Codable, Sendable, Equatable {
         case bestTestAccuracy = "best_test_accuracy"
         case trainLoss = "train_loss"
         case lastLevel = "last_level"
+    }
+}
+
+/// One level's metrics.json: the training figures, the locality scalars of SPEC 6 and the
+/// ablation curves, all as keys of one flat JSON object.
+public struct LevelMetrics: Codable, Sendable, Equatable {
+    public var training: LevelTraining
+    public var locality: LocalityMetrics?
+    public var ablation: AblationCurves?
+
+    public init(training: LevelTraining, locality: LocalityMetrics?, ablation: AblationCurves?) {
+        self.training = training
+        self.locality = locality
+        self.ablation = ablation
+    }
+
+    enum CodingKeys: String, CodingKey { case ablation }
+
+    public init(from decoder: Decoder) throws {
+        training = try LevelTraining(from: decoder)
+        locality = try? LocalityMetrics(from: decoder)
+        ablation = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(AblationCurves.self, forKey: .ablation)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try training.encode(to: encoder)
+        try locality?.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(ablation, forKey: .ablation)
     }
 }

@@ -84,6 +84,8 @@ public struct RandomStream: Sendable {
     }
 
     /// Fisher-Yates shuffle written out, so the order never depends on the standard library's algorithm.
+    /// Inlinable so callers in other modules get it specialised for their element type.
+    @inlinable
     public mutating func shuffle<T>(_ array: inout [T]) {
         guard array.count > 1 else { return }
         for i in stride(from: array.count - 1, to: 0, by: -1) {

@@ -32,7 +32,8 @@ final class ProgressPrinter {
             if let accuracy = p.testAccuracy { line += " · test \(percent(accuracy))" }
             line += " · level ETA \(duration(levelLeft)) · chain ETA ≤\(duration(chainLeft))"
             write(interactive ? "\r\u{1B}[2K" + line : line + "\n")
-        case .levelFinished(let m):
+        case .levelFinished(let metrics):
+            let m = metrics.training
             let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
             let summary = "level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(duration(m.seconds))" + (m.lastLevel ? " · last level" : "")
             write(interactive ? "\r\u{1B}[2K" + summary + "\n" : summary + "\n")

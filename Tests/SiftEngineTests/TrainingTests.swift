@@ -35,8 +35,8 @@ import Testing
 
     @Test func learnsASeparableTask() throws {
         let levels = try runChain(spec())
-        #expect(levels[0].metrics.testAccuracy > 0.9)
-        #expect(levels.last!.metrics.testAccuracy > 0.8)
+        #expect(levels[0].metrics.training.testAccuracy > 0.9)
+        #expect(levels.last!.metrics.training.testAccuracy > 0.8)
     }
 
     @Test(arguments: [(OptimizerKind.sgd, false), (.adam, false), (.sgd, true), (.adam, true)])
@@ -71,7 +71,7 @@ import Testing
         defer { dirs.forEach { $0.remove() } }
         for dir in dirs {
             for level in try runChain(spec()) {
-                try LevelArtifacts.write(root: dir.path, masks: level.masks, trained: level.trained, metrics: level.metrics)
+                try LevelArtifacts.write(root: dir.path, level: level)
             }
         }
         for level in 0...3 {
@@ -82,10 +82,16 @@ import Testing
             }
         }
         let metrics = try JSONDecoder().decode(LevelMetrics.self, from: FileManager.default.contents(atPath: "\(dirs[0].path)/level-2/metrics.json")!)
-        #expect(metrics.level == 2)
-        #expect(abs(metrics.densityLayers[0] - 0.49) < 0.01)
+        #expect(metrics.training.level == 2)
+        #expect(abs(metrics.training.densityLayers[0] - 0.49) < 0.01)
         let mask = try NumpyArray.read("\(dirs[0].path)/level-2/mask-0.npy")
         #expect(mask.shape == [16, 24] && mask.dtype == .uint8)
+        let locality = try #require(metrics.locality)
+        #expect(locality.connectedFraction.count == 3)
+        #expect(locality.pairDistanceRatioUniform != nil && locality.iprMean != nil)
+        #expect(metrics.ablation?.most.count == AblationCurves.defaultFractions.count)
+        #expect(try NumpyArray.read("\(dirs[0].path)/level-2/sc_map.npy").shape == [7, 7])
+        #expect(try NumpyArray.read("\(dirs[0].path)/level-2/out_degree.npy").shape == [1, 4, 4])
     }
 
     @Test(arguments: PruningControl.allCases)
@@ -96,7 +102,7 @@ import Testing
         #expect(levels[0].masks == imp[0].masks)
         #expect(levels[0].trained == imp[0].trained, "level 0 is the same dense network")
         for (c, i) in zip(levels, imp).dropFirst() {
-            #expect(c.metrics.control == control.rawValue)
+            #expect(c.metrics.training.control == control.rawValue)
             switch control {
             case .none, .reinit:
                 #expect(c.masks == i.masks)

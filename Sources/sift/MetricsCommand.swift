@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import SiftData
+import SiftEngine
+import SiftMetrics
+import SiftRandom
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Locality metrics (SPEC 6) of any first-layer mask, printed as one JSON object.",
+        discussion: """
+        Works on masks from anywhere, a PyTorch run included: a uint8 .npy of shape [fan_in, fan_out], \
+        nonzero = connected, inputs flattened channel-major (c·H·W + y·W + x).
+        """)
+
+    @Argument(help: "Mask .npy, shape [fan_in, fan_out].") var mask: String
+    @Option(help: "Image shape as CxHxW or HxW; C·H·W must equal fan_in.") var image: String
+    @Option(help: "Trained weights .npy of the same shape, for the IPR and participation ratio.") var weights: String?
+    @Option(help: "Draws of the degree-preserving null.") var nullDraws = 8
+    @Option(help: "Seed of the null draws.") var seed: UInt64 = 0
+    @Option(help: "BLAS threads.") var threads = 1
+
+    func run() throws {
+        guard let shape = ImageShape(parsing: image) else {
+            throw ValidationError("--image must look like 1x28x28 or 28x28; got '\(image)'")
+        }
+        BLAS.threads = threads
+        let (values, fanIn, fanOut) = try LevelArtifacts.readMask(mask)
+        guard fanIn == shape.size else {
+            throw ValidationError("\(mask) has fan_in \(fanIn) but --image \(shape) has \(shape.size) pixels")
+        }
+        var weightValues: [Float]?
+        if let weights {
+            let array = try NumpyArray.read(weights)
+            guard array.shape == [fanIn, fanOut] else {
+                throw ValidationError("\(weights) has shape \(array.shape); the mask is [\(fanIn), \(fanOut)]")
+            }
+            weightValues = array.floats()
+        }
+        let analysis = LocalityAnalysis(
+            masks: [ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values)], firstLayerWeights: weightValues,
+            shape: shape, nullDraws: nullDraws, stream: RandomStream(root: 0x4D45_5452, seed: seed, purpose: "sift-metrics"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(analysis.metrics), as: UTF8.self))
+    }
+}
