@@ -28,14 +28,15 @@ public enum FileBytes {
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
             try Data(bytes).write(to: temp)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
-            } else {
-                try FileManager.default.moveItem(at: temp, to: url)
-            }
         } catch {
             try? FileManager.default.removeItem(at: temp)
             throw DataError.unreadable(path: path, reason: "write failed: \(error.localizedDescription)")
+        }
+        // rename(2) replaces an existing file atomically.
+        guard rename(temp.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temp)
+            throw DataError.unreadable(path: path, reason: "rename failed: \(reason)")
         }
     }
 }

@@ -36,6 +36,18 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
         "pair_distance_ratio_uniform", "pair_distance_ratio_degree", "pair_distance_z_degree", "mean_pair_distance",
         "gyration_radius_mean", "gyration_ratio_degree", "ipr_mean", "participation_ratio_mean",
     ]
+
+    /// The defined scalars by metrics.json key, with layer 1's connected fraction as `connected_fraction`
+    /// and every layer's as `connected_fraction_layer_<l>`.
+    public var scalars: [String: Double] {
+        let values: [Double?] = [pairDistanceRatioUniform, pairDistanceRatioDegree, pairDistanceZDegree, meanPairDistance,
+                                 gyrationRadiusMean, gyrationRatioDegree, iprMean, participationRatioMean]
+        var out: [String: Double] = [:]
+        for (key, value) in zip(Self.scalarKeys, values) { out[key] = value }
+        out["connected_fraction"] = connectedFraction.first
+        for (l, fraction) in connectedFraction.enumerated() { out["connected_fraction_layer_\(l)"] = fraction }
+        return out
+    }
 }
 
 /// Everything SPEC 6 computes from masks: the scalars and the maps saved beside them.

@@ -46,6 +46,7 @@ struct ImpCommand: ParsableCommand {
 
 /// What `experiment.json` records beside a chain's levels.
 struct ExperimentRecord: Encodable {
+    var name: String?
     var experiment: String
     var hash: String
     var seed: UInt64
@@ -53,6 +54,7 @@ struct ExperimentRecord: Encodable {
     var canonical: String
 
     init(config: ExperimentConfig, seed: UInt64) {
+        name = config.name
         experiment = config.shortHash
         hash = config.hash
         self.seed = seed

@@ -1,0 +1,214 @@
+import Foundation
+import SiftData
+import SiftEngine
+
+/// Writes DIR/report/: summary.csv, summary.json and a self-contained index.html.
+public struct ReportWriter {
+    public var index: RunIndex
+    public var summary: Summary
+    /// Levels whose unit mosaics are drawn; nil chooses the middle and the last level of each chain.
+    public var mosaicLevels: [Int]?
+
+    public init(index: RunIndex, mosaicLevels: [Int]? = nil) {
+        self.index = index
+        summary = Summary(index)
+        self.mosaicLevels = mosaicLevels
+    }
+
+    /// Returns the report folder.
+    @discardableResult
+    public func write() throws -> String {
+        let folder = (index.root as NSString).appendingPathComponent("report")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileBytes.writeAtomically(Array(Summary.csv(index).utf8), to: "\(folder)/summary.csv")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileBytes.writeAtomically([UInt8](try encoder.encode(summary)), to: "\(folder)/summary.json")
+        try FileBytes.writeAtomically(Array(html().utf8), to: "\(folder)/index.html")
+        return folder
+    }
+
+    // MARK: - Page
+
+    func html() -> String {
+        var body = "<h1>Sift report</h1>"
+        let chains = Set(index.levels.map { "\($0.experiment)/\($0.seed)" }).count
+        body += "<p class=\"meta\">\(HTML.escape(index.root)) · \(summary.experiments.count) experiment(s), \(chains) chain(s), \(index.levels.count) level(s)</p>"
+        if !index.problems.isEmpty {
+            body += "<div class=\"warn\"><b>\(index.problems.count) level folder(s) could not be read:</b><ul>"
+            body += index.problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
+        }
+        body += experimentTable()
+        body += "<h2>Accuracy and locality against density</h2><p>Mean over seeds with its 95 % interval (Student t); density of all weights on a log axis.</p><div class=\"grid\">"
+        body += chart("test_accuracy", title: "Test accuracy", reference: nil)
+        body += chart("pair_distance_ratio_degree", title: "Pair distance / degree-preserving null", reference: 1)
+        body += chart("pair_distance_ratio_uniform", title: "Pair distance / uniform null", reference: 1)
+        body += chart("gyration_ratio_degree", title: "Radius of gyration / degree-preserving null", reference: 1)
+        body += chart("pair_distance_z_degree", title: "Pair distance z against the degree null", reference: 0)
+        body += chart("mean_pair_distance", title: "Mean pair distance (pixels)", reference: nil)
+        body += chart("participation_ratio_mean", title: "Participation ratio (1/IPR)", reference: nil)
+        body += chart("connected_fraction", title: "Connected first-layer units", reference: nil)
+        body += "</div>"
+        body += comparisonTable()
+        for experiment in summary.experiments { body += experimentSection(experiment) }
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Sift report</title>
+        <style>
+        body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1b1b1b;max-width:1500px}
+        h1{margin:0 0 4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}.meta{color:#555}
+        table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}
+        td.l,th.l{text-align:left}.sig{background:#fff3c4;font-weight:600}.grid{display:flex;flex-wrap:wrap;gap:12px}
+        svg.chart{width:460px;height:280px;background:#fff}svg.histogram{width:300px;height:150px}
+        .title{font-size:13px;font-weight:600}.tick{font-size:10px;fill:#444}.label{font-size:11px;fill:#333}.legend{font-size:11px;font-weight:600}
+        .frame{fill:none;stroke:#bbb}.axis{stroke:#888}.grid line,.grid{stroke:#eee}.reference{stroke:#999;stroke-dasharray:4 3}
+        figure{margin:0;text-align:center;font-size:11px}figure img{image-rendering:pixelated;border:1px solid #ccc}
+        .strip{display:flex;flex-wrap:wrap;gap:6px;align-items:flex-end}.warn{background:#fde8e8;padding:8px;border:1px solid #e99}
+        .empty{color:#888}
+        </style></head><body>
+        \(body)
+        </body></html>
+        """
+    }
+
+    func experimentTable() -> String {
+        var rows = "<table><tr><th class=\"l\">experiment</th><th class=\"l\">hash</th><th class=\"l\">control</th><th>seeds</th><th>levels</th><th>lowest density</th><th>accuracy there</th></tr>"
+        for e in summary.experiments {
+            let last = e.levels.last!
+            let density = last.columns["density_total"].map { percent($0.mean) } ?? "–"
+            rows += "<tr><td class=\"l\">\(HTML.escape(e.label))</td><td class=\"l\"><code>\(e.experiment)</code></td><td class=\"l\">\(e.control)</td>"
+            rows += "<td>\(Set(e.levels.flatMap(\.seeds)).count)</td><td>\(e.levels.count)</td><td>\(density)</td><td>\(cell(last.columns["test_accuracy"]))</td></tr>"
+        }
+        return rows + "</table>"
+    }
+
+    func chart(_ column: String, title: String, reference: Double?) -> String {
+        let series = summary.experiments.map { e in
+            SVGChart.Series(label: e.label, points: e.levels.compactMap { level in
+                guard let x = level.columns["density_total"]?.mean, let y = level.columns[column] else { return nil }
+                return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
+            })
+        }
+        return SVGChart.lines(title: title, xLabel: "density (all weights)", yLabel: column, series: series, logX: true, reference: reference)
+    }
+
+    func comparisonTable() -> String {
+        guard summary.experiments.count >= 2 else { return "" }
+        var html = "<h2>Comparisons at matched levels</h2><p>Difference of means (first − second) with its 95 % interval and Welch's p; p &lt; 0.05 is highlighted. Empty where a side has a single seed.</p>"
+        let byPair = Dictionary(grouping: summary.comparisons) { "\($0.a)|\($0.b)" }
+        for key in byPair.keys.sorted() {
+            let rows = byPair[key]!
+            let a = rows[0].a, b = rows[0].b
+            html += "<h3>\(HTML.escape(index.label(a))) − \(HTML.escape(index.label(b)))</h3><table><tr><th>level</th>"
+            html += Summary.comparedColumns.map { "<th>\($0)</th>" }.joined() + "</tr>"
+            for level in Set(rows.map(\.level)).sorted() {
+                html += "<tr><td>\(level)</td>"
+                for column in Summary.comparedColumns {
+                    guard let c = rows.first(where: { $0.level == level && $0.column == column }) else { html += "<td></td>"; continue }
+                    if let w = c.welch {
+                        html += "<td\(w.p < 0.05 ? " class=\"sig\"" : "")>\(num(w.difference)) ± \(num(w.ci95)) <small>p=\(String(format: "%.3g", w.p))</small></td>"
+                    } else {
+                        html += "<td>\(num(c.meanA - c.meanB))</td>"
+                    }
+                }
+                html += "</tr>"
+            }
+            html += "</table>"
+        }
+        return html
+    }
+
+    /// Maps, histograms and mosaics of the first seed's chain of one experiment.
+    func experimentSection(_ e: Summary.Experiment) -> String {
+        let seed = e.levels.flatMap(\.seeds).min()!
+        let chain = index.levels.filter { $0.experiment == e.experiment && $0.seed == seed }.sorted { $0.level < $1.level }
+        var html = "<h2>\(HTML.escape(e.label)) <small>(seed \(seed))</small></h2>"
+        html += "<h3>Same-channel displacement maps S<sup>sc</sup></h3><p>Pairs of a unit's surviving inputs by displacement; centre = zero shift. A bright compact centre means local receptive fields.</p><div class=\"strip\">"
+        for record in chain {
+            if let map = try? NumpyArray.read("\(record.directory)/sc_map.npy"), map.shape.count == 2 {
+                let values = map.floats().map(Double.init), peak = max(values.max() ?? 1, 1e-12)
+                let image = PNGImage(width: map.shape[1], height: map.shape[0], values: values.map { $0 / peak }, color: ColorScale.sequential)
+                html += figure(image, scale: 2, caption: "level \(record.level) · \(percent(record.metrics.training.densityLayers[0]))")
+            }
+        }
+        html += "</div><h3>In-degree histograms against Binomial(fan_in, u)</h3><div class=\"strip\">"
+        for record in pick(chain, count: 4) {
+            if let histogram = record.metrics.locality?.inDegreeHistogram {
+                html += SVGChart.histogram(title: "level \(record.level) · \(percent(record.metrics.training.densityLayers[0]))",
+                                           counts: histogram.counts, expected: histogram.binomialExpected)
+            }
+        }
+        html += "</div><h3>Pixel out-degree maps</h3><p>How many first-layer units each pixel still feeds.</p><div class=\"strip\">"
+        for record in chain {
+            if let map = try? NumpyArray.read("\(record.directory)/out_degree.npy"), map.shape.count == 3 {
+                html += figure(channelsSideBySide(map.floats().map(Double.init), shape: map.shape, signed: false), scale: 3,
+                               caption: "level \(record.level)")
+            }
+        }
+        html += "</div>"
+        let levels = mosaicLevels ?? [chain[chain.count / 2].level, chain.last!.level]
+        for record in chain where levels.contains(record.level) { html += mosaic(record) }
+        return html
+    }
+
+    /// The 16 most connected first-layer units: their masks, then their masked weights.
+    func mosaic(_ record: LevelRecord) -> String {
+        guard let mask = try? NumpyArray.read("\(record.directory)/mask-0.npy"),
+              let weights = try? NumpyArray.read("\(record.directory)/weights-0.npy"), mask.shape.count == 2,
+              let experimentShape = imageShape(fanIn: mask.shape[0]) else { return "" }
+        let fanIn = mask.shape[0], fanOut = mask.shape[1]
+        let m = mask.integers(), w = weights.floats()
+        var degree = [Int](repeating: 0, count: fanOut)
+        for i in 0..<fanIn { for n in 0..<fanOut where m[i * fanOut + n] != 0 { degree[n] += 1 } }
+        let units = (0..<fanOut).sorted { degree[$0] != degree[$1] ? degree[$0] > degree[$1] : $0 < $1 }.prefix(16)
+        let shape = [experimentShape.channels, experimentShape.height, experimentShape.width]
+        var masks = "", weighted = ""
+        for n in units {
+            let column = (0..<fanIn).map { Double(m[$0 * fanOut + n]) }
+            let values = (0..<fanIn).map { Double(w[$0 * fanOut + n]) * column[$0] }
+            let peak = max(values.map(abs).max() ?? 1, 1e-12)
+            masks += figure(channelsSideBySide(column, shape: shape, signed: false), scale: 3, caption: "unit \(n) · k=\(degree[n])")
+            weighted += figure(channelsSideBySide(values.map { $0 / peak }, shape: shape, signed: true), scale: 3, caption: "unit \(n)")
+        }
+        return "<h3>Most connected units at level \(record.level) (\(percent(record.metrics.training.densityLayers[0])) of layer 1)</h3>"
+            + "<div class=\"strip\">\(masks)</div><div class=\"strip\">\(weighted)</div>"
+    }
+
+    /// The image shape behind a first layer, from the out-degree map saved beside it.
+    func imageShape(fanIn: Int) -> ImageShape? {
+        for record in index.levels {
+            if let map = try? NumpyArray.read("\(record.directory)/out_degree.npy"), map.shape.count == 3,
+               map.shape.reduce(1, *) == fanIn {
+                return ImageShape(channels: map.shape[0], height: map.shape[1], width: map.shape[2])
+            }
+        }
+        return nil
+    }
+
+    func channelsSideBySide(_ values: [Double], shape: [Int], signed: Bool) -> PNGImage {
+        let c = shape[0], h = shape[1], w = shape[2]
+        let peak = signed ? 1 : max(values.max() ?? 1, 1e-12)
+        var grid = [Double](repeating: signed ? 0 : 0, count: h * (w * c + c - 1))
+        let rowWidth = w * c + c - 1
+        for ch in 0..<c { for y in 0..<h { for x in 0..<w { grid[y * rowWidth + ch * (w + 1) + x] = values[ch * h * w + y * w + x] / peak } } }
+        return PNGImage(width: rowWidth, height: h, values: grid, color: signed ? ColorScale.diverging : ColorScale.sequential)
+    }
+
+    func figure(_ image: PNGImage, scale: Int, caption: String) -> String {
+        "<figure><img src=\"\(image.dataURI)\" width=\"\(image.width * scale)\" height=\"\(image.height * scale)\" alt=\"\(HTML.escape(caption))\"><figcaption>\(HTML.escape(caption))</figcaption></figure>"
+    }
+
+    /// Up to `count` levels spread over the chain, first and last included.
+    func pick(_ chain: [LevelRecord], count: Int) -> [LevelRecord] {
+        guard chain.count > count else { return chain }
+        return (0..<count).map { chain[$0 * (chain.count - 1) / (count - 1)] }
+    }
+
+    func cell(_ s: SampleSummary?) -> String {
+        guard let s else { return "–" }
+        return s.ci95.map { "\(num(s.mean)) ± \(num($0))" } ?? num(s.mean)
+    }
+
+    func num(_ v: Double) -> String { String(format: abs(v) >= 100 ? "%.1f" : "%.4g", v) }
+    func percent(_ v: Double) -> String { v >= 0.1 ? String(format: "%.1f%%", v * 100) : String(format: "%.2f%%", v * 100) }
+}

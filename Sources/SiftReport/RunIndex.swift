@@ -1,0 +1,106 @@
+import Foundation
+import SiftEngine
+
+/// One level of one chain found on disk.
+public struct LevelRecord: Sendable {
+    public var directory: String
+    public var metrics: LevelMetrics
+    /// The numeric figures of metrics.json by key, for columns looked up by name.
+    public var scalars: [String: Double]
+
+    public var experiment: String { metrics.training.experiment }
+    public var seed: UInt64 { metrics.training.seed }
+    public var level: Int { metrics.training.level }
+}
+
+/// Every level of every chain under a folder: `sift imp` outputs (DIR/level-k/) and sweeps
+/// (DIR/experiments/<hash>/seed-<s>/level-k/) alike.
+public struct RunIndex: Sendable {
+    public var root: String
+    public var levels: [LevelRecord]
+    /// Readable names of experiments, from experiment.json where present, else the hash.
+    public var labels: [String: String]
+    /// Level folders that could not be read, with why; reported, never fatal.
+    public var problems: [String]
+
+    public init(root: String) throws {
+        self.root = root
+        var levels: [LevelRecord] = [], names: [String: String] = [:], problems: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: root) else {
+            throw ReportError.unreadable(path: root, reason: "not a folder")
+        }
+        while let relative = walker.nextObject() as? String {
+            let parts = relative.split(separator: "/")
+            guard parts.last == "metrics.json", parts.count >= 2, parts[parts.count - 2].hasPrefix("level-"),
+                  !parts.contains(where: { $0 == "report" || $0.hasPrefix(".") }) else { continue }
+            let levelDirectory = (root as NSString).appendingPathComponent((relative as NSString).deletingLastPathComponent)
+            let path = (root as NSString).appendingPathComponent(relative)
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                let metrics = try JSONDecoder().decode(LevelMetrics.self, from: data)
+                let t = metrics.training
+                var scalars = metrics.locality?.scalars ?? [:]
+                scalars["density_total"] = t.densityTotal
+                scalars["test_accuracy"] = t.testAccuracy
+                scalars["best_test_accuracy"] = t.bestTestAccuracy
+                scalars["train_loss"] = t.trainLoss
+                levels.append(LevelRecord(directory: levelDirectory, metrics: metrics, scalars: scalars))
+                if names[metrics.training.experiment] == nil, let name = Self.experimentName(near: levelDirectory) {
+                    names[metrics.training.experiment] = name
+                }
+            } catch {
+                problems.append("\(path): \(error)")
+            }
+        }
+        guard !levels.isEmpty else {
+            throw ReportError.empty(path: root, problems: problems)
+        }
+        self.levels = levels.sorted { ($0.experiment, $0.seed, $0.level) < ($1.experiment, $1.seed, $1.level) }
+        self.problems = problems
+        // A name shared by two experiments gets the hash appended, so labels stay unique.
+        var labels: [String: String] = [:]
+        let experiments = Set(levels.map(\.experiment))
+        for experiment in experiments {
+            let name = names[experiment] ?? experiment
+            let clash = experiments.contains { $0 != experiment && (names[$0] ?? $0) == name }
+            labels[experiment] = clash ? "\(name) (\(experiment.prefix(8)))" : name
+        }
+        self.labels = labels
+    }
+
+    /// `name` from experiment.json in the chain folder or the experiment folder above it.
+    static func experimentName(near levelDirectory: String) -> String? {
+        var folder = (levelDirectory as NSString).deletingLastPathComponent
+        for _ in 0..<2 {
+            let path = (folder as NSString).appendingPathComponent("experiment.json")
+            if let data = FileManager.default.contents(atPath: path),
+               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let name = json["name"] as? String, !name.isEmpty {
+                return name
+            }
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        return nil
+    }
+
+    /// Experiments in a stable order: by label.
+    public var experiments: [String] {
+        Set(levels.map(\.experiment)).sorted { (labels[$0] ?? $0, $0) < (labels[$1] ?? $1, $1) }
+    }
+
+    public func label(_ experiment: String) -> String { labels[experiment] ?? experiment }
+}
+
+public enum ReportError: Error, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case empty(path: String, problems: [String])
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "cannot read \(path): \(reason)"
+        case let .empty(path, problems):
+            return "no level-*/metrics.json under \(path); run `sift imp` or a sweep into it first"
+                + (problems.isEmpty ? "" : ". Unreadable: " + problems.joined(separator: "; "))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import SiftMetrics
+
+/// Aggregates over seeds per (experiment, level), and comparisons between experiments at matched levels (SPEC 7).
+public struct Summary: Codable, Sendable {
+    public struct Level: Codable, Sendable {
+        public var level: Int
+        public var seeds: [UInt64]
+        /// Every column, summarised over seeds.
+        public var columns: [String: SampleSummary]
+    }
+
+    public struct Experiment: Codable, Sendable {
+        public var experiment: String
+        public var label: String
+        public var control: String
+        public var levels: [Level]
+    }
+
+    public struct Comparison: Codable, Sendable {
+        public var a: String
+        public var b: String
+        public var level: Int
+        public var column: String
+        public var meanA: Double
+        public var meanB: Double
+        /// Nil when a side has one seed or no spread.
+        public var welch: WelchComparison?
+    }
+
+    public var experiments: [Experiment]
+    public var comparisons: [Comparison]
+
+    /// Per-row columns of summary.csv after the identifying ones, in order.
+    public static let valueColumns = ["density_total", "test_accuracy", "best_test_accuracy", "train_loss"]
+        + LocalityMetrics.scalarKeys + ["connected_fraction"]
+    /// Columns compared between experiments in the report's table.
+    public static let comparedColumns = ["test_accuracy", "pair_distance_ratio_degree", "pair_distance_ratio_uniform",
+                                         "gyration_ratio_degree", "participation_ratio_mean"]
+
+    public init(_ index: RunIndex) {
+        let layerColumns = Self.layerColumns(index)
+        experiments = index.experiments.map { experiment in
+            let records = index.levels.filter { $0.experiment == experiment }
+            let levels = Set(records.map(\.level)).sorted().map { level -> Level in
+                let rows = records.filter { $0.level == level }
+                var columns: [String: SampleSummary] = [:]
+                for column in Self.valueColumns + layerColumns {
+                    columns[column] = SampleSummary(rows.compactMap { $0.scalars[column] })
+                }
+                return Level(level: level, seeds: rows.map(\.seed), columns: columns)
+            }
+            return Experiment(experiment: experiment, label: index.label(experiment),
+                              control: records[0].metrics.training.control, levels: levels)
+        }
+        var comparisons: [Comparison] = []
+        for (i, a) in experiments.enumerated() {
+            for b in experiments[(i + 1)...] {
+                for levelA in a.levels {
+                    guard let levelB = b.levels.first(where: { $0.level == levelA.level }) else { continue }
+                    for column in Self.comparedColumns {
+                        guard let sa = levelA.columns[column], let sb = levelB.columns[column] else { continue }
+                        comparisons.append(Comparison(a: a.experiment, b: b.experiment, level: levelA.level, column: column,
+                                                      meanA: sa.mean, meanB: sb.mean, welch: WelchComparison(sa, sb)))
+                    }
+                }
+            }
+        }
+        self.comparisons = comparisons
+    }
+
+    /// connected_fraction_layer_<l> for every layer seen.
+    static func layerColumns(_ index: RunIndex) -> [String] {
+        let layers = index.levels.map { $0.metrics.locality?.connectedFraction.count ?? 0 }.max() ?? 0
+        return (0..<layers).map { "connected_fraction_layer_\($0)" }
+    }
+
+    /// One row per (experiment, seed, level); empty cells where a value is undefined.
+    public static func csv(_ index: RunIndex) -> String {
+        let columns = valueColumns + layerColumns(index)
+        var lines = [(["experiment", "label", "control", "seed", "level"] + columns).joined(separator: ",")]
+        for record in index.levels {
+            var cells = [record.experiment, csvField(index.label(record.experiment)), record.metrics.training.control,
+                         String(record.seed), String(record.level)]
+            cells += columns.map { record.scalars[$0].map { "\($0)" } ?? "" }
+            lines.append(cells.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}
