@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sift needs (when missing) and builds the release binary.
-# Usage: Scripts/setup.sh [--no-build]
+# Usage: Scripts/setup.sh [--no-build] [EXTRA_DEBIAN_PACKAGE …]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas-dev zlib1g-dev dataset-fashion-mnist)
+build=yes
+if [ "${1:-}" = "--no-build" ]; then build=no; shift; fi
+packages=(libopenblas-dev zlib1g-dev dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -18,7 +20,7 @@ if ((${#missing[@]})); then
 fi
 
 command -v swift >/dev/null || { echo "setup: Swift 6 is not on PATH (https://swift.org/install)" >&2; exit 1; }
-if [ "${1:-}" != "--no-build" ]; then
+if [ "$build" = yes ]; then
     swift build -c release --product sift
     echo "setup: built $(swift build -c release --show-bin-path)/sift"
 fi

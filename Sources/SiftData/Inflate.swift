@@ -6,6 +6,11 @@ public enum Inflate {
         try inflate(bytes, windowBits: 15 + 16, expectedSize: nil, path: path)
     }
 
+    /// A zlib stream (as in PNG image data).
+    public static func zlib(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+        try inflate(bytes, windowBits: 15, expectedSize: nil, path: path)
+    }
+
     public static func rawDeflate(_ bytes: [UInt8], expectedSize: Int, path: String) throws -> [UInt8] {
         try inflate(bytes, windowBits: -15, expectedSize: expectedSize, path: path)
     }

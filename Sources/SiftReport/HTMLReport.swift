@@ -59,9 +59,9 @@ public struct ReportWriter {
         h1{margin:0 0 4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}.meta{color:#555}
         table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}
         td.l,th.l{text-align:left}.sig{background:#fff3c4;font-weight:600}.grid{display:flex;flex-wrap:wrap;gap:12px}
-        svg.chart{width:460px;height:280px;background:#fff}svg.histogram{width:300px;height:150px}
+        svg.chart{background:#fff}svg.histogram{width:300px;height:150px}
         .title{font-size:13px;font-weight:600}.tick{font-size:10px;fill:#444}.label{font-size:11px;fill:#333}.legend{font-size:11px;font-weight:600}
-        .frame{fill:none;stroke:#bbb}.axis{stroke:#888}.grid line,.grid{stroke:#eee}.reference{stroke:#999;stroke-dasharray:4 3}
+        .frame{fill:none;stroke:#bbb}.axis{stroke:#888}.gridline{stroke:#eee}.reference{stroke:#999;stroke-dasharray:4 3}
         figure{margin:0;text-align:center;font-size:11px}figure img{image-rendering:pixelated;border:1px solid #ccc}
         .strip{display:flex;flex-wrap:wrap;gap:6px;align-items:flex-end}.warn{background:#fde8e8;padding:8px;border:1px solid #e99}
         .empty{color:#888}

@@ -34,10 +34,11 @@ public enum SVGChart {
         let pad = (yMax - yMin) * 0.06
         yMin -= pad; yMax += pad
         let plotW = width - left - right, plotH = height - top - bottom
+        let totalHeight = height + 14 * Double(series.count)
         func px(_ x: Double) -> Double { left + (fx(x) - xMin) / (xMax - xMin) * plotW }
         func py(_ y: Double) -> Double { top + (1 - (y - yMin) / (yMax - yMin)) * plotH }
 
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" class=\"chart\" role=\"img\">"
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(totalHeight))\" width=\"\(Int(width))\" height=\"\(Int(totalHeight))\" class=\"chart\" role=\"img\">"
         svg += "<title>\(HTML.escape(title))</title>"
         svg += "<text x=\"\(left)\" y=\"16\" class=\"title\">\(HTML.escape(title))</text>"
         svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotW)\" height=\"\(plotH)\" class=\"frame\"/>"
@@ -59,7 +60,7 @@ public enum SVGChart {
         }
         for i in 0...4 {
             let t = yMin + Double(i) / 4 * (yMax - yMin), y = py(t)
-            svg += "<line x1=\"\(f(left - 4))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" class=\"grid\"/>"
+            svg += "<line x1=\"\(f(left - 4))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" class=\"gridline\"/>"
             svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" class=\"tick\" text-anchor=\"end\">\(tickText(t, percent: false))</text>"
         }
         if let reference {
@@ -75,7 +76,9 @@ public enum SVGChart {
             svg += "<polygon points=\"\(band.joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>"
             svg += "<polyline points=\"\(points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>"
             for p in points { svg += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.2\" fill=\"\(color)\"/>" }
-            svg += "<text x=\"\(f(left + plotW - 4))\" y=\"\(f(top + 14 + Double(s) * 13))\" class=\"legend\" text-anchor=\"end\" fill=\"\(color)\">\(HTML.escape(item.label))</text>"
+            let legendY = height + 8 + Double(s) * 14
+            svg += "<rect x=\"\(left)\" y=\"\(f(legendY - 8))\" width=\"14\" height=\"8\" fill=\"\(color)\"/>"
+            svg += "<text x=\"\(f(left + 20))\" y=\"\(f(legendY))\" class=\"legend\" fill=\"\(color)\">\(HTML.escape(item.label))</text>"
         }
         return svg + "</svg>"
     }
