@@ -46,23 +46,21 @@ public struct ExperimentConfig: Sendable {
 
     // MARK: - Loading
 
+    /// Reads a file holding exactly one experiment. A sweep of several is refused with their names.
     public static func load(path: String) throws -> ExperimentConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, message: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        let sweep = try SweepConfig.load(path: path)
+        guard sweep.experiments.count == 1 else {
+            throw ConfigError(file: path, message: "is a sweep of \(sweep.experiments.count) experiments (\(sweep.experiments.compactMap(\.name).joined(separator: ", "))); run it with `sift run`")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: path, message: "the file is not UTF-8 text")
-        }
-        return try parse(yaml: text, file: path)
+        return sweep.experiments[0]
     }
 
     public static func parse(yaml: String, file: String) throws -> ExperimentConfig {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigError(yaml: error, file: file)
-        }
+        try parse(node: YAMLSource.compose(yaml, file: file), file: file)
+    }
+
+    /// Builds an experiment from a YAML mapping of sections (metadata keys allowed at the top).
+    static func parse(node root: Node?, file: String) throws -> ExperimentConfig {
         var reader = ConfigReader(file: file)
         guard let root else { return try reader.build(source: file) }
         guard case .mapping(let mapping) = root else {
@@ -70,6 +68,46 @@ public struct ExperimentConfig: Sendable {
         }
         try reader.read(mapping, prefix: "")
         return try reader.build(source: file)
+    }
+
+    /// The experiment as YAML that parses back to the same hash: only its non-default fields, by section.
+    public var canonicalYAML: String {
+        var lines: [String] = []
+        if let name { lines.append("name: \(ConfigValue.quoted(name))") }
+        lines.append("seeds: [\(seeds.map(String.init).joined(separator: ", "))]")
+        var open: [String] = []
+        for key in overrides.keys.sorted() {
+            let path = key.split(separator: ".").map(String.init)
+            let sections = Array(path.dropLast())
+            let shared = zip(open, sections).prefix { $0 == $1 }.count
+            for (depth, section) in sections.enumerated().dropFirst(shared) {
+                lines.append(String(repeating: "  ", count: depth) + "\(section):")
+            }
+            open = sections
+            lines.append(String(repeating: "  ", count: sections.count) + "\(path.last!): \(overrides[key]!.canonicalJSON)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Reading YAML files into Yams nodes, with errors that name the file.
+enum YAMLSource {
+    static func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, message: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, message: "the file is not UTF-8 text")
+        }
+        return text
+    }
+
+    static func compose(_ yaml: String, file: String) throws -> Node? {
+        do {
+            return try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigError(yaml: error, file: file)
+        }
     }
 }
 

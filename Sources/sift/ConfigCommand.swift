@@ -22,15 +22,17 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a config and print its hash and canonical form.")
-        @Argument(help: "Experiment config (YAML).") var config: String
+        static let configuration = CommandConfiguration(abstract: "Check a config or sweep and print each experiment's hash and canonical form.")
+        @Argument(help: "Experiment or sweep config (YAML).") var config: String
 
         func run() throws {
-            let experiment = try ExperimentConfig.load(path: config)
-            print("experiment: \(experiment.shortHash)")
-            print("hash:       \(experiment.hash)")
-            print("seeds:      \(experiment.seeds.map(String.init).joined(separator: ", "))")
-            print("canonical:  \(experiment.canonicalJSON)")
+            let sweep = try SweepConfig.load(path: config)
+            for experiment in sweep.experiments {
+                print("experiment: \(experiment.shortHash)" + (experiment.name.map { "  (\($0))" } ?? ""))
+                print("  hash:      \(experiment.hash)")
+                print("  seeds:     \(experiment.seeds.map(String.init).joined(separator: ", "))")
+                print("  canonical: \(experiment.canonicalJSON)")
+            }
         }
     }
 }

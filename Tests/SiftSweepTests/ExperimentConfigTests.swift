@@ -123,9 +123,11 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: configs).filter { $0.hasSuffix(".yaml") }
         #expect(files.contains("quickstart.yaml"))
         for file in files {
-            let config = try ExperimentConfig.load(path: "\(configs)/\(file)")
-            #expect(!config.seeds.isEmpty)
+            let sweep = try SweepConfig.load(path: "\(configs)/\(file)")
+            #expect(!sweep.experiments.isEmpty && !sweep.seeds.isEmpty, "\(file)")
         }
+        #expect(try SweepConfig.load(path: "\(configs)/controls.yaml").experiments.count == 5)
+        #expect(throws: ConfigError.self) { try ExperimentConfig.load(path: "\(configs)/controls.yaml") }
         let quickstart = try ExperimentConfig.load(path: "\(configs)/quickstart.yaml")
         #expect(quickstart.spec.model.widths == [784, 512, 10])
     }

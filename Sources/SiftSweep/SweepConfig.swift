@@ -1,0 +1,129 @@
+import Foundation
+import Yams
+
+/// A sweep: a base experiment, named variants and grids over any field, and seeds (open_lth style).
+///
+/// ```yaml
+/// name: controls
+/// seeds: [0, 1, 2]
+/// base:     { model: { arch: 784-512-10 }, pruning: { max_levels: 13 } }
+/// variants: { natural: {}, scrambled: { data: { scramble: true } } }
+/// grid:     { train.lr: [0.05, 0.1] }      # cartesian product, dotted keys
+/// ```
+/// A file without `base`, `variants` or `grid` is a sweep of one experiment.
+public struct SweepConfig: Sendable {
+    public var source: String
+    public var name: String?
+    public var seeds: [UInt64]
+    /// Expanded experiments, named after their variant and grid values, in file order.
+    public var experiments: [ExperimentConfig]
+
+    static let sweepKeys: Set<String> = ["base", "variants", "grid"]
+
+    public static func load(path: String) throws -> SweepConfig {
+        try parse(yaml: YAMLSource.read(path), file: path)
+    }
+
+    public static func parse(yaml: String, file: String) throws -> SweepConfig {
+        let root = try YAMLSource.compose(yaml, file: file)
+        guard case .mapping(let top)? = root, top.keys.contains(where: { sweepKeys.contains($0.string ?? "") }) else {
+            let single = try ExperimentConfig.parse(node: root, file: file)
+            return SweepConfig(source: file, name: single.name, seeds: single.seeds, experiments: [single])
+        }
+        func error(_ node: Node?, _ key: String?, _ message: String) -> ConfigError {
+            ConfigError(file: file, line: node?.mark?.line, column: node?.mark?.column, key: key, message: message)
+        }
+        var metadata: [(Node, Node)] = [], base = Node([(Node, Node)]())
+        var variants: [(String, Node)] = [], grid: [(String, Node, [Node])] = []
+        var name: String?
+        for (keyNode, value) in top {
+            let key = keyNode.string ?? ""
+            switch key {
+            case "name", "description", "seeds":
+                metadata.append((keyNode, value))
+                if key == "name" { name = value.string }
+            case "base":
+                guard value.mapping != nil else { throw error(value, key, "must be a mapping of sections (data, model, train, pruning)") }
+                base = value
+            case "variants":
+                guard let mapping = value.mapping else { throw error(value, key, "must map variant names to overrides") }
+                for (variantName, overrides) in mapping {
+                    guard let label = variantName.string else { throw error(variantName, key, "variant names must be text") }
+                    if overrides == Node("~") || overrides.string == "" || overrides.mapping != nil {
+                        variants.append((label, overrides.mapping != nil ? overrides : Node([(Node, Node)]())))
+                    } else {
+                        throw error(overrides, "variants.\(label)", "must be a mapping of overrides, e.g. { data: { scramble: true } }")
+                    }
+                }
+            case "grid":
+                guard let mapping = value.mapping else { throw error(value, key, "must map dotted keys to lists of values") }
+                for (fieldNode, values) in mapping {
+                    guard let field = fieldNode.string else { throw error(fieldNode, key, "grid keys must be dotted names like train.lr") }
+                    guard case .sequence(let list) = values, !list.isEmpty else {
+                        throw error(values, "grid.\(field)", "must be a non-empty list of values")
+                    }
+                    grid.append((field, fieldNode, Array(list)))
+                }
+            case "data", "model", "train", "pruning":
+                throw error(keyNode, key, "in a sweep, experiment sections go under base: (or into a variant)")
+            default:
+                throw error(keyNode, key, "unknown key; a sweep has name, description, seeds, base, variants and grid")
+            }
+        }
+        if variants.isEmpty { variants = [(name ?? "experiment", Node([(Node, Node)]()))] }
+
+        // Every combination of grid values, each a list of (dotted key, value node).
+        var combinations: [[(String, Node, Mark?)]] = [[]]
+        for (field, fieldNode, values) in grid {
+            combinations = combinations.flatMap { partial in values.map { partial + [(field, $0, fieldNode.mark)] } }
+        }
+        var experiments: [ExperimentConfig] = []
+        var seen: [String: String] = [:]
+        for (label, overrides) in variants {
+            for combination in combinations {
+                var node = merge(base, overrides)
+                for (field, value, mark) in combination {
+                    node = setting(node, path: field.split(separator: ".").map(String.init)[...], to: value, keyMark: mark)
+                }
+                node = Node(metadata.filter { $0.0.string != "name" } + (node.mapping.map { Array($0) } ?? []))
+                var experiment = try ExperimentConfig.parse(node: node, file: file)
+                let suffix = combination.map { "\($0.0)=\($0.1.string ?? "…")" }.joined(separator: " ")
+                experiment.name = suffix.isEmpty ? label : "\(label) \(suffix)"
+                if let earlier = seen[experiment.hash] {
+                    throw ConfigError(file: file, message: "'\(experiment.name!)' and '\(earlier)' are the same experiment (hash \(experiment.shortHash)); remove one")
+                }
+                seen[experiment.hash] = experiment.name!
+                experiments.append(experiment)
+            }
+        }
+        return SweepConfig(source: file, name: name, seeds: experiments[0].seeds, experiments: experiments)
+    }
+
+    /// Mappings merge key by key; anything else in `overlay` replaces `base`.
+    static func merge(_ base: Node, _ overlay: Node) -> Node {
+        guard let baseMapping = base.mapping, let overlayMapping = overlay.mapping else { return overlay }
+        var pairs = Array(baseMapping)
+        for (key, value) in overlayMapping {
+            if let i = pairs.firstIndex(where: { $0.key == key }) {
+                pairs[i] = (key, merge(pairs[i].value, value))
+            } else {
+                pairs.append((key, value))
+            }
+        }
+        return Node(pairs.map { ($0.key, $0.value) })
+    }
+
+    /// `node` with the value at a dotted path replaced, creating sections as needed.
+    /// New keys carry `keyMark` (the grid line), so errors about them point at the sweep file.
+    static func setting(_ node: Node, path: ArraySlice<String>, to value: Node, keyMark: Mark?) -> Node {
+        guard let head = path.first else { return value }
+        var pairs = node.mapping.map { Array($0).map { ($0.key, $0.value) } } ?? []
+        if let i = pairs.firstIndex(where: { $0.0.string == head }) {
+            pairs[i].1 = setting(pairs[i].1, path: path.dropFirst(), to: value, keyMark: keyMark)
+        } else {
+            let key = Node.scalar(Node.Scalar(head, .implicit, .any, keyMark))
+            pairs.append((key, setting(Node([(Node, Node)]()), path: path.dropFirst(), to: value, keyMark: keyMark)))
+        }
+        return Node(pairs)
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SiftSweep
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every chain of a sweep on this machine, several at a time.",
+        discussion: """
+        Expands the sweep (variants × grid × seeds) and runs each chain as a `sift imp` child process, \
+        writing OUT/experiments/<hash>/seed-<s>/level-<k>/ and a log.txt per chain. Chains already \
+        complete are skipped, so running the same command again resumes. Then run `sift report OUT`.
+        """)
+
+    @Argument(help: "Sweep or experiment config (YAML).") var config: String
+    @Option(help: "Chains run at once (default: the number of cores).") var workers: Int?
+    @Option(help: "Output folder (default: runs/<sweep name>).") var out: String?
+    @Option(help: "BLAS threads per chain.") var threads = 1
+
+    func run() throws {
+        let sweep = try SweepConfig.load(path: config)
+        let stem = ((config as NSString).lastPathComponent as NSString).deletingPathExtension
+        let root = out ?? "runs/\(sweep.name.map { $0.replacingOccurrences(of: " ", with: "-") } ?? stem)"
+        let layout = SweepLayout(root: root)
+        var chains: [ChainPool.Chain] = []
+        var skipped = 0
+        for experiment in sweep.experiments {
+            let folder = layout.experimentDirectory(experiment)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data(experiment.canonicalYAML.utf8).write(to: URL(fileURLWithPath: "\(folder)/experiment.yaml"))
+            for seed in experiment.seeds {
+                if layout.isComplete(experiment, seed: seed) { skipped += 1; continue }
+                chains.append(ChainPool.Chain(label: "\(experiment.name ?? experiment.shortHash) seed \(seed)",
+                                              arguments: ["imp", "\(folder)/experiment.yaml", "--seed", String(seed),
+                                                          "--out", layout.chainDirectory(experiment, seed: seed),
+                                                          "--threads", String(threads)],
+                                              log: "\(layout.chainDirectory(experiment, seed: seed))/log.txt"))
+            }
+        }
+        let workers = max(1, self.workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        print("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(chains.count + skipped) chain(s)"
+              + (skipped > 0 ? ", \(skipped) already complete" : "") + "; \(workers) at a time; output in \(root)")
+        let failures = try ChainPool(chains: chains, workers: workers).run()
+        guard failures.isEmpty else {
+            for failure in failures { print("FAILED \(failure.label): see \(failure.log)") }
+            throw ExitCode(1)
+        }
+        print("sweep complete. Next: sift report \(root)")
+    }
+}
+
+/// Runs `sift imp` child processes, a few at a time, with progress on stdout.
+final class ChainPool {
+    struct Chain {
+        var label: String
+        var arguments: [String]
+        var log: String
+    }
+
+    let chains: [Chain]
+    let workers: Int
+    private let interactive = isatty(STDOUT_FILENO) != 0
+
+    init(chains: [Chain], workers: Int) {
+        self.chains = chains
+        self.workers = workers
+    }
+
+    /// The running binary, so children are the same build.
+    static var executable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Returns the chains that failed. SIGINT or SIGTERM stops every child before returning.
+    func run() throws -> [Chain] {
+        var queue = chains[...]
+        var running: [(Chain, Process)] = []
+        var failed: [Chain] = []
+        var done = 0
+        let start = Date()
+        var stopping = false
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        let stopFlag = StopFlag()
+        for source in sources {
+            source.setEventHandler { stopFlag.set() }
+            source.resume()
+        }
+        defer { sources.forEach { $0.cancel() } }
+
+        while !queue.isEmpty || !running.isEmpty {
+            if stopFlag.isSet && !stopping {
+                stopping = true
+                queue.removeAll()
+                print("\nstopping: ending \(running.count) running chain(s); rerun the same command to resume")
+                for (_, process) in running { process.terminate() }
+            }
+            while running.count < workers, let chain = queue.popFirst() {
+                running.append((chain, try launch(chain)))
+            }
+            usleep(200_000)
+            for (chain, process) in running where !process.isRunning {
+                if process.terminationStatus == 0 {
+                    done += 1
+                    if !interactive { print("done \(chain.label)") }
+                } else if !stopping {
+                    failed.append(chain)
+                    print("\(interactive ? "\n" : "")failed \(chain.label) (exit \(process.terminationStatus)): \(chain.log)")
+                }
+            }
+            running.removeAll { !$0.1.isRunning }
+            if interactive {
+                let elapsed = Date().timeIntervalSince(start)
+                // Chains finish at done/elapsed per second with every worker busy.
+                let eta = done > 0 ? elapsed * Double(queue.count + running.count) / Double(done) : 0
+                let line = "chains: \(done) done · \(running.count) running · \(queue.count) queued · \(failed.count) failed · \(clock(elapsed))"
+                    + (done > 0 ? " · ETA ~\(clock(eta))" : "")
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
+            }
+        }
+        if interactive { print("") }
+        if stopping { throw ExitCode(130) }
+        return failed
+    }
+
+    private func launch(_ chain: Chain) throws -> Process {
+        try FileManager.default.createDirectory(atPath: (chain.log as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: chain.log, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: chain.log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = chain.arguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    private func clock(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        return String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// A flag set from a signal handler's queue and read by the pool's loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import SiftEngine
+import SiftSweep
+import Testing
+
+@Suite struct SweepConfigTests {
+    let sweep = """
+        name: demo
+        seeds: [4, 5]
+        base:
+          model:
+            arch: 784-64-10
+          pruning:
+            max_levels: 3
+        variants:
+          natural:
+          scrambled:
+            data:
+              scramble: true
+          imp-lth:
+            pruning:
+              preset: lth
+        grid:
+          train.lr: [0.05, 0.1]
+        """
+
+    @Test func expandsVariantsTimesGrid() throws {
+        let config = try SweepConfig.parse(yaml: sweep, file: "demo.yaml")
+        #expect(config.experiments.count == 6)
+        #expect(config.experiments.map(\.name!) == [
+            "natural train.lr=0.05", "natural train.lr=0.1", "scrambled train.lr=0.05", "scrambled train.lr=0.1",
+            "imp-lth train.lr=0.05", "imp-lth train.lr=0.1",
+        ])
+        #expect(Set(config.experiments.map(\.hash)).count == 6)
+        for experiment in config.experiments {
+            #expect(experiment.seeds == [4, 5])
+            #expect(experiment.spec.model.widths == [784, 64, 10])
+            #expect(experiment.spec.pruning.maxLevels == 3)
+        }
+        #expect(config.experiments[2].spec.data.transforms.scramble)
+        #expect(config.experiments[4].spec.pruning.preset == .lth)
+        #expect(config.experiments[4].spec.pruning.maxLevels == 3, "variants merge into the base, key by key")
+        // The default lr enters no hash: natural lr=0.1 is the base experiment itself.
+        let plain = try ExperimentConfig.parse(yaml: "model:\n  arch: 784-64-10\npruning:\n  max_levels: 3\n", file: "p.yaml")
+        #expect(config.experiments[1].hash == plain.hash)
+    }
+
+    @Test func canonicalYAMLParsesBackToTheSameHash() throws {
+        for experiment in try SweepConfig.parse(yaml: sweep, file: "demo.yaml").experiments {
+            let again = try ExperimentConfig.parse(yaml: experiment.canonicalYAML, file: "again.yaml")
+            #expect(again.hash == experiment.hash, "\(experiment.canonicalYAML)")
+            #expect(again.seeds == experiment.seeds)
+            #expect(again.name == experiment.name)
+        }
+    }
+
+    @Test func aPlainExperimentIsASweepOfOne() throws {
+        let config = try SweepConfig.parse(yaml: "name: one\nseeds: [7]\nmodel:\n  arch: 784-10\n", file: "one.yaml")
+        #expect(config.experiments.count == 1)
+        #expect(config.experiments[0].name == "one")
+        #expect(config.seeds == [7])
+    }
+
+    @Test func sweepErrorsAreLocated() throws {
+        let cases: [(String, Int?, String?)] = [
+            ("variants:\n  a:\n    train:\n      lr: zero\n", 4, "train.lr"),
+            ("grid:\n  train.lr: 0.1\n", 2, "grid.train.lr"),
+            ("base:\n  model:\n    arch: 784-10\nmodel:\n  arch: 784-10\n", 4, "model"),
+            ("variants:\n  a: 3\n", 2, "variants.a"),
+            ("variants:\n  a: {}\n  b:\n    train:\n      lr: 0.1\n", nil, nil),
+            ("grid:\n  train.nonsense: [1, 2]\n", 2, "train.nonsense"),
+        ]
+        for (yaml, line, key) in cases {
+            do {
+                _ = try SweepConfig.parse(yaml: yaml, file: "s.yaml")
+                Issue.record("accepted: \(yaml)")
+            } catch let error as ConfigError {
+                #expect(error.line == line, "\(yaml) → \(error)")
+                #expect(error.key == key, "\(yaml) → \(error)")
+            }
+        }
+    }
+}
