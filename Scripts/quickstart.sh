@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: sets up, then runs Configs/quickstart.yaml on Fashion-MNIST.
+# The main job on the embedded default: sets up, runs Configs/quickstart.yaml on Fashion-MNIST
+# with local workers, then writes the report.
 # Usage: Scripts/quickstart.sh [OUT_DIR]   (default runs/quickstart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/setup.sh
 out="${1:-runs/quickstart}"
-"$(swift build -c release --show-bin-path)/sift" imp Configs/quickstart.yaml --out "$out"
-echo "quickstart: levels are in $out/level-*/ (mask-<l>.npy, weights-<l>.npy, metrics.json)"
+sift="$(swift build -c release --show-bin-path)/sift"
+"$sift" run Configs/quickstart.yaml --out "$out"
+"$sift" report "$out"

@@ -9,27 +9,54 @@ public enum DegreePreservingNull {
     /// One draw. Each trade picks two units, pools the inputs only one of them has, shuffles the pool
     /// and deals it back in the same sizes: both units keep their degree, and every input its out-degree.
     public static func draw(_ mask: ConnectivityMask, stream: RandomStream, trades: Int? = nil) -> ConnectivityMask {
-        var fields = mask.receptiveFields
-        guard fields.count >= 2 else { return mask }
+        let fields = mask.receptiveFields
+        let units = fields.count
+        guard units >= 2 else { return mask }
+        // Every unit's inputs live in one flat array; a unit's slice keeps its length (its degree) for good.
+        var offsets = [Int](repeating: 0, count: units + 1)
+        for n in 0..<units { offsets[n + 1] = offsets[n] + fields[n].count }
+        var flat = fields.flatMap { $0.map { Int32($0) } }
+        var owner = [UInt8](repeating: 0, count: mask.fanIn)   // 1: a has it, 2: b has it, 3: both
+        var pool: [Int32] = []
+        pool.reserveCapacity(2 * (fields.map(\.count).max() ?? 0))
         var s = stream
-        var owner = [Int32](repeating: 0, count: mask.fanIn)   // scratch: 1 = in a, 2 = in b, 3 = both
-        for _ in 0..<(trades ?? defaultTrades(units: fields.count)) {
-            let a = s.nextInt(below: fields.count)
-            var b = s.nextInt(below: fields.count - 1)
+        for _ in 0..<(trades ?? defaultTrades(units: units)) {
+            let a = s.nextInt(below: units)
+            var b = s.nextInt(below: units - 1)
             if b >= a { b += 1 }
-            for i in fields[a] { owner[i] |= 1 }
-            for i in fields[b] { owner[i] |= 2 }
-            var shared: [Int] = [], pool: [Int] = []
-            for i in fields[a] { if owner[i] == 3 { shared.append(i) } else { pool.append(i) } }
-            let onlyA = pool.count
-            for i in fields[b] where owner[i] == 2 { pool.append(i) }
-            for i in fields[a] { owner[i] = 0 }
-            for i in fields[b] { owner[i] = 0 }
-            guard onlyA > 0 && onlyA < pool.count else { continue }
-            s.shuffle(&pool)
-            fields[a] = shared + pool[..<onlyA]
-            fields[b] = shared + pool[onlyA...]
+            let (a0, a1, b0, b1) = (offsets[a], offsets[a + 1], offsets[b], offsets[b + 1])
+            flat.withUnsafeMutableBufferPointer { f in
+                owner.withUnsafeMutableBufferPointer { o in
+                    for j in a0..<a1 { o[Int(f[j])] |= 1 }
+                    for j in b0..<b1 { o[Int(f[j])] |= 2 }
+                    // Shared inputs move to the front of each slice; the rest go to the pool.
+                    pool.removeAll(keepingCapacity: true)
+                    var sharedEndA = a0, sharedEndB = b0
+                    for j in a0..<a1 {
+                        let i = f[j]
+                        if o[Int(i)] == 3 { f[sharedEndA] = i; sharedEndA += 1 } else { pool.append(i) }
+                    }
+                    let onlyA = pool.count
+                    for j in b0..<b1 {
+                        let i = f[j]
+                        if o[Int(i)] == 3 { f[sharedEndB] = i; sharedEndB += 1 } else { pool.append(i) }
+                    }
+                    for j in a0..<sharedEndA { o[Int(f[j])] = 0 }
+                    for i in pool { o[Int(i)] = 0 }
+                    guard onlyA > 0 && onlyA < pool.count else {
+                        // Nothing to trade: put the pool back where it was.
+                        for (k, i) in pool[..<onlyA].enumerated() { f[sharedEndA + k] = i }
+                        for (k, i) in pool[onlyA...].enumerated() { f[sharedEndB + k] = i }
+                        return
+                    }
+                    s.shuffle(&pool)
+                    for k in 0..<onlyA { f[sharedEndA + k] = pool[k] }
+                    for k in onlyA..<pool.count { f[sharedEndB + k - onlyA] = pool[k] }
+                }
+            }
         }
-        return ConnectivityMask(fanIn: mask.fanIn, receptiveFields: fields)
+        return ConnectivityMask(fanIn: mask.fanIn, receptiveFields: (0..<units).map { n in
+            flat[offsets[n]..<offsets[n + 1]].map { Int($0) }
+        })
     }
 }

@@ -39,14 +39,14 @@ struct RunCommand: ParsableCommand {
             }
         }
         let workers = max(1, self.workers ?? ProcessInfo.processInfo.activeProcessorCount)
-        print("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(chains.count + skipped) chain(s)"
+        say("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(chains.count + skipped) chain(s)"
               + (skipped > 0 ? ", \(skipped) already complete" : "") + "; \(workers) at a time; output in \(root)")
         let failures = try ChainPool(chains: chains, workers: workers).run()
         guard failures.isEmpty else {
-            for failure in failures { print("FAILED \(failure.label): see \(failure.log)") }
+            for failure in failures { say("FAILED \(failure.label): see \(failure.log)") }
             throw ExitCode(1)
         }
-        print("sweep complete. Next: sift report \(root)")
+        say("sweep complete. Next: sift report \(root)")
     }
 }
 
@@ -67,9 +67,10 @@ final class ChainPool {
         self.workers = workers
     }
 
-    /// The running binary, so children are the same build.
+    /// The running binary, so children are the same build even if the file is rebuilt meanwhile:
+    /// on Linux /proc/self/exe names this process's own executable, replaced on disk or not.
     static var executable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
     }
 
     /// Returns the chains that failed. SIGINT or SIGTERM stops every child before returning.
@@ -94,20 +95,25 @@ final class ChainPool {
             if stopFlag.isSet && !stopping {
                 stopping = true
                 queue.removeAll()
-                print("\nstopping: ending \(running.count) running chain(s); rerun the same command to resume")
+                say("\nstopping: ending \(running.count) running chain(s); rerun the same command to resume")
                 for (_, process) in running { process.terminate() }
             }
             while running.count < workers, let chain = queue.popFirst() {
-                running.append((chain, try launch(chain)))
+                do {
+                    running.append((chain, try launch(chain)))
+                } catch {
+                    for (_, process) in running { process.terminate() }
+                    throw error
+                }
             }
             usleep(200_000)
             for (chain, process) in running where !process.isRunning {
                 if process.terminationStatus == 0 {
                     done += 1
-                    if !interactive { print("done \(chain.label)") }
+                    if !interactive { say("done \(chain.label)") }
                 } else if !stopping {
                     failed.append(chain)
-                    print("\(interactive ? "\n" : "")failed \(chain.label) (exit \(process.terminationStatus)): \(chain.log)")
+                    say("\(interactive ? "\n" : "")failed \(chain.label) (exit \(process.terminationStatus)): \(chain.log)")
                 }
             }
             running.removeAll { !$0.1.isRunning }
@@ -115,14 +121,27 @@ final class ChainPool {
                 let elapsed = Date().timeIntervalSince(start)
                 // Chains finish at done/elapsed per second with every worker busy.
                 let eta = done > 0 ? elapsed * Double(queue.count + running.count) / Double(done) : 0
-                let line = "chains: \(done) done · \(running.count) running · \(queue.count) queued · \(failed.count) failed · \(clock(elapsed))"
+                var line = "chains: \(done) done · \(running.count) running · \(queue.count) queued · \(failed.count) failed · \(clock(elapsed))"
                     + (done > 0 ? " · ETA ~\(clock(eta))" : "")
+                if let (chain, _) = running.first, let latest = Self.lastLine(of: chain.log) {
+                    line += " | \(chain.label): \(latest)"
+                }
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
             }
         }
-        if interactive { print("") }
+        if interactive { say("") }
         if stopping { throw ExitCode(130) }
         return failed
+    }
+
+    /// The last line a chain logged (its current level and epoch), from the end of its log.
+    static func lastLine(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > 2048 ? size - 2048 : 0)
+        let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        return tail.split(separator: "\n").last.map { String($0.prefix(110)) }
     }
 
     private func launch(_ chain: Chain) throws -> Process {
@@ -142,6 +161,11 @@ final class ChainPool {
         let s = Int(seconds)
         return String(format: "%d:%02d", s / 60, s % 60)
     }
+}
+
+/// Writes a line to stdout at once, so logs of long sweeps are current even when stdout is a file.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// A flag set from a signal handler's queue and read by the pool's loop.
