@@ -6,19 +6,28 @@ import SiftRandom
 ///
 /// Class c draws x ~ N(0, C_c) with C_c(p,q) = exp(-|p-q|²/xi_c²) + 1e-3·δ(p,q) on an L×L grid.
 /// The NLGP sample is erf(g·x/√2)/√γ; the clone is N(0, Σ) with the same covariance and nothing more.
+/// Classes drawn from the clone are chosen one by one, so that a task can pit an NLGP class against
+/// its own clone: then only the non-Gaussian statistics tell the classes apart.
 public struct NLGPGenerator: Sendable {
     public var side: Int
     public var correlationLengths: [Double]
     public var gain: Double
     public var periodic: Bool
-    public var gaussianClone: Bool
+    /// Classes whose samples come from the Gaussian clone.
+    public var cloneClasses: Set<Int>
 
-    public init(side: Int, correlationLengths: [Double], gain: Double, periodic: Bool = false, gaussianClone: Bool = false) {
+    public init(side: Int, correlationLengths: [Double], gain: Double, periodic: Bool = false, cloneClasses: Set<Int> = []) {
         self.side = side
         self.correlationLengths = correlationLengths
         self.gain = gain
         self.periodic = periodic
-        self.gaussianClone = gaussianClone
+        self.cloneClasses = cloneClasses
+    }
+
+    /// Every class from the clone: the Gaussian-clone dataset.
+    public var gaussianClone: Bool {
+        get { cloneClasses.isSuperset(of: correlationLengths.indices) }
+        set { cloneClasses = newValue ? Set(correlationLengths.indices) : [] }
     }
 
     /// γ = (2/π)·arcsin(g²/(1+g²)): the variance of erf(g·x/√2) for x ~ N(0,1).
@@ -59,7 +68,8 @@ public struct NLGPGenerator: Sendable {
         for (c, xi) in correlationLengths.enumerated() {
             let members = labels.indices.filter { labels[$0] == Int32(c) }
             guard !members.isEmpty else { continue }
-            let covariance = gaussianClone ? sampleCovariance(xi: xi) : fieldCovariance(xi: xi)
+            let clone = cloneClasses.contains(c)
+            let covariance = clone ? sampleCovariance(xi: xi) : fieldCovariance(xi: xi)
             let factor = Cholesky.factorWithJitter(covariance, n: d).map { Float($0) }
             var normals = stream.derived("class-\(c)")
             var z = [Float](repeating: 0, count: members.count * d)
@@ -72,7 +82,7 @@ public struct NLGPGenerator: Sendable {
             for (r, n) in members.enumerated() {
                 for j in 0..<d {
                     let value = x[r * d + j]
-                    features[n * d + j] = gaussianClone ? value : erff(g * value) * scale
+                    features[n * d + j] = clone ? value : erff(g * value) * scale
                 }
             }
         }

@@ -147,14 +147,15 @@ public struct NLGPSettings: Sendable, Equatable {
     public var correlationLengths: [Double] = [1, 3]
     public var gain = 3.0
     public var periodic = false
-    public var gaussianClone = false
+    /// Classes drawn from the Gaussian clone (all of them for the clone dataset).
+    public var cloneClasses: Set<Int> = []
     public var trainCount = 60_000
     public var testCount = 10_000
 
     public init() {}
 
     public var generator: NLGPGenerator {
-        NLGPGenerator(side: side, correlationLengths: correlationLengths, gain: gain, periodic: periodic, gaussianClone: gaussianClone)
+        NLGPGenerator(side: side, correlationLengths: correlationLengths, gain: gain, periodic: periodic, cloneClasses: cloneClasses)
     }
 }
 

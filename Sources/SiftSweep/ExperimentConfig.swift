@@ -285,7 +285,12 @@ private struct ConfigReader {
             nlgp.correlationLengths = v["data.nlgp.xi"]!.doubles!
             nlgp.gain = v["data.nlgp.gain"]!.double
             nlgp.periodic = v["data.nlgp.periodic"]!.bool
-            nlgp.gaussianClone = v["data.nlgp.clone"]!.bool
+            nlgp.cloneClasses = v["data.nlgp.clone"]!.bool
+                ? Set(nlgp.correlationLengths.indices) : Set((v["data.nlgp.clone_classes"]!.doubles ?? []).map { Int($0) })
+            if let bad = nlgp.cloneClasses.first(where: { $0 >= nlgp.correlationLengths.count }) {
+                throw ConfigError(file: file, line: marks["data.nlgp.clone_classes"]?.line, column: marks["data.nlgp.clone_classes"]?.column,
+                                  key: "data.nlgp.clone_classes", message: "class \(bad) does not exist: data.nlgp.xi defines \(nlgp.correlationLengths.count) classes")
+            }
             nlgp.trainCount = v["data.nlgp.train_size"]!.int
             nlgp.testCount = v["data.nlgp.test_size"]!.int
             data.source = .nlgp(nlgp)

@@ -43,6 +43,7 @@ private func fraction(_ v: Double) -> String? { v >= 0 && v < 1 ? nil : "must be
 private func unitInterval(_ v: Double) -> String? { v >= 0 && v <= 1 ? nil : "must be in [0, 1]" }
 private func openFraction(_ v: Double) -> String? { v > 0 && v < 1 ? nil : "must be in (0, 1)" }
 private func subsetFraction(_ v: Double) -> String? { v > 0 && v <= 1 ? nil : "must be in (0, 1]" }
+private func classIndex(_ v: Double) -> String? { v >= 0 && v == v.rounded() ? nil : "must be class indices (0, 1, …)" }
 
 enum ExperimentSchema {
     static let datasets = ["fashion_mnist", "mnist", "cifar10", "arrays", "nlgp"]
@@ -61,7 +62,8 @@ enum ExperimentSchema {
         ConfigField("data.nlgp.xi", .doubles(check: positive), "nlgp: correlation length of each class, in pixels", default: .doubles([1, 3])),
         ConfigField("data.nlgp.gain", .double(check: positive), "nlgp: gain g of the erf nonlinearity", default: .double(3)),
         ConfigField("data.nlgp.periodic", .bool, "nlgp: periodic distance on the grid", default: .bool(false)),
-        ConfigField("data.nlgp.clone", .bool, "nlgp: draw the Gaussian clone instead", default: .bool(false)),
+        ConfigField("data.nlgp.clone", .bool, "nlgp: draw every class from the Gaussian clone instead", default: .bool(false)),
+        ConfigField("data.nlgp.clone_classes", .doubles(check: classIndex), "nlgp: indices of the classes drawn from the clone (e.g. [1] with xi [3, 3]: NLGP against its own clone)", default: .null),
         ConfigField("data.nlgp.train_size", .int(minimum: 1), "nlgp: training samples", default: .int(60_000)),
         ConfigField("data.nlgp.test_size", .int(minimum: 1), "nlgp: test samples", default: .int(10_000)),
 

@@ -51,6 +51,20 @@ import Testing
         #expect(kurtosis(generator) < 2.5)
     }
 
+    @Test func aClassCanBeDrawnFromTheClone() {
+        let mixed = NLGPGenerator(side: 8, correlationLengths: [3, 3], gain: 3, cloneClasses: [1])
+        let samples = mixed.generate(count: 8000, stream: RandomStream(root: 5, seed: 0, purpose: "mixed"))
+        func kurtosis(_ label: Int32) -> Double {
+            let d = samples.shape.size
+            let x = samples.labels.indices.filter { samples.labels[$0] == label }.flatMap { samples.features[($0 * d)..<(($0 + 1) * d)] }
+            let m2 = x.reduce(0.0) { $0 + Double($1 * $1) } / Double(x.count)
+            let m4 = x.reduce(0.0) { $0 + pow4(Double($1)) } / Double(x.count)
+            return m4 / (m2 * m2)
+        }
+        #expect(kurtosis(0) < 2.5, "class 0 is the NLGP")
+        #expect(abs(kurtosis(1) - 3) < 0.2, "class 1 is its Gaussian clone")
+    }
+
     @Test func classesAreLabelledUniformly() {
         let g = NLGPGenerator(side: 6, correlationLengths: [1, 3, 5], gain: 2)
         let samples = g.generate(count: 6000, stream: RandomStream(root: 3, seed: 0, purpose: "labels"))

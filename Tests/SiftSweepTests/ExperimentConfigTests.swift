@@ -114,7 +114,11 @@ import Testing
             Issue.record("nlgp source expected")
             return
         }
-        #expect(settings.gaussianClone && settings.correlationLengths == [1, 3])
+        #expect(settings.cloneClasses == [0, 1] && settings.correlationLengths == [1, 3])
+        let mixed = try parse("data:\n  dataset: nlgp\n  nlgp:\n    xi: [3, 3]\n    clone_classes: [1]\n")
+        guard case .nlgp(let mixedSettings) = mixed.spec.data.source else { return }
+        #expect(mixedSettings.cloneClasses == [1])
+        #expect(error("data:\n  dataset: nlgp\n  nlgp:\n    clone_classes: [2]\n")?.line == 4)
     }
 
     @Test func shippedConfigsParse() throws {
