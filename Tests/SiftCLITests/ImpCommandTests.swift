@@ -8,13 +8,7 @@ import Testing
 @Suite struct ImpCommandTests {
     /// A 4×4, two-class arrays dataset and a config that prunes it for two levels.
     func writeExperiment(in dir: TemporaryDirectory) throws -> String {
-        let shape = ImageShape(channels: 1, height: 4, width: 4)
-        for (name, count, seed) in [("train.npz", 256, UInt64(1)), ("test.npz", 64, UInt64(2))] {
-            let images = SyntheticImages.bands(shape: shape, classes: 2, count: count, seed: seed)
-            let x = NumpyArray(float32: images.features, shape: [count, 4, 4])
-            let y = NumpyArray(dtype: .int32, shape: [count], bytes: images.labels.withUnsafeBytes { [UInt8]($0) })
-            _ = try dir.write(FileFixtures.zip([("x.npy", x.encoded()), ("y.npy", y.encoded())], deflated: true), to: name)
-        }
+        try SyntheticImages.writeArrays(in: dir, train: 256, test: 64)
         let config = """
             name: cli test
             seeds: [3]

@@ -6,13 +6,7 @@ import Testing
 /// `sift run` expands a sweep and runs its chains as real child processes; `sift report` reads the result.
 @Suite struct RunCommandTests {
     func writeSweep(in dir: TemporaryDirectory) throws -> String {
-        let shape = ImageShape(channels: 1, height: 4, width: 4)
-        for (name, count, seed) in [("train.npz", 192, UInt64(1)), ("test.npz", 64, UInt64(2))] {
-            let images = SyntheticImages.bands(shape: shape, classes: 2, count: count, seed: seed)
-            let x = NumpyArray(float32: images.features, shape: [count, 4, 4])
-            let y = NumpyArray(dtype: .int32, shape: [count], bytes: images.labels.withUnsafeBytes { [UInt8]($0) })
-            _ = try dir.write(FileFixtures.zip([("x.npy", x.encoded()), ("y.npy", y.encoded())], deflated: false), to: name)
-        }
+        try SyntheticImages.writeArrays(in: dir, train: 192, test: 64)
         let sweep = """
             name: cli sweep
             seeds: [0, 1]
