@@ -39,7 +39,7 @@ public struct ReportWriter {
             body += index.problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
         }
         body += experimentTable()
-        body += "<h2>Accuracy and locality against density</h2><p>Mean over seeds with its 95 % interval (Student t); density of all weights on a log axis.</p><div class=\"grid\">"
+        body += "<h2>Accuracy and locality against density</h2><p>Mean over seeds with its 95 % interval (Student t), against the density of layer 1 on a log axis.</p><div class=\"grid\">"
         body += chart("test_accuracy", title: "Test accuracy", reference: nil)
         body += chart("pair_distance_ratio_degree", title: "Pair distance / degree-preserving null", reference: 1)
         body += chart("pair_distance_ratio_uniform", title: "Pair distance / uniform null", reference: 1)
@@ -72,10 +72,10 @@ public struct ReportWriter {
     }
 
     func experimentTable() -> String {
-        var rows = "<table><tr><th class=\"l\">experiment</th><th class=\"l\">hash</th><th class=\"l\">control</th><th>seeds</th><th>levels</th><th>lowest density</th><th>accuracy there</th></tr>"
+        var rows = "<table><tr><th class=\"l\">experiment</th><th class=\"l\">hash</th><th class=\"l\">control</th><th>seeds</th><th>levels</th><th>lowest layer-1 density</th><th>accuracy there</th></tr>"
         for e in summary.experiments {
             let last = e.levels.last!
-            let density = last.columns["density_total"].map { percent($0.mean) } ?? "–"
+            let density = last.columns["density_layer_0"].map { percent($0.mean) } ?? "–"
             rows += "<tr><td class=\"l\">\(HTML.escape(e.label))</td><td class=\"l\"><code>\(e.experiment)</code></td><td class=\"l\">\(e.control)</td>"
             rows += "<td>\(Set(e.levels.flatMap(\.seeds)).count)</td><td>\(e.levels.count)</td><td>\(density)</td><td>\(cell(last.columns["test_accuracy"]))</td></tr>"
         }
@@ -85,11 +85,11 @@ public struct ReportWriter {
     func chart(_ column: String, title: String, reference: Double?) -> String {
         let series = summary.experiments.map { e in
             SVGChart.Series(label: e.label, points: e.levels.compactMap { level in
-                guard let x = level.columns["density_total"]?.mean, let y = level.columns[column] else { return nil }
+                guard let x = level.columns["density_layer_0"]?.mean, let y = level.columns[column] else { return nil }
                 return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
             })
         }
-        return SVGChart.lines(title: title, xLabel: "density (all weights)", yLabel: column, series: series, logX: true, reference: reference)
+        return SVGChart.lines(title: title, xLabel: "density of layer 1", yLabel: column, series: series, logX: true, reference: reference)
     }
 
     func comparisonTable() -> String {

@@ -44,6 +44,7 @@ public struct RunIndex: Sendable {
                 scalars["test_accuracy"] = t.testAccuracy
                 scalars["best_test_accuracy"] = t.bestTestAccuracy
                 scalars["train_loss"] = t.trainLoss
+                for (l, density) in t.densityLayers.enumerated() { scalars["density_layer_\(l)"] = density }
                 levels.append(LevelRecord(directory: levelDirectory, metrics: metrics, scalars: scalars))
                 if names[metrics.training.experiment] == nil, let name = Self.experimentName(near: levelDirectory) {
                     names[metrics.training.experiment] = name

@@ -69,10 +69,10 @@ public struct Summary: Codable, Sendable {
         self.comparisons = comparisons
     }
 
-    /// connected_fraction_layer_<l> for every layer seen.
+    /// density_layer_<l> and connected_fraction_layer_<l> for every layer seen.
     static func layerColumns(_ index: RunIndex) -> [String] {
-        let layers = index.levels.map { $0.metrics.locality?.connectedFraction.count ?? 0 }.max() ?? 0
-        return (0..<layers).map { "connected_fraction_layer_\($0)" }
+        let layers = index.levels.map(\.metrics.training.densityLayers.count).max() ?? 0
+        return (0..<layers).map { "density_layer_\($0)" } + (0..<layers).map { "connected_fraction_layer_\($0)" }
     }
 
     /// One row per (experiment, seed, level); empty cells where a value is undefined.

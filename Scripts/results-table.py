@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Print Markdown tables of a report's figures: for each experiment and level, the mean and
+95 % interval over seeds of accuracy and the locality scalars. Reads DIR/report/summary.json.
+
+    python3 Scripts/results-table.py runs/controls [--levels 0 4 8 11 13]
+"""
+import argparse
+import json
+import os
+
+COLUMNS = [("density_layer_0", "layer-1 density", True), ("test_accuracy", "test acc.", True),
+           ("pair_distance_ratio_uniform", "D/D_uni", False), ("pair_distance_ratio_degree", "D/D_deg", False),
+           ("pair_distance_z_degree", "z_deg", False), ("gyration_ratio_degree", "R_g/R_g,deg", False)]
+
+
+def cell(summary, percent):
+    if summary is None:
+        return "–"
+    scale, unit = (100, " %") if percent else (1, "")
+    mean = summary["mean"] * scale
+    text = f"{mean:.3g}" if abs(mean) < 100 else f"{mean:.1f}"
+    if summary.get("ci95") is not None:
+        text += f" ± {summary['ci95'] * scale:.2g}"
+    return text + unit
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directory")
+    parser.add_argument("--levels", type=int, nargs="*", help="levels to show (default: every other one, and the last)")
+    args = parser.parse_args()
+    summary = json.load(open(os.path.join(args.directory, "report", "summary.json")))
+    for experiment in summary["experiments"]:
+        levels = experiment["levels"]
+        chosen = args.levels or sorted({l["level"] for l in levels[::3]} | {levels[-1]["level"]})
+        n = max(len(l["seeds"]) for l in levels)
+        print(f"\n**{experiment['label']}** (`{experiment['experiment']}`, {n} seeds)\n")
+        print("| level | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
+        print("|---" * (len(COLUMNS) + 1) + "|")
+        for level in levels:
+            if level["level"] not in chosen:
+                continue
+            cells = [cell(level["columns"].get(key), percent) for key, _, percent in COLUMNS]
+            print(f"| {level['level']} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
