@@ -18,6 +18,7 @@ let package = Package(
         // System libraries, each a module map plus a one-line shim header.
         .systemLibrary(name: "CBLAS", pkgConfig: nil, providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
 
         .target(name: "SiftRandom"),
         .target(name: "SiftData", dependencies: ["CZlib", "SiftRandom", "CBLAS"]),
@@ -28,6 +29,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
         .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
         .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftEngine", "CZlib"]),
         .executableTarget(name: "sift", dependencies: [
@@ -39,6 +41,7 @@ let package = Package(
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftMetrics", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftReportTests", dependencies: ["SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
+        .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine"]),
     ]

@@ -1,0 +1,184 @@
+import Foundation
+
+/// Messages between the coordinator and its workers.
+///
+/// On the wire a message is: frame 0, a 7-byte header ("SIFT", protocol version as big-endian
+/// UInt16, message kind); frame 1, a JSON body; then any binary attachments (masks, weights).
+/// A ROUTER socket adds the peer's identity in front.
+public enum WireMessage: Equatable, Sendable {
+    case ready(WorkerHello)
+    case heartbeat(Heartbeat)
+    case task(TaskAssignment, attachments: [[UInt8]])
+    case result(TaskResult, attachments: [[UInt8]])
+    case failure(TaskFailure)
+    case acknowledge(TaskReference)
+    case refuse(Refusal)
+    case done
+
+    public static let protocolVersion: UInt16 = 1
+    static let magic: [UInt8] = Array("SIFT".utf8)
+    /// Largest message accepted: a paper-scale level (3×1024² weights and masks) fits with room to spare.
+    public static let maxBytes = 256 << 20
+    public static let maxFrames = 32
+
+    enum Kind: UInt8 {
+        case ready = 1, heartbeat, task, result, failure, acknowledge, refuse, done
+    }
+
+    var kind: Kind {
+        switch self {
+        case .ready: return .ready
+        case .heartbeat: return .heartbeat
+        case .task: return .task
+        case .result: return .result
+        case .failure: return .failure
+        case .acknowledge: return .acknowledge
+        case .refuse: return .refuse
+        case .done: return .done
+        }
+    }
+
+    public var frames: [[UInt8]] {
+        let header = Self.magic + [UInt8(Self.protocolVersion >> 8), UInt8(Self.protocolVersion & 0xFF), kind.rawValue]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func body<T: Encodable>(_ value: T) -> [UInt8] { Array(try! encoder.encode(value)) }
+        switch self {
+        case .ready(let hello): return [header, body(hello)]
+        case .heartbeat(let beat): return [header, body(beat)]
+        case let .task(assignment, attachments): return [header, body(assignment)] + attachments
+        case let .result(result, attachments): return [header, body(result)] + attachments
+        case .failure(let failure): return [header, body(failure)]
+        case .acknowledge(let reference): return [header, body(reference)]
+        case .refuse(let refusal): return [header, body(refusal)]
+        case .done: return [header, Array("{}".utf8)]
+        }
+    }
+
+    /// Parses untrusted frames. Every way they can be wrong is a `WireError`, never a crash.
+    public init(frames: [[UInt8]]) throws {
+        guard frames.count >= 2 else { throw WireError.malformed("expected a header and a body frame, got \(frames.count) frame(s)") }
+        let header = frames[0]
+        guard header.count == 7, Array(header[0..<4]) == Self.magic else {
+            throw WireError.malformed("frame 0 is not a Sift header")
+        }
+        let version = UInt16(header[4]) << 8 | UInt16(header[5])
+        guard version == Self.protocolVersion else { throw WireError.versionMismatch(peer: version, ours: Self.protocolVersion) }
+        guard let kind = Kind(rawValue: header[6]) else { throw WireError.unknownKind(header[6]) }
+        let body = Data(frames[1])
+        let attachments = Array(frames.dropFirst(2))
+        guard attachments.isEmpty || kind == .task || kind == .result else {
+            throw WireError.malformed("a \(kind) message carries no attachments, got \(attachments.count)")
+        }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            do {
+                return try JSONDecoder().decode(type, from: body)
+            } catch {
+                throw WireError.malformed("\(kind) body: \(error)")
+            }
+        }
+        switch kind {
+        case .ready: self = .ready(try decode(WorkerHello.self))
+        case .heartbeat: self = .heartbeat(try decode(Heartbeat.self))
+        case .task: self = .task(try decode(TaskAssignment.self), attachments: attachments)
+        case .result: self = .result(try decode(TaskResult.self), attachments: attachments)
+        case .failure: self = .failure(try decode(TaskFailure.self))
+        case .acknowledge: self = .acknowledge(try decode(TaskReference.self))
+        case .refuse: self = .refuse(try decode(Refusal.self))
+        case .done: self = .done
+        }
+    }
+}
+
+/// Why a message was dropped.
+public enum WireError: Error, Equatable, CustomStringConvertible {
+    case malformed(String)
+    case versionMismatch(peer: UInt16, ours: UInt16)
+    case unknownKind(UInt8)
+    case oversized(bytes: Int)
+
+    public var description: String {
+        switch self {
+        case .malformed(let reason): return "malformed message: \(reason)"
+        case let .versionMismatch(peer, ours): return "protocol version \(peer), this side speaks \(ours)"
+        case .unknownKind(let kind): return "unknown message kind \(kind)"
+        case .oversized(let bytes): return "message of \(bytes) bytes exceeds the \(WireMessage.maxBytes)-byte limit"
+        }
+    }
+}
+
+/// A worker introducing itself.
+public struct WorkerHello: Codable, Equatable, Sendable {
+    public var host: String
+    public var pid: Int32
+    public var cores: Int
+    /// The engine build; a worker whose build differs from the coordinator's is refused.
+    public var build: String
+
+    public init(host: String, pid: Int32, cores: Int, build: String) {
+        self.host = host
+        self.pid = pid
+        self.cores = cores
+        self.build = build
+    }
+}
+
+/// Liveness, both ways; a worker names the task it is running.
+public struct Heartbeat: Codable, Equatable, Sendable {
+    public var task: String?
+    public init(task: String? = nil) { self.task = task }
+}
+
+/// One task: the coordinator's whole instruction, so no shared filesystem is needed.
+public struct TaskAssignment: Codable, Equatable, Sendable {
+    public var task: String
+    public var attempt: Int
+    /// "level" for an IMP level, "sleep" for protocol and throughput tests.
+    public var kind: String
+    /// Kind-specific parameters as JSON text (for a level: the experiment config, seed, level).
+    public var parameters: String
+
+    public init(task: String, attempt: Int, kind: String, parameters: String) {
+        self.task = task
+        self.attempt = attempt
+        self.kind = kind
+        self.parameters = parameters
+    }
+}
+
+public struct TaskResult: Codable, Equatable, Sendable {
+    public var task: String
+    public var attempt: Int
+    /// SHA-256 (hex) over the attachments, checked on arrival.
+    public var digest: String
+    public var summary: String
+
+    public init(task: String, attempt: Int, digest: String, summary: String) {
+        self.task = task
+        self.attempt = attempt
+        self.digest = digest
+        self.summary = summary
+    }
+}
+
+public struct TaskFailure: Codable, Equatable, Sendable {
+    public var task: String
+    public var attempt: Int
+    public var error: String
+
+    public init(task: String, attempt: Int, error: String) {
+        self.task = task
+        self.attempt = attempt
+        self.error = error
+    }
+}
+
+public struct TaskReference: Codable, Equatable, Sendable {
+    public var task: String
+    public init(task: String) { self.task = task }
+}
+
+public struct Refusal: Codable, Equatable, Sendable {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}

@@ -1,0 +1,144 @@
+import CZeroMQ
+import Foundation
+
+/// A libzmq failure, with the call and the endpoint it concerned.
+public struct ZeroMQError: Error, CustomStringConvertible, Equatable {
+    public var operation: String
+    public var code: Int32
+    public var endpoint: String?
+
+    init(_ operation: String, endpoint: String? = nil) {
+        self.operation = operation
+        code = zmq_errno()
+        self.endpoint = endpoint
+    }
+
+    public var description: String {
+        "zmq \(operation)\(endpoint.map { " \($0)" } ?? "") failed: \(String(cString: zmq_strerror(code))) (errno \(code))"
+    }
+}
+
+/// One libzmq context per process; sockets borrow it.
+public final class ZeroMQContext: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+
+    public init() {
+        handle = zmq_ctx_new()
+    }
+
+    deinit { zmq_ctx_term(handle) }
+
+    /// libzmq's version, e.g. "4.3.4".
+    public static var version: String {
+        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        zmq_version(&major, &minor, &patch)
+        return "\(major).\(minor).\(patch)"
+    }
+}
+
+/// A ZeroMQ socket sending and receiving multipart messages of byte frames.
+/// Not thread-safe, as libzmq sockets are not: one owner thread per socket.
+public final class ZeroMQSocket {
+    public enum Kind {
+        case router, dealer
+
+        var raw: Int32 {
+            switch self {
+            case .router: return ZMQ_ROUTER
+            case .dealer: return ZMQ_DEALER
+            }
+        }
+    }
+
+    let handle: UnsafeMutableRawPointer
+    private var closed = false
+
+    public init(_ context: ZeroMQContext, kind: Kind) throws {
+        guard let socket = zmq_socket(context.handle, kind.raw) else { throw ZeroMQError("socket") }
+        handle = socket
+        try set(ZMQ_LINGER, 0)
+    }
+
+    deinit { close() }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        zmq_close(handle)
+    }
+
+    public func set(_ option: Int32, _ value: Int32) throws {
+        var v = value
+        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else { throw ZeroMQError("setsockopt \(option)") }
+    }
+
+    public func set(_ option: Int32, bytes: [UInt8]) throws {
+        let status = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
+        guard status == 0 else { throw ZeroMQError("setsockopt \(option)") }
+    }
+
+    public func set(_ option: Int32, string: String) throws {
+        try set(option, bytes: Array(string.utf8))
+    }
+
+    public func bind(_ endpoint: String) throws {
+        guard zmq_bind(handle, endpoint) == 0 else { throw ZeroMQError("bind", endpoint: endpoint) }
+    }
+
+    public func connect(_ endpoint: String) throws {
+        guard zmq_connect(handle, endpoint) == 0 else { throw ZeroMQError("connect", endpoint: endpoint) }
+    }
+
+    /// The endpoint actually bound (resolves port 0 and wildcards).
+    public var lastEndpoint: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        var size = buffer.count
+        zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size)
+        return String(cString: buffer)
+    }
+
+    /// Sends all frames as one message. Throws on failure (e.g. EHOSTUNREACH for a gone ROUTER peer).
+    public func send(_ frames: [[UInt8]]) throws {
+        for (index, frame) in frames.enumerated() {
+            let flags = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+            let sent = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
+            guard sent >= 0 else { throw ZeroMQError("send") }
+        }
+    }
+
+    /// Waits up to `timeout` milliseconds for a message; nil if none came.
+    /// At most `maxFrames` frames and `maxBytes` in all are kept: the rest of an oversized message is read and dropped.
+    public func receive(timeout: Int, maxFrames: Int = 64, maxBytes: Int = 1 << 30) throws -> ReceivedMessage? {
+        var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        let ready = zmq_poll(&item, 1, timeout)
+        guard ready >= 0 else {
+            if zmq_errno() == EINTR { return nil }
+            throw ZeroMQError("poll")
+        }
+        guard ready > 0 else { return nil }
+        var frames: [[UInt8]] = []
+        var total = 0, oversized = false
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            guard zmq_msg_recv(&message, handle, 0) >= 0 else { throw ZeroMQError("recv") }
+            let size = zmq_msg_size(&message)
+            total += size
+            if frames.count < maxFrames && total <= maxBytes {
+                let data = zmq_msg_data(&message)!
+                frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
+            } else {
+                oversized = true
+            }
+            if zmq_msg_more(&message) == 0 { break }
+        }
+        return ReceivedMessage(frames: frames, truncated: oversized)
+    }
+}
+
+/// A received multipart message; `truncated` when it broke the frame or byte limits.
+public struct ReceivedMessage: Sendable {
+    public var frames: [[UInt8]]
+    public var truncated: Bool
+}
