@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries, each a module map plus a one-line shim header.
@@ -28,6 +29,7 @@ let package = Package(
             "SiftEngine", "SiftData",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
         .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
