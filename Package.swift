@@ -32,6 +32,10 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
+        .target(name: "SiftCluster", dependencies: [
+            "SiftWire", "SiftSweep",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
         .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftEngine", "CZlib"]),
         .executableTarget(name: "sift", dependencies: [
@@ -44,6 +48,7 @@ let package = Package(
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftMetrics", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftReportTests", dependencies: ["SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
+        .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftTestKit"]),
         .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine"]),
     ]

@@ -114,6 +114,9 @@ public struct WorkerHello: Codable, Equatable, Sendable {
     public var cores: Int
     /// The engine build; a worker whose build differs from the coordinator's is refused.
     public var build: String
+    /// A task still running from before a reconnect, so it is not handed another.
+    public var task: TaskReference?
+    public var attempt: Int?
 
     public init(host: String, pid: Int32, cores: Int, build: String) {
         self.host = host

@@ -142,3 +142,9 @@ public struct ReceivedMessage: Sendable {
     public var frames: [[UInt8]]
     public var truncated: Bool
 }
+
+/// The socket options Sift sets, named.
+public enum ZeroMQOption {
+    /// A ROUTER reports a send to a gone peer as an error instead of dropping it silently.
+    public static let routerMandatory = ZMQ_ROUTER_MANDATORY
+}

@@ -1,0 +1,204 @@
+import Foundation
+import SiftSweep
+import SiftWire
+
+/// Hands tasks from the store to workers over a ROUTER socket, and records their results.
+///
+/// Every state change is committed to the store before the worker is answered, so the
+/// coordinator can be killed at any moment and restarted with the same store.
+public final class Coordinator {
+    public struct Counters: Sendable {
+        public var dispatched = 0
+        public var recorded = 0
+        public var duplicates = 0
+        public var dropped = 0
+        public var refused = 0
+
+        public init() {}
+    }
+
+    struct Peer {
+        var hello: WorkerHello
+        var lastSeen: Date
+        var task: (id: String, attempt: Int)?
+    }
+
+    let store: TaskStore
+    let settings: ClusterSettings
+    let socket: ZeroMQSocket
+    let log: (String) -> Void
+    /// Called with each recorded result before it is acknowledged (artifacts are written here).
+    let onResult: (TaskRecord, TaskResult, [[UInt8]]) throws -> Void
+    private var peers: [[UInt8]: Peer] = [:]
+    public private(set) var counters = Counters()
+
+    public init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
+                log: @escaping (String) -> Void, onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> Void = { _, _, _ in }) throws {
+        self.store = store
+        self.settings = settings
+        self.log = log
+        self.onResult = onResult
+        socket = try ZeroMQSocket(context, kind: .router)
+        try socket.set(ZeroMQOption.routerMandatory, 1)
+        try socket.bind(endpoint)
+        // No lease survives a restart: those tasks go back to the queue.
+        let released = try store.releaseAllLeases()
+        if released > 0 { log("returned \(released) leased task(s) to the queue after a restart") }
+    }
+
+    public var endpoint: String { socket.lastEndpoint }
+
+    /// Serves until the sweep is finished (then tells every worker) or `shouldStop` returns true.
+    public func run(shouldStop: () -> Bool = { false }) throws {
+        var lastBeat = Date.distantPast, lastExpiry = Date()
+        while !shouldStop() {
+            if let message = try socket.receive(timeout: Int(settings.heartbeatInterval * 250), maxFrames: WireMessage.maxFrames + 1,
+                                                maxBytes: WireMessage.maxBytes) {
+                try handle(message)
+            }
+            let now = Date()
+            if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
+                lastBeat = now
+                buryDeadPeers(now: now)
+                for identity in peers.keys { send(.heartbeat(Heartbeat()), to: identity) }
+            }
+            if now.timeIntervalSince(lastExpiry) >= settings.heartbeatInterval {
+                lastExpiry = now
+                for task in try store.expireLeases(maxAttempts: settings.maxAttempts, now: now) {
+                    log("lease of \(task) expired; back to the queue")
+                }
+            }
+            try dispatch()
+            if try store.isFinished() {
+                for identity in peers.keys { send(.done, to: identity) }
+                log("sweep complete")
+                return
+            }
+        }
+    }
+
+    private func handle(_ received: ReceivedMessage) throws {
+        guard let identity = received.frames.first else { return }
+        guard !received.truncated else {
+            counters.dropped += 1
+            log("dropped an oversized message from \(Self.name(identity))")
+            return
+        }
+        let message: WireMessage
+        do {
+            message = try WireMessage(frames: Array(received.frames.dropFirst()))
+        } catch let error as WireError {
+            counters.dropped += 1
+            log("dropped a message from \(Self.name(identity)): \(error)")
+            if case .versionMismatch = error {
+                send(.refuse(Refusal(reason: "\(error); upgrade the worker")), to: identity)
+            }
+            return
+        }
+        let now = Date()
+        switch message {
+        case .ready(let hello):
+            guard hello.build == settings.build else {
+                counters.refused += 1
+                log("refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
+                send(.refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)")), to: identity)
+                return
+            }
+            let inFlight = hello.task.flatMap { task in hello.attempt.map { (id: task.task, attempt: $0) } }
+            peers[identity] = Peer(hello: hello, lastSeen: now, task: inFlight)
+            log("worker \(hello.host):\(hello.pid) ready (\(hello.cores) cores)")
+        case .heartbeat(let beat):
+            guard var peer = peers[identity] else { return }
+            peer.lastSeen = now
+            peers[identity] = peer
+            if let task = peer.task, beat.task == task.id {
+                try store.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
+            }
+        case let .result(result, attachments):
+            peers[identity]?.lastSeen = now
+            guard TaskDigest.of(attachments) == result.digest else {
+                counters.dropped += 1
+                log("dropped a result for \(result.task) from \(Self.name(identity)): digest does not match its attachments")
+                return
+            }
+            let outcome = try record(result, attachments: attachments, now: now)
+            switch outcome {
+            case .recorded: counters.recorded += 1
+            case .duplicate, .stale: counters.duplicates += 1
+            case .unknownTask: counters.dropped += 1
+            }
+            if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
+            send(.acknowledge(TaskReference(task: result.task)), to: identity)
+        case .failure(let failure):
+            peers[identity]?.lastSeen = now
+            let state = try store.fail(task: failure.task, attempt: failure.attempt, error: failure.error,
+                                       maxAttempts: settings.maxAttempts, now: now)
+            log("task \(failure.task) attempt \(failure.attempt) failed: \(failure.error)" + (state == .failed ? " — giving up" : ""))
+            if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
+            send(.acknowledge(TaskReference(task: failure.task)), to: identity)
+        case .task, .acknowledge, .refuse, .done:
+            counters.dropped += 1
+            log("dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
+        }
+    }
+
+    /// Stores a result (after the artifact hook) and says what became of it.
+    private func record(_ result: TaskResult, attachments: [[UInt8]], now: Date) throws -> CompletionOutcome {
+        guard let task = try store.task(result.task) else { return .unknownTask }
+        if task.state == .done { return .duplicate }
+        guard task.state == .leased, task.attempts == result.attempt else { return .stale }
+        try onResult(task, result, attachments)
+        return try store.complete(task: result.task, attempt: result.attempt, digest: result.digest, summary: result.summary, now: now)
+    }
+
+    private func dispatch() throws {
+        for (identity, peer) in peers where peer.task == nil {
+            guard let task = try store.leaseNext(worker: "\(peer.hello.host):\(peer.hello.pid)", leaseSeconds: settings.leaseSeconds) else { return }
+            peers[identity]?.task = (task.id, task.attempts)
+            counters.dispatched += 1
+            let assignment = TaskAssignment(task: task.id, attempt: task.attempts, kind: task.kind, parameters: task.parameters)
+            if !send(.task(assignment, attachments: []), to: identity) {
+                // The peer is gone: its lease will expire and the task returns to the queue.
+                peers.removeValue(forKey: identity)
+            }
+        }
+    }
+
+    private func buryDeadPeers(now: Date) {
+        let deadline = settings.heartbeatInterval * Double(settings.liveness)
+        for (identity, peer) in peers where now.timeIntervalSince(peer.lastSeen) > deadline {
+            peers.removeValue(forKey: identity)
+            log("worker \(peer.hello.host):\(peer.hello.pid) silent for \(Int(deadline)) s; declared dead"
+                + (peer.task.map { ", task \($0.id) returns to the queue when its lease ends" } ?? ""))
+        }
+    }
+
+    @discardableResult
+    private func send(_ message: WireMessage, to identity: [UInt8]) -> Bool {
+        do {
+            try socket.send([identity] + message.frames)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    static func name(_ identity: [UInt8]) -> String {
+        "peer " + identity.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension WireMessage {
+    var kindName: String {
+        switch self {
+        case .ready: return "READY"
+        case .heartbeat: return "HEARTBEAT"
+        case .task: return "TASK"
+        case .result: return "RESULT"
+        case .failure: return "FAILURE"
+        case .acknowledge: return "ACK"
+        case .refuse: return "REFUSE"
+        case .done: return "DONE"
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import Crypto
+import Foundation
+
+/// SHA-256 over a result's attachments, each length-prefixed so that frame boundaries count.
+public enum TaskDigest {
+    public static func of(_ attachments: [[UInt8]]) -> String {
+        var hasher = SHA256()
+        for attachment in attachments {
+            var length = UInt64(attachment.count).bigEndian
+            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+            hasher.update(data: attachment)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import SiftWire
+
+/// Runs tasks for a coordinator over a DEALER socket, one at a time.
+///
+/// The task runs on its own thread; this object's thread owns the socket, keeps the heartbeats
+/// going and reconnects (Paranoid Pirate: a fresh socket, backoff doubling from 1 s to 32 s) when
+/// the coordinator falls silent. A result finished while disconnected is sent after reconnecting.
+public final class Worker {
+    /// Runs one task: returns its summary and attachments, or throws to report a failure.
+    public typealias Executor = @Sendable (TaskAssignment, [[UInt8]]) throws -> (summary: String, attachments: [[UInt8]])
+
+    public enum Exit: Equatable {
+        case sweepComplete
+        case refused(String)
+        case stopped
+    }
+
+    let endpoint: String
+    let context: ZeroMQContext
+    let settings: ClusterSettings
+    let executor: Executor
+    let log: (String) -> Void
+    let hello: WorkerHello
+
+    public init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings, executor: @escaping Executor,
+                log: @escaping (String) -> Void) {
+        self.endpoint = endpoint
+        self.context = context
+        self.settings = settings
+        self.executor = executor
+        self.log = log
+        hello = WorkerHello(host: ProcessInfo.processInfo.hostName, pid: getpid(),
+                            cores: ProcessInfo.processInfo.activeProcessorCount, build: settings.build)
+    }
+
+    /// The task in flight and, once it ends, its outcome; shared with the task's thread.
+    final class Job: @unchecked Sendable {
+        let assignment: TaskAssignment
+        private let lock = NSLock()
+        private var finished: WireMessage?
+        /// Whether the outcome went out on the current socket (read and written by the socket's thread only).
+        var reported = false
+
+        init(_ assignment: TaskAssignment) { self.assignment = assignment }
+
+        var outcome: WireMessage? {
+            get { lock.lock(); defer { lock.unlock() }; return finished }
+            set { lock.lock(); finished = newValue; lock.unlock() }
+        }
+    }
+
+    /// Serves until the coordinator says the sweep is complete, refuses us, or `shouldStop` turns
+    /// true, in which case the task in flight is finished and reported before returning.
+    public func run(shouldStop: @escaping () -> Bool = { false }) throws -> Exit {
+        var socket = try connect()
+        var lastHeard = Date(), lastBeat = Date.distantPast
+        var backoff = 1.0
+        var job: Job?
+        var stopping = false
+        while true {
+            if shouldStop() && !stopping {
+                stopping = true
+                log(job == nil ? "stopping" : "stopping after task \(job!.assignment.task)")
+            }
+            if stopping && job == nil { return .stopped }
+
+            if let message = try socket.receive(timeout: 100, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes) {
+                lastHeard = Date()
+                backoff = 1
+                switch try? WireMessage(frames: message.frames) {
+                case let .task(assignment, attachments)?:
+                    guard job == nil, !stopping else {
+                        let reason = stopping ? "worker is stopping" : "worker is busy with \(job!.assignment.task)"
+                        try socket.send(WireMessage.failure(TaskFailure(task: assignment.task, attempt: assignment.attempt, error: reason)).frames)
+                        continue
+                    }
+                    let started = Job(assignment)
+                    job = started
+                    let executor = self.executor
+                    Thread.detachNewThread {
+                        do {
+                            let (summary, files) = try executor(assignment, attachments)
+                            started.outcome = .result(TaskResult(task: assignment.task, attempt: assignment.attempt,
+                                                                 digest: TaskDigest.of(files), summary: summary), attachments: files)
+                        } catch {
+                            started.outcome = .failure(TaskFailure(task: assignment.task, attempt: assignment.attempt, error: "\(error)"))
+                        }
+                    }
+                case .acknowledge(let reference)?:
+                    if job?.assignment.task == reference.task && job?.outcome != nil { job = nil }
+                case .done?:
+                    if job == nil { return .sweepComplete }
+                case .refuse(let refusal)?:
+                    log("refused by the coordinator: \(refusal.reason)")
+                    return .refused(refusal.reason)
+                case .heartbeat?, .ready?, .result?, .failure?, nil:
+                    break
+                }
+            }
+            // Report a finished task; it is resent after each reconnect until acknowledged.
+            if let current = job, !current.reported, let outcome = current.outcome {
+                try socket.send(outcome.frames)
+                current.reported = true
+            }
+            let now = Date()
+            if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
+                lastBeat = now
+                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task)).frames)
+            }
+            if now.timeIntervalSince(lastHeard) > settings.heartbeatInterval * Double(settings.liveness) {
+                log("coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
+                socket.close()
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 32)
+                socket = try connect(busyWith: job?.assignment)
+                job?.reported = false
+                lastHeard = Date()
+            }
+        }
+    }
+
+    /// A fresh DEALER socket that introduces itself, naming the task still in flight if any.
+    private func connect(busyWith assignment: TaskAssignment? = nil) throws -> ZeroMQSocket {
+        let socket = try ZeroMQSocket(context, kind: .dealer)
+        try socket.connect(endpoint)
+        var greeting = hello
+        greeting.task = assignment.map { TaskReference(task: $0.task) }
+        greeting.attempt = assignment?.attempt
+        try socket.send(WireMessage.ready(greeting).frames)
+        return socket
+    }
+}

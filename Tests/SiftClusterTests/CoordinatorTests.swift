@@ -1,0 +1,131 @@
+import Foundation
+import SiftCluster
+import SiftSweep
+import SiftTestKit
+import SiftWire
+import Testing
+
+/// Coordinator and workers in one process (each on its own thread, as sockets require), over loopback.
+@Suite(.serialized) struct CoordinatorTests {
+    static func plan(chains: Int, levels: Int, ms: Int) -> [PlannedTask] {
+        (0..<chains).flatMap { chain in
+            (0..<levels).map { level in
+                PlannedTask(id: "c\(chain)/l\(level)", experiment: "c\(chain)", seed: 0, level: level, kind: "sleep",
+                            parameters: "{\"ms\":\(ms)}", dependsOn: level > 0 ? ["c\(chain)/l\(level - 1)"] : [])
+            }
+        }
+    }
+
+    static let sleeper: Worker.Executor = { assignment, _ in
+        let ms = (try? JSONSerialization.jsonObject(with: Data(assignment.parameters.utf8)) as? [String: Int])?["ms"] ?? 0
+        usleep(UInt32(ms * 1000))
+        return ("{}", [Array(assignment.task.utf8)])
+    }
+
+    final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    }
+
+    /// Runs a coordinator on a background thread; returns its endpoint and a way to wait for it.
+    static func startCoordinator(store: TaskStore, settings: ClusterSettings, log: Lines,
+                                 results: Lines) throws -> (endpoint: String, wait: () -> Coordinator.Counters) {
+        let context = ZeroMQContext()
+        let ready = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var endpoint = ""
+        nonisolated(unsafe) var counters = Coordinator.Counters()
+        Thread.detachNewThread {
+            let coordinator = try! Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings,
+                                               log: log.add, onResult: { task, _, files in results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self)) })
+            endpoint = coordinator.endpoint
+            ready.signal()
+            try! coordinator.run()
+            counters = coordinator.counters
+            finished.signal()
+        }
+        ready.wait()
+        return (endpoint, { finished.wait(); return counters })
+    }
+
+    static func startWorkers(_ count: Int, endpoint: String, settings: ClusterSettings, log: Lines) -> DispatchGroup {
+        let group = DispatchGroup()
+        for _ in 0..<count {
+            group.enter()
+            Thread.detachNewThread {
+                let worker = Worker(endpoint: endpoint, context: ZeroMQContext(), settings: settings, executor: sleeper, log: log.add)
+                _ = try! worker.run()
+                group.leave()
+            }
+        }
+        return group
+    }
+
+    @Test func everyTaskRunsOnceAcrossThreeWorkers() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try TaskStore(path: dir.file("sweep.sqlite"))
+        try store.add(Self.plan(chains: 4, levels: 3, ms: 20))
+        var settings = ClusterSettings()
+        settings.heartbeatInterval = 0.2
+        let log = Lines(), results = Lines()
+        let (endpoint, wait) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let workers = Self.startWorkers(3, endpoint: endpoint, settings: settings, log: log)
+        let counters = wait()
+        #expect(workers.wait(timeout: .now() + 10) == .success, "workers exit when the sweep is complete")
+        #expect(try store.counts() == [.done: 12])
+        #expect(counters.recorded == 12)
+        #expect(Set(results.all).count == 12 && results.all.count == 12, "each result recorded exactly once")
+        #expect(results.all.allSatisfy { $0.hasPrefix($0.split(separator: "=")[1]) })
+    }
+
+    @Test func aWorkerOfAnotherBuildIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try TaskStore(path: dir.file("sweep.sqlite"))
+        try store.add(Self.plan(chains: 1, levels: 2, ms: 1))
+        var settings = ClusterSettings()
+        settings.heartbeatInterval = 0.2
+        let log = Lines(), results = Lines()
+        let (endpoint, wait) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        var stale = settings
+        stale.build = "sift-0.0.1-old"
+        let exit = try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: stale, executor: Self.sleeper, log: log.add).run()
+        #expect(exit == .refused("worker build sift-0.0.1-old differs from the coordinator's \(settings.build)"))
+        #expect(log.all.contains { $0.contains("refused worker") })
+        _ = Self.startWorkers(1, endpoint: endpoint, settings: settings, log: log)
+        _ = wait()
+        #expect(try store.counts() == [.done: 2])
+    }
+
+    @Test func garbageLeavesTheCoordinatorServing() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try TaskStore(path: dir.file("sweep.sqlite"))
+        try store.add(Self.plan(chains: 2, levels: 2, ms: 5))
+        var settings = ClusterSettings()
+        settings.heartbeatInterval = 0.2
+        let log = Lines(), results = Lines()
+        let (endpoint, wait) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let context = ZeroMQContext()
+        let attacker = try ZeroMQSocket(context, kind: .dealer)
+        try attacker.connect(endpoint)
+        var rng: UInt64 = 42
+        for length in [0, 3, 7, 100, 5000] {
+            let junk = (0..<length).map { _ -> UInt8 in rng = rng &* 6364136223846793005 &+ 1; return UInt8(truncatingIfNeeded: rng >> 40) }
+            try attacker.send([junk])
+            try attacker.send([junk, junk])
+        }
+        var wrongVersion = WireMessage.ready(WorkerHello(host: "x", pid: 1, cores: 1, build: settings.build)).frames
+        wrongVersion[0][5] = 9
+        try attacker.send(wrongVersion)
+        try attacker.send(WireMessage.result(TaskResult(task: "c0/l0", attempt: 1, digest: "forged", summary: "{}"), attachments: [[1]]).frames)
+        try attacker.send(WireMessage.done.frames)
+        _ = Self.startWorkers(2, endpoint: endpoint, settings: settings, log: log)
+        let counters = wait()
+        #expect(try store.counts() == [.done: 4])
+        #expect(counters.dropped >= 10)
+        #expect(log.all.contains { $0.contains("protocol version 9") })
+    }
+}
