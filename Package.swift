@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
         .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftEngine", "CZlib"]),
         .executableTarget(name: "sift", dependencies: [
-            "SiftEngine", "SiftSweep", "SiftData", "SiftMetrics", "SiftReport",
+            "SiftEngine", "SiftSweep", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

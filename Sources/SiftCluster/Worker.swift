@@ -65,7 +65,9 @@ public final class Worker {
             }
             if stopping && job == nil { return .stopped }
 
-            if let message = try socket.receive(timeout: 100, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes) {
+            // While a task runs, look often for its end; idle, wait longer for the coordinator.
+            let wait = job.map { $0.reported ? 100 : 1 } ?? 100
+            if let message = try socket.receive(timeout: wait, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes) {
                 lastHeard = Date()
                 backoff = 1
                 switch try? WireMessage(frames: message.frames) {

@@ -51,11 +51,14 @@ public final class ZeroMQSocket {
     }
 
     let handle: UnsafeMutableRawPointer
+    /// Held so the context outlives its sockets: terminating a context waits for them to close.
+    private let context: ZeroMQContext
     private var closed = false
 
     public init(_ context: ZeroMQContext, kind: Kind) throws {
         guard let socket = zmq_socket(context.handle, kind.raw) else { throw ZeroMQError("socket") }
         handle = socket
+        self.context = context
         try set(ZMQ_LINGER, 0)
     }
 

@@ -1,0 +1,27 @@
+import Foundation
+import SiftSweep
+import SiftWire
+
+/// The test-only task kind: sleep for a while and return the task's name. Used by protocol,
+/// fault-injection and dispatch-throughput tests, where training would only add noise.
+public enum SleepTasks {
+    public static let kind = "sleep"
+
+    /// `chains` chains of `levels` tasks each, level k needing level k−1, as a sweep's plan would be.
+    public static func plan(chains: Int, levels: Int, milliseconds: Int) -> [PlannedTask] {
+        (0..<chains).flatMap { chain in
+            (0..<levels).map { level in
+                PlannedTask(id: "sleep-\(chain)/\(level)", experiment: "sleep-\(chain)", seed: 0, level: level, kind: kind,
+                            parameters: "{\"ms\":\(milliseconds)}", dependsOn: level > 0 ? ["sleep-\(chain)/\(level - 1)"] : [])
+            }
+        }
+    }
+
+    /// Runs a sleep task: its only attachment is the task's name, so digests differ per task.
+    public static func run(_ assignment: TaskAssignment) throws -> (summary: String, attachments: [[UInt8]]) {
+        struct Parameters: Decodable { var ms: Int }
+        let parameters = try JSONDecoder().decode(Parameters.self, from: Data(assignment.parameters.utf8))
+        if parameters.ms > 0 { usleep(UInt32(parameters.ms) * 1000) }
+        return ("{\"slept_ms\":\(parameters.ms)}", [Array(assignment.task.utf8)])
+    }
+}
