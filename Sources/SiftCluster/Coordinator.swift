@@ -124,7 +124,9 @@ public final class Coordinator {
             let outcome = try record(result, attachments: attachments, now: now)
             switch outcome {
             case .recorded: counters.recorded += 1
-            case .duplicate, .stale: counters.duplicates += 1
+            case .duplicate, .stale:
+                counters.duplicates += 1
+                log("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(Self.name(identity))")
             case .unknownTask: counters.dropped += 1
             }
             if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }

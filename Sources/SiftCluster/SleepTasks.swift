@@ -22,6 +22,8 @@ public enum SleepTasks {
         struct Parameters: Decodable { var ms: Int }
         let parameters = try JSONDecoder().decode(Parameters.self, from: Data(assignment.parameters.utf8))
         if parameters.ms > 0 { usleep(UInt32(parameters.ms) * 1000) }
+        // One line per execution, so fault tests can count how often a task ran.
+        FileHandle.standardError.write(Data("executed \(assignment.task) attempt \(assignment.attempt)\n".utf8))
         return ("{\"slept_ms\":\(parameters.ms)}", [Array(assignment.task.utf8)])
     }
 }

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A long-running `sift` child (coordinator or worker) that a test starts, signals and always stops.
+public final class ChildProcess {
+    public let process = Process()
+    public let logPath: String
+
+    /// Starts `sift` with `arguments`, stdout and stderr going to `logPath`.
+    public init(_ arguments: [String], log logPath: String) throws {
+        self.logPath = logPath
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.executableURL = URL(fileURLWithPath: SiftProcess.executable)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    deinit { stop() }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    public func signal(_ signal: Int32) { if process.isRunning { kill(pid, signal) } }
+
+    /// Waits for the child to exit; false if it was still running at the deadline.
+    @discardableResult
+    public func wait(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return !process.isRunning
+    }
+
+    /// Waits until the log contains `text`.
+    @discardableResult
+    public func waitForLog(_ text: String, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) && Date() < deadline { usleep(20_000) }
+        return log.contains(text)
+    }
+
+    /// Ends the child for sure: SIGCONT (in case it was stopped), SIGTERM, then SIGKILL.
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
+        if !wait(timeout: 2) { kill(pid, SIGKILL); process.waitUntilExit() }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import SiftSweep
+import SiftTestKit
+import Testing
+
+/// Coordinator and workers as real processes on loopback, with workers and the coordinator killed,
+/// stopped and restarted. Sleep tasks stand in for training.
+@Suite(.serialized) struct ClusterFaultTests {
+    static var port: Int { 20_000 + Int(getpid() % 20_000) }
+
+    func coordinator(_ dir: TemporaryDirectory, chains: Int, levels: Int, ms: Int, log: String = "coordinator.log") throws -> ChildProcess {
+        try ChildProcess(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:\(Self.port)", "--sleep-tasks", "\(chains)",
+                          "--sleep-levels", "\(levels)", "--sleep-ms", "\(ms)", "--heartbeat", "0.2", "--liveness", "3"],
+                         log: dir.file(log))
+    }
+
+    func worker(_ dir: TemporaryDirectory, _ name: String) throws -> ChildProcess {
+        try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(Self.port)", "--heartbeat", "0.2", "--liveness", "3"],
+                         log: dir.file("\(name).log"))
+    }
+
+    /// How many times each task ran, over the given worker logs.
+    func executions(_ workers: [ChildProcess]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for worker in workers {
+            for line in worker.log.split(separator: "\n") where line.hasPrefix("executed ") {
+                counts[String(line.split(separator: " ")[1]), default: 0] += 1
+            }
+        }
+        return counts
+    }
+
+    @Test func aKilledWorkersTaskIsRedoneElsewhere() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let coordinator = try coordinator(dir, chains: 4, levels: 2, ms: 300)
+        #expect(coordinator.waitForLog("listening", timeout: 10))
+        let victim = try worker(dir, "victim"), survivor = try worker(dir, "survivor")
+        #expect(victim.waitForLog("executed", timeout: 10) || victim.log.isEmpty)
+        victim.signal(SIGKILL)
+        #expect(coordinator.wait(timeout: 60), "the sweep completes without the killed worker")
+        #expect(survivor.wait(timeout: 10), "workers exit when the sweep is complete")
+        #expect(coordinator.log.contains("recorded 8,"))
+        let store = try TaskStore(path: dir.file("sweep.sqlite"))
+        #expect(try store.counts() == [.done: 8])
+    }
+
+    @Test func aRestartedCoordinatorRedoesNothingFinished() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var first: ChildProcess? = try coordinator(dir, chains: 3, levels: 4, ms: 150)
+        #expect(first!.waitForLog("listening", timeout: 10))
+        let workers = [try worker(dir, "w1"), try worker(dir, "w2")]
+        #expect(workers[0].waitForLog("executed", timeout: 10))
+        usleep(600_000)
+        first!.signal(SIGKILL)
+        first!.wait(timeout: 5)
+        first = nil
+        let finishedBeforeKill = Set(try TaskStore(path: dir.file("sweep.sqlite")).tasks(in: .done).map(\.id))
+        #expect(!finishedBeforeKill.isEmpty)
+
+        let second = try coordinator(dir, chains: 3, levels: 4, ms: 150, log: "coordinator2.log")
+        #expect(second.wait(timeout: 90), "the restarted coordinator finishes the sweep")
+        for worker in workers { #expect(worker.wait(timeout: 10)) }
+        #expect(try TaskStore(path: dir.file("sweep.sqlite")).counts() == [.done: 12])
+        let runs = executions(workers)
+        for task in finishedBeforeKill {
+            #expect(runs[task] == 1, "\(task) finished before the kill but ran \(runs[task] ?? 0) times")
+        }
+    }
+
+    @Test func aStoppedWorkersLateResultIsIgnored() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let coordinator = try coordinator(dir, chains: 1, levels: 1, ms: 1500)
+        #expect(coordinator.waitForLog("listening", timeout: 10))
+        let sleeper = try worker(dir, "sleeper")
+        #expect(coordinator.waitForLog("ready", timeout: 10))
+        usleep(300_000)   // the task is now running in the sleeper
+        sleeper.signal(SIGSTOP)
+        let helper = try worker(dir, "helper")
+        #expect(coordinator.waitForLog("expired", timeout: 10), "the silent worker's lease expires")
+        #expect(helper.waitForLog("executed sleep-0/0 attempt 2", timeout: 10), "its task is handed on")
+        sleeper.signal(SIGCONT)
+        #expect(coordinator.wait(timeout: 30))
+        #expect(try TaskStore(path: dir.file("sweep.sqlite")).task("sleep-0/0")?.attempts == 2)
+        // The resumed worker's result, if it arrived before the sweep ended, was ignored, never recorded twice.
+        #expect(coordinator.log.contains("recorded 1,"))
+    }
+}
