@@ -83,20 +83,3 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 }
-
-extension StopFlag {
-    /// A flag set by SIGINT or SIGTERM; the handlers live as long as the process.
-    static func onTermination() -> StopFlag {
-        let flag = StopFlag()
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { flag.set() }
-            source.resume()
-            retainedSignalSources.append(source)
-        }
-        return flag
-    }
-}
-
-nonisolated(unsafe) private var retainedSignalSources: [DispatchSourceSignal] = []

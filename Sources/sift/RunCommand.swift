@@ -81,15 +81,7 @@ final class ChainPool {
         var done = 0
         let start = Date()
         var stopping = false
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        let stopFlag = StopFlag()
-        for source in sources {
-            source.setEventHandler { stopFlag.set() }
-            source.resume()
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let stopFlag = StopFlag.onTermination()
 
         while !queue.isEmpty || !running.isEmpty {
             if stopFlag.isSet && !stopping {
@@ -161,17 +153,4 @@ final class ChainPool {
         let s = Int(seconds)
         return String(format: "%d:%02d", s / 60, s % 60)
     }
-}
-
-/// Writes a line to stdout at once, so logs of long sweeps are current even when stdout is a file.
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// A flag set from a signal handler's queue and read by the pool's loop.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
