@@ -26,8 +26,10 @@ public struct RunIndex: Sendable {
     public init(root: String) throws {
         self.root = root
         var levels: [LevelRecord] = [], names: [String: String] = [:], problems: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: root) else {
-            throw ReportError.unreadable(path: root, reason: "not a folder")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue,
+              let walker = FileManager.default.enumerator(atPath: root) else {
+            throw ReportError.unreadable(path: root, reason: "no such folder")
         }
         while let relative = walker.nextObject() as? String {
             let parts = relative.split(separator: "/")
