@@ -19,8 +19,10 @@ def cell(summary, percent):
     scale, unit = (100, " %") if percent else (1, "")
     mean = summary["mean"] * scale
     text = f"{mean:.3g}" if abs(mean) < 100 else f"{mean:.1f}"
-    if summary.get("ci95") is not None:
-        text += f" ± {summary['ci95'] * scale:.2g}"
+    ci = summary.get("ci95")
+    if ci is not None:
+        ci = 0 if abs(ci) < 1e-9 * max(abs(summary["mean"]), 1) else ci
+        text += f" ± {ci * scale:.2g}"
     return text + unit
 
 

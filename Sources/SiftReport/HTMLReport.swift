@@ -96,7 +96,11 @@ public struct ReportWriter {
         guard summary.experiments.count >= 2 else { return "" }
         var html = "<h2>Comparisons at matched levels</h2><p>Difference of means (first − second) with its 95 % interval and Welch's p; p &lt; 0.05 is highlighted. Empty where a side has a single seed.</p>"
         let byPair = Dictionary(grouping: summary.comparisons) { "\($0.a)|\($0.b)" }
-        for key in byPair.keys.sorted() {
+        let order = Dictionary(uniqueKeysWithValues: summary.experiments.enumerated().map { ($1.experiment, $0) })
+        for key in byPair.keys.sorted(by: { a, b in
+            let (x, y) = (byPair[a]![0], byPair[b]![0])
+            return (order[x.a] ?? 0, order[x.b] ?? 0) < (order[y.a] ?? 0, order[y.b] ?? 0)
+        }) {
             let rows = byPair[key]!
             let a = rows[0].a, b = rows[0].b
             html += "<h3>\(HTML.escape(index.label(a))) − \(HTML.escape(index.label(b)))</h3><table><tr><th>level</th>"
