@@ -7,20 +7,7 @@ import Testing
 
 /// Coordinator and workers in one process (each on its own thread, as sockets require), over loopback.
 @Suite(.serialized) struct CoordinatorTests {
-    static func plan(chains: Int, levels: Int, ms: Int) -> [PlannedTask] {
-        (0..<chains).flatMap { chain in
-            (0..<levels).map { level in
-                PlannedTask(id: "c\(chain)/l\(level)", experiment: "c\(chain)", seed: 0, level: level, kind: "sleep",
-                            parameters: "{\"ms\":\(ms)}", dependsOn: level > 0 ? ["c\(chain)/l\(level - 1)"] : [])
-            }
-        }
-    }
-
-    static let sleeper: Worker.Executor = { assignment, _ in
-        let ms = (try? JSONSerialization.jsonObject(with: Data(assignment.parameters.utf8)) as? [String: Int])?["ms"] ?? 0
-        usleep(UInt32(ms * 1000))
-        return ("{}", [Array(assignment.task.utf8)])
-    }
+    static let sleeper: Worker.Executor = { assignment, _ in try SleepTasks.run(assignment) }
 
     final class Lines: @unchecked Sendable {
         private let lock = NSLock()
@@ -66,7 +53,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
-        try store.add(Self.plan(chains: 4, levels: 3, ms: 20))
+        try store.add(SleepTasks.plan(chains: 4, levels: 3, milliseconds: 20))
         var settings = ClusterSettings()
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
@@ -84,7 +71,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
-        try store.add(Self.plan(chains: 1, levels: 2, ms: 1))
+        try store.add(SleepTasks.plan(chains: 1, levels: 2, milliseconds: 1))
         var settings = ClusterSettings()
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
@@ -103,7 +90,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
-        try store.add(Self.plan(chains: 2, levels: 2, ms: 5))
+        try store.add(SleepTasks.plan(chains: 2, levels: 2, milliseconds: 5))
         var settings = ClusterSettings()
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
@@ -120,7 +107,7 @@ import Testing
         var wrongVersion = WireMessage.ready(WorkerHello(host: "x", pid: 1, cores: 1, build: settings.build)).frames
         wrongVersion[0][5] = 9
         try attacker.send(wrongVersion)
-        try attacker.send(WireMessage.result(TaskResult(task: "c0/l0", attempt: 1, digest: "forged", summary: "{}"), attachments: [[1]]).frames)
+        try attacker.send(WireMessage.result(TaskResult(task: "sleep-0/0", attempt: 1, digest: "forged", summary: "{}"), attachments: [[1]]).frames)
         try attacker.send(WireMessage.done.frames)
         _ = Self.startWorkers(2, endpoint: endpoint, settings: settings, log: log)
         let counters = wait()
