@@ -110,54 +110,78 @@ public final class IMPChain {
                             analysis: analysis)
     }
 
+    // MARK: - One level at a time (what a worker runs)
+
+    /// The masks level k ≥ 1 trains under (SPEC 4), from what it depends on: IMP needs the previous
+    /// level's masks and trained weights; one_shot the dense trained weights; random nothing;
+    /// shuffled and reinit the IMP experiment's own level-k masks.
+    public func masks(forLevel level: Int, previousMasks: MaskSet?, previousTrained: NetworkState?,
+                      denseTrained: NetworkState?, impMasks: MaskSet?) -> MaskSet {
+        switch spec.pruning.control {
+        case .none:
+            return pruner.nextIMPMask(after: previousMasks!, trained: previousTrained!)
+        case .oneShot:
+            return pruner.oneShotMask(level: level, denseTrained: denseTrained!)
+        case .random:
+            return pruner.randomMask(level: level, stream: identity.stream("random-mask-level-\(level)"))
+        case .shuffled:
+            return pruner.shuffledMask(impMasks!, stream: identity.stream("shuffle-level-\(level)"))
+        case .reinit:
+            return impMasks!
+        }
+    }
+
+    /// IMP's next masks: what shuffled and reinit chains take from their IMP experiment.
+    public func nextIMPMasks(after masks: MaskSet, trained: NetworkState) -> MaskSet {
+        pruner.nextIMPMask(after: masks, trained: trained)
+    }
+
+    /// Whether level k ends the chain: `max_levels` reached, or the stop rule on `ruleMasks`
+    /// (the chain's own masks, or IMP's for shuffled and reinit).
+    public func endsChain(level: Int, ruleMasks: MaskSet) -> Bool {
+        level >= spec.pruning.maxLevels || (level > 0 && ruleMasks.smallestHiddenConnectedFraction <= spec.pruning.stopConnectedFraction)
+    }
+
+    /// Trains and measures one level. Level 0 starts from the initialisation and also returns the
+    /// rewind point; later levels start from `start` (the rewind point), or afresh for reinit.
+    public func runLevel(_ level: Int, masks: MaskSet, start: NetworkState?, isLast: Bool,
+                         onEvent: (ChainEvent) -> Void = { _ in }) -> (outcome: LevelOutcome, rewindPoint: NetworkState?) {
+        let trainer = makeTrainer()
+        var rewindPoint: NetworkState?
+        let rewindStep = spec.pruning.rewindStep, network = trainer.network
+        let training = trainLevel(trainer, level: level, masks: masks, start: level == 0 ? nil : start,
+                                  afterStep: { if level == 0 && $0 == rewindStep { rewindPoint = network.state } },
+                                  onEvent: onEvent)
+        let outcome = finish(level: level, masks: masks, trainer: trainer, outcome: training, last: isLast)
+        onEvent(.levelFinished(outcome.metrics))
+        return (outcome, rewindPoint)
+    }
+
+    // MARK: - A whole chain in this process
+
     /// Runs every level, handing each to `onLevel` as soon as it is trained.
     public func run(onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in }) throws {
-        let pruning = spec.pruning
-        let trainer = makeTrainer()
-
-        // Level 0: the dense network, shared by IMP and every control.
-        var masks = MaskSet.dense(spec.model)
-        var rewindPoint: NetworkState?
-        let rewindStep = pruning.rewindStep
-        let network = trainer.network
-        let denseOutcome = trainLevel(trainer, level: 0, masks: masks, start: nil,
-                                      afterStep: { if $0 == rewindStep { rewindPoint = network.state } },
-                                      onEvent: onEvent)
-        let rewind = rewindPoint!
-        var stop = pruning.maxLevels == 0
-        let dense = finish(level: 0, masks: masks, trainer: trainer, outcome: denseOutcome, last: stop)
-        onEvent(.levelFinished(dense.metrics))
+        let control = spec.pruning.control
+        let (dense, rewindPoint) = runLevel(0, masks: .dense(spec.model), start: nil,
+                                            isLast: endsChain(level: 0, ruleMasks: .dense(spec.model)), onEvent: onEvent)
         try onLevel(dense)
+        let rewind = rewindPoint!
         var previous = dense
-
         // Controls that reuse IMP's own masks need the IMP chain trained beside them.
-        let reference = pruning.control.needsIMPMasks ? makeTrainer() : nil
-        var referenceMasks = masks, referenceTrained = dense.trained
-
+        let reference = control.needsIMPMasks ? makeTrainer() : nil
+        var impMasks = dense.masks, impTrained = dense.trained
         var level = 0
-        while !stop {
+        while !previous.metrics.training.lastLevel {
             level += 1
-            switch pruning.control {
-            case .none:
-                masks = pruner.nextIMPMask(after: masks, trained: previous.trained)
-            case .oneShot:
-                masks = pruner.oneShotMask(level: level, denseTrained: dense.trained)
-            case .random:
-                masks = pruner.randomMask(level: level, stream: identity.stream("random-mask-level-\(level)"))
-            case .shuffled, .reinit:
-                referenceMasks = pruner.nextIMPMask(after: referenceMasks, trained: referenceTrained)
-                _ = trainLevel(reference!, level: level, masks: referenceMasks, start: rewind, onEvent: { _ in })
-                referenceTrained = reference!.network.state
-                masks = pruning.control == .shuffled
-                    ? pruner.shuffledMask(referenceMasks, stream: identity.stream("shuffle-level-\(level)"))
-                    : referenceMasks
+            if let reference {
+                impMasks = nextIMPMasks(after: impMasks, trained: impTrained)
+                _ = trainLevel(reference, level: level, masks: impMasks, start: rewind, onEvent: { _ in })
+                impTrained = reference.network.state
             }
-            let outcome = trainLevel(trainer, level: level, masks: masks,
-                                     start: pruning.control == .reinit ? nil : rewind, onEvent: onEvent)
-            let ruleMasks = pruning.control.needsIMPMasks ? referenceMasks : masks
-            stop = level >= pruning.maxLevels || ruleMasks.smallestHiddenConnectedFraction <= pruning.stopConnectedFraction
-            let result = finish(level: level, masks: masks, trainer: trainer, outcome: outcome, last: stop)
-            onEvent(.levelFinished(result.metrics))
+            let masks = self.masks(forLevel: level, previousMasks: previous.masks, previousTrained: previous.trained,
+                                   denseTrained: dense.trained, impMasks: impMasks)
+            let isLast = endsChain(level: level, ruleMasks: control.needsIMPMasks ? impMasks : masks)
+            let (result, _) = runLevel(level, masks: masks, start: control == .reinit ? nil : rewind, isLast: isLast, onEvent: onEvent)
             try onLevel(result)
             previous = result
         }
