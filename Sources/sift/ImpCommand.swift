@@ -38,7 +38,7 @@ struct ImpCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try ExperimentRecord(config: experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
         try chain.run(onLevel: { level in
-            try LevelArtifacts.write(root: out, level: level)
+            try LevelArtifacts.write(root: out, level: level, model: experiment.spec.model)
         }, onEvent: progress.handle)
         progress.note("done: \(out)")
     }

@@ -71,7 +71,7 @@ import Testing
         defer { dirs.forEach { $0.remove() } }
         for dir in dirs {
             for level in try runChain(spec()) {
-                try LevelArtifacts.write(root: dir.path, level: level)
+                try LevelArtifacts.write(root: dir.path, level: level, model: spec().model)
             }
         }
         for level in 0...3 {
@@ -92,6 +92,11 @@ import Testing
         #expect(metrics.ablation?.most.count == AblationCurves.defaultFractions.count)
         #expect(try NumpyArray.read("\(dirs[0].path)/level-2/sc_map.npy").shape == [7, 7])
         #expect(try NumpyArray.read("\(dirs[0].path)/level-2/out_degree.npy").shape == [1, 4, 4])
+        // The files carry the full masks and state, so a later level can be derived from them alone.
+        let files = try NamedFiles.read("\(dirs[0].path)/level-2")
+        let levels = try runChain(spec())
+        #expect(try files.masks(model: spec().model, origin: "level-2") == levels[2].masks)
+        #expect(try files.state(model: spec().model, origin: "level-2") == levels[2].trained)
     }
 
     @Test(arguments: PruningControl.allCases)
@@ -118,6 +123,14 @@ import Testing
 
     func aliveEntries(_ masks: MaskSet) -> Int {
         masks.layers.reduce(0) { $0 + $1.aliveWeights + $1.aliveBiases }
+    }
+
+    @Test func batchNormStateRoundTripsThroughFiles() throws {
+        let spec = spec(batchNorm: true)
+        let level = try runChain(spec)[1]
+        let files = NamedFiles(state: level.trained, model: spec.model)
+        #expect(files.names.contains("bn-0.npy"))
+        #expect(try files.state(model: spec.model, origin: "memory") == level.trained)
     }
 
     @Test func rewindPastTheEndIsAnError() throws {

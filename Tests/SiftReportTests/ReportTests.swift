@@ -22,7 +22,7 @@ import Testing
                                  identity: ChainIdentity(experiment: "exp-\(control.rawValue)", streamRoot: 9, seed: seed))
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try Data("{\"name\": \"\(name)\"}".utf8).write(to: URL(fileURLWithPath: "\(root)/experiment.json"))
-        try chain.run(onLevel: { try LevelArtifacts.write(root: root, level: $0) })
+        try chain.run(onLevel: { try LevelArtifacts.write(root: root, level: $0, model: spec.model) })
     }
 
     @Test func summarisesASweepLayout() throws {
