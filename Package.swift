@@ -33,7 +33,7 @@ let package = Package(
         ]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
         .target(name: "SiftCluster", dependencies: [
-            "SiftWire", "SiftSweep",
+            "SiftWire", "SiftSweep", "SiftEngine", "SiftData",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),

@@ -27,16 +27,22 @@ public final class Coordinator {
     let settings: ClusterSettings
     let socket: ZeroMQSocket
     let log: (String) -> Void
-    /// Called with each recorded result before it is acknowledged (artifacts are written here).
-    let onResult: (TaskRecord, TaskResult, [[UInt8]]) throws -> Void
+    /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
+    let prepare: (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]])
+    /// Called with each valid result before it is recorded (artifacts are written here);
+    /// returns whether it ends its chain.
+    let onResult: (TaskRecord, TaskResult, [[UInt8]]) throws -> Bool
     private var peers: [[UInt8]: Peer] = [:]
     public private(set) var counters = Counters()
 
     public init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
-                log: @escaping (String) -> Void, onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> Void = { _, _, _ in }) throws {
+                log: @escaping (String) -> Void,
+                prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) },
+                onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> Bool = { _, _, _ in false }) throws {
         self.store = store
         self.settings = settings
         self.log = log
+        self.prepare = prepare
         self.onResult = onResult
         socket = try ZeroMQSocket(context, kind: .router)
         try socket.set(ZeroMQOption.routerMandatory, 1)
@@ -149,8 +155,10 @@ public final class Coordinator {
         guard let task = try store.task(result.task) else { return .unknownTask }
         if task.state == .done { return .duplicate }
         guard task.state == .leased, task.attempts == result.attempt else { return .stale }
-        try onResult(task, result, attachments)
-        return try store.complete(task: result.task, attempt: result.attempt, digest: result.digest, summary: result.summary, now: now)
+        let endsChain = try onResult(task, result, attachments)
+        if endsChain { log("\(result.task) ends its chain; later levels are not needed") }
+        return try store.complete(task: result.task, attempt: result.attempt, digest: result.digest, summary: result.summary,
+                                  endsChain: endsChain, now: now)
     }
 
     private func dispatch() throws {
@@ -158,8 +166,18 @@ public final class Coordinator {
             guard let task = try store.leaseNext(worker: "\(peer.hello.host):\(peer.hello.pid)", leaseSeconds: settings.leaseSeconds) else { return }
             peers[identity]?.task = (task.id, task.attempts)
             counters.dispatched += 1
-            let assignment = TaskAssignment(task: task.id, attempt: task.attempts, kind: task.kind, parameters: task.parameters)
-            if !send(.task(assignment, attachments: []), to: identity) {
+            let prepared: (parameters: String, attachments: [[UInt8]])
+            do {
+                prepared = try prepare(task)
+            } catch {
+                // Inputs that cannot be built will not appear later: fail the task with the reason.
+                peers[identity]?.task = nil
+                let state = try store.fail(task: task.id, attempt: task.attempts, error: "cannot prepare: \(error)", maxAttempts: 1)
+                log("task \(task.id) cannot be prepared: \(error)" + (state == .failed ? "; marked failed" : ""))
+                continue
+            }
+            let assignment = TaskAssignment(task: task.id, attempt: task.attempts, kind: task.kind, parameters: prepared.parameters)
+            if !send(.task(assignment, attachments: prepared.attachments), to: identity) {
                 // The peer is gone: its lease will expire and the task returns to the queue.
                 peers.removeValue(forKey: identity)
             }

@@ -42,7 +42,8 @@ public final class IMPChain {
     public let spec: ExperimentSpec
     public let data: DatasetSplit
     public let identity: ChainIdentity
-    private let pruner: Pruner
+    /// Which masks each level trains under, and where the chain ends.
+    public let planner: LevelPlanner
 
     public init(spec: ExperimentSpec, data: DatasetSplit, identity: ChainIdentity) throws {
         let widths = spec.model.widths
@@ -66,7 +67,7 @@ public final class IMPChain {
         self.spec = spec
         self.data = data
         self.identity = identity
-        pruner = Pruner(spec: spec.pruning, model: spec.model)
+        planner = LevelPlanner(spec: spec, identity: identity)
     }
 
     /// A network and trainer for one track of the chain.
@@ -112,36 +113,6 @@ public final class IMPChain {
 
     // MARK: - One level at a time (what a worker runs)
 
-    /// The masks level k ≥ 1 trains under (SPEC 4), from what it depends on: IMP needs the previous
-    /// level's masks and trained weights; one_shot the dense trained weights; random nothing;
-    /// shuffled and reinit the IMP experiment's own level-k masks.
-    public func masks(forLevel level: Int, previousMasks: MaskSet?, previousTrained: NetworkState?,
-                      denseTrained: NetworkState?, impMasks: MaskSet?) -> MaskSet {
-        switch spec.pruning.control {
-        case .none:
-            return pruner.nextIMPMask(after: previousMasks!, trained: previousTrained!)
-        case .oneShot:
-            return pruner.oneShotMask(level: level, denseTrained: denseTrained!)
-        case .random:
-            return pruner.randomMask(level: level, stream: identity.stream("random-mask-level-\(level)"))
-        case .shuffled:
-            return pruner.shuffledMask(impMasks!, stream: identity.stream("shuffle-level-\(level)"))
-        case .reinit:
-            return impMasks!
-        }
-    }
-
-    /// IMP's next masks: what shuffled and reinit chains take from their IMP experiment.
-    public func nextIMPMasks(after masks: MaskSet, trained: NetworkState) -> MaskSet {
-        pruner.nextIMPMask(after: masks, trained: trained)
-    }
-
-    /// Whether level k ends the chain: `max_levels` reached, or the stop rule on `ruleMasks`
-    /// (the chain's own masks, or IMP's for shuffled and reinit).
-    public func endsChain(level: Int, ruleMasks: MaskSet) -> Bool {
-        level >= spec.pruning.maxLevels || (level > 0 && ruleMasks.smallestHiddenConnectedFraction <= spec.pruning.stopConnectedFraction)
-    }
-
     /// Trains and measures one level. Level 0 starts from the initialisation and also returns the
     /// rewind point; later levels start from `start` (the rewind point), or afresh for reinit.
     public func runLevel(_ level: Int, masks: MaskSet, start: NetworkState?, isLast: Bool,
@@ -163,7 +134,7 @@ public final class IMPChain {
     public func run(onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in }) throws {
         let control = spec.pruning.control
         let (dense, rewindPoint) = runLevel(0, masks: .dense(spec.model), start: nil,
-                                            isLast: endsChain(level: 0, ruleMasks: .dense(spec.model)), onEvent: onEvent)
+                                            isLast: planner.endsChain(level: 0, ruleMasks: .dense(spec.model)), onEvent: onEvent)
         try onLevel(dense)
         let rewind = rewindPoint!
         var previous = dense
@@ -174,13 +145,13 @@ public final class IMPChain {
         while !previous.metrics.training.lastLevel {
             level += 1
             if let reference {
-                impMasks = nextIMPMasks(after: impMasks, trained: impTrained)
+                impMasks = planner.nextIMPMasks(after: impMasks, trained: impTrained)
                 _ = trainLevel(reference, level: level, masks: impMasks, start: rewind, onEvent: { _ in })
                 impTrained = reference.network.state
             }
-            let masks = self.masks(forLevel: level, previousMasks: previous.masks, previousTrained: previous.trained,
+            let masks = planner.masks(forLevel: level, previousMasks: previous.masks, previousTrained: previous.trained,
                                    denseTrained: dense.trained, impMasks: impMasks)
-            let isLast = endsChain(level: level, ruleMasks: control.needsIMPMasks ? impMasks : masks)
+            let isLast = planner.endsChain(level: level, ruleMasks: control.needsIMPMasks ? impMasks : masks)
             let (result, _) = runLevel(level, masks: masks, start: control == .reinit ? nil : rewind, isLast: isLast, onEvent: onEvent)
             try onLevel(result)
             previous = result

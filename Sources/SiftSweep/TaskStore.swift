@@ -154,7 +154,9 @@ public final class TaskStore: @unchecked Sendable {
     }
 
     /// Records a result if it answers the current lease; anything else is a duplicate or stale.
-    public func complete(task: String, attempt: Int, digest: String, summary: String, now: Date = Date()) throws -> CompletionOutcome {
+    /// `endsChain` marks the rest of the task's chain (same experiment and seed, later levels) as not needed.
+    public func complete(task: String, attempt: Int, digest: String, summary: String, endsChain: Bool = false,
+                         now: Date = Date()) throws -> CompletionOutcome {
         try database.write { db in
             guard let record = try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [task]) else { return .unknownTask }
             if record.state == .done { return .duplicate }
@@ -163,6 +165,12 @@ public final class TaskStore: @unchecked Sendable {
                 UPDATE task SET state = 'done', digest = ?, summary = ?, worker = NULL, lease_expires = NULL, error = NULL, updated = ?
                 WHERE id = ?
                 """, arguments: [digest, summary, now.timeIntervalSince1970, task])
+            if endsChain {
+                try db.execute(sql: """
+                    UPDATE task SET state = 'skipped', error = ?
+                    WHERE experiment = ? AND seed = ? AND level > ? AND state IN ('blocked', 'queued')
+                    """, arguments: ["not needed: the chain ended at \(task)", record.experiment, Int64(record.seed), record.level])
+            }
             try Self.release(db)
             return .recorded
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SiftCluster
+import SiftEngine
 import SiftSweep
 import SiftWire
 
@@ -21,17 +22,20 @@ struct LivenessOptions: ParsableArguments {
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Serve a sweep's tasks to workers over ZeroMQ, keeping every result in DIR/sweep.sqlite.",
+        abstract: "Serve a sweep's IMP levels to workers over ZeroMQ, keeping every result in OUT.",
         discussion: """
-        Today the coordinator serves the test task kind only (--sleep-tasks): protocol, fault and throughput \
-        checks. Training sweeps run with `sift run` until IMP levels become coordinator tasks. Kill it at any \
-        moment and start the same command again: finished tasks are kept, leased ones return to the queue.
+        Each level is a task; it carries its masks and rewind point, so workers need no shared filesystem. \
+        Results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ (read them with `sift report OUT`), and \
+        the task states in OUT/sweep.sqlite. Kill the coordinator at any moment and start the same command \
+        again: finished levels are kept, leased ones return to the queue. --sleep-tasks serves the test task \
+        kind instead (protocol, fault and throughput checks).
         """)
 
     @Option(help: "Address to bind. Without CURVE keys, keep it on 127.0.0.1 unless the network is trusted.")
     var bind = "tcp://127.0.0.1:5555"
-    @Option(help: "Folder for the store.") var out: String
-    @Option(help: "Test mode: serve this many chains of sleep tasks.") var sleepTasks: Int
+    @Argument(help: "Sweep or experiment config (YAML).") var sweep: String?
+    @Option(help: "Output folder: the store and every level's files.") var out: String
+    @Option(help: "Test mode: serve this many chains of sleep tasks instead of a sweep.") var sleepTasks: Int?
     @Option(help: "Test mode: levels per chain.") var sleepLevels = 1
     @Option(help: "Test mode: milliseconds each sleep task takes.") var sleepMs = 0
     @Option(help: "Attempts before a task is marked failed.") var maxAttempts = 3
@@ -43,13 +47,23 @@ struct CoordinatorCommand: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let store = try TaskStore(path: "\(out)/sweep.sqlite")
-        try store.add(SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs))
+        var levels: LevelTasks?
+        if let sleepTasks {
+            try store.add(SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs))
+        } else {
+            guard let sweep else { throw ValidationError("name a sweep config, or --sleep-tasks for the test task kind") }
+            let tasks = LevelTasks(sweep: try SweepConfig.load(path: sweep), layout: SweepLayout(root: out))
+            try store.add(try tasks.plan())
+            levels = tasks
+        }
         var settings = liveness.settings
         settings.maxAttempts = maxAttempts
         let stop = StopFlag.onTermination()
         let start = Date()
-        let coordinator = try Coordinator(store: store, context: ZeroMQContext(), bind: bind, settings: settings, log: say,
-                                          onResult: { _, _, _ in })
+        let coordinator = try Coordinator(
+            store: store, context: ZeroMQContext(), bind: bind, settings: settings, log: say,
+            prepare: { task in try levels?.prepare(task) ?? (task.parameters, []) },
+            onResult: { task, result, files in try levels?.store(task, result: result, attachments: files) ?? false })
         say("coordinator listening on \(coordinator.endpoint); store \(out)/sweep.sqlite")
         try coordinator.run(shouldStop: { stop.isSet })
         let c = coordinator.counters
@@ -66,13 +80,19 @@ struct WorkerCommand: ParsableCommand {
         discussion: "Run several per node. On SIGTERM or SIGINT the worker finishes its task, reports it, then exits.")
 
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.") var connect: String
+    @Option(help: "BLAS threads. Results are byte-identical only at one count: keep every worker of a sweep the same.") var threads = 1
     @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
+        BLAS.threads = threads
         let stop = StopFlag.onTermination()
-        let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, executor: { assignment, _ in
-            guard assignment.kind == SleepTasks.kind else { throw ValidationError("this worker cannot run \(assignment.kind) tasks") }
-            return try SleepTasks.run(assignment)
+        let levels = LevelTaskRunner()
+        let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, executor: { assignment, attachments in
+            switch assignment.kind {
+            case LevelTasks.kind: return try levels.run(assignment, attachments: attachments)
+            case SleepTasks.kind: return try SleepTasks.run(assignment)
+            default: throw ValidationError("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
+            }
         }, log: say)
         switch try worker.run(shouldStop: { stop.isSet }) {
         case .sweepComplete: say("sweep complete; worker exiting")

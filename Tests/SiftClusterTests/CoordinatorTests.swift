@@ -25,7 +25,10 @@ import Testing
         nonisolated(unsafe) var counters = Coordinator.Counters()
         Thread.detachNewThread {
             let coordinator = try! Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings,
-                                               log: log.add, onResult: { task, _, files in results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self)) })
+                                               log: log.add, onResult: { task, _, files in
+                results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self))
+                return false
+            })
             endpoint = coordinator.endpoint
             ready.signal()
             try! coordinator.run()
