@@ -54,8 +54,12 @@ public final class Coordinator {
 
     public var endpoint: String { socket.lastEndpoint }
 
+    /// Workers currently registered.
+    public var workerCount: Int { peers.count }
+
     /// Serves until the sweep is finished (then tells every worker) or `shouldStop` returns true.
-    public func run(shouldStop: () -> Bool = { false }) throws {
+    /// `onTick` runs about once per heartbeat interval, for progress displays.
+    public func run(shouldStop: () -> Bool = { false }, onTick: () -> Void = {}) throws {
         var lastBeat = Date.distantPast, lastExpiry = Date()
         while !shouldStop() {
             if let message = try socket.receive(timeout: Int(settings.heartbeatInterval * 250), maxFrames: WireMessage.maxFrames + 1,
@@ -65,6 +69,7 @@ public final class Coordinator {
             let now = Date()
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
                 lastBeat = now
+                onTick()
                 buryDeadPeers(now: now)
                 for identity in peers.keys { send(.heartbeat(Heartbeat()), to: identity) }
             }

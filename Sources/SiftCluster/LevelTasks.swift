@@ -123,8 +123,12 @@ public struct LevelTasks: Sendable {
         }
         let metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(level["metrics.json"] ?? []))
         if !rewind.names.isEmpty { try rewind.write(to: "\(chain)/rewind") }
-        try FileManager.default.createDirectory(atPath: layout.experimentDirectory(experiment), withIntermediateDirectories: true)
-        try Data(experiment.canonicalYAML.utf8).write(to: URL(fileURLWithPath: "\(layout.experimentDirectory(experiment))/experiment.yaml"))
+        let folder = layout.experimentDirectory(experiment)
+        if !FileManager.default.fileExists(atPath: "\(folder)/experiment.json") {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileBytes.writeAtomically(Array(experiment.canonicalYAML.utf8), to: "\(folder)/experiment.yaml")
+            try ExperimentRecord(experiment).write(to: "\(folder)/experiment.json")
+        }
         try level.write(to: LevelArtifacts.directory(chain, level: task.level))
         return metrics.training.lastLevel
     }

@@ -1,5 +1,4 @@
 import Foundation
-import SiftEngine
 
 /// Where a sweep keeps things on disk: DIR/experiments/<hash>/seed-<s>/level-<k>/.
 public struct SweepLayout: Sendable {
@@ -13,16 +12,5 @@ public struct SweepLayout: Sendable {
 
     public func chainDirectory(_ experiment: ExperimentConfig, seed: UInt64) -> String {
         "\(experimentDirectory(experiment))/seed-\(seed)"
-    }
-
-    /// A chain is complete when a level marked last has been written; a rerun skips it.
-    public func isComplete(_ experiment: ExperimentConfig, seed: UInt64) -> Bool {
-        let chain = chainDirectory(experiment, seed: seed)
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: chain) else { return false }
-        return entries.filter { $0.hasPrefix("level-") }.contains { level in
-            guard let data = FileManager.default.contents(atPath: "\(chain)/\(level)/metrics.json"),
-                  let metrics = try? JSONDecoder().decode(LevelMetrics.self, from: data) else { return false }
-            return metrics.training.lastLevel
-        }
     }
 }

@@ -36,35 +36,10 @@ struct ImpCommand: ParsableCommand {
             throw ConfigError(file: config, key: field, message: reason)
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try ExperimentRecord(config: experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
+        try ExperimentRecord(experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
         try chain.run(onLevel: { level in
             try LevelArtifacts.write(root: out, level: level, model: experiment.spec.model)
         }, onEvent: progress.handle)
         progress.note("done: \(out)")
-    }
-}
-
-/// What `experiment.json` records beside a chain's levels.
-struct ExperimentRecord: Encodable {
-    var name: String?
-    var experiment: String
-    var hash: String
-    var seed: UInt64
-    var config: String
-    var canonical: String
-
-    init(config: ExperimentConfig, seed: UInt64) {
-        name = config.name
-        experiment = config.shortHash
-        hash = config.hash
-        self.seed = seed
-        self.config = config.source
-        canonical = config.canonicalJSON
-    }
-
-    func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileBytes.writeAtomically([UInt8](try encoder.encode(self)), to: path)
     }
 }

@@ -1,156 +1,127 @@
 import ArgumentParser
-import Dispatch
 import Foundation
+import SiftCluster
 import SiftSweep
+import SiftWire
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run every chain of a sweep on this machine, several at a time.",
+        abstract: "Run a sweep on this machine: a coordinator and N local workers in one process tree.",
         discussion: """
-        Expands the sweep (variants × grid × seeds) and runs each chain as a `sift imp` child process, \
-        writing OUT/experiments/<hash>/seed-<s>/level-<k>/ and a log.txt per chain. Chains already \
-        complete are skipped, so running the same command again resumes. Then run `sift report OUT`.
+        The same coordinator, store and artifacts as the distributed mode (`sift coordinator` with `sift worker` \\
+        on other nodes): every IMP level is a task, results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ \\
+        and task states in OUT/sweep.sqlite. Run the same command again to resume: finished levels are kept. \\
+        Worker logs are in OUT/workers/. Then run `sift report OUT`.
         """)
 
     @Argument(help: "Sweep or experiment config (YAML).") var config: String
-    @Option(help: "Chains run at once (default: the number of cores).") var workers: Int?
+    @Option(help: "Local worker processes (default: the number of cores).") var workers: Int?
     @Option(help: "Output folder (default: runs/<sweep name>).") var out: String?
-    @Option(help: "BLAS threads per chain.") var threads = 1
+    @Option(help: "BLAS threads per worker.") var threads = 1
+    @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
         let sweep = try SweepConfig.load(path: config)
         let stem = ((config as NSString).lastPathComponent as NSString).deletingPathExtension
         let root = out ?? "runs/\(sweep.name.map { $0.replacingOccurrences(of: " ", with: "-") } ?? stem)"
-        let layout = SweepLayout(root: root)
-        var chains: [ChainPool.Chain] = []
-        var skipped = 0
-        for experiment in sweep.experiments {
-            let folder = layout.experimentDirectory(experiment)
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try Data(experiment.canonicalYAML.utf8).write(to: URL(fileURLWithPath: "\(folder)/experiment.yaml"))
-            for seed in experiment.seeds {
-                if layout.isComplete(experiment, seed: seed) { skipped += 1; continue }
-                chains.append(ChainPool.Chain(label: "\(experiment.name ?? experiment.shortHash) seed \(seed)",
-                                              arguments: ["imp", "\(folder)/experiment.yaml", "--seed", String(seed),
-                                                          "--out", layout.chainDirectory(experiment, seed: seed),
-                                                          "--threads", String(threads)],
-                                              log: "\(layout.chainDirectory(experiment, seed: seed))/log.txt"))
-            }
+        try FileManager.default.createDirectory(atPath: "\(root)/workers", withIntermediateDirectories: true)
+        let tasks = LevelTasks(sweep: sweep, layout: SweepLayout(root: root))
+        let store = try TaskStore(path: "\(root)/sweep.sqlite")
+        try store.add(try tasks.plan())
+        let stop = StopFlag.onTermination()
+        let coordinator = try Coordinator(
+            store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: liveness.settings, log: { _ in },
+            prepare: { try tasks.prepare($0) }, onResult: { try tasks.store($0, result: $1, attachments: $2) })
+        let counts = try store.counts()
+        let count = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        say("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(counts.values.reduce(0, +)) level task(s)"
+            + ((counts[.done] ?? 0) > 0 ? ", \(counts[.done]!) already done" : "") + "; \(count) local worker(s); output in \(root)")
+        let children = try (0..<count).map { i in
+            try LocalWorker(endpoint: coordinator.endpoint, threads: threads, liveness: liveness, log: "\(root)/workers/worker-\(i).log")
         }
-        let workers = max(1, self.workers ?? ProcessInfo.processInfo.activeProcessorCount)
-        say("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(chains.count + skipped) chain(s)"
-              + (skipped > 0 ? ", \(skipped) already complete" : "") + "; \(workers) at a time; output in \(root)")
-        let failures = try ChainPool(chains: chains, workers: workers).run()
-        guard failures.isEmpty else {
-            for failure in failures { say("FAILED \(failure.label): see \(failure.log)") }
+        defer { children.forEach { $0.stop() } }
+        let progress = SweepProgress(store: store)
+        try coordinator.run(shouldStop: { stop.isSet }, onTick: { progress.show(workers: coordinator.workerCount) })
+        progress.finish()
+        if stop.isSet {
+            say("stopped; run the same command again to resume")
+            throw ExitCode(130)
+        }
+        let failed = try store.tasks(in: .failed)
+        for task in failed { say("FAILED \(task.id): \(task.error ?? "no reason recorded")") }
+        guard failed.isEmpty else {
+            say("\(failed.count) level(s) failed (levels after them were skipped); worker logs are in \(root)/workers/")
             throw ExitCode(1)
         }
         say("sweep complete. Next: sift report \(root)")
     }
 }
 
-/// Runs `sift imp` child processes, a few at a time, with progress on stdout.
-final class ChainPool {
-    struct Chain {
-        var label: String
-        var arguments: [String]
-        var log: String
-    }
+/// A `sift worker` child process of `sift run`.
+final class LocalWorker {
+    let process = Process()
 
-    let chains: [Chain]
-    let workers: Int
-    private let interactive = isatty(STDOUT_FILENO) != 0
-
-    init(chains: [Chain], workers: Int) {
-        self.chains = chains
-        self.workers = workers
-    }
-
-    /// The running binary, so children are the same build even if the file is rebuilt meanwhile:
-    /// on Linux /proc/self/exe names this process's own executable, replaced on disk or not.
-    static var executable: String {
-        FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
-    }
-
-    /// Returns the chains that failed. SIGINT or SIGTERM stops every child before returning.
-    func run() throws -> [Chain] {
-        var queue = chains[...]
-        var running: [(Chain, Process)] = []
-        var failed: [Chain] = []
-        var done = 0
-        let start = Date()
-        var stopping = false
-        let stopFlag = StopFlag.onTermination()
-
-        while !queue.isEmpty || !running.isEmpty {
-            if stopFlag.isSet && !stopping {
-                stopping = true
-                queue.removeAll()
-                say("\nstopping: ending \(running.count) running chain(s); rerun the same command to resume")
-                for (_, process) in running { process.terminate() }
-            }
-            while running.count < workers, let chain = queue.popFirst() {
-                do {
-                    running.append((chain, try launch(chain)))
-                } catch {
-                    for (_, process) in running { process.terminate() }
-                    throw error
-                }
-            }
-            usleep(200_000)
-            for (chain, process) in running where !process.isRunning {
-                if process.terminationStatus == 0 {
-                    done += 1
-                    if !interactive { say("done \(chain.label)") }
-                } else if !stopping {
-                    failed.append(chain)
-                    say("\(interactive ? "\n" : "")failed \(chain.label) (exit \(process.terminationStatus)): \(chain.log)")
-                }
-            }
-            running.removeAll { !$0.1.isRunning }
-            if interactive {
-                let elapsed = Date().timeIntervalSince(start)
-                // Chains finish at done/elapsed per second with every worker busy.
-                let eta = done > 0 ? elapsed * Double(queue.count + running.count) / Double(done) : 0
-                var line = "chains: \(done) done · \(running.count) running · \(queue.count) queued · \(failed.count) failed · \(clock(elapsed))"
-                    + (done > 0 ? " · ETA ~\(clock(eta))" : "")
-                if let (chain, _) = running.first, let latest = Self.lastLine(of: chain.log) {
-                    line += " | \(chain.label): \(latest)"
-                }
-                FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
-            }
-        }
-        if interactive { say("") }
-        if stopping { throw ExitCode(130) }
-        return failed
-    }
-
-    /// The last line a chain logged (its current level and epoch), from the end of its log.
-    static func lastLine(of path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > 2048 ? size - 2048 : 0)
-        let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        return tail.split(separator: "\n").last.map { String($0.prefix(110)) }
-    }
-
-    private func launch(_ chain: Chain) throws -> Process {
-        try FileManager.default.createDirectory(atPath: (chain.log as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: chain.log, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: chain.log))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = chain.arguments
-        process.standardOutput = log
-        process.standardError = log
+    init(endpoint: String, threads: Int, liveness: LivenessOptions, log: String) throws {
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        // /proc/self/exe is this very binary, even if the file is rebuilt meanwhile.
+        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["worker", "--connect", endpoint, "--threads", String(threads),
+                             "--heartbeat", String(liveness.heartbeat), "--liveness", String(liveness.liveness)]
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        return process
+    }
+
+    /// Workers leave on their own when told the sweep is complete; otherwise they are stopped.
+    func stop() {
+        let deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+/// The status line of `sift run`: tasks by state, workers alive, throughput and ETA.
+final class SweepProgress {
+    let store: TaskStore
+    let start = Date()
+    let initiallyDone: Int
+    private let interactive = isatty(STDOUT_FILENO) != 0
+    private var lastDone = -1
+
+    init(store: TaskStore) {
+        self.store = store
+        initiallyDone = (try? store.counts())?[.done] ?? 0
+    }
+
+    func show(workers: Int) {
+        guard let counts = try? store.counts() else { return }
+        let done = counts[.done] ?? 0, leased = counts[.leased] ?? 0
+        let waiting = (counts[.queued] ?? 0) + (counts[.blocked] ?? 0)
+        let elapsed = Date().timeIntervalSince(start)
+        let finishedHere = done - initiallyDone
+        let perMinute = elapsed > 0 ? Double(finishedHere) / elapsed * 60 : 0
+        let eta = finishedHere > 0 ? elapsed * Double(waiting + leased) / Double(finishedHere) : nil
+        let line = "levels: \(done) done · \(leased) running · \(waiting) waiting · \(counts[.failed] ?? 0) failed"
+            + " · \(counts[.skipped] ?? 0) not needed · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clock(elapsed))"
+            + (eta.map { " · ETA ~\(clock($0))" } ?? "")
+        if interactive {
+            FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
+        } else if done != lastDone {
+            say(line)
+        }
+        lastDone = done
+    }
+
+    func finish() {
+        if interactive { say("") }
     }
 
     private func clock(_ seconds: Double) -> String {
         let s = Int(seconds)
-        return String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

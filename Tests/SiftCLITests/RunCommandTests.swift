@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftSweep
 import SiftTestKit
 import Testing
 
@@ -39,7 +40,7 @@ import Testing
         let out = dir.file("out")
         let first = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-        #expect(first.stdout.contains("2 experiment(s), 4 chain(s)"))
+        #expect(first.stdout.contains("2 experiment(s), 12 level task(s)"))
         #expect(first.stdout.contains("sweep complete"))
 
         let experiments = try FileManager.default.contentsOfDirectory(atPath: "\(out)/experiments")
@@ -55,7 +56,7 @@ import Testing
 
         let second = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
         #expect(second.status == 0)
-        #expect(second.stdout.contains("4 already complete"))
+        #expect(second.stdout.contains("12 already done"))
         let again = try FileManager.default.attributesOfItem(atPath: "\(out)/experiments/\(experiments[0])/seed-0/level-2/metrics.json")[.modificationDate] as? Date
         #expect(stamp == again, "a complete chain must not be rerun")
 
@@ -66,6 +67,36 @@ import Testing
         #expect(csv.contains("scrambled") && csv.contains("natural"))
     }
 
+    /// Every .npy file under `root`, by path relative to it.
+    func arrays(_ root: String) -> [String: Data] {
+        var files: [String: Data] = [:]
+        for case let path as String in FileManager.default.enumerator(atPath: root)! where path.hasSuffix(".npy") {
+            files[path] = FileManager.default.contents(atPath: "\(root)/\(path)")
+        }
+        return files
+    }
+
+    @Test func threeWaysOfRunningGiveIdenticalBytes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("one"), "--workers", "1"]).status == 0)
+        #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("three"), "--workers", "3"]).status == 0)
+        let port = 30_000 + Int(getpid() % 20_000)
+        let coordinator = try ChildProcess(["coordinator", sweep, "--out", dir.file("distributed"), "--bind", "tcp://127.0.0.1:\(port)"],
+                                           log: dir.file("coordinator.log"))
+        let workers = try (0..<2).map { try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(port)"], log: dir.file("worker-\($0).log")) }
+        #expect(coordinator.wait(timeout: 120), "\(coordinator.log)")
+        for worker in workers { #expect(worker.wait(timeout: 10)) }
+
+        let reference = arrays(dir.file("one/experiments"))
+        // Per level: mask, bias mask, weights and bias of 2 layers, 2 maps and the out-degree map;
+        // per chain: the rewind point's weights and biases.
+        #expect(reference.count == 12 * 11 + 4 * 4)
+        #expect(arrays(dir.file("three/experiments")) == reference)
+        #expect(arrays(dir.file("distributed/experiments")) == reference)
+    }
+
     @Test func aFailingChainIsReportedWithItsLog() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -74,9 +105,10 @@ import Testing
         let result = try SiftProcess.run(["run", sweep, "--out", dir.file("out"), "--workers", "2"])
         #expect(result.status != 0)
         #expect(result.stdout.contains("FAILED"))
-        #expect(result.stdout.contains("log.txt"))
-        let experiments = try FileManager.default.contentsOfDirectory(atPath: dir.file("out/experiments"))
-        let log = try String(contentsOfFile: dir.file("out/experiments/\(experiments[0])/seed-0/log.txt"), encoding: .utf8)
-        #expect(log.contains("test.npz"))
+        #expect(result.stdout.contains("test.npz"), "the failure names the missing file")
+        #expect(result.stdout.contains("worker logs are in"))
+        let store = try TaskStore(path: dir.file("out/sweep.sqlite"))
+        #expect(try store.tasks(in: .failed).count == 4, "every chain's level 0 failed after its attempts")
+        #expect(try store.tasks(in: .skipped).count == 8, "and the levels after them were skipped")
     }
 }
