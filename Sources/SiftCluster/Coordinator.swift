@@ -71,6 +71,10 @@ public final class Coordinator {
                 lastBeat = now
                 onTick()
                 buryDeadPeers(now: now)
+                try store.recordWorkers(peers.values.map {
+                    TaskStore.WorkerRow(name: "\($0.hello.host):\($0.hello.pid)", cores: $0.hello.cores, task: $0.task?.id,
+                                        lastSeen: $0.lastSeen, alive: true)
+                })
                 for identity in peers.keys { send(.heartbeat(Heartbeat()), to: identity) }
             }
             if now.timeIntervalSince(lastExpiry) >= settings.heartbeatInterval {

@@ -96,7 +96,52 @@ public final class TaskStore: @unchecked Sendable {
                 CREATE INDEX dependency_needs ON dependency(needs);
                 """)
         }
+        migrator.registerMigration("v2-workers") { db in
+            try db.execute(sql: """
+                CREATE TABLE worker (name TEXT PRIMARY KEY, cores INTEGER NOT NULL, task TEXT, last_seen REAL NOT NULL, alive INTEGER NOT NULL);
+                """)
+        }
         return migrator
+    }
+
+    /// A worker as the coordinator last saw it.
+    public struct WorkerRow: Sendable, Equatable {
+        public var name: String
+        public var cores: Int
+        public var task: String?
+        public var lastSeen: Date
+        public var alive: Bool
+
+        public init(name: String, cores: Int, task: String?, lastSeen: Date, alive: Bool) {
+            self.name = name
+            self.cores = cores
+            self.task = task
+            self.lastSeen = lastSeen
+            self.alive = alive
+        }
+    }
+
+    /// Replaces the worker list (the coordinator writes it about once per heartbeat interval).
+    public func recordWorkers(_ workers: [WorkerRow]) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE worker SET alive = 0, task = NULL")
+            for w in workers {
+                try db.execute(sql: """
+                    INSERT INTO worker (name, cores, task, last_seen, alive) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET cores = excluded.cores, task = excluded.task,
+                        last_seen = excluded.last_seen, alive = excluded.alive
+                    """, arguments: [w.name, w.cores, w.task, w.lastSeen.timeIntervalSince1970, w.alive ? 1 : 0])
+            }
+        }
+    }
+
+    public func workers() throws -> [WorkerRow] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM worker ORDER BY alive DESC, name").map { row in
+                WorkerRow(name: row["name"], cores: row["cores"], task: row["task"],
+                          lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0)
+            }
+        }
     }
 
     /// Enters tasks not yet in the store (a restart re-adds the same plan harmlessly).

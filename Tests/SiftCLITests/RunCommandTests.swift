@@ -110,5 +110,9 @@ import Testing
         let store = try TaskStore(path: dir.file("out/sweep.sqlite"))
         #expect(try store.tasks(in: .failed).count == 4, "every chain's level 0 failed after its attempts")
         #expect(try store.tasks(in: .skipped).count == 8, "and the levels after them were skipped")
+        let status = try SiftProcess.run(["status", dir.file("out")])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("4 failed") && status.stdout.contains("8 skipped"))
+        #expect(status.stdout.contains("failures:") && status.stdout.contains("after 3 attempt(s)"))
     }
 }

@@ -66,6 +66,20 @@ import Testing
         #expect(try !store.isFinished())
     }
 
+    @Test func workersAreRecordedForStatus() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        let seen = Date(timeIntervalSince1970: 1_700_000_000)
+        try store.recordWorkers([TaskStore.WorkerRow(name: "a:1", cores: 4, task: "e/0/0", lastSeen: seen, alive: true),
+                                 TaskStore.WorkerRow(name: "b:2", cores: 2, task: nil, lastSeen: seen, alive: true)])
+        try store.recordWorkers([TaskStore.WorkerRow(name: "b:2", cores: 2, task: "e/1/0", lastSeen: seen, alive: true)])
+        let workers = try store.workers()
+        #expect(workers.map(\.name) == ["b:2", "a:1"])
+        #expect(workers[0].alive && workers[0].task == "e/1/0")
+        #expect(!workers[1].alive && workers[1].task == nil)
+    }
+
     @Test func aReopenedStoreKeepsEverythingAndFreesLeases() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
