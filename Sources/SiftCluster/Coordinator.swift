@@ -23,9 +23,21 @@ public final class Coordinator {
         var task: (id: String, attempt: Int)?
     }
 
+    /// CURVE encryption and the public keys of the workers let in.
+    public struct Security: Sendable {
+        public var secretKey: String
+        public var allowedWorkers: Set<String>
+
+        public init(secretKey: String, allowedWorkers: Set<String>) {
+            self.secretKey = secretKey
+            self.allowedWorkers = allowedWorkers
+        }
+    }
+
     let store: TaskStore
     let settings: ClusterSettings
     let socket: ZeroMQSocket
+    let gatekeeper: ZAPAllowList?
     let log: (String) -> Void
     /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
     let prepare: (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]])
@@ -36,7 +48,7 @@ public final class Coordinator {
     public private(set) var counters = Counters()
 
     public init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
-                log: @escaping (String) -> Void,
+                security: Security? = nil, log: @escaping (String) -> Void,
                 prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) },
                 onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> Bool = { _, _, _ in false }) throws {
         self.store = store
@@ -46,6 +58,13 @@ public final class Coordinator {
         self.onResult = onResult
         socket = try ZeroMQSocket(context, kind: .router)
         try socket.set(ZeroMQOption.routerMandatory, 1)
+        if let security {
+            // The ZAP handler must be in place before the socket binds.
+            gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: log)
+            try socket.makeCurveServer(secretKey: security.secretKey)
+        } else {
+            gatekeeper = nil
+        }
         try socket.bind(endpoint)
         // No lease survives a restart: those tasks go back to the queue.
         let released = try store.releaseAllLeases()
@@ -62,8 +81,10 @@ public final class Coordinator {
     public func run(shouldStop: () -> Bool = { false }, onTick: () -> Void = {}) throws {
         var lastBeat = Date.distantPast, lastExpiry = Date()
         while !shouldStop() {
-            if let message = try socket.receive(timeout: Int(settings.heartbeatInterval * 250), maxFrames: WireMessage.maxFrames + 1,
-                                                maxBytes: WireMessage.maxBytes) {
+            let ready = try ZeroMQSocket.poll([socket] + (gatekeeper.map { [$0.pollable] } ?? []),
+                                              timeout: Int(settings.heartbeatInterval * 250))
+            if ready.count > 1 && ready[1] { try gatekeeper?.handle() }
+            if ready[0], let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: WireMessage.maxBytes) {
                 try handle(message)
             }
             let now = Date()

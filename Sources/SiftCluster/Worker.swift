@@ -22,9 +22,13 @@ public final class Worker {
     let executor: Executor
     let log: (String) -> Void
     let hello: WorkerHello
+    /// The coordinator's public key and this worker's key pair, when the coordinator uses CURVE.
+    let curve: (serverKey: String, keys: CurveKeyPair)?
 
-    public init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings, executor: @escaping Executor,
+    public init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
+                curve: (serverKey: String, keys: CurveKeyPair)? = nil, executor: @escaping Executor,
                 log: @escaping (String) -> Void) {
+        self.curve = curve
         self.endpoint = endpoint
         self.context = context
         self.settings = settings
@@ -125,6 +129,7 @@ public final class Worker {
     /// A fresh DEALER socket that introduces itself, naming the task still in flight if any.
     private func connect(busyWith assignment: TaskAssignment? = nil) throws -> ZeroMQSocket {
         let socket = try ZeroMQSocket(context, kind: .dealer)
+        if let curve { try socket.makeCurveClient(serverKey: curve.serverKey, keys: curve.keys) }
         try socket.connect(endpoint)
         var greeting = hello
         greeting.task = assignment.map { TaskReference(task: $0.task) }

@@ -39,11 +39,23 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Test mode: levels per chain.") var sleepLevels = 1
     @Option(help: "Test mode: milliseconds each sleep task takes.") var sleepMs = 0
     @Option(help: "Attempts before a task is marked failed.") var maxAttempts = 3
+    @Option(help: "CURVE secret key file of the coordinator (`sift keygen`): encrypts and authenticates all traffic.")
+    var curveSecret: String?
+    @Option(help: "With --curve-secret: file of worker public keys allowed in, one per line.") var allow: String?
     @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
-        if !bind.contains("127.0.0.1") && !bind.contains("localhost") {
-            say("warning: binding \(bind) without CURVE keys: any host that reaches this port can take tasks")
+        var security: Coordinator.Security?
+        switch (curveSecret, allow) {
+        case let (secret?, allow?):
+            security = Coordinator.Security(secretKey: try readKeys(secret, what: "secret key")[0],
+                                            allowedWorkers: Set(try readKeys(allow, what: "allow-list")))
+        case (nil, nil):
+            if !bind.contains("127.0.0.1") && !bind.contains("localhost") {
+                say("warning: binding \(bind) without CURVE keys: any host that reaches this port can take tasks and send results")
+            }
+        default:
+            throw ValidationError("--curve-secret and --allow go together")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let store = try TaskStore(path: "\(out)/sweep.sqlite")
@@ -61,10 +73,11 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = StopFlag.onTermination()
         let start = Date()
         let coordinator = try Coordinator(
-            store: store, context: ZeroMQContext(), bind: bind, settings: settings, log: say,
+            store: store, context: ZeroMQContext(), bind: bind, settings: settings, security: security, log: say,
             prepare: { task in try levels?.prepare(task) ?? (task.parameters, []) },
             onResult: { task, result, files in try levels?.store(task, result: result, attachments: files) ?? false })
-        say("coordinator listening on \(coordinator.endpoint); store \(out)/sweep.sqlite")
+        say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
+            + "; store \(out)/sweep.sqlite")
         try coordinator.run(shouldStop: { stop.isSet })
         let c = coordinator.counters
         let seconds = Date().timeIntervalSince(start)
@@ -81,13 +94,22 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.") var connect: String
     @Option(help: "BLAS threads. Results are byte-identical only at one count: keep every worker of a sweep the same.") var threads = 1
+    @Option(help: "CURVE secret key file of this worker (`sift keygen`).") var curveSecret: String?
+    @Option(help: "With --curve-secret: the coordinator's public key file.") var serverKey: String?
     @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
         BLAS.threads = threads
+        var curve: (serverKey: String, keys: CurveKeyPair)?
+        switch (curveSecret, serverKey) {
+        case let (secret?, server?):
+            curve = (try readKeys(server, what: "server key")[0], try CurveKeyPair(secretKey: try readKeys(secret, what: "secret key")[0]))
+        case (nil, nil): break
+        default: throw ValidationError("--curve-secret and --server-key go together")
+        }
         let stop = StopFlag.onTermination()
         let levels = LevelTaskRunner()
-        let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, executor: { assignment, attachments in
+        let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, curve: curve, executor: { assignment, attachments in
             switch assignment.kind {
             case LevelTasks.kind: return try levels.run(assignment, attachments: attachments)
             case SleepTasks.kind: return try SleepTasks.run(assignment)

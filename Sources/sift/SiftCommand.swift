@@ -9,5 +9,5 @@ struct SiftCommand: ParsableCommand {
         Sift trains fully connected networks, prunes them level by level (IMP), and measures whether the \
         surviving first-layer connections become local in the image.
         """,
-        subcommands: [RunCommand.self, StatusCommand.self, ImpCommand.self, ReportCommand.self, CoordinatorCommand.self, WorkerCommand.self, MetricsCommand.self, ConfigCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, StatusCommand.self, ImpCommand.self, ReportCommand.self, CoordinatorCommand.self, WorkerCommand.self, KeygenCommand.self, MetricsCommand.self, ConfigCommand.self, BenchCommand.self])
 }

@@ -87,4 +87,33 @@ import Testing
         // The resumed worker's result, if it arrived before the sweep ended, was ignored, never recorded twice.
         #expect(coordinator.log.contains("recorded 1,"))
     }
+
+    @Test func curveKeysAdmitOnlyAllowedWorkers() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for name in ["coordinator", "allowed", "stranger"] {
+            #expect(try SiftProcess.run(["keygen", dir.file("keys/\(name)")]).status == 0)
+        }
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.file("keys/allowed.key"))[.posixPermissions] as? Int
+        #expect(mode == 0o600, "secret keys are private")
+        try FileManager.default.copyItem(atPath: dir.file("keys/allowed.pub"), toPath: dir.file("allow.txt"))
+        let coordinator = try ChildProcess(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:\(Self.port)",
+                                            "--sleep-tasks", "3", "--sleep-ms", "100", "--heartbeat", "0.2", "--liveness", "3",
+                                            "--curve-secret", dir.file("keys/coordinator.key"), "--allow", dir.file("allow.txt")],
+                                           log: dir.file("coordinator.log"))
+        #expect(coordinator.waitForLog("with CURVE, 1 worker key(s) allowed", timeout: 10))
+        func worker(_ name: String) throws -> ChildProcess {
+            try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(Self.port)", "--heartbeat", "0.2", "--liveness", "3",
+                              "--curve-secret", dir.file("keys/\(name).key"), "--server-key", dir.file("keys/coordinator.pub")],
+                             log: dir.file("\(name).log"))
+        }
+        let stranger = try worker("stranger")
+        #expect(coordinator.waitForLog("is not on the allow-list", timeout: 10), "the unknown key is refused and logged")
+        let allowed = try worker("allowed")
+        #expect(coordinator.wait(timeout: 30), "the allowed worker completes the sweep")
+        #expect(allowed.wait(timeout: 10))
+        #expect(allowed.log.contains("executed sleep-2/0"))
+        #expect(!stranger.log.contains("executed"), "the stranger got no task")
+        stranger.stop()
+    }
 }

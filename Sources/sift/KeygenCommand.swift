@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import SiftWire
+
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub (public).",
+        discussion: """
+        Make one pair for the coordinator (--curve-secret on it, its .pub as --server-key on workers) and one \\
+        per worker or group of workers (--curve-secret on them; their .pub lines in the coordinator's --allow file).
+        """)
+
+    @Argument(help: "Path and name of the pair, e.g. keys/coordinator.") var name: String
+
+    func run() throws {
+        let pair = try CurveKeyPair.generate()
+        let secret = "\(name).key", publicFile = "\(name).pub"
+        for path in [secret, publicFile] where FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("\(path) exists; refusing to overwrite a key")
+        }
+        try FileManager.default.createDirectory(atPath: (name as NSString).deletingLastPathComponent.isEmpty ? "." : (name as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: secret, contents: Data((pair.secretKey + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        try Data((pair.publicKey + "\n").utf8).write(to: URL(fileURLWithPath: publicFile))
+        print("wrote \(secret) (keep it private) and \(publicFile): \(pair.publicKey)")
+    }
+}
+
+/// Reads a key file: one 40-character Z85 key (blank lines and # comments ignored).
+func readKeys(_ path: String, what: String) throws -> [String] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw ValidationError("cannot read \(what) \(path)")
+    }
+    let keys = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    for (number, key) in keys.enumerated() where key.utf8.count != 40 {
+        throw ValidationError("\(path): entry \(number + 1) is not a 40-character Z85 key (made by `sift keygen`)")
+    }
+    guard !keys.isEmpty else { throw ValidationError("\(path) holds no key") }
+    return keys
+}
