@@ -13,6 +13,8 @@ public final class Coordinator {
         public var duplicates = 0
         public var dropped = 0
         public var refused = 0
+        /// When the first task went out, to measure throughput from there.
+        public var firstDispatch: Date?
 
         public init() {}
     }
@@ -78,16 +80,35 @@ public final class Coordinator {
 
     /// Serves until the sweep is finished (then tells every worker) or `shouldStop` returns true.
     /// `onTick` runs about once per heartbeat interval, for progress displays.
+    ///
+    /// Messages are taken in bursts: every change a burst causes is committed in one transaction,
+    /// and only then are its acknowledgements and new tasks sent. Nothing is acknowledged before it is durable.
     public func run(shouldStop: () -> Bool = { false }, onTick: () -> Void = {}) throws {
-        var lastBeat = Date.distantPast, lastExpiry = Date()
+        var lastBeat = Date.distantPast
+        var finishedCheckDue = true
         while !shouldStop() {
             let ready = try ZeroMQSocket.poll([socket] + (gatekeeper.map { [$0.pollable] } ?? []),
                                               timeout: Int(settings.heartbeatInterval * 250))
             if ready.count > 1 && ready[1] { try gatekeeper?.handle() }
-            if ready[0], let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: WireMessage.maxBytes) {
-                try handle(message)
+            var burst: [ReceivedMessage] = []
+            while ready[0], burst.count < 512,
+                  let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: WireMessage.maxBytes) {
+                burst.append(message)
             }
+            var outgoing: [(identity: [UInt8], message: WireMessage)] = []
             let now = Date()
+            let idle = peers.contains { $0.value.task == nil }
+            if !burst.isEmpty || idle {
+                try store.transaction { tx in
+                    for message in burst { try handle(message, tx, now: now, replies: &outgoing) }
+                    try dispatch(tx, now: now, sends: &outgoing)
+                }
+            }
+            for (identity, message) in outgoing where !send(message, to: identity) {
+                // A peer that vanished: a task sent to it returns to the queue when its lease ends.
+                peers.removeValue(forKey: identity)
+            }
+            finishedCheckDue = finishedCheckDue || outgoing.contains { if case .acknowledge = $0.message { return true }; return false }
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
                 lastBeat = now
                 onTick()
@@ -97,23 +118,24 @@ public final class Coordinator {
                                         lastSeen: $0.lastSeen, alive: true)
                 })
                 for identity in peers.keys { send(.heartbeat(Heartbeat()), to: identity) }
-            }
-            if now.timeIntervalSince(lastExpiry) >= settings.heartbeatInterval {
-                lastExpiry = now
                 for task in try store.expireLeases(maxAttempts: settings.maxAttempts, now: now) {
                     log("lease of \(task) expired; back to the queue")
                 }
+                finishedCheckDue = true
             }
-            try dispatch()
-            if try store.isFinished() {
-                for identity in peers.keys { send(.done, to: identity) }
-                log("sweep complete")
-                return
+            if finishedCheckDue {
+                finishedCheckDue = false
+                if try store.isFinished() {
+                    for identity in peers.keys { send(.done, to: identity) }
+                    log("sweep complete")
+                    return
+                }
             }
         }
     }
 
-    private func handle(_ received: ReceivedMessage) throws {
+    private func handle(_ received: ReceivedMessage, _ tx: TaskStore.Transaction, now: Date,
+                        replies: inout [(identity: [UInt8], message: WireMessage)]) throws {
         guard let identity = received.frames.first else { return }
         guard !received.truncated else {
             counters.dropped += 1
@@ -127,17 +149,16 @@ public final class Coordinator {
             counters.dropped += 1
             log("dropped a message from \(Self.name(identity)): \(error)")
             if case .versionMismatch = error {
-                send(.refuse(Refusal(reason: "\(error); upgrade the worker")), to: identity)
+                replies.append((identity, .refuse(Refusal(reason: "\(error); upgrade the worker"))))
             }
             return
         }
-        let now = Date()
         switch message {
         case .ready(let hello):
             guard hello.build == settings.build else {
                 counters.refused += 1
                 log("refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
-                send(.refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)")), to: identity)
+                replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
                 return
             }
             let inFlight = hello.task.flatMap { task in hello.attempt.map { (id: task.task, attempt: $0) } }
@@ -148,7 +169,7 @@ public final class Coordinator {
             peer.lastSeen = now
             peers[identity] = peer
             if let task = peer.task, beat.task == task.id {
-                try store.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
+                try tx.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
             }
         case let .result(result, attachments):
             peers[identity]?.lastSeen = now
@@ -157,7 +178,7 @@ public final class Coordinator {
                 log("dropped a result for \(result.task) from \(Self.name(identity)): digest does not match its attachments")
                 return
             }
-            let outcome = try record(result, attachments: attachments, now: now)
+            let outcome = try record(result, attachments: attachments, tx, now: now)
             switch outcome {
             case .recorded: counters.recorded += 1
             case .duplicate, .stale:
@@ -166,14 +187,14 @@ public final class Coordinator {
             case .unknownTask: counters.dropped += 1
             }
             if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
-            send(.acknowledge(TaskReference(task: result.task)), to: identity)
+            replies.append((identity, .acknowledge(TaskReference(task: result.task))))
         case .failure(let failure):
             peers[identity]?.lastSeen = now
-            let state = try store.fail(task: failure.task, attempt: failure.attempt, error: failure.error,
-                                       maxAttempts: settings.maxAttempts, now: now)
+            let state = try tx.fail(task: failure.task, attempt: failure.attempt, error: failure.error,
+                                    maxAttempts: settings.maxAttempts, now: now)
             log("task \(failure.task) attempt \(failure.attempt) failed: \(failure.error)" + (state == .failed ? " — giving up" : ""))
             if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
-            send(.acknowledge(TaskReference(task: failure.task)), to: identity)
+            replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
         case .task, .acknowledge, .refuse, .done:
             counters.dropped += 1
             log("dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
@@ -181,36 +202,37 @@ public final class Coordinator {
     }
 
     /// Stores a result (after the artifact hook) and says what became of it.
-    private func record(_ result: TaskResult, attachments: [[UInt8]], now: Date) throws -> CompletionOutcome {
-        guard let task = try store.task(result.task) else { return .unknownTask }
+    private func record(_ result: TaskResult, attachments: [[UInt8]], _ tx: TaskStore.Transaction, now: Date) throws -> CompletionOutcome {
+        guard let task = try tx.task(result.task) else { return .unknownTask }
         if task.state == .done { return .duplicate }
         guard task.state == .leased, task.attempts == result.attempt else { return .stale }
         let endsChain = try onResult(task, result, attachments)
         if endsChain { log("\(result.task) ends its chain; later levels are not needed") }
-        return try store.complete(task: result.task, attempt: result.attempt, digest: result.digest, summary: result.summary,
-                                  endsChain: endsChain, now: now)
+        return try tx.complete(task: result.task, attempt: result.attempt, digest: result.digest, summary: result.summary,
+                               endsChain: endsChain, now: now)
     }
 
-    private func dispatch() throws {
+    /// Leases a task to every idle worker; the tasks are sent once the transaction commits.
+    private func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [(identity: [UInt8], message: WireMessage)]) throws {
         for (identity, peer) in peers where peer.task == nil {
-            guard let task = try store.leaseNext(worker: "\(peer.hello.host):\(peer.hello.pid)", leaseSeconds: settings.leaseSeconds) else { return }
+            guard let task = try tx.leaseNext(worker: "\(peer.hello.host):\(peer.hello.pid)", leaseSeconds: settings.leaseSeconds, now: now) else {
+                return
+            }
             peers[identity]?.task = (task.id, task.attempts)
             counters.dispatched += 1
+            if counters.firstDispatch == nil { counters.firstDispatch = now }
             let prepared: (parameters: String, attachments: [[UInt8]])
             do {
                 prepared = try prepare(task)
             } catch {
                 // Inputs that cannot be built will not appear later: fail the task with the reason.
                 peers[identity]?.task = nil
-                let state = try store.fail(task: task.id, attempt: task.attempts, error: "cannot prepare: \(error)", maxAttempts: 1)
+                let state = try tx.fail(task: task.id, attempt: task.attempts, error: "cannot prepare: \(error)", maxAttempts: 1, now: now)
                 log("task \(task.id) cannot be prepared: \(error)" + (state == .failed ? "; marked failed" : ""))
                 continue
             }
             let assignment = TaskAssignment(task: task.id, attempt: task.attempts, kind: task.kind, parameters: prepared.parameters)
-            if !send(.task(assignment, attachments: prepared.attachments), to: identity) {
-                // The peer is gone: its lease will expire and the task returns to the queue.
-                peers.removeValue(forKey: identity)
-            }
+            sends.append((identity, .task(assignment, attachments: prepared.attachments)))
         }
     }
 

@@ -81,7 +81,11 @@ struct CoordinatorCommand: ParsableCommand {
         try coordinator.run(shouldStop: { stop.isSet })
         let c = coordinator.counters
         let seconds = Date().timeIntervalSince(start)
-        say("recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused) in \(String(format: "%.2f", seconds)) s")
+        var summary = "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused) in \(String(format: "%.2f", seconds)) s"
+        if let first = c.firstDispatch, c.recorded > 0 {
+            summary += String(format: "; %.0f tasks/s from the first dispatch", Double(c.recorded) / Date().timeIntervalSince(first))
+        }
+        say(summary)
         if stop.isSet { throw ExitCode(130) }
     }
 }
