@@ -137,8 +137,9 @@ public struct LevelTasks: Sendable {
 /// The worker's side of level tasks: train one level from the attached masks and start state.
 public final class LevelTaskRunner: @unchecked Sendable {
     private let lock = NSLock()
-    /// The last dataset loaded, reused while tasks keep coming from the same experiment and seed.
-    private var cached: (key: String, data: DatasetSplit)?
+    /// Recently loaded datasets, most recent last: tasks of a sweep take turns between chains.
+    private var cached: [(key: String, data: DatasetSplit)] = []
+    static let cachedDatasets = 4
 
     public init() {}
 
@@ -168,12 +169,19 @@ public final class LevelTaskRunner: @unchecked Sendable {
     }
 
     private func dataset(_ experiment: ExperimentConfig, identity: ChainIdentity) throws -> DatasetSplit {
-        let key = "\(experiment.streamRoot)/\(identity.seed)/\(experiment.canonicalJSON)"
+        // The data depend on the data settings, and on the experiment's streams and seed only when drawn at random.
+        let settings = experiment.overrides.filter { $0.key.hasPrefix("data.") }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.canonicalJSON)" }.joined(separator: ",")
+        let key = settings + (experiment.spec.data.drawsAtRandom ? "/\(experiment.streamRoot)/\(identity.seed)" : "")
         lock.lock()
         defer { lock.unlock() }
-        if let cached, cached.key == key { return cached.data }
+        if let index = cached.firstIndex(where: { $0.key == key }) {
+            cached.append(cached.remove(at: index))
+            return cached[cached.count - 1].data
+        }
         let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))
-        cached = (key, data)
+        cached.append((key, data))
+        if cached.count > Self.cachedDatasets { cached.removeFirst() }
         return data
     }
 }

@@ -164,6 +164,13 @@ public struct DataSpec: Sendable, Equatable {
     public var transforms = DataTransforms()
 
     public init() {}
+
+    /// Whether loading draws random numbers (generated data, subsets, scrambles, shuffled labels),
+    /// so that the data depend on the experiment's streams and seed.
+    public var drawsAtRandom: Bool {
+        if case .nlgp = source { return true }
+        return transforms.subsetFraction < 1 || transforms.scramble || transforms.shuffleLabels
+    }
 }
 
 /// One fully resolved experiment: data, model, training and pruning.
