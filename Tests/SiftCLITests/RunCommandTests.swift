@@ -97,6 +97,39 @@ import Testing
         #expect(arrays(dir.file("distributed/experiments")) == reference)
     }
 
+    /// Faults on real training: a worker SIGKILLed mid-level, then the coordinator SIGKILLed and restarted.
+    /// The sweep completes, finished levels are not redone, and every file matches an undisturbed run.
+    @Test func killedWorkerAndCoordinatorChangeNoByte() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("undisturbed"), "--workers", "2"]).status == 0)
+
+        let port = 32_000 + Int(getpid() % 20_000)
+        let arguments = ["coordinator", sweep, "--out", dir.file("faulty"), "--bind", "tcp://127.0.0.1:\(port)",
+                         "--heartbeat", "0.2", "--liveness", "3"]
+        var coordinator = try ChildProcess(arguments, log: dir.file("coordinator-1.log"))
+        let victim = try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--heartbeat", "0.2", "--liveness", "3"],
+                                      log: dir.file("victim.log"))
+        #expect(coordinator.waitForLog("ready", timeout: 10))
+        usleep(300_000)
+        victim.signal(SIGKILL)
+        let survivor = try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--heartbeat", "0.2", "--liveness", "3"],
+                                        log: dir.file("survivor.log"))
+        #expect(coordinator.waitForLog("ends its chain", timeout: 60), "some chain finished before the coordinator is killed")
+        coordinator.signal(SIGKILL)
+        coordinator.wait(timeout: 5)
+        let finished = try TaskStore(path: dir.file("faulty/sweep.sqlite")).tasks(in: .done).map(\.id)
+        coordinator = try ChildProcess(arguments, log: dir.file("coordinator-2.log"))
+        #expect(coordinator.wait(timeout: 120), "the restarted coordinator completes the sweep")
+        #expect(survivor.wait(timeout: 15), "the surviving worker reconnects and ends with the sweep")
+        let store = try TaskStore(path: dir.file("faulty/sweep.sqlite"))
+        #expect(try store.counts() == [.done: 12])
+        #expect(!finished.isEmpty)
+        #expect(coordinator.log.contains("recorded \(12 - finished.count),"), "levels finished before the kill are not run again")
+        #expect(arrays(dir.file("faulty/experiments")) == arrays(dir.file("undisturbed/experiments")))
+    }
+
     @Test func aFailingChainIsReportedWithItsLog() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
