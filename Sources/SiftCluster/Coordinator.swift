@@ -195,7 +195,9 @@ public final class Coordinator {
             log("task \(failure.task) attempt \(failure.attempt) failed: \(failure.error)" + (state == .failed ? " — giving up" : ""))
             if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
-        case .task, .acknowledge, .refuse, .done:
+        case .statusRequest:
+            replies.append((identity, .status(try status(now: now))))
+        case .task, .acknowledge, .refuse, .done, .status:
             counters.dropped += 1
             log("dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
         }
@@ -236,6 +238,16 @@ public final class Coordinator {
         }
     }
 
+    /// The live view: the store's counts and failures, and the workers as this coordinator sees them now.
+    func status(now: Date) throws -> SweepStatus {
+        var report = try SweepStatus(store: store, now: now)
+        report.workers = peers.values.map {
+            SweepStatus.Worker(name: "\($0.hello.host):\($0.hello.pid)", cores: $0.hello.cores, task: $0.task?.id,
+                               secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen), alive: true)
+        }.sorted { $0.name < $1.name }
+        return report
+    }
+
     private func buryDeadPeers(now: Date) {
         let deadline = settings.heartbeatInterval * Double(settings.liveness)
         for (identity, peer) in peers where now.timeIntervalSince(peer.lastSeen) > deadline {
@@ -271,6 +283,8 @@ extension WireMessage {
         case .acknowledge: return "ACK"
         case .refuse: return "REFUSE"
         case .done: return "DONE"
+        case .statusRequest: return "STATUS?"
+        case .status: return "STATUS"
         }
     }
 }

@@ -100,7 +100,7 @@ public final class Worker {
                 case .refuse(let refusal)?:
                     log("refused by the coordinator: \(refusal.reason)")
                     return .refused(refusal.reason)
-                case .heartbeat?, .ready?, .result?, .failure?, nil:
+                case .heartbeat?, .ready?, .result?, .failure?, .statusRequest?, .status?, nil:
                     break
                 }
             }

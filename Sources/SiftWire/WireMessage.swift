@@ -14,6 +14,9 @@ public enum WireMessage: Equatable, Sendable {
     case acknowledge(TaskReference)
     case refuse(Refusal)
     case done
+    /// From `sift status --connect`: any peer may ask, and gets a `status` back.
+    case statusRequest
+    case status(SweepStatus)
 
     public static let protocolVersion: UInt16 = 1
     static let magic: [UInt8] = Array("SIFT".utf8)
@@ -22,7 +25,7 @@ public enum WireMessage: Equatable, Sendable {
     public static let maxFrames = 32
 
     enum Kind: UInt8 {
-        case ready = 1, heartbeat, task, result, failure, acknowledge, refuse, done
+        case ready = 1, heartbeat, task, result, failure, acknowledge, refuse, done, statusRequest, status
     }
 
     var kind: Kind {
@@ -35,6 +38,8 @@ public enum WireMessage: Equatable, Sendable {
         case .acknowledge: return .acknowledge
         case .refuse: return .refuse
         case .done: return .done
+        case .statusRequest: return .statusRequest
+        case .status: return .status
         }
     }
 
@@ -51,7 +56,8 @@ public enum WireMessage: Equatable, Sendable {
         case .failure(let failure): return [header, body(failure)]
         case .acknowledge(let reference): return [header, body(reference)]
         case .refuse(let refusal): return [header, body(refusal)]
-        case .done: return [header, Array("{}".utf8)]
+        case .done, .statusRequest: return [header, Array("{}".utf8)]
+        case .status(let status): return [header, body(status)]
         }
     }
 
@@ -86,6 +92,8 @@ public enum WireMessage: Equatable, Sendable {
         case .acknowledge: self = .acknowledge(try decode(TaskReference.self))
         case .refuse: self = .refuse(try decode(Refusal.self))
         case .done: self = .done
+        case .statusRequest: self = .statusRequest
+        case .status: self = .status(try decode(SweepStatus.self))
         }
     }
 }
@@ -184,4 +192,48 @@ public struct TaskReference: Codable, Equatable, Sendable {
 public struct Refusal: Codable, Equatable, Sendable {
     public var reason: String
     public init(reason: String) { self.reason = reason }
+}
+
+/// A sweep's health: levels by state, workers, failures. Built from the store or sent by a live coordinator.
+public struct SweepStatus: Codable, Equatable, Sendable {
+    public struct Worker: Codable, Equatable, Sendable {
+        public var name: String
+        public var cores: Int
+        public var task: String?
+        public var secondsSinceHeartbeat: Double
+        public var alive: Bool
+
+        public init(name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool) {
+            self.name = name
+            self.cores = cores
+            self.task = task
+            self.secondsSinceHeartbeat = secondsSinceHeartbeat
+            self.alive = alive
+        }
+    }
+
+    public struct Failure: Codable, Equatable, Sendable {
+        public var task: String
+        public var attempts: Int
+        public var error: String
+
+        public init(task: String, attempts: Int, error: String) {
+            self.task = task
+            self.attempts = attempts
+            self.error = error
+        }
+    }
+
+    /// Task counts by state name.
+    public var counts: [String: Int]
+    public var finished: Bool
+    public var workers: [Worker]
+    public var failures: [Failure]
+
+    public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure]) {
+        self.counts = counts
+        self.finished = finished
+        self.workers = workers
+        self.failures = failures
+    }
 }

@@ -13,6 +13,10 @@ import Testing
         .acknowledge(TaskReference(task: "t-1")),
         .refuse(Refusal(reason: "engine build 0.2 differs from the coordinator's 0.1")),
         .done,
+        .statusRequest,
+        .status(SweepStatus(counts: ["done": 3, "queued": 1], finished: false,
+                            workers: [SweepStatus.Worker(name: "n1:7", cores: 8, task: "a/seed-0/level-2", secondsSinceHeartbeat: 0.4, alive: true)],
+                            failures: [SweepStatus.Failure(task: "b/seed-1/level-0", attempts: 3, error: "out of memory")])),
     ]
 
     @Test(arguments: messages)
