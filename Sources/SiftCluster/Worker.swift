@@ -74,7 +74,18 @@ public final class Worker {
             if let message = try socket.receive(timeout: wait, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes) {
                 lastHeard = Date()
                 backoff = 1
-                switch try? WireMessage(frames: message.frames) {
+                let decoded: WireMessage?
+                do {
+                    decoded = try WireMessage(frames: message.frames)
+                } catch WireError.versionMismatch(let peer, let ours) {
+                    let reason = "the coordinator speaks protocol version \(peer), this worker \(ours); run the same sift build on both"
+                    log(reason)
+                    return .refused(reason)
+                } catch {
+                    log("dropped a message from the coordinator: \(error)")
+                    decoded = nil
+                }
+                switch decoded {
                 case let .task(assignment, attachments)?:
                     guard job == nil, !stopping else {
                         let reason = stopping ? "worker is stopping" : "worker is busy with \(job!.assignment.task)"

@@ -112,6 +112,7 @@ import Testing
         try attacker.send(wrongVersion)
         try attacker.send(WireMessage.result(TaskResult(task: "sleep-0/0", attempt: 1, digest: "forged", summary: "{}"), attachments: [[1]]).frames)
         try attacker.send(WireMessage.done.frames)
+        try attacker.send([[UInt8]](repeating: [1, 2, 3], count: WireMessage.maxFrames + 8))   // too many frames
         _ = Self.startWorkers(2, endpoint: endpoint, settings: settings, log: log)
         let counters = wait()
         #expect(try store.counts() == [.done: 4])
