@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 import SiftRandom
 
@@ -18,13 +19,16 @@ public enum Reclass: Sendable, Equatable {
 }
 
 /// The data transforms of SPEC 5, applied in a fixed order:
-/// subset, label shuffle, reclass, scramble, normalisation.
+/// subset, label shuffle, reclass, Gaussian clone, scramble, normalisation.
 public struct DataTransforms: Sendable, Equatable {
     public var normalization: Normalization = .standardise
     public var scramble = false
     public var shuffleLabels = false
     public var subsetFraction = 1.0
     public var reclass: Reclass?
+    /// Replace every image by a draw from its class's Gaussian (training mean and covariance):
+    /// the same second-order statistics, nothing more.
+    public var gaussianClone = false
 
     public init() {}
 
@@ -48,6 +52,9 @@ public struct DataTransforms: Sendable, Equatable {
             train.labels = train.labels.map { map[Int($0)] }
             test.labels = test.labels.map { map[Int($0)] }
             classCount = Int(map.max() ?? 0) + 1
+        }
+        if gaussianClone {
+            (train, test) = Self.gaussianClone(train: train, test: test, classes: classCount, stream: stream.derived("gaussian-clone"))
         }
         if scramble {
             var s = stream.derived("scramble")
@@ -73,6 +80,42 @@ public struct DataTransforms: Sendable, Equatable {
             for i in test.features.indices { test.features[i] -= meanImage[i % d] }
         }
         return DatasetSplit(train: train, test: test, classCount: classCount)
+    }
+
+    /// Redraws every image from N(mean, covariance) of its class in the training set; labels are kept.
+    static func gaussianClone(train: LabelledImages, test: LabelledImages, classes: Int,
+                              stream: RandomStream) -> (LabelledImages, LabelledImages) {
+        let d = train.shape.size
+        var newTrain = train, newTest = test
+        for c in 0..<classes {
+            let rows = train.labels.indices.filter { train.labels[$0] == Int32(c) }
+            guard rows.count > 1 else { continue }
+            var mean = [Double](repeating: 0, count: d)
+            for r in rows { for j in 0..<d { mean[j] += Double(train.features[r * d + j]) } }
+            for j in 0..<d { mean[j] /= Double(rows.count) }
+            var centred = [Float](repeating: 0, count: rows.count * d)
+            for (i, r) in rows.enumerated() { for j in 0..<d { centred[i * d + j] = train.features[r * d + j] - Float(mean[j]) } }
+            var covariance = [Float](repeating: 0, count: d * d)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(rows.count),
+                        1 / Float(rows.count - 1), centred, Int32(d), centred, Int32(d), 0, &covariance, Int32(d))
+            let factor = Cholesky.factorWithJitter(covariance.map(Double.init), n: d).map { Float($0) }
+            var normals = stream.derived("class-\(c)")
+            for (split, isTrain) in [(train, true), (test, false)] {
+                let members = split.labels.indices.filter { split.labels[$0] == Int32(c) }
+                guard !members.isEmpty else { continue }
+                let z = (0..<(members.count * d)).map { _ in Float(normals.nextNormal()) }
+                var x = [Float](repeating: 0, count: members.count * d)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(members.count), Int32(d), Int32(d),
+                            1, z, Int32(d), factor, Int32(d), 0, &x, Int32(d))
+                for (i, n) in members.enumerated() {
+                    for j in 0..<d {
+                        let value = x[i * d + j] + Float(mean[j])
+                        if isTrain { newTrain.features[n * d + j] = value } else { newTest.features[n * d + j] = value }
+                    }
+                }
+            }
+        }
+        return (newTrain, newTest)
     }
 
     /// Moves input position p to position permutation[p] in every row.

@@ -169,7 +169,7 @@ public struct DataSpec: Sendable, Equatable {
     /// so that the data depend on the experiment's streams and seed.
     public var drawsAtRandom: Bool {
         if case .nlgp = source { return true }
-        return transforms.subsetFraction < 1 || transforms.scramble || transforms.shuffleLabels
+        return transforms.subsetFraction < 1 || transforms.scramble || transforms.shuffleLabels || transforms.gaussianClone
     }
 }
 

@@ -298,6 +298,7 @@ private struct ConfigReader {
         data.transforms.normalization = Normalization(rawValue: v["data.normalization"]!.string!)!
         data.transforms.scramble = v["data.scramble"]!.bool
         data.transforms.shuffleLabels = v["data.shuffle_labels"]!.bool
+        data.transforms.gaussianClone = v["data.gaussian_clone"]!.bool
         data.transforms.subsetFraction = v["data.subset"]!.double
         switch v["data.reclass"]! {
         case .int(let k): data.transforms.reclass = .modulo(k)

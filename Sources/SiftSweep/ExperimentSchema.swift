@@ -56,6 +56,7 @@ enum ExperimentSchema {
         ConfigField("data.normalization", choices(Normalization.self), "standardise, mean_image or none (training statistics)", default: .string("standardise")),
         ConfigField("data.scramble", .bool, "apply one fixed, seeded permutation of pixel positions", default: .bool(false)),
         ConfigField("data.shuffle_labels", .bool, "shuffle the training labels (a memorisation control)", default: .bool(false)),
+        ConfigField("data.gaussian_clone", .bool, "redraw every image from its class's Gaussian (training mean and covariance)", default: .bool(false)),
         ConfigField("data.subset", .double(check: subsetFraction), "fraction of the training set kept", default: .double(1)),
         ConfigField("data.reclass", .intOrPath, "labels mod k, or a mapping file with one new label per line", default: .null),
         ConfigField("data.nlgp.side", .int(minimum: 2), "nlgp: image side L", default: .int(28)),

@@ -46,6 +46,32 @@ import Testing
         #expect(try t.apply(to: split, stream: stream).train.features == out.train.features)
     }
 
+    @Test func gaussianCloneKeepsEachClassMeanAndCovariance() throws {
+        let big = SyntheticImages.split(shape: ImageShape(channels: 1, height: 3, width: 3), classes: 2, train: 6000, test: 500)
+        var t = DataTransforms()
+        t.normalization = .none
+        t.gaussianClone = true
+        let out = try t.apply(to: big, stream: stream)
+        #expect(out.train.labels == big.train.labels && out.test.labels == big.test.labels)
+        #expect(out.train.features != big.train.features)
+        func moments(_ images: LabelledImages, _ c: Int32) -> (mean: [Double], covariance: [Double]) {
+            let rows = images.labels.indices.filter { images.labels[$0] == c }
+            var mean = [Double](repeating: 0, count: 9), covariance = [Double](repeating: 0, count: 81)
+            for r in rows { for j in 0..<9 { mean[j] += Double(images.features[r * 9 + j]) / Double(rows.count) } }
+            for r in rows {
+                for i in 0..<9 { for j in 0..<9 {
+                    covariance[i * 9 + j] += (Double(images.features[r * 9 + i]) - mean[i]) * (Double(images.features[r * 9 + j]) - mean[j]) / Double(rows.count)
+                } }
+            }
+            return (mean, covariance)
+        }
+        for c: Int32 in [0, 1] {
+            let real = moments(big.train, c), clone = moments(out.train, c)
+            #expect(zip(real.mean, clone.mean).allSatisfy { abs($0 - $1) < 0.03 }, "class \(c) means")
+            #expect(zip(real.covariance, clone.covariance).allSatisfy { abs($0 - $1) < 0.03 }, "class \(c) covariances")
+        }
+    }
+
     @Test func labelShuffleSubsetAndReclass() throws {
         var t = DataTransforms()
         t.shuffleLabels = true
