@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 import SiftRandom
 
@@ -70,14 +69,9 @@ public struct NLGPGenerator: Sendable {
             guard !members.isEmpty else { continue }
             let clone = cloneClasses.contains(c)
             let covariance = clone ? sampleCovariance(xi: xi) : fieldCovariance(xi: xi)
-            let factor = Cholesky.factorWithJitter(covariance, n: d).map { Float($0) }
             var normals = stream.derived("class-\(c)")
-            var z = [Float](repeating: 0, count: members.count * d)
-            for i in z.indices { z[i] = Float(normals.nextNormal()) }
-            var x = [Float](repeating: 0, count: members.count * d)
-            // x = z · Lᵀ, row by row a draw from N(0, L·Lᵀ).
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(members.count), Int32(d), Int32(d),
-                        1, z, Int32(d), factor, Int32(d), 0, &x, Int32(d))
+            let x = GaussianDraws.sample(count: members.count, factor: GaussianDraws.factor(covariance, dimension: d),
+                                         dimension: d, normals: &normals)
             let scale = Float(1 / gamma.squareRoot()), g = Float(gain / 2.0.squareRoot())
             for (r, n) in members.enumerated() {
                 for j in 0..<d {

@@ -98,15 +98,12 @@ public struct DataTransforms: Sendable, Equatable {
             var covariance = [Float](repeating: 0, count: d * d)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(rows.count),
                         1 / Float(rows.count - 1), centred, Int32(d), centred, Int32(d), 0, &covariance, Int32(d))
-            let factor = Cholesky.factorWithJitter(covariance.map(Double.init), n: d).map { Float($0) }
+            let factor = GaussianDraws.factor(covariance.map(Double.init), dimension: d)
             var normals = stream.derived("class-\(c)")
             for (split, isTrain) in [(train, true), (test, false)] {
                 let members = split.labels.indices.filter { split.labels[$0] == Int32(c) }
                 guard !members.isEmpty else { continue }
-                let z = (0..<(members.count * d)).map { _ in Float(normals.nextNormal()) }
-                var x = [Float](repeating: 0, count: members.count * d)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(members.count), Int32(d), Int32(d),
-                            1, z, Int32(d), factor, Int32(d), 0, &x, Int32(d))
+                let x = GaussianDraws.sample(count: members.count, factor: factor, dimension: d, normals: &normals)
                 for (i, n) in members.enumerated() {
                     for j in 0..<d {
                         let value = x[i * d + j] + Float(mean[j])

@@ -93,7 +93,7 @@ public final class IMPChain {
     /// Measures the trained level (SPEC 6, ablation included, on the trainer's network) and assembles its outcome.
     private func finish(level: Int, masks: MaskSet, trainer: Trainer, outcome: TrainingOutcome, last: Bool) -> LevelOutcome {
         let trained = trainer.network.state
-        let connectivity = masks.layers.map { ConnectivityMask(fanIn: $0.fanIn, fanOut: $0.fanOut, values: $0.weights) }
+        let connectivity = masks.layers.map(\.connectivity)
         let analysis = LocalityAnalysis(masks: connectivity, firstLayerWeights: trained.layers[0].weights,
                                         shape: data.train.shape, stream: identity.stream("locality-level-\(level)"))
         let ablation = AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,

@@ -1,3 +1,5 @@
+import SiftMetrics
+
 /// Which weights and biases of one layer survive: 1 alive, 0 pruned, weights [fan_in, fan_out].
 public struct LayerMask: Sendable, Equatable {
     public let fanIn: Int
@@ -22,15 +24,13 @@ public struct LayerMask: Sendable, Equatable {
     public var aliveBiases: Int { bias.reduce(0) { $0 + Int($1) } }
     public var weightDensity: Double { Double(aliveWeights) / Double(weights.count) }
 
-    /// Fraction of units (columns) that keep at least one incoming weight.
-    public var connectedFraction: Double {
-        var connected = [Bool](repeating: false, count: fanOut)
-        for i in 0..<fanIn {
-            let row = i * fanOut
-            for n in 0..<fanOut where weights[row + n] != 0 { connected[n] = true }
-        }
-        return Double(connected.filter { $0 }.count) / Double(fanOut)
+    /// The weight mask as the metrics read it.
+    public var connectivity: ConnectivityMask {
+        ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: weights)
     }
+
+    /// Fraction of units (columns) that keep at least one incoming weight.
+    public var connectedFraction: Double { connectivity.connectedFraction }
 }
 
 /// The masks of every layer of a network.

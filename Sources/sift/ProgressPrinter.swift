@@ -30,22 +30,17 @@ final class ProgressPrinter {
             var line = "level \(level)/\(maxLevels) · density \(percent(levelDensity)) · epoch \(p.epoch)/\(p.epochs)"
             line += " · loss \(String(format: "%.4f", p.trainLoss))"
             if let accuracy = p.testAccuracy { line += " · test \(percent(accuracy))" }
-            line += " · level ETA \(duration(levelLeft)) · chain ETA ≤\(duration(chainLeft))"
+            line += " · level ETA \(clockText(levelLeft)) · chain ETA ≤\(clockText(chainLeft))"
             write(interactive ? "\r\u{1B}[2K" + line : line + "\n")
         case .levelFinished(let metrics):
             let m = metrics.training
             let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
-            let summary = "level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(duration(m.seconds))" + (m.lastLevel ? " · last level" : "")
+            let summary = "level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))" + (m.lastLevel ? " · last level" : "")
             write(interactive ? "\r\u{1B}[2K" + summary + "\n" : summary + "\n")
         }
     }
 
     private func percent(_ x: Double) -> String {
         x >= 0.1 ? String(format: "%.2f%%", x * 100) : String(format: "%.3f%%", x * 100)
-    }
-
-    private func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

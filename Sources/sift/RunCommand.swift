@@ -106,8 +106,8 @@ final class SweepProgress {
         let perMinute = elapsed > 0 ? Double(finishedHere) / elapsed * 60 : 0
         let eta = finishedHere > 0 ? elapsed * Double(waiting + leased) / Double(finishedHere) : nil
         let line = "levels: \(done) done · \(leased) running · \(waiting) waiting · \(counts[.failed] ?? 0) failed"
-            + " · \(counts[.skipped] ?? 0) not needed · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clock(elapsed))"
-            + (eta.map { " · ETA ~\(clock($0))" } ?? "")
+            + " · \(counts[.skipped] ?? 0) not needed · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
+            + (eta.map { " · ETA ~\(clockText($0))" } ?? "")
         if interactive {
             FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
         } else if done != lastDone {
@@ -118,10 +118,5 @@ final class SweepProgress {
 
     func finish() {
         if interactive { say("") }
-    }
-
-    private func clock(_ seconds: Double) -> String {
-        let s = Int(seconds)
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }
