@@ -15,7 +15,11 @@ extension Activation {
                   into dz: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .relu:
-            for i in 0..<count { dz[i] = a[i] > 0 ? da[i] : 0 }
+            // Both loads unconditional, so the loop vectorises to a compare and a select.
+            for i in 0..<count {
+                let g = da[i]
+                dz[i] = a[i] > 0 ? g : 0
+            }
         case .tanh:
             for i in 0..<count { dz[i] = da[i] * (1 - a[i] * a[i]) }
         case .erf:

@@ -1,13 +1,18 @@
 /// One fully connected layer y = f(BN(x)·(W⊙M) + b⊙m), weights stored [fan_in, fan_out] (SPEC 2).
 ///
 /// Pruned entries are kept exactly 0 in `weights` and their gradients are masked
-/// in the update, so the forward pass needs no W⊙M product.
+/// in the update, so the forward pass needs no W⊙M product. A layer whose surviving
+/// fraction is below the model's `sparseBelow` runs its products over the survivors
+/// alone (`SparseWeights`); the choice is made when a mask is applied.
 public final class DenseLayer {
     public let fanIn: Int
     public let fanOut: Int
     public let isOutput: Bool
     public let activation: Activation
-    public let weights: Matrix
+    /// The weights as a dense matrix; current whenever read, and writes to it are seen by the next pass.
+    /// Do not keep the matrix across training steps: on the sparse path the step updates a compressed copy.
+    public var weights: Matrix { sparse?.denseForAccess() ?? weightStore }
+    private let weightStore: Matrix
     public let bias: Matrix
     /// 1 where a weight is alive, 0 where pruned; Float so the update multiplies by it.
     public let weightMask: Matrix
@@ -18,6 +23,8 @@ public final class DenseLayer {
     /// No weight is pruned, so masking can be skipped.
     var weightsDense = true
     var biasDense = true
+    /// The compressed survivors, when this level's layer takes the sparse path.
+    private(set) var sparse: SparseWeights?
 
     /// What the backward pass does with the weight gradient.
     enum WeightGradient {
@@ -33,7 +40,7 @@ public final class DenseLayer {
         self.isOutput = isOutput
         self.activation = activation
         self.batchNorm = batchNorm
-        weights = Matrix(rows: fanIn, cols: fanOut)
+        weightStore = Matrix(rows: fanIn, cols: fanOut)
         bias = Matrix(rows: 1, cols: fanOut)
         weightMask = Matrix(rows: fanIn, cols: fanOut)
         biasMask = Matrix(rows: 1, cols: fanOut)
@@ -51,8 +58,13 @@ public final class DenseLayer {
         let gradInput: Matrix
         let gradNormalizedInput: Matrix?
         unowned(unsafe) var input: Matrix?
+        private let fanIn: Int, fanOut: Int
+        /// Feature-major copies for the sparse path, made on its first use.
+        private(set) lazy var featureMajor = FeatureMajor(rows: z.rows, fanIn: fanIn, fanOut: fanOut)
 
         init(layer: DenseLayer, rows: Int) {
+            fanIn = layer.fanIn
+            fanOut = layer.fanOut
             let hasNorm = layer.batchNorm != nil
             normalized = hasNorm ? Matrix(rows: rows, cols: layer.fanIn) : nil
             batchNormOutput = hasNorm ? Matrix(rows: rows, cols: layer.fanIn) : nil
@@ -64,6 +76,46 @@ public final class DenseLayer {
         }
     }
 
+    /// Activations transposed to one row per unit, the batch along the row padded to whole kernel panels.
+    /// The padding stays 0: transposes write only the batch's own columns.
+    final class FeatureMajor {
+        let stride: Int
+        let inputT: Matrix, outputT: Matrix, gradOutputT: Matrix, gradInputT: Matrix
+
+        init(rows: Int, fanIn: Int, fanOut: Int) {
+            stride = SparseWeights.batchStride(rows)
+            inputT = Matrix(rows: fanIn, cols: stride)
+            outputT = Matrix(rows: fanOut, cols: stride)
+            gradOutputT = Matrix(rows: fanOut, cols: stride)
+            gradInputT = Matrix(rows: fanIn, cols: stride)
+        }
+    }
+
+    /// Takes the sparse path for the current mask when its surviving fraction is below `sparseBelow`,
+    /// the dense path otherwise.
+    func choosePath(sparseBelow: Double) {
+        let alive = (0..<weightMask.count).reduce(0) { $0 + (weightMask.pointer[$1] != 0 ? 1 : 0) }
+        let density = Double(alive) / Double(max(weightMask.count, 1))
+        _ = weights  // brings the dense matrix up to date before a compressed copy is dropped
+        sparse = density < sparseBelow ? SparseWeights(mask: weightMask, dense: weightStore) : nil
+    }
+
+    /// Where the optimiser finds this layer's weights and gradient: compressed or dense.
+    var weightParameter: Parameter {
+        if let sparse {
+            return Parameter(values: sparse.valuesForStep(), gradient: sparse.gradient, mask: nil, count: sparse.count,
+                             owner: sparse, onUpdate: sparse.valuesChanged)
+        }
+        return Parameter(values: weightStore.pointer, gradient: gradWeights.pointer,
+                         mask: weightsDense ? nil : weightMask.pointer, count: weightStore.count, owner: self, onUpdate: nil)
+    }
+
+    /// The weight gradient of the last `.store` pass as a dense matrix, 0 at pruned entries.
+    var denseWeightGradient: Matrix {
+        sparse?.denseGradient(into: gradWeights)
+        return gradWeights
+    }
+
     /// Computes the layer's output into `buffers.a` (logits for the output layer).
     func forward(_ input: Matrix, _ buffers: Buffers, training: Bool) {
         var x = input
@@ -73,8 +125,15 @@ public final class DenseLayer {
         }
         buffers.input = x
         let z = buffers.z
-        for r in 0..<z.rows { (z.pointer + r * fanOut).update(from: bias.pointer, count: fanOut) }
-        BLAS.gemm(x, weights, into: z, beta: 1)
+        if let sparse {
+            let t = buffers.featureMajor
+            BLAS.transpose(x, into: t.inputT)
+            sparse.multiply(inputT: t.inputT.pointer, bias: bias.pointer, into: t.outputT.pointer, stride: t.stride)
+            BLAS.transpose(t.outputT, rows: fanOut, cols: z.rows, into: z)
+        } else {
+            for r in 0..<z.rows { (z.pointer + r * fanOut).update(from: bias.pointer, count: fanOut) }
+            BLAS.gemm(x, weightStore, into: z, beta: 1)
+        }
         if !isOutput { activation.apply(z.pointer, into: buffers.a.pointer, count: z.count) }
     }
 
@@ -95,18 +154,43 @@ public final class DenseLayer {
             let row = gradZ.pointer + r * fanOut
             for j in 0..<fanOut { db[j] += row[j] }
         }
-        if let batchNorm, let gradNormalized = buffers.gradNormalizedInput, let normalized = buffers.normalized {
-            BLAS.gemm(gradZ, weights, transposeB: true, into: gradNormalized)
-            batchNorm.backward(gradNormalized, normalized: normalized, gradInput: buffers.gradInput)
-        } else if needInputGradient {
-            BLAS.gemm(gradZ, weights, transposeB: true, into: buffers.gradInput)
+        if let sparse {
+            sparseBackward(sparse, gradZ, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
+            return
         }
+        let gradNormalized = buffers.gradNormalizedInput
+        if needInputGradient || gradNormalized != nil {
+            BLAS.gemm(gradZ, weightStore, transposeB: true, into: gradNormalized ?? buffers.gradInput)
+        }
+        finishInputGradient(buffers)
         switch weightGradient {
         case .store:
             BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: gradWeights)
         case .descend(let learningRate):
-            BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: weights, alpha: -learningRate, beta: 1)
+            BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: weightStore, alpha: -learningRate, beta: 1)
             if !weightsDense { maskWeights() }
+        }
+    }
+
+    /// The backward products over the survivors only, on feature-major copies of the gradients.
+    private func sparseBackward(_ sparse: SparseWeights, _ gradZ: Matrix, _ buffers: Buffers,
+                                needInputGradient: Bool, weightGradient: WeightGradient) {
+        let t = buffers.featureMajor
+        BLAS.transpose(gradZ, into: t.gradOutputT)
+        if let gradNormalized = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
+            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, stride: t.stride)
+            BLAS.transpose(t.gradInputT, rows: fanIn, cols: gradZ.rows, into: gradNormalized)
+        }
+        finishInputGradient(buffers)
+        var rate: Float?
+        if case .descend(let learningRate) = weightGradient { rate = learningRate }
+        sparse.weightGradient(inputT: t.inputT.pointer, gradOutputT: t.gradOutputT.pointer, stride: t.stride, descend: rate)
+    }
+
+    /// With batch norm, carries d(loss)/d(normalised input) back to the layer's input.
+    private func finishInputGradient(_ buffers: Buffers) {
+        if let batchNorm, let gradNormalized = buffers.gradNormalizedInput, let normalized = buffers.normalized {
+            batchNorm.backward(gradNormalized, normalized: normalized, gradInput: buffers.gradInput)
         }
     }
 
@@ -119,6 +203,6 @@ public final class DenseLayer {
 
     private func maskWeights() {
         let w = weights.pointer, m = weightMask.pointer
-        for i in 0..<weights.count { w[i] *= m[i] }
+        for i in 0..<weightMask.count { w[i] *= m[i] }
     }
 }

@@ -40,6 +40,12 @@ public struct ModelSpec: Sendable, Equatable {
     public var batchNormDecay = 0.99
     public var initScheme: InitScheme = .glorot
     public var loss: LossKind = .crossEntropy
+    /// A layer keeping less than this fraction of its weights trains on the sparse path (products over the
+    /// survivors only); 0 keeps every layer dense. Part of the experiment, so a config always takes the same path.
+    public var sparseBelow = ModelSpec.defaultSparseBelow
+
+    /// Below about this density the sparse step beats the dense one (`sift bench train --density`).
+    public static let defaultSparseBelow = 0.2
 
     public init(widths: [Int]) { self.widths = widths }
 

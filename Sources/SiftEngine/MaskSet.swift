@@ -1,4 +1,5 @@
 import SiftMetrics
+import SiftRandom
 
 /// Which weights and biases of one layer survive: 1 alive, 0 pruned, weights [fan_in, fan_out].
 public struct LayerMask: Sendable, Equatable {
@@ -41,6 +42,17 @@ public struct MaskSet: Sendable, Equatable {
 
     public static func dense(_ model: ModelSpec) -> MaskSet {
         MaskSet(layers: (0..<model.layerCount).map { LayerMask.dense(fanIn: model.widths[$0], fanOut: model.widths[$0 + 1]) })
+    }
+
+    /// Every weight kept with probability `density`, every bias kept: for benchmarks and path tests.
+    public static func random(_ model: ModelSpec, density: Double, stream: RandomStream) -> MaskSet {
+        MaskSet(layers: (0..<model.layerCount).map { l in
+            var s = stream.derived("random-mask-layer-\(l)")
+            let fanIn = model.widths[l], fanOut = model.widths[l + 1]
+            return LayerMask(fanIn: fanIn, fanOut: fanOut,
+                             weights: (0..<(fanIn * fanOut)).map { _ in s.nextDouble() < density ? 1 : 0 },
+                             bias: [UInt8](repeating: 1, count: fanOut))
+        })
     }
 
     public var weightDensities: [Double] { layers.map(\.weightDensity) }

@@ -69,6 +69,15 @@ public enum BLAS {
                     beta, c.pointer, Int32(c.cols))
     }
 
+    /// b[c, r] = a[r, c] over the leading `rows` × `cols` block of a (all of it by default);
+    /// b may be wider than the block, and its other columns are left as they are.
+    public static func transpose(_ a: Matrix, rows: Int? = nil, cols: Int? = nil, into b: Matrix) {
+        let m = rows ?? a.rows, n = cols ?? a.cols
+        precondition(m <= a.rows && n <= a.cols && n <= b.rows && m <= b.cols,
+                     "transpose of \(m)x\(n) from \(a.rows)x\(a.cols) into \(b.rows)x\(b.cols)")
+        cblas_somatcopy(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a.pointer, Int32(a.cols), b.pointer, Int32(b.cols))
+    }
+
     /// y += alpha · x
     @inline(__always)
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {

@@ -6,6 +6,10 @@ struct Parameter {
     let gradient: UnsafeMutablePointer<Float>
     let mask: UnsafeMutablePointer<Float>?
     let count: Int
+    /// Keeps the memory behind the pointers alive as long as the view.
+    let owner: AnyObject
+    /// Told after the optimiser changes the values.
+    let onUpdate: (() -> Void)?
 }
 
 /// The fully connected network of SPEC 3, with masks on every weight matrix and bias.
@@ -51,14 +55,14 @@ public final class Network {
     func parameters(includingWeights: Bool = true) -> [Parameter] {
         layers.flatMap { layer -> [Parameter] in
             var list = [Parameter(values: layer.bias.pointer, gradient: layer.gradBias.pointer,
-                                  mask: layer.biasDense ? nil : layer.biasMask.pointer, count: layer.fanOut)]
-            if includingWeights {
-                list.append(Parameter(values: layer.weights.pointer, gradient: layer.gradWeights.pointer,
-                                      mask: layer.weightsDense ? nil : layer.weightMask.pointer, count: layer.weights.count))
-            }
+                                  mask: layer.biasDense ? nil : layer.biasMask.pointer, count: layer.fanOut,
+                                  owner: layer, onUpdate: nil)]
+            if includingWeights { list.append(layer.weightParameter) }
             if let bn = layer.batchNorm {
-                list.append(Parameter(values: bn.gamma.pointer, gradient: bn.gradGamma.pointer, mask: nil, count: bn.features))
-                list.append(Parameter(values: bn.beta.pointer, gradient: bn.gradBeta.pointer, mask: nil, count: bn.features))
+                list.append(Parameter(values: bn.gamma.pointer, gradient: bn.gradGamma.pointer, mask: nil, count: bn.features,
+                                      owner: bn, onUpdate: nil))
+                list.append(Parameter(values: bn.beta.pointer, gradient: bn.gradBeta.pointer, mask: nil, count: bn.features,
+                                      owner: bn, onUpdate: nil))
             }
             return list
         }
@@ -133,6 +137,7 @@ public final class Network {
             layer.weightsDense = !mask.weights.contains(0)
             layer.biasDense = !mask.bias.contains(0)
             layer.applyMask()
+            layer.choosePath(sparseBelow: spec.sparseBelow)
         }
     }
 

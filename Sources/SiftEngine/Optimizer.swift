@@ -54,6 +54,7 @@ final class Optimizer {
                     w[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + eps)
                 }
             }
+            parameter.onUpdate?()
         }
     }
 }

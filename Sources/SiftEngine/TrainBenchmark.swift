@@ -7,6 +7,10 @@ public struct TrainBenchmark {
     public struct Result: Codable, Sendable {
         public var architecture: String
         public var batch: Int
+        /// Fraction of each layer's weights kept by a random mask; 1 when unmasked.
+        public var density: Double
+        /// Layers that took the sparse path (`model.sparseBelow`).
+        public var sparseLayers: Int
         public var threads: Int
         public var steps: Int
         public var msPerStep: Double
@@ -16,7 +20,8 @@ public struct TrainBenchmark {
         public var blasCore: String
 
         enum CodingKeys: String, CodingKey {
-            case architecture = "arch", batch, threads, steps
+            case architecture = "arch", batch, density, threads, steps
+            case sparseLayers = "sparse_layers"
             case msPerStep = "ms_per_step", gflops
             case sgemmPeakGflops = "sgemm_peak_gflops"
             case fractionOfPeak = "fraction_of_peak"
@@ -28,12 +33,14 @@ public struct TrainBenchmark {
     public var train: TrainSpec
     public var steps: Int
     public var warmup: Int
+    public var density: Double
 
-    public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int) {
+    public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int, density: Double = 1) {
         self.model = model
         self.train = train
         self.steps = steps
         self.warmup = warmup
+        self.density = density
     }
 
     /// Floating-point operations of one step's matrix products: forward, weight gradient,
@@ -50,6 +57,7 @@ public struct TrainBenchmark {
         let stream = RandomStream(root: 0x5EED, seed: 0, purpose: "benchmark")
         let network = Network(spec: model)
         network.initialize(stream: stream.derived("init"))
+        if density < 1 { network.apply(.random(model, density: density, stream: stream.derived("mask"))) }
         var s = stream.derived("data")
         let input = Matrix(rows: train.batchSize, cols: model.widths[0])
         for i in 0..<input.count { input.pointer[i] = Float(s.nextNormal()) }
@@ -62,7 +70,8 @@ public struct TrainBenchmark {
         }
         let gemmSeconds = sgemmOnlySeconds()
         let flops = flopsPerStep
-        return Result(architecture: model.architecture, batch: train.batchSize, threads: BLAS.threads, steps: steps,
+        return Result(architecture: model.architecture, batch: train.batchSize, density: density,
+                      sparseLayers: network.layers.filter { $0.sparse != nil }.count, threads: BLAS.threads, steps: steps,
                       msPerStep: stepSeconds * 1000, gflops: flops / stepSeconds / 1e9,
                       sgemmPeakGflops: flops / gemmSeconds / 1e9, fractionOfPeak: gemmSeconds / stepSeconds,
                       blasCore: BLAS.coreName)

@@ -19,6 +19,9 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Untimed warm-up steps.") var warmup = 5
     @Option(help: "BLAS threads.") var threads = 1
     @Option(help: "Optimiser: sgd or adam.") var optimizer = "sgd"
+    @Option(help: "Fraction of each layer's weights kept by a random mask (1: unmasked).") var density = 1.0
+    @Option(help: "Layers kept below this fraction take the sparse path (0: all dense). Defaults to the engine's own threshold.")
+    var sparseBelow = ModelSpec.defaultSparseBelow
 
     func run() throws {
         guard let widths = ModelSpec.parseWidths(arch) else {
@@ -30,11 +33,15 @@ struct TrainBench: ParsableCommand {
         guard batch > 0, steps > 0, warmup >= 0, threads > 0 else {
             throw ValidationError("--batch, --steps and --threads must be positive")
         }
+        guard density > 0, density <= 1 else { throw ValidationError("--density must be in (0, 1]; got \(density)") }
+        guard sparseBelow >= 0 else { throw ValidationError("--sparse-below must be 0 or more; got \(sparseBelow)") }
         BLAS.threads = threads
         var train = TrainSpec()
         train.batchSize = batch
         train.optimizer = kind
-        let result = TrainBenchmark(model: ModelSpec(widths: widths), train: train, steps: steps, warmup: warmup).run()
+        var model = ModelSpec(widths: widths)
+        model.sparseBelow = sparseBelow
+        let result = TrainBenchmark(model: model, train: train, steps: steps, warmup: warmup, density: density).run()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(result), as: UTF8.self))
