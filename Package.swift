@@ -21,10 +21,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
 
+        // Our own C: the sparse kernels, built for AVX2 and for baseline x86-64 in one binary.
+        .target(name: "CSparseKernels"),
         .target(name: "SiftRandom"),
         .target(name: "SiftData", dependencies: ["CZlib", "SiftRandom", "CBLAS"]),
         .target(name: "SiftMetrics", dependencies: ["CBLAS", "SiftData", "SiftRandom"]),
-        .target(name: "SiftEngine", dependencies: ["CBLAS", "SiftData", "SiftRandom", "SiftMetrics"]),
+        .target(name: "SiftEngine", dependencies: ["CBLAS", "CSparseKernels", "SiftData", "SiftRandom", "SiftMetrics"]),
         .target(name: "SiftSweep", dependencies: [
             "SiftEngine", "SiftData",
             .product(name: "Yams", package: "Yams"),

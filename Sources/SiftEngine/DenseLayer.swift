@@ -79,15 +79,15 @@ public final class DenseLayer {
     /// Activations transposed to one row per unit, the batch along the row padded to whole kernel panels.
     /// The padding stays 0: transposes write only the batch's own columns.
     final class FeatureMajor {
-        let stride: Int
+        let layout: SparseWeights.Layout
         let inputT: Matrix, outputT: Matrix, gradOutputT: Matrix, gradInputT: Matrix
 
         init(rows: Int, fanIn: Int, fanOut: Int) {
-            stride = SparseWeights.batchStride(rows)
-            inputT = Matrix(rows: fanIn, cols: stride)
-            outputT = Matrix(rows: fanOut, cols: stride)
-            gradOutputT = Matrix(rows: fanOut, cols: stride)
-            gradInputT = Matrix(rows: fanIn, cols: stride)
+            layout = SparseWeights.Layout(rows: rows)
+            inputT = Matrix(rows: fanIn, cols: layout.stride)
+            outputT = Matrix(rows: fanOut, cols: layout.stride)
+            gradOutputT = Matrix(rows: fanOut, cols: layout.stride)
+            gradInputT = Matrix(rows: fanIn, cols: layout.stride)
         }
     }
 
@@ -128,7 +128,7 @@ public final class DenseLayer {
         if let sparse {
             let t = buffers.featureMajor
             BLAS.transpose(x, into: t.inputT)
-            sparse.multiply(inputT: t.inputT.pointer, bias: bias.pointer, into: t.outputT.pointer, stride: t.stride)
+            sparse.multiply(inputT: t.inputT.pointer, bias: bias.pointer, into: t.outputT.pointer, layout: t.layout)
             BLAS.transpose(t.outputT, rows: fanOut, cols: z.rows, into: z)
         } else {
             for r in 0..<z.rows { (z.pointer + r * fanOut).update(from: bias.pointer, count: fanOut) }
@@ -178,13 +178,13 @@ public final class DenseLayer {
         let t = buffers.featureMajor
         BLAS.transpose(gradZ, into: t.gradOutputT)
         if let gradNormalized = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
-            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, stride: t.stride)
+            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
             BLAS.transpose(t.gradInputT, rows: fanIn, cols: gradZ.rows, into: gradNormalized)
         }
         finishInputGradient(buffers)
         var rate: Float?
         if case .descend(let learningRate) = weightGradient { rate = learningRate }
-        sparse.weightGradient(inputT: t.inputT.pointer, gradOutputT: t.gradOutputT.pointer, stride: t.stride, descend: rate)
+        sparse.weightGradient(inputT: t.inputT.pointer, gradOutputT: t.gradOutputT.pointer, layout: t.layout, descend: rate)
     }
 
     /// With batch norm, carries d(loss)/d(normalised input) back to the layer's input.

@@ -1,0 +1,141 @@
+@testable import SiftEngine
+import SiftRandom
+import Testing
+
+/// The sparse path computes what the dense path computes, to float tolerance, on random masks.
+@Suite struct SparsePathTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var density: Double
+        var batchNorm: Bool
+        /// Batch rows: not a multiple of the kernel panel, and more than one panel, among the cases.
+        var rows: Int
+        var testDescription: String { "density \(density), \(rows) rows\(batchNorm ? " +bn" : "")" }
+    }
+
+    static let cases = [
+        Case(density: 0.02, batchNorm: false, rows: 37),
+        Case(density: 0.1, batchNorm: false, rows: 100),
+        Case(density: 0.1, batchNorm: true, rows: 64),
+        Case(density: 0.4, batchNorm: false, rows: 5),
+    ]
+
+    /// One network twice, same weights and masks: every layer dense, and every layer sparse.
+    static func pair(_ c: Case) -> (dense: Network, sparse: Network) {
+        var model = ModelSpec(widths: [60, 48, 40, 7])
+        model.batchNorm = c.batchNorm
+        model.batchNormEpsilon = 1e-5
+        let masks = MaskSet.random(model, density: c.density, stream: RandomStream(root: 9, seed: 1, purpose: "mask"))
+        let networks = [0.0, 2.0].map { threshold -> Network in
+            var spec = model
+            spec.sparseBelow = threshold
+            let network = Network(spec: spec)
+            network.initialize(stream: RandomStream(root: 9, seed: 1, purpose: "init"))
+            network.apply(masks)
+            return network
+        }
+        #expect(networks[0].layers.allSatisfy { $0.sparse == nil })
+        #expect(networks[1].layers.allSatisfy { $0.sparse != nil })
+        return (networks[0], networks[1])
+    }
+
+    static func batch(rows: Int, features: Int, classes: Int, seed: UInt64) -> (Matrix, [Int32]) {
+        var s = RandomStream(root: 9, seed: seed, purpose: "batch")
+        let input = Matrix(rows: rows, cols: features)
+        for i in 0..<input.count { input.pointer[i] = Float(s.nextNormal()) }
+        return (input, (0..<rows).map { _ in Int32(s.nextInt(below: classes)) })
+    }
+
+    /// Largest |a − b| relative to the largest |a|.
+    static func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+        precondition(a.count == b.count)
+        let scale = max(a.map { Double(abs($0)) }.max() ?? 0, 1e-6)
+        return zip(a, b).map { Double(abs($0 - $1)) }.max().map { $0 / scale } ?? 0
+    }
+
+    @Test(arguments: cases)
+    func forwardPassesAgree(_ c: Case) {
+        let (dense, sparse) = Self.pair(c)
+        let (input, _) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 2)
+        for training in [false, true] {
+            let expected = dense.forward(input, training: training).values
+            let actual = sparse.forward(input, training: training).values
+            #expect(Self.relativeError(expected, actual) < 1e-5, "training: \(training)")
+        }
+    }
+
+    @Test(arguments: cases)
+    func gradientsAgreeAtSurvivingEntries(_ c: Case) {
+        let (dense, sparse) = Self.pair(c)
+        let (input, labels) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 3)
+        let lossDense = labels.withUnsafeBufferPointer { dense.computeGradients(input, labels: $0.baseAddress!) }
+        let lossSparse = labels.withUnsafeBufferPointer { sparse.computeGradients(input, labels: $0.baseAddress!) }
+        #expect(abs(lossDense - lossSparse) <= 1e-5 * max(abs(lossDense), 1))
+        for (l, (d, s)) in zip(dense.layers, sparse.layers).enumerated() {
+            let mask = d.weightMask.values
+            let expected = zip(d.denseWeightGradient.values, mask).map { $0 * $1 }
+            let actual = s.denseWeightGradient.values
+            #expect(zip(actual, mask).allSatisfy { $1 != 0 || $0 == 0 }, "layer \(l): gradient at a pruned entry")
+            #expect(Self.relativeError(expected, actual) < 1e-4, "layer \(l) weights")
+            #expect(Self.relativeError(d.gradBias.values, s.gradBias.values) < 1e-4, "layer \(l) bias")
+            if let bn = d.batchNorm, let sbn = s.batchNorm {
+                #expect(Self.relativeError(bn.gradGamma.values, sbn.gradGamma.values) < 1e-4, "layer \(l) gamma")
+                #expect(Self.relativeError(bn.gradBeta.values, sbn.gradBeta.values) < 1e-4, "layer \(l) beta")
+            }
+        }
+    }
+
+    static let optimizers: [(OptimizerKind, Double)] = [(.sgd, 0), (.sgd, 0.9), (.adam, 0)]
+
+    @Test(arguments: cases)
+    func trainingStepsAgreeAndKeepPrunedWeightsAtZero(_ c: Case) {
+        for (kind, momentum) in Self.optimizers {
+            let (dense, sparse) = Self.pair(c)
+            var train = TrainSpec()
+            train.optimizer = kind
+            train.momentum = momentum
+            train.learningRate = kind == .adam ? 1e-3 : 0.05
+            let optimizers = [dense, sparse].map { Optimizer(spec: train, network: $0) }
+            for step in 0..<5 {
+                let (input, labels) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 10 + UInt64(step))
+                for (network, optimizer) in zip([dense, sparse], optimizers) {
+                    _ = labels.withUnsafeBufferPointer { network.trainStep(input, labels: $0.baseAddress!, optimizer: optimizer) }
+                }
+            }
+            for (l, (d, s)) in zip(dense.layers, sparse.layers).enumerated() {
+                let actual = s.weights.values
+                #expect(Self.relativeError(d.weights.values, actual) < 1e-4, "\(kind) momentum \(momentum), layer \(l)")
+                #expect(zip(actual, d.weightMask.values).allSatisfy { $1 != 0 || $0 == 0 }, "pruned weight moved, layer \(l)")
+                #expect(Self.relativeError(d.bias.values, s.bias.values) < 1e-4)
+            }
+        }
+    }
+
+    /// Writes through `weights` (as the ablation curves do) reach the sparse pass, and undoing them restores it.
+    @Test func writesToTheDenseWeightsReachTheSparsePass() {
+        let c = Case(density: 0.1, batchNorm: false, rows: 16)
+        let (dense, sparse) = Self.pair(c)
+        let (input, _) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 4)
+        let before = sparse.forward(input, training: false).values
+        for network in [dense, sparse] {
+            for i in 0..<60 { network.layers[0].weights[i, 3] = 0 }
+        }
+        let silenced = sparse.forward(input, training: false).values
+        #expect(silenced != before)
+        #expect(Self.relativeError(dense.forward(input, training: false).values, silenced) < 1e-5)
+    }
+
+    /// A layer is sparse exactly when its surviving fraction is below the threshold, so a config fixes its path.
+    @Test func thresholdChoosesThePathPerLayer() {
+        var model = ModelSpec(widths: [30, 20, 10])
+        model.sparseBelow = 0.2
+        let network = Network(spec: model)
+        network.initialize(stream: RandomStream(root: 1, seed: 0, purpose: "init"))
+        var masks = MaskSet.random(model, density: 0.1, stream: RandomStream(root: 1, seed: 0, purpose: "a"))
+        masks.layers[1] = MaskSet.random(model, density: 0.5, stream: RandomStream(root: 1, seed: 0, purpose: "b")).layers[1]
+        network.apply(masks)
+        #expect(network.layers[0].sparse != nil)
+        #expect(network.layers[1].sparse == nil)
+        network.apply(.dense(model))
+        #expect(network.layers.allSatisfy { $0.sparse == nil })
+    }
+}
