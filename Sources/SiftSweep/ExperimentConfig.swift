@@ -313,6 +313,7 @@ private struct ConfigReader {
         model.batchNormDecay = v["model.batch_norm_decay"]!.double
         model.initScheme = InitScheme(rawValue: v["model.init"]!.string!)!
         model.loss = LossKind(rawValue: v["model.loss"]!.string!)!
+        model.sparseBelow = v["model.sparse_below"]!.double
 
         var train = TrainSpec()
         train.optimizer = OptimizerKind(rawValue: v["train.optimizer"]!.string!)!

@@ -75,6 +75,9 @@ enum ExperimentSchema {
         ConfigField("model.batch_norm_decay", .double(check: fraction), "running-statistics decay", default: .double(0.99)),
         ConfigField("model.init", choices(InitScheme.self), "glorot or kaiming (normal)", default: .string("glorot")),
         ConfigField("model.loss", choices(LossKind.self), "cross_entropy or mse", default: .string("cross_entropy")),
+        ConfigField("model.sparse_below", .double(check: unitInterval),
+                    "a layer keeping less than this fraction of its weights trains on the sparse path, whose cost follows density (0: always dense); the paths agree to float rounding",
+                    default: .double(ModelSpec.defaultSparseBelow)),
 
         ConfigField("train.optimizer", choices(OptimizerKind.self), "sgd or adam", default: .string("sgd")),
         ConfigField("train.lr", .double(check: positive), "learning rate", default: .double(0.1)),
