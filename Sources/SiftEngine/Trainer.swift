@@ -26,19 +26,16 @@ public final class Trainer {
     public let network: Network
     public let spec: TrainSpec
     public let data: DatasetSplit
-    private let batch: Matrix
-    private var batchLabels: [Int32]
+    private let batches: BatchPrefetcher
 
     public init(network: Network, spec: TrainSpec, data: DatasetSplit) {
         self.network = network
         self.spec = spec
         self.data = data
-        let rows = min(spec.batchSize, data.train.count)
-        batch = Matrix(rows: rows, cols: data.train.shape.size)
-        batchLabels = [Int32](repeating: 0, count: rows)
+        batches = BatchPrefetcher(images: data.train, rows: min(spec.batchSize, data.train.count))
     }
 
-    public var batchRows: Int { batch.rows }
+    public var batchRows: Int { batches.rows }
     public var stepsPerEpoch: Int { Self.stepsPerEpoch(spec, trainingImages: data.train.count) }
 
     /// Full batches per epoch; a last partial batch is dropped.
@@ -46,22 +43,6 @@ public final class Trainer {
         trainingImages / max(min(spec.batchSize, trainingImages), 1)
     }
 
-    /// Copies the given training rows into the batch buffer.
-    private func gather(_ indices: ArraySlice<Int>) {
-        let d = batch.cols
-        data.train.features.withUnsafeBufferPointer { src in
-            for (r, i) in indices.enumerated() {
-                (batch.pointer + r * d).update(from: src.baseAddress! + i * d, count: d)
-                batchLabels[r] = data.train.labels[i]
-            }
-        }
-    }
-
-    /// One optimisation step on the rows given; returns the batch loss.
-    private func optimize(_ optimizer: Optimizer, rows: ArraySlice<Int>) -> Float {
-        gather(rows)
-        return batchLabels.withUnsafeBufferPointer { network.trainStep(batch, labels: $0.baseAddress!, optimizer: optimizer) }
-    }
 
     /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update.
     public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
@@ -77,10 +58,14 @@ public final class Trainer {
             let indices: [Int]
             switch spec.sampling {
             case .shuffle: indices = stream.permutation(data.train.count)
-            case .replacement: indices = (0..<(stepsPerEpoch * batch.rows)).map { _ in stream.nextInt(below: data.train.count) }
+            case .replacement: indices = (0..<(stepsPerEpoch * batchRows)).map { _ in stream.nextInt(below: data.train.count) }
             }
+            let rows = batchRows
+            batches.fill(batch: 0, indices: indices[0..<rows])
             for b in 0..<stepsPerEpoch {
-                lossSum += Double(optimize(optimizer, rows: indices[(b * batch.rows)..<((b + 1) * batch.rows)]))
+                let slot = batches.slot(batch: b)
+                if b + 1 < stepsPerEpoch { batches.fill(batch: b + 1, indices: indices[((b + 1) * rows)..<((b + 2) * rows)]) }
+                lossSum += Double(network.trainStep(slot.input, labels: slot.labels.baseAddress!, optimizer: optimizer))
                 step += 1
                 afterStep(step)
             }
