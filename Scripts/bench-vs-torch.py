@@ -5,11 +5,15 @@ Both sides do the same work: forward, loss, backward, masked SGD (or Adam) updat
 same architecture, batch and thread count. PyTorch is timed two ways:
   grad   the leanest masked step we know in PyTorch: weights kept at 0, gradients multiplied by the mask;
   prune  PyTorch's own pruning API (torch.nn.utils.prune), which computes weight_orig * mask each forward.
+With --density U below 1, every layer gets a random mask keeping that fraction of its weights: Sift
+runs on the path its engine picks for that density (the sparse one below model.sparse_below) and, for
+the ratio, again forced onto its dense path; PyTorch runs the same masked-dense step as above.
 The sides alternate for --rounds rounds and the medians are reported, since these machines are shared
 and noisy. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both sides.
 
     pip install torch==2.13.0+cpu
     python3 Scripts/bench-vs-torch.py --arch 784-1024-1024-1024-10 --batch 128 --threads 1
+    python3 Scripts/bench-vs-torch.py --arch 784-1024-1024-1024-10 --batch 128 --threads 1 --density 0.05
 """
 import argparse
 import json
@@ -23,7 +27,7 @@ for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
     os.environ.pop(name, None)
 
 
-def torch_step_ms(widths, batch, threads, steps, warmup, optimizer, masking):
+def torch_step_ms(widths, batch, threads, steps, warmup, optimizer, masking, density):
     import torch
     import torch.nn.utils.prune as prune
 
@@ -36,7 +40,10 @@ def torch_step_ms(widths, batch, threads, steps, warmup, optimizer, masking):
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    masks = [torch.ones_like(m.weight) for m in linears]
+    masks = [(torch.rand_like(m.weight) < density).float() for m in linears]
+    with torch.no_grad():
+        for layer, mask in zip(linears, masks):
+            layer.weight.mul_(mask)
     if masking == "prune":
         for layer, mask in zip(linears, masks):
             prune.custom_from_mask(layer, "weight", mask)
@@ -72,34 +79,59 @@ def main():
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
+    parser.add_argument("--density", type=float, default=1.0, help="fraction of each layer's weights kept (random masks)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     parser.add_argument("--sift", default=".build/release/sift", help="path to the sift binary (release build)")
     args = parser.parse_args()
 
     widths = [int(w) for w in args.arch.split("-")]
-    sift_runs, grad_ms, prune_ms = [], [], []
-    for _ in range(args.rounds):
-        sift = subprocess.run(
+    masked = args.density < 1
+
+    def sift_step(*extra):
+        run = subprocess.run(
             [args.sift, "bench", "train", "--arch", args.arch, "--batch", str(args.batch), "--threads",
-             str(args.threads), "--steps", str(args.steps), "--warmup", str(args.warmup), "--optimizer", args.optimizer],
+             str(args.threads), "--steps", str(args.steps), "--warmup", str(args.warmup), "--optimizer", args.optimizer,
+             "--density", str(args.density), *extra],
             check=True, capture_output=True, text=True)
-        sift_runs.append(json.loads(sift.stdout.strip().splitlines()[-1]))
-        ms, version = torch_step_ms(widths, args.batch, args.threads, args.steps, args.warmup, args.optimizer, "grad")
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    sift_runs, dense_path_ms, grad_ms, prune_ms = [], [], [], []
+    for _ in range(args.rounds):
+        sift_runs.append(sift_step())
+        if masked:
+            dense_path_ms.append(sift_step("--sparse-below", "0")["ms_per_step"])
+        ms, version = torch_step_ms(widths, args.batch, args.threads, args.steps, args.warmup, args.optimizer, "grad",
+                                    args.density)
         grad_ms.append(ms)
-        ms, _ = torch_step_ms(widths, args.batch, args.threads, args.steps, args.warmup, args.optimizer, "prune")
+        ms, _ = torch_step_ms(widths, args.batch, args.threads, args.steps, args.warmup, args.optimizer, "prune",
+                              args.density)
         prune_ms.append(ms)
     ours = statistics.median(r["ms_per_step"] for r in sift_runs)
-    print(json.dumps({
+    grad, prune = statistics.median(grad_ms), statistics.median(prune_ms)
+    result = {
         "arch": args.arch, "batch": args.batch, "threads": args.threads, "optimizer": args.optimizer,
+        "density": args.density, "sift_sparse_layers": sift_runs[0]["sparse_layers"],
         "rounds": args.rounds, "sift_ms_per_step": round(ours, 3),
-        "sift_fraction_of_sgemm_peak": round(statistics.median(r["fraction_of_peak"] for r in sift_runs), 3),
-        "sgemm_peak_gflops": round(statistics.median(r["sgemm_peak_gflops"] for r in sift_runs), 1),
         "torch_version": version,
-        "torch_grad_mask_ms_per_step": round(statistics.median(grad_ms), 3),
-        "torch_prune_api_ms_per_step": round(statistics.median(prune_ms), 3),
-        "speedup_vs_torch_grad_mask": round(statistics.median(grad_ms) / ours, 3),
-        "speedup_vs_torch_prune_api": round(statistics.median(prune_ms) / ours, 3),
-    }))
+        "torch_grad_mask_ms_per_step": round(grad, 3),
+        "torch_prune_api_ms_per_step": round(prune, 3),
+    }
+    if masked:
+        dense = statistics.median(dense_path_ms)
+        result.update({
+            "sift_dense_path_ms_per_step": round(dense, 3),
+            "sift_over_own_dense_path": round(ours / dense, 3),
+            "sift_over_torch_grad_mask": round(ours / grad, 3),
+            "sift_over_torch_prune_api": round(ours / prune, 3),
+        })
+    else:
+        result.update({
+            "sift_fraction_of_sgemm_peak": round(statistics.median(r["fraction_of_peak"] for r in sift_runs), 3),
+            "sgemm_peak_gflops": round(statistics.median(r["sgemm_peak_gflops"] for r in sift_runs), 1),
+            "speedup_vs_torch_grad_mask": round(grad / ours, 3),
+            "speedup_vs_torch_prune_api": round(prune / ours, 3),
+        })
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Time of a whole IMP chain (all levels, metrics included) with the sparse path against the same
+# chain forced onto the dense path (model.sparse_below: 0), alternating for ROUNDS rounds on one
+# BLAS thread; prints each run and the median ratio. Target: ≤ 0.5 on Configs/quickstart.yaml.
+#   Scripts/bench-chain.sh [CONFIG] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=${1:-Configs/quickstart.yaml}
+rounds=${2:-2}
+Scripts/setup.sh >/dev/null
+sift="$(swift build -c release --show-bin-path)/sift"
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# The dense twin: the same experiment with the sparse path switched off.
+sed 's/^model:[[:space:]]*$/model:\n  sparse_below: 0/' "$config" > "$work/dense.yaml"
+"$sift" config show "$work/dense.yaml" | grep -q '"model.sparse_below":0' ||
+    { echo "bench-chain: could not switch $config to the dense path (it needs a 'model:' section)" >&2; exit 1; }
+seconds() { local start; start=$(date +%s.%N); "$sift" imp "$1" --out "$work/$2" > "$work/$2.log"; echo "$(date +%s.%N) - $start" | bc; }
+sparse=(); dense=()
+for r in $(seq "$rounds"); do
+    sparse+=("$(seconds "$config" sparse-$r)")
+    dense+=("$(seconds "$work/dense.yaml" dense-$r)")
+    echo "round $r: sparse path ${sparse[-1]} s, dense path ${dense[-1]} s"
+done
+python3 - "${sparse[*]}" "${dense[*]}" "$config" <<'PY'
+import json, statistics, sys
+sparse = [float(x) for x in sys.argv[1].split()]
+dense = [float(x) for x in sys.argv[2].split()]
+ratios = [s / d for s, d in zip(sparse, dense)]
+print(json.dumps({"config": sys.argv[3], "sparse_path_s": [round(x, 1) for x in sparse],
+                  "dense_path_s": [round(x, 1) for x in dense],
+                  "ratio_per_round": [round(x, 3) for x in ratios], "median_ratio": round(statistics.median(ratios), 3)}))
+PY
