@@ -94,10 +94,15 @@ public final class IMPChain {
     private func finish(level: Int, masks: MaskSet, trainer: Trainer, outcome: TrainingOutcome, last: Bool) -> LevelOutcome {
         let trained = trainer.network.state
         let connectivity = masks.layers.map(\.connectivity)
-        let analysis = LocalityAnalysis(masks: connectivity, firstLayerWeights: trained.layers[0].weights,
-                                        shape: data.train.shape, stream: identity.stream("locality-level-\(level)"))
-        let ablation = AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
-                                      stream: identity.stream("ablation-level-\(level)"))
+        let (shape, localityStream) = (data.train.shape, identity.stream("locality-level-\(level)"))
+        let firstWeights = trained.layers[0].weights
+        // The locality analysis needs only masks and weights, so it runs beside the ablation's evaluations.
+        let (analysis, ablation) = inParallel({
+            LocalityAnalysis(masks: connectivity, firstLayerWeights: firstWeights, shape: shape, stream: localityStream)
+        }, {
+            AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
+                           stream: identity.stream("ablation-level-\(level)"))
+        })
         let training = LevelTraining(
             experiment: identity.experiment, seed: identity.seed, level: level,
             control: spec.pruning.control.rawValue, architecture: spec.model.architecture,
@@ -157,4 +162,22 @@ public final class IMPChain {
             previous = result
         }
     }
+}
+
+/// Runs `background` on another thread while `foreground` runs on this one, and returns both results.
+func inParallel<A, B>(_ background: @escaping @Sendable () -> A, _ foreground: () -> B) -> (A, B) {
+    let box = ResultBox<A>(), done = DispatchGroup()
+    done.enter()
+    DispatchQueue.global().async {
+        box.value = background()
+        done.leave()
+    }
+    let b = foreground()
+    done.wait()
+    return (box.value!, b)
+}
+
+/// A result handed from one thread to another: written before `leave`, read after `wait`.
+private final class ResultBox<Value>: @unchecked Sendable {
+    var value: Value?
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import SiftData
 import SiftRandom
 
@@ -67,12 +68,18 @@ public struct LocalityAnalysis: Sendable {
         let uniform = uniformMeanPairDistance(height: shape.height, width: shape.width)
         let gyration = UnitShape.meanGyrationRadius(first, shape: shape)
 
-        var nullDistances: [Double] = [], nullGyrations: [Double] = []
-        for r in 0..<nullDraws {
-            let null = DegreePreservingNull.draw(first, stream: stream.derived("degree-null-\(r)"))
-            if let d = DisplacementMaps(mask: null, shape: shape).meanPairDistance { nullDistances.append(d) }
-            if let g = UnitShape.meanGyrationRadius(null, shape: shape) { nullGyrations.append(g) }
+        // Each draw has its own stream and slot, so the draws run in parallel and the result
+        // does not depend on which finishes first.
+        var draws = [(distance: Double?, gyration: Double?)](repeating: (nil, nil), count: nullDraws)
+        draws.withUnsafeMutableBufferPointer { slots in
+            let slots = UncheckedSendable(slots)
+            DispatchQueue.concurrentPerform(iterations: nullDraws) { r in
+                let null = DegreePreservingNull.draw(first, stream: stream.derived("degree-null-\(r)"))
+                slots.value[r] = (DisplacementMaps(mask: null, shape: shape).meanPairDistance,
+                                  UnitShape.meanGyrationRadius(null, shape: shape))
+            }
         }
+        let nullDistances = draws.compactMap(\.distance), nullGyrations = draws.compactMap(\.gyration)
         let nullMean = mean(nullDistances)
         var z: Double?
         if let distance, let nullMean, nullDistances.count >= 2 {
@@ -94,6 +101,12 @@ public struct LocalityAnalysis: Sendable {
             inDegreeHistogram: InDegreeHistogram(first),
             nullDraws: nullDraws)
     }
+}
+
+/// Hands a value to concurrent code that touches disjoint parts of it.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 private func ratio(_ a: Double?, _ b: Double?) -> Double? {
