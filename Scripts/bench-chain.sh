@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 sed 's/^model:[[:space:]]*$/model:\n  sparse_below: 0/' "$config" > "$work/dense.yaml"
 "$sift" config show "$work/dense.yaml" | grep -q '"model.sparse_below":0' ||
     { echo "bench-chain: could not switch $config to the dense path (it needs a 'model:' section)" >&2; exit 1; }
-seconds() { local start; start=$(date +%s.%N); "$sift" imp "$1" --out "$work/$2" > "$work/$2.log"; echo "$(date +%s.%N) - $start" | bc; }
+seconds() { local start; start=$(date +%s.%N); "$sift" imp "$1" --out "$work/$2" > "$work/$2.log" 2>&1; echo "$(date +%s.%N) - $start" | bc; }
 sparse=(); dense=()
 for r in $(seq "$rounds"); do
     sparse+=("$(seconds "$config" sparse-$r)")
