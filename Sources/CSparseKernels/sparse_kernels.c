@@ -12,6 +12,10 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 #define SIFT_CLONES
 #endif
 
+// How many entries ahead the kernels prefetch. Index arrays carry PREFETCH_AHEAD spare entries at
+// their end so the look-ahead never reads past them.
+#define PREFETCH_AHEAD SIFT_INDEX_PADDING
+
 #define LOAD8(p) (*(const f8 *)(p))
 #define STORE8(p, v) (*(f8 *)(p) = (v))
 
@@ -28,6 +32,10 @@ void sift_accumulate_rows(ptrdiff_t count, const int32_t *starts, const int32_t 
             for (int32_t e = starts[r]; e < starts[r + 1]; e++) {
                 float w = values[value_index ? value_index[e] : e];
                 const float *x = base + (ptrdiff_t)sources[e] * stride;
+                // Rows come in no order the hardware can guess: ask for the one PREFETCH_AHEAD entries on.
+                const float *ahead = base + (ptrdiff_t)sources[e + PREFETCH_AHEAD] * stride;
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(ahead + 16);
                 s0 += w * LOAD8(x);
                 s1 += w * LOAD8(x + 8);
                 s2 += w * LOAD8(x + 16);
@@ -50,6 +58,8 @@ void sift_sampled_gradient(ptrdiff_t columns, const int32_t *starts, const int32
         const float *g = grad_output_t + j * stride;
         for (int32_t k = starts[j]; k < starts[j + 1]; k++) {
             const float *x = input_t + (ptrdiff_t)rows[k] * stride;
+            const float *ahead = input_t + (ptrdiff_t)rows[k + PREFETCH_AHEAD] * stride;
+            for (ptrdiff_t b = 0; b < width; b += 16) __builtin_prefetch(ahead + b);
             f8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
             for (ptrdiff_t b = 0; b < width; b += SIFT_PANEL_WIDTH) {
                 s0 += LOAD8(x + b) * LOAD8(g + b);

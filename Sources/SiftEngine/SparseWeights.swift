@@ -56,9 +56,11 @@ final class SparseWeights {
         for j in 0..<fanOut { columnStart[j + 1] = columnStart[j] + perColumn[j + 1] }
         rowStart[0] = 0
         for i in 0..<fanIn { rowStart[i + 1] = rowStart[i] + perRow[i + 1] }
-        let n = max(total, 1)
-        inputOfEntry = .allocate(capacity: n)
-        outputOfRowEntry = .allocate(capacity: n)
+        let n = max(total, 1), padded = total + Int(SIFT_INDEX_PADDING)
+        inputOfEntry = .allocate(capacity: padded)
+        inputOfEntry.initialize(repeating: 0, count: padded)
+        outputOfRowEntry = .allocate(capacity: padded)
+        outputOfRowEntry.initialize(repeating: 0, count: padded)
         valueOfRowEntry = .allocate(capacity: n)
         values = .allocate(capacity: n)
         values.initialize(repeating: 0, count: n)

@@ -10,6 +10,10 @@
 /// Batch columns one pass holds in registers; `width` must be a multiple of it.
 #define SIFT_PANEL_WIDTH 32
 
+/// Spare zero entries the caller keeps after the last entry of every index array (`sources`, `rows`),
+/// so that the kernels can look ahead without a bounds check.
+#define SIFT_INDEX_PADDING 8
+
 /// out[r, ·] = initial[r] + Σ_{e in starts[r]..<starts[r+1]} v(e) · source[sources[e], ·],
 /// where v(e) = values[value_index[e]], or values[e] when value_index is NULL; initial may be NULL (0).
 void sift_accumulate_rows(ptrdiff_t count, const int32_t *starts, const int32_t *sources,
