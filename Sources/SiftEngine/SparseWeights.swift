@@ -87,9 +87,6 @@ final class SparseWeights {
         gradient.deallocate()
     }
 
-    /// Surviving fraction of the layer.
-    var density: Double { Double(count) / Double(max(fanIn * fanOut, 1)) }
-
     /// Where a batch sits in feature-major rows.
     struct Layout {
         /// The batch padded to a whole number of kernel panels, zeros in the padding.
