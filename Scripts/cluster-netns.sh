@@ -38,27 +38,8 @@ for i in 1 2; do
     ip -n "sift-w$i" link set "sift-w$i-eth" up
 done
 
-cat > "$work/sweep.yaml" <<'YAML'
-name: netns cluster check
-seeds: [0, 1]
-base:
-  data:
-    subset: 0.05
-  model:
-    arch: 784-16-10
-  train:
-    epochs: 1
-  pruning:
-    preset: lth
-    max_levels: 2
-variants:
-  natural: {}
-  scrambled:
-    data:
-      scramble: true
-YAML
 
-ip netns exec sift-coord "$sift" coordinator "$work/sweep.yaml" --out "$work/out" --bind tcp://0.0.0.0:5555 \
+ip netns exec sift-coord "$sift" coordinator "$PWD/Configs/smoke.yaml" --out "$work/out" --bind tcp://0.0.0.0:5555 \
     --heartbeat 0.5 --liveness 6 > "$work/coordinator.log" 2>&1 &
 coordinator=$!
 pids+=("$coordinator")

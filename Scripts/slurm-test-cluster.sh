@@ -62,21 +62,7 @@ slurmd
 for _ in $(seq 1 60); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.5; done
 sinfo -h -o "%P %D %t" | grep -q idle || { echo "slurm-test-cluster: FAILED: the node never became idle"; tail "$work/slurmctld.log" "$work/slurmd.log"; exit 1; }
 
-cat > "$work/sweep.yaml" <<'YAML'
-name: slurm check
-seeds: [0]
-base:
-  data:
-    subset: 0.05
-  model:
-    arch: 784-16-10
-  train:
-    epochs: 1
-  pruning:
-    preset: lth
-    max_levels: 2
-YAML
-SIFT_SWEEP="$work/sweep.yaml" SIFT_OUT="$work/out" SIFT_BIN="$sift" SIFT_PORT=$((46000 + $$ % 1000)) SIFT_WORKERS_PER_NODE=$cpus \
+SIFT_SWEEP="$PWD/Configs/smoke.yaml" SIFT_OUT="$work/out" SIFT_BIN="$sift" SIFT_PORT=$((46000 + $$ % 1000)) SIFT_WORKERS_PER_NODE=$cpus \
     sbatch --nodes=1 --output="$work/job.out" Deploy/slurm/sift-sweep.sbatch > /dev/null
 for _ in $(seq 1 360); do
     [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
@@ -88,7 +74,7 @@ if [ -n "$(squeue -h -o %i)" ]; then
 fi
 levels=$(find "$work/out/experiments" -name metrics.json 2>/dev/null | wc -l)
 cat "$work/job.out" | grep -E "^sift-sweep|sweep complete" || true
-if [ "$levels" -ne 3 ]; then
-    echo "slurm-test-cluster: FAILED: $levels of 3 levels written"; tail -20 "$work/job.out"; exit 1
+if [ "$levels" -ne 12 ]; then
+    echo "slurm-test-cluster: FAILED: $levels of 12 levels written"; tail -20 "$work/job.out"; exit 1
 fi
 echo "slurm-test-cluster: sbatch ran the sweep on a real Slurm ($levels levels); passed"

@@ -127,6 +127,8 @@ public final class Coordinator {
                 finishedCheckDue = false
                 if try store.isFinished() {
                     for identity in peers.keys { send(.done, to: identity) }
+                    // The workers exit on `done`: the store should not go on showing them at work.
+                    try store.recordWorkers([])
                     log("sweep complete")
                     return
                 }
