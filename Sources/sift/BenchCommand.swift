@@ -10,8 +10,12 @@ struct BenchCommand: ParsableCommand {
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Time training steps on random data against cblas_sgemm's own speed at the same shapes.",
-        discussion: "Prints one JSON line. Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the command when comparing with another program.")
+        abstract: "Time training steps on random data, unmasked against cblas_sgemm's own speed at the same shapes, or under a random mask.",
+        discussion: """
+            Prints one JSON line. With --density below 1 every layer gets a random mask keeping that fraction, and each \
+            layer takes the path the engine would take (sparse_layers says how many went sparse). \
+            Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the command when comparing with another program.
+            """)
 
     @Option(help: "Architecture, e.g. 784-1024-1024-1024-10.") var arch = "784-1024-1024-1024-10"
     @Option(help: "Batch size.") var batch = 128

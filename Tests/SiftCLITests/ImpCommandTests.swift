@@ -72,4 +72,19 @@ import Testing
             #expect((json[key] as? Double ?? 0) > 0, "\(key)")
         }
     }
+
+    /// Under a random mask below the threshold every layer goes sparse; at the same density with the
+    /// sparse path switched off, none does.
+    @Test func benchAtADensityTakesTheEnginesPath() throws {
+        for (threshold, sparse) in [("0.25", 3), ("0", 0)] {
+            let result = try SiftProcess.run(["bench", "train", "--arch", "64-32-16-10", "--batch", "16", "--steps", "3",
+                                              "--density", "0.1", "--sparse-below", threshold])
+            #expect(result.status == 0, "\(result.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+            #expect(json["sparse_layers"] as? Int == sparse, "--sparse-below \(threshold)")
+            #expect((json["ms_per_step"] as? Double ?? 0) > 0)
+        }
+        let bad = try SiftProcess.run(["bench", "train", "--density", "1.5"])
+        #expect(bad.status != 0 && bad.stderr.contains("--density"))
+    }
 }
