@@ -24,7 +24,8 @@ public struct ChainIdentity: Sendable {
 
 /// What happens during a chain, for progress displays.
 public enum ChainEvent: Sendable {
-    case levelStarted(level: Int, density: Double, stepsPerEpoch: Int)
+    /// `sparseLayers`: the layers (1 = first) that train on the sparse path at this level.
+    case levelStarted(level: Int, density: Double, stepsPerEpoch: Int, sparseLayers: [Int])
     case epochFinished(level: Int, EpochProgress)
     case levelFinished(LevelMetrics)
 }
@@ -85,7 +86,9 @@ public final class IMPChain {
         } else {
             network.initialize(stream: identity.stream(level == 0 ? "init" : "reinit-level-\(level)"))
         }
-        onEvent(.levelStarted(level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch))
+        let sparseLayers = network.layers.indices.filter { network.layers[$0].sparse != nil }.map { $0 + 1 }
+        onEvent(.levelStarted(level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch,
+                              sparseLayers: sparseLayers))
         return trainer.train(order: identity.stream("batch-order"), afterStep: afterStep,
                              onEpoch: { onEvent(.epochFinished(level: level, $0)) })
     }

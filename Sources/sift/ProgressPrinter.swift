@@ -18,9 +18,11 @@ final class ProgressPrinter {
 
     func handle(_ event: ChainEvent) {
         switch event {
-        case let .levelStarted(level, density, _):
+        case let .levelStarted(level, density, _, sparseLayers):
             levelDensity = density
-            if !interactive { note("level \(level): training at density \(percent(density))") }
+            let path = sparseLayers.isEmpty ? ""
+                : " (sparse path: layer\(sparseLayers.count > 1 ? "s" : "") \(sparseLayers.map(String.init).joined(separator: ", ")))"
+            if !interactive { note("level \(level): training at density \(percent(density))\(path)") }
         case let .epochFinished(level, p):
             let perEpoch = p.elapsedSeconds / Double(p.epoch)
             let levelLeft = perEpoch * Double(p.epochs - p.epoch)
