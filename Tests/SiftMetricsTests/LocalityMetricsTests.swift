@@ -89,6 +89,21 @@ import Testing
         }
     }
 
+    /// The null draws run in parallel; the result equals drawing them one after another, and repeats exactly.
+    @Test func parallelNullDrawsMatchSequentialOnes() {
+        let shape = ImageShape(channels: 1, height: 12, width: 12)
+        let mask = randomMask(fanIn: 144, fanOut: 40, density: 0.1, seed: 3)
+        let stream = RandomStream(root: 1, seed: 0, purpose: "null")
+        let analysis = LocalityAnalysis(masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 6, stream: stream)
+        let draws = (0..<6).compactMap { r in
+            DisplacementMaps(mask: DegreePreservingNull.draw(mask, stream: stream.derived("degree-null-\(r)")), shape: shape).meanPairDistance
+        }
+        let nullMean = draws.reduce(0, +) / Double(draws.count)
+        #expect(analysis.metrics.pairDistanceRatioDegree == analysis.maps.meanPairDistance! / nullMean)
+        let again = LocalityAnalysis(masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 6, stream: stream)
+        #expect(again.metrics == analysis.metrics)
+    }
+
     @Test func aUniformRandomMaskIsNotLocal() {
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let mask = randomMask(fanIn: 784, fanOut: 300, density: 0.1, seed: 9)
