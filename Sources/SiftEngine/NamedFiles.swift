@@ -56,13 +56,21 @@ public struct NamedFiles: Sendable, Equatable {
         }
     }
 
+    /// Layer l's weight-shaped and bias-shaped arrays, checked against the model's widths.
+    private func layerArrays(_ weightsName: String, _ biasName: String, layer l: Int, model: ModelSpec,
+                             origin: String) throws -> (weights: NumpyArray, bias: NumpyArray) {
+        let fanIn = model.widths[l], fanOut = model.widths[l + 1]
+        let weights = try array(weightsName, origin: origin), bias = try array(biasName, origin: origin)
+        guard weights.shape == [fanIn, fanOut], bias.shape == [fanOut] else {
+            throw DataError.inconsistent(path: "\(origin)/\(weightsName)", reason: "shape \(weights.shape) does not fit layer \(l) of \(model.architecture)")
+        }
+        return (weights, bias)
+    }
+
     public func masks(model: ModelSpec, origin: String) throws -> MaskSet {
         MaskSet(layers: try (0..<model.layerCount).map { l in
             let fanIn = model.widths[l], fanOut = model.widths[l + 1]
-            let weights = try array("mask-\(l).npy", origin: origin), bias = try array("bias-mask-\(l).npy", origin: origin)
-            guard weights.shape == [fanIn, fanOut], bias.shape == [fanOut] else {
-                throw DataError.inconsistent(path: "\(origin)/mask-\(l).npy", reason: "shape \(weights.shape) does not fit layer \(l) of \(model.architecture)")
-            }
+            let (weights, bias) = try layerArrays("mask-\(l).npy", "bias-mask-\(l).npy", layer: l, model: model, origin: origin)
             return LayerMask(fanIn: fanIn, fanOut: fanOut, weights: weights.integers().map { UInt8($0 != 0 ? 1 : 0) },
                              bias: bias.integers().map { UInt8($0 != 0 ? 1 : 0) })
         })
@@ -70,11 +78,8 @@ public struct NamedFiles: Sendable, Equatable {
 
     public func state(model: ModelSpec, origin: String) throws -> NetworkState {
         NetworkState(layers: try (0..<model.layerCount).map { l in
-            let fanIn = model.widths[l], fanOut = model.widths[l + 1]
-            let weights = try array("weights-\(l).npy", origin: origin), bias = try array("bias-\(l).npy", origin: origin)
-            guard weights.shape == [fanIn, fanOut], bias.shape == [fanOut] else {
-                throw DataError.inconsistent(path: "\(origin)/weights-\(l).npy", reason: "shape \(weights.shape) does not fit layer \(l) of \(model.architecture)")
-            }
+            let fanIn = model.widths[l]
+            let (weights, bias) = try layerArrays("weights-\(l).npy", "bias-\(l).npy", layer: l, model: model, origin: origin)
             var layer = NetworkState.Layer(weights: weights.floats(), bias: bias.floats())
             if model.batchNorm {
                 let bn = try array("bn-\(l).npy", origin: origin).floats()
