@@ -91,11 +91,9 @@ public final class DenseLayer {
         }
     }
 
-    /// Takes the sparse path for the current mask when its surviving fraction is below `sparseBelow`,
-    /// the dense path otherwise.
-    func choosePath(sparseBelow: Double) {
-        let alive = (0..<weightMask.count).reduce(0) { $0 + (weightMask.pointer[$1] != 0 ? 1 : 0) }
-        let density = Double(alive) / Double(max(weightMask.count, 1))
+    /// Takes the sparse path for the current mask, which keeps `density` of the weights, when that is
+    /// below `sparseBelow`; the dense path otherwise.
+    func choosePath(density: Double, sparseBelow: Double) {
         _ = weights  // brings the dense matrix up to date before a compressed copy is dropped
         sparse = density < sparseBelow ? SparseWeights(mask: weightMask, dense: weightStore) : nil
     }

@@ -137,7 +137,7 @@ public final class Network {
             layer.weightsDense = !mask.weights.contains(0)
             layer.biasDense = !mask.bias.contains(0)
             layer.applyMask()
-            layer.choosePath(sparseBelow: spec.sparseBelow)
+            layer.choosePath(density: mask.weightDensity, sparseBelow: spec.sparseBelow)
         }
     }
 

@@ -43,7 +43,6 @@ public final class Trainer {
         trainingImages / max(min(spec.batchSize, trainingImages), 1)
     }
 
-
     /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update.
     public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
                       onEpoch: (EpochProgress) -> Void = { _ in }) -> TrainingOutcome {
