@@ -18,59 +18,114 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 
 #define LOAD8(p) (*(const f8 *)(p))
 #define STORE8(p, v) (*(f8 *)(p) = (v))
+#define SPLAT8(x) ((f8){x, x, x, x, x, x, x, x})
+
+// One segment's sum over `lanes` vectors (8 floats each) of the batch, starting at column `c`.
+// Each vector is its own chain of FMAs; 8 of them (a 64-wide panel) hide the FMA latency.
+#define ACCUMULATE_PANEL(lanes)                                                          \
+    do {                                                                                 \
+        f8 s[lanes];                                                                     \
+        for (int l = 0; l < lanes; l++)                                                  \
+            s[l] = first ? SPLAT8(start) : LOAD8(o + c + 8 * l);                          \
+        for (int32_t e = e0; e < e1; e++) {                                              \
+            const float w = values[value_index ? value_index[e] : e];                    \
+            const float *x = source + (ptrdiff_t)sources[e] * stride + c;                \
+            const float *ahead = source + (ptrdiff_t)sources[e + PREFETCH_AHEAD] * stride + c; \
+            for (int l = 0; l < lanes; l += 2) __builtin_prefetch(ahead + 8 * l);        \
+            for (int l = 0; l < lanes; l++) s[l] += w * LOAD8(x + 8 * l);                \
+        }                                                                                \
+        for (int l = 0; l < lanes; l++) STORE8(o + c + 8 * l, s[l]);                     \
+    } while (0)
 
 SIFT_CLONES
-void sift_accumulate_rows(ptrdiff_t count, const int32_t *starts, const int32_t *sources,
+void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
                           const int32_t *value_index, const float *values, const float *initial,
                           const float *source, float *out, ptrdiff_t width, ptrdiff_t stride) {
-    for (ptrdiff_t column = 0; column < width; column += SIFT_PANEL_WIDTH) {
-        const float *base = source + column;
+    for (ptrdiff_t b = 0; b < blocks; b++) {
+        const int first = b == 0;
+        const int32_t *segment = starts + b * count;
         for (ptrdiff_t r = 0; r < count; r++) {
-            float start = initial ? initial[r] : 0.0f;
-            f8 s0 = {start, start, start, start, start, start, start, start};
-            f8 s1 = s0, s2 = s0, s3 = s0;
-            for (int32_t e = starts[r]; e < starts[r + 1]; e++) {
-                float w = values[value_index ? value_index[e] : e];
-                const float *x = base + (ptrdiff_t)sources[e] * stride;
-                // Rows come in no order the hardware can guess: ask for the one PREFETCH_AHEAD entries on.
-                const float *ahead = base + (ptrdiff_t)sources[e + PREFETCH_AHEAD] * stride;
-                __builtin_prefetch(ahead);
-                __builtin_prefetch(ahead + 16);
-                s0 += w * LOAD8(x);
-                s1 += w * LOAD8(x + 8);
-                s2 += w * LOAD8(x + 16);
-                s3 += w * LOAD8(x + 24);
-            }
-            float *o = out + r * stride + column;
-            STORE8(o, s0);
-            STORE8(o + 8, s1);
-            STORE8(o + 16, s2);
-            STORE8(o + 24, s3);
+            const int32_t e0 = segment[r], e1 = segment[r + 1];
+            if (e0 == e1 && !first) continue;
+            float *o = out + r * stride;
+            const float start = initial ? initial[r] : 0.0f;
+            ptrdiff_t c = 0;
+            for (; c + 2 * SIFT_PANEL_WIDTH <= width; c += 2 * SIFT_PANEL_WIDTH) ACCUMULATE_PANEL(8);
+            if (c < width) ACCUMULATE_PANEL(4);
         }
     }
 }
 
+// Sums of eight vectors, each reduced to one float: lane e of the result is a_e's sum.
+#define REDUCE8(a)                                                                                      \
+    ({                                                                                                  \
+        f8 p01 = __builtin_shufflevector(a[0], a[1], 0, 8, 2, 10, 4, 12, 6, 14) +                       \
+                 __builtin_shufflevector(a[0], a[1], 1, 9, 3, 11, 5, 13, 7, 15);                        \
+        f8 p23 = __builtin_shufflevector(a[2], a[3], 0, 8, 2, 10, 4, 12, 6, 14) +                       \
+                 __builtin_shufflevector(a[2], a[3], 1, 9, 3, 11, 5, 13, 7, 15);                        \
+        f8 p45 = __builtin_shufflevector(a[4], a[5], 0, 8, 2, 10, 4, 12, 6, 14) +                       \
+                 __builtin_shufflevector(a[4], a[5], 1, 9, 3, 11, 5, 13, 7, 15);                        \
+        f8 p67 = __builtin_shufflevector(a[6], a[7], 0, 8, 2, 10, 4, 12, 6, 14) +                       \
+                 __builtin_shufflevector(a[6], a[7], 1, 9, 3, 11, 5, 13, 7, 15);                        \
+        f8 q0 = __builtin_shufflevector(p01, p23, 0, 1, 8, 9, 4, 5, 12, 13) +                           \
+                __builtin_shufflevector(p01, p23, 2, 3, 10, 11, 6, 7, 14, 15);                          \
+        f8 q1 = __builtin_shufflevector(p45, p67, 0, 1, 8, 9, 4, 5, 12, 13) +                           \
+                __builtin_shufflevector(p45, p67, 2, 3, 10, 11, 6, 7, 14, 15);                          \
+        __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 8, 9, 10, 11) +                                     \
+            __builtin_shufflevector(q0, q1, 4, 5, 6, 7, 12, 13, 14, 15);                                \
+    })
+
+// Stores one entry's dot product: a descent step on its value, or its gradient.
+#define FINISH_ENTRY(k, dot)                                           \
+    do {                                                               \
+        if (descend) values[k] -= learning_rate * (dot);               \
+        else gradient[k] = (dot);                                      \
+    } while (0)
+
+// A segment's entries go eight at a time: the gradient row's slice is loaded once for all eight,
+// and their eight dot products are reduced together. The last one to seven go one by one, each
+// dot product with its own reduction, so that segments of a few entries waste no work.
 SIFT_CLONES
-void sift_sampled_gradient(ptrdiff_t columns, const int32_t *starts, const int32_t *rows,
+void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, const int32_t *starts, const int32_t *rows,
                            const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
                            float *values, float *gradient, float learning_rate, int descend) {
-    for (ptrdiff_t j = 0; j < columns; j++) {
-        const float *g = grad_output_t + j * stride;
-        for (int32_t k = starts[j]; k < starts[j + 1]; k++) {
-            const float *x = input_t + (ptrdiff_t)rows[k] * stride;
-            const float *ahead = input_t + (ptrdiff_t)rows[k + PREFETCH_AHEAD] * stride;
-            for (ptrdiff_t b = 0; b < width; b += 16) __builtin_prefetch(ahead + b);
-            f8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-            for (ptrdiff_t b = 0; b < width; b += SIFT_PANEL_WIDTH) {
-                s0 += LOAD8(x + b) * LOAD8(g + b);
-                s1 += LOAD8(x + b + 8) * LOAD8(g + b + 8);
-                s2 += LOAD8(x + b + 16) * LOAD8(g + b + 16);
-                s3 += LOAD8(x + b + 24) * LOAD8(g + b + 24);
+    for (ptrdiff_t b = 0; b < blocks; b++) {
+        const int32_t *segment = starts + b * columns;
+        for (ptrdiff_t j = 0; j < columns; j++) {
+            const float *g = grad_output_t + j * stride;
+            int32_t k = segment[j];
+            const int32_t end = segment[j + 1];
+            for (; k + 8 <= end; k += 8) {
+                const float *x[8];
+                f8 a[8];
+                for (int e = 0; e < 8; e++) {
+                    x[e] = input_t + (ptrdiff_t)rows[k + e] * stride;
+                    a[e] = SPLAT8(0.0f);
+                }
+                for (ptrdiff_t c = 0; c < width; c += 16) {
+                    f8 g0 = LOAD8(g + c), g1 = LOAD8(g + c + 8);
+                    for (int e = 0; e < 8; e++) {
+                        a[e] += LOAD8(x[e] + c) * g0;
+                        a[e] += LOAD8(x[e] + c + 8) * g1;
+                    }
+                }
+                f8 dots = REDUCE8(a);
+                for (int e = 0; e < 8; e++) FINISH_ENTRY(k + e, dots[e]);
             }
-            f8 s = (s0 + s1) + (s2 + s3);
-            float dot = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-            if (descend) values[k] -= learning_rate * dot;
-            else gradient[k] = dot;
+            for (; k < end; k++) {
+                const float *x = input_t + (ptrdiff_t)rows[k] * stride;
+                const float *ahead = input_t + (ptrdiff_t)rows[k + PREFETCH_AHEAD] * stride;
+                for (ptrdiff_t c = 0; c < width; c += 16) __builtin_prefetch(ahead + c);
+                f8 s0 = SPLAT8(0.0f), s1 = s0, s2 = s0, s3 = s0;
+                for (ptrdiff_t c = 0; c < width; c += SIFT_PANEL_WIDTH) {
+                    s0 += LOAD8(x + c) * LOAD8(g + c);
+                    s1 += LOAD8(x + c + 8) * LOAD8(g + c + 8);
+                    s2 += LOAD8(x + c + 16) * LOAD8(g + c + 16);
+                    s3 += LOAD8(x + c + 24) * LOAD8(g + c + 24);
+                }
+                f8 s = (s0 + s1) + (s2 + s3);
+                FINISH_ENTRY(k, ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+            }
         }
     }
 }

@@ -19,9 +19,13 @@ import Testing
         Case(density: 0.4, batchNorm: false, rows: 5),
     ]
 
+    /// Input units: enough that the first layer's survivors split into several blocks of inputs at 40 %
+    /// density, and that its output units hold both groups of eight survivors and shorter remainders.
+    static let inputs = 200
+
     /// One network twice, same weights and masks: every layer dense, and every layer sparse.
     static func pair(_ c: Case) -> (dense: Network, sparse: Network) {
-        var model = ModelSpec(widths: [60, 48, 40, 7])
+        var model = ModelSpec(widths: [Self.inputs, 48, 40, 7])
         model.batchNorm = c.batchNorm
         model.batchNormEpsilon = 1e-5
         let masks = MaskSet.random(model, density: c.density, stream: RandomStream(root: 9, seed: 1, purpose: "mask"))
@@ -35,6 +39,7 @@ import Testing
         }
         #expect(networks[0].layers.allSatisfy { $0.sparse == nil })
         #expect(networks[1].layers.allSatisfy { $0.sparse != nil })
+        if c.density >= 0.4 { #expect(networks[1].layers[0].sparse!.blocks > 1) }
         return (networks[0], networks[1])
     }
 
@@ -55,7 +60,7 @@ import Testing
     @Test(arguments: cases)
     func forwardPassesAgree(_ c: Case) {
         let (dense, sparse) = Self.pair(c)
-        let (input, _) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 2)
+        let (input, _) = Self.batch(rows: c.rows, features: Self.inputs, classes: 7, seed: 2)
         for training in [false, true] {
             let expected = dense.forward(input, training: training).values
             let actual = sparse.forward(input, training: training).values
@@ -66,7 +71,7 @@ import Testing
     @Test(arguments: cases)
     func gradientsAgreeAtSurvivingEntries(_ c: Case) {
         let (dense, sparse) = Self.pair(c)
-        let (input, labels) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 3)
+        let (input, labels) = Self.batch(rows: c.rows, features: Self.inputs, classes: 7, seed: 3)
         let lossDense = labels.withUnsafeBufferPointer { dense.computeGradients(input, labels: $0.baseAddress!) }
         let lossSparse = labels.withUnsafeBufferPointer { sparse.computeGradients(input, labels: $0.baseAddress!) }
         #expect(abs(lossDense - lossSparse) <= 1e-5 * max(abs(lossDense), 1))
@@ -96,7 +101,7 @@ import Testing
             train.learningRate = kind == .adam ? 1e-3 : 0.05
             let optimizers = [dense, sparse].map { Optimizer(spec: train, network: $0) }
             for step in 0..<5 {
-                let (input, labels) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 10 + UInt64(step))
+                let (input, labels) = Self.batch(rows: c.rows, features: Self.inputs, classes: 7, seed: 10 + UInt64(step))
                 for (network, optimizer) in zip([dense, sparse], optimizers) {
                     _ = labels.withUnsafeBufferPointer { network.trainStep(input, labels: $0.baseAddress!, optimizer: optimizer) }
                 }
@@ -114,10 +119,10 @@ import Testing
     @Test func writesToTheDenseWeightsReachTheSparsePass() {
         let c = Case(density: 0.1, batchNorm: false, rows: 16)
         let (dense, sparse) = Self.pair(c)
-        let (input, _) = Self.batch(rows: c.rows, features: 60, classes: 7, seed: 4)
+        let (input, _) = Self.batch(rows: c.rows, features: Self.inputs, classes: 7, seed: 4)
         let before = sparse.forward(input, training: false).values
         for network in [dense, sparse] {
-            for i in 0..<60 { network.layers[0].weights[i, 3] = 0 }
+            for i in 0..<Self.inputs { network.layers[0].weights[i, 3] = 0 }
         }
         let silenced = sparse.forward(input, training: false).values
         #expect(silenced != before)

@@ -1,29 +1,33 @@
 // Sparse–dense products for masked layers, on feature-major activations: one row per unit,
 // the batch along the row, `width` columns (a multiple of SIFT_PANEL_WIDTH, zero padded)
 // and `stride` floats from one row to the next.
+//
+// Entries come in segments: segment s = b·count + r holds the entries of output row r whose
+// source rows lie in block b (starts[s]..<starts[s+1]). Blocking the sources keeps the rows one
+// pass reads small enough to stay in the L1 cache; with a single block the layout is plain CSR/CSC.
 #ifndef SIFT_SPARSE_KERNELS_H
 #define SIFT_SPARSE_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/// Batch columns one pass holds in registers; `width` must be a multiple of it.
+/// Batch columns the narrowest pass holds in registers; `width` must be a multiple of it.
 #define SIFT_PANEL_WIDTH 32
 
 /// Spare zero entries the caller keeps after the last entry of every index array (`sources`, `rows`),
 /// so that the kernels can look ahead without a bounds check.
 #define SIFT_INDEX_PADDING 8
 
-/// out[r, ·] = initial[r] + Σ_{e in starts[r]..<starts[r+1]} v(e) · source[sources[e], ·],
+/// out[r, ·] = initial[r] + Σ_b Σ_{e in segment (b, r)} v(e) · source[sources[e], ·],
 /// where v(e) = values[value_index[e]], or values[e] when value_index is NULL; initial may be NULL (0).
-void sift_accumulate_rows(ptrdiff_t count, const int32_t *starts, const int32_t *sources,
+void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
                           const int32_t *value_index, const float *values, const float *initial,
                           const float *source, float *out, ptrdiff_t width, ptrdiff_t stride);
 
-/// For every entry k of column j (starts[j]..<starts[j+1], input rows[k]):
+/// For every entry k of segment (b, j) (input rows[k], output j):
 /// g = input_t[rows[k], ·] · grad_output_t[j, ·]; then values[k] -= learning_rate · g when
 /// descend is nonzero, gradient[k] = g otherwise.
-void sift_sampled_gradient(ptrdiff_t columns, const int32_t *starts, const int32_t *rows,
+void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, const int32_t *starts, const int32_t *rows,
                            const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
                            float *values, float *gradient, float learning_rate, int descend);
 
