@@ -21,11 +21,12 @@ import Testing
 
     /// Input units: enough that the first layer's survivors split into several blocks of inputs at 40 %
     /// density, and that its output units hold both groups of eight survivors and shorter remainders.
+    /// The second layer's 100 outputs split its input-gradient product into blocks too.
     static let inputs = 200
 
     /// One network twice, same weights and masks: every layer dense, and every layer sparse.
     static func pair(_ c: Case) -> (dense: Network, sparse: Network) {
-        var model = ModelSpec(widths: [Self.inputs, 48, 40, 7])
+        var model = ModelSpec(widths: [Self.inputs, 100, 100, 7])
         model.batchNorm = c.batchNorm
         model.batchNormEpsilon = 1e-5
         let masks = MaskSet.random(model, density: c.density, stream: RandomStream(root: 9, seed: 1, purpose: "mask"))
@@ -39,7 +40,10 @@ import Testing
         }
         #expect(networks[0].layers.allSatisfy { $0.sparse == nil })
         #expect(networks[1].layers.allSatisfy { $0.sparse != nil })
-        if c.density >= 0.4 { #expect(networks[1].layers[0].sparse!.blocks > 1) }
+        if c.density >= 0.4 {
+            #expect(networks[1].layers[0].sparse!.byOutput.blocks > 1)
+            #expect(networks[1].layers[1].sparse!.byInput.blocks > 1)
+        }
         return (networks[0], networks[1])
     }
 
