@@ -30,8 +30,10 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
         for (int32_t e = e0; e < e1; e++) {                                              \
             const float w = values[value_index ? value_index[e] : e];                    \
             const float *x = source + (ptrdiff_t)sources[e] * stride + c;                \
-            const float *ahead = source + (ptrdiff_t)sources[e + PREFETCH_AHEAD] * stride + c; \
-            for (int l = 0; l < lanes; l += 2) __builtin_prefetch(ahead + 8 * l);        \
+            if (look_ahead) {                                                            \
+                const float *ahead = source + (ptrdiff_t)sources[e + PREFETCH_AHEAD] * stride + c; \
+                for (int l = 0; l < lanes; l += 2) __builtin_prefetch(ahead + 8 * l);    \
+            }                                                                            \
             for (int l = 0; l < lanes; l++) s[l] += w * LOAD8(x + 8 * l);                \
         }                                                                                \
         for (int l = 0; l < lanes; l++) STORE8(o + c + 8 * l, s[l]);                     \
@@ -41,6 +43,9 @@ SIFT_CLONES
 void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
                           const int32_t *value_index, const float *values, const float *initial,
                           const float *source, float *out, ptrdiff_t width, ptrdiff_t stride) {
+    // One block's source rows come from the L1 cache, where prefetching only costs load slots;
+    // a single block spans all of them, and they come from L2 in an order the hardware cannot guess.
+    const int look_ahead = blocks == 1;
     for (ptrdiff_t b = 0; b < blocks; b++) {
         const int first = b == 0;
         const int32_t *segment = starts + b * count;
