@@ -20,6 +20,9 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 #define STORE8(p, v) (*(f8 *)(p) = (v))
 #define SPLAT8(x) ((f8){x, x, x, x, x, x, x, x})
 
+// Batch columns one sweep over the blocks covers: a training batch of 128 in one go.
+#define COLUMN_CHUNK (4 * SIFT_PANEL_WIDTH)
+
 // One segment's sum over `lanes` vectors (8 floats each) of the batch, starting at column `c`.
 // Each vector is its own chain of FMAs; 8 of them (a 64-wide panel) hide the FMA latency.
 #define ACCUMULATE_PANEL(lanes)                                                          \
@@ -46,17 +49,21 @@ void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *star
     // One block's source rows come from the L1 cache, where prefetching only costs load slots;
     // a single block spans all of them, and they come from L2 in an order the hardware cannot guess.
     const int look_ahead = blocks == 1;
-    for (ptrdiff_t b = 0; b < blocks; b++) {
-        const int first = b == 0;
-        const int32_t *segment = starts + b * count;
-        for (ptrdiff_t r = 0; r < count; r++) {
-            const int32_t e0 = segment[r], e1 = segment[r + 1];
-            if (e0 == e1 && !first) continue;
-            float *o = out + r * stride;
-            const float start = initial ? initial[r] : 0.0f;
-            ptrdiff_t c = 0;
-            for (; c + 2 * SIFT_PANEL_WIDTH <= width; c += 2 * SIFT_PANEL_WIDTH) ACCUMULATE_PANEL(8);
-            if (c < width) ACCUMULATE_PANEL(4);
+    // Wide batches (evaluation) go COLUMN_CHUNK columns at a time, so that a block's rows still fit L1.
+    for (ptrdiff_t chunk = 0; chunk < width; chunk += COLUMN_CHUNK) {
+        const ptrdiff_t chunk_end = chunk + COLUMN_CHUNK < width ? chunk + COLUMN_CHUNK : width;
+        for (ptrdiff_t b = 0; b < blocks; b++) {
+            const int first = b == 0;
+            const int32_t *segment = starts + b * count;
+            for (ptrdiff_t r = 0; r < count; r++) {
+                const int32_t e0 = segment[r], e1 = segment[r + 1];
+                if (e0 == e1 && !first) continue;
+                float *o = out + r * stride;
+                const float start = initial ? initial[r] : 0.0f;
+                ptrdiff_t c = chunk;
+                for (; c + 2 * SIFT_PANEL_WIDTH <= chunk_end; c += 2 * SIFT_PANEL_WIDTH) ACCUMULATE_PANEL(8);
+                if (c < chunk_end) ACCUMULATE_PANEL(4);
+            }
         }
     }
 }

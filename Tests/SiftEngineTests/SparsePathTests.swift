@@ -7,7 +7,7 @@ import Testing
     struct Case: CustomTestStringConvertible, Sendable {
         var density: Double
         var batchNorm: Bool
-        /// Batch rows: not a multiple of the kernel panel, and more than one panel, among the cases.
+        /// Batch rows: not a multiple of the kernel panel, and more than one panel or sweep, among the cases.
         var rows: Int
         var testDescription: String { "density \(density), \(rows) rows\(batchNorm ? " +bn" : "")" }
     }
@@ -17,6 +17,8 @@ import Testing
         Case(density: 0.1, batchNorm: false, rows: 100),
         Case(density: 0.1, batchNorm: true, rows: 64),
         Case(density: 0.4, batchNorm: false, rows: 5),
+        // Wider than one 128-column sweep of the forward kernel, ending in a 32-column panel.
+        Case(density: 0.4, batchNorm: false, rows: 150),
     ]
 
     /// Input units: enough that the first layer's survivors split into several blocks of inputs at 40 %
