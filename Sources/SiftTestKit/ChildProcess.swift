@@ -8,7 +8,8 @@ public final class ChildProcess {
     /// Starts `sift` with `arguments`, stdout and stderr going to `logPath`.
     public init(_ arguments: [String], log logPath: String) throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        // An empty log; opening it for writing below reports any failure.
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = URL(fileURLWithPath: SiftProcess.executable)
         process.arguments = arguments

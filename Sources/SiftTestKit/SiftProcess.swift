@@ -24,8 +24,9 @@ public enum SiftProcess {
         let logs = try TemporaryDirectory("sift-process")
         defer { logs.remove() }
         let outPath = logs.file("stdout"), errPath = logs.file("stderr")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        // Empty capture files; opening them below reports any failure.
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

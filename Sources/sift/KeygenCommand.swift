@@ -21,7 +21,11 @@ struct KeygenCommand: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: (name as NSString).deletingLastPathComponent.isEmpty ? "." : (name as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: secret, contents: Data((pair.secretKey + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        // Created with mode 0600 in one step, so the secret is never readable by others.
+        guard FileManager.default.createFile(atPath: secret, contents: Data((pair.secretKey + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write the secret key \(secret); is its folder writable?")
+        }
         try Data((pair.publicKey + "\n").utf8).write(to: URL(fileURLWithPath: publicFile))
         print("wrote \(secret) (keep it private) and \(publicFile): \(pair.publicKey)")
     }

@@ -63,7 +63,8 @@ final class LocalWorker {
     let process = Process()
 
     init(endpoint: String, threads: Int, liveness: LivenessOptions, log: String) throws {
-        FileManager.default.createFile(atPath: log, contents: nil)
+        // An empty log; opening it for writing below reports any failure.
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         // /proc/self/exe is this very binary, even if the file is rebuilt meanwhile.
         let executable = FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
