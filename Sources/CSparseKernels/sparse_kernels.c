@@ -31,7 +31,7 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
         for (int l = 0; l < lanes; l++)                                                  \
             s[l] = first ? SPLAT8(start) : LOAD8(o + c + 8 * l);                          \
         for (int32_t e = e0; e < e1; e++) {                                              \
-            const float w = values[value_index ? value_index[e] : e];                    \
+            const float w = values[indirect ? value_index[e] : e];                       \
             const float *x = source + (ptrdiff_t)sources[e] * stride + c;                \
             if (look_ahead) {                                                            \
                 const float *ahead = source + (ptrdiff_t)sources[e + PREFETCH_AHEAD] * stride + c; \
@@ -42,13 +42,14 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
         for (int l = 0; l < lanes; l++) STORE8(o + c + 8 * l, s[l]);                     \
     } while (0)
 
-SIFT_CLONES
-void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
-                          const int32_t *value_index, const float *values, const float *initial,
-                          const float *source, float *out, ptrdiff_t width, ptrdiff_t stride) {
-    // One block's source rows come from the L1 cache, where prefetching only costs load slots;
-    // a single block spans all of them, and they come from L2 in an order the hardware cannot guess.
-    const int look_ahead = blocks == 1;
+// The body of sift_accumulate_rows, inlined once per combination of `indirect` (values through
+// value_index) and `look_ahead` (prefetch source rows), so neither is tested inside the loops.
+// One block's source rows come from the L1 cache, where prefetching only costs load slots; a single
+// block spans all of them, and they come from L2 in an order the hardware cannot guess.
+static inline __attribute__((always_inline)) void
+accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
+                const int32_t *value_index, const float *values, const float *initial, const float *source,
+                float *out, ptrdiff_t width, ptrdiff_t stride, const int indirect, const int look_ahead) {
     // Wide batches (evaluation) go COLUMN_CHUNK columns at a time, so that a block's rows still fit L1.
     for (ptrdiff_t chunk = 0; chunk < width; chunk += COLUMN_CHUNK) {
         const ptrdiff_t chunk_end = chunk + COLUMN_CHUNK < width ? chunk + COLUMN_CHUNK : width;
@@ -66,6 +67,22 @@ void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *star
             }
         }
     }
+}
+
+SIFT_CLONES
+void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
+                          const int32_t *value_index, const float *values, const float *initial,
+                          const float *source, float *out, ptrdiff_t width, ptrdiff_t stride) {
+#define ACCUMULATE_ROWS(indirect, look_ahead) \
+    accumulate_rows(blocks, count, starts, sources, value_index, values, initial, source, out, width, stride, indirect, look_ahead)
+    if (value_index) {
+        if (blocks == 1) ACCUMULATE_ROWS(1, 1);
+        else ACCUMULATE_ROWS(1, 0);
+    } else {
+        if (blocks == 1) ACCUMULATE_ROWS(0, 1);
+        else ACCUMULATE_ROWS(0, 0);
+    }
+#undef ACCUMULATE_ROWS
 }
 
 // Sums of eight vectors, each reduced to one float: lane e of the result is a_e's sum.

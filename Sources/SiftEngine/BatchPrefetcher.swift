@@ -14,6 +14,8 @@ final class BatchPrefetcher: @unchecked Sendable {
     /// One mini-batch: its pixels, one image per row, and its labels.
     final class Slot: @unchecked Sendable {
         let input: Matrix
+        /// The pixels feature-major, for a first layer on the sparse path; nil when not asked for.
+        fileprivate(set) var inputT: Matrix?
         let labels: UnsafeMutableBufferPointer<Int32>
 
         init(rows: Int, features: Int) {
@@ -37,8 +39,9 @@ final class BatchPrefetcher: @unchecked Sendable {
 
     var rows: Int { slots[0].input.rows }
 
-    /// Starts copying the images `indices` (one per row) into the slot for batch number `batch`.
-    func fill(batch: Int, indices: ArraySlice<Int>) {
+    /// Starts copying the images `indices` (one per row) into the slot for batch number `batch`, and
+    /// transposing them as `transposed` lays them out when it is given (the transpose then leaves the step too).
+    func fill(batch: Int, indices: ArraySlice<Int>, transposed: SparseWeights.Layout? = nil) {
         let slot = slots[batch % 2]
         queue.async(group: pending) { [images] in
             let d = slot.input.cols
@@ -48,6 +51,12 @@ final class BatchPrefetcher: @unchecked Sendable {
                     slot.labels[r] = images.labels[i]
                 }
             }
+            guard let layout = transposed else {
+                slot.inputT = nil
+                return
+            }
+            if slot.inputT?.cols != layout.stride { slot.inputT = Matrix(rows: d, cols: layout.stride) }
+            BLAS.transpose(slot.input, into: slot.inputT!)
         }
     }
 

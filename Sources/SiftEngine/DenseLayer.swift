@@ -80,11 +80,14 @@ public final class DenseLayer {
     /// The padding stays 0: transposes write only the batch's own columns.
     final class FeatureMajor {
         let layout: SparseWeights.Layout
-        let inputT: Matrix, outputT: Matrix, gradOutputT: Matrix, gradInputT: Matrix
+        /// The last forward pass's input: `ownInputT`, or a caller's copy that stays valid until the backward pass.
+        var inputT: Matrix
+        let ownInputT: Matrix, outputT: Matrix, gradOutputT: Matrix, gradInputT: Matrix
 
         init(rows: Int, fanIn: Int, fanOut: Int) {
             layout = SparseWeights.Layout(rows: rows)
-            inputT = Matrix(rows: fanIn, cols: layout.stride)
+            ownInputT = Matrix(rows: fanIn, cols: layout.stride)
+            inputT = ownInputT
             outputT = Matrix(rows: fanOut, cols: layout.stride)
             gradOutputT = Matrix(rows: fanOut, cols: layout.stride)
             gradInputT = Matrix(rows: fanIn, cols: layout.stride)
@@ -114,8 +117,12 @@ public final class DenseLayer {
         return gradWeights
     }
 
-    /// Computes the layer's output into `buffers.a` (logits for the output layer).
-    func forward(_ input: Matrix, _ buffers: Buffers, training: Bool) {
+    /// Whether `forward` can take its input already feature-major (`inputT`), saving a transpose.
+    var readsFeatureMajorInput: Bool { sparse != nil && batchNorm == nil }
+
+    /// Computes the layer's output into `buffers.a` (logits for the output layer). `inputT`, when given
+    /// and `readsFeatureMajorInput`, is `input` transposed as `SparseWeights.Layout` lays it out.
+    func forward(_ input: Matrix, _ buffers: Buffers, training: Bool, inputT: Matrix? = nil) {
         var x = input
         if let batchNorm, let normalized = buffers.normalized, let out = buffers.batchNormOutput {
             batchNorm.forward(input, normalized: normalized, output: out, training: training)
@@ -125,7 +132,13 @@ public final class DenseLayer {
         let z = buffers.z
         if let sparse {
             let t = buffers.featureMajor
-            BLAS.transpose(x, into: t.inputT)
+            if let inputT, batchNorm == nil {
+                precondition(inputT.rows == fanIn && inputT.cols == t.layout.stride, "feature-major input has the wrong layout")
+                t.inputT = inputT
+            } else {
+                t.inputT = t.ownInputT
+                BLAS.transpose(x, into: t.inputT)
+            }
             sparse.multiply(inputT: t.inputT.pointer, bias: bias.pointer, into: t.outputT.pointer, layout: t.layout)
             BLAS.transpose(t.outputT, rows: fanOut, cols: z.rows, into: z)
         } else {

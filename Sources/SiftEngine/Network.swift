@@ -76,16 +76,22 @@ public final class Network {
     }
 
     /// The network's output for `input` (rows × inputSize); valid until the next call with the same row count.
+    /// `inputT`, the same input feature-major, spares the first layer a transpose when it reads that layout.
     @discardableResult
-    public func forward(_ input: Matrix, training: Bool) -> Matrix {
+    public func forward(_ input: Matrix, training: Bool, inputT: Matrix? = nil) -> Matrix {
         precondition(input.cols == inputSize, "input has \(input.cols) features, the network expects \(inputSize)")
         let buffers = buffers(rows: input.rows)
         var x = input
-        for (layer, b) in zip(layers, buffers) {
-            layer.forward(x, b, training: training)
+        for (l, (layer, b)) in zip(layers, buffers).enumerated() {
+            layer.forward(x, b, training: training, inputT: l == 0 ? inputT : nil)
             x = b.a
         }
         return x
+    }
+
+    /// Whether the first layer reads its input feature-major (see `forward`), as laid out for `rows` rows.
+    func inputLayoutWanted(rows: Int) -> SparseWeights.Layout? {
+        layers[0].readsFeatureMajorInput ? SparseWeights.Layout(rows: rows) : nil
     }
 
     /// One training forward and backward pass; returns the mean loss and leaves gradients in the layers.
@@ -94,14 +100,15 @@ public final class Network {
     }
 
     /// One optimisation step on a batch; returns the batch's mean loss.
-    func trainStep(_ input: Matrix, labels: UnsafePointer<Int32>, optimizer: Optimizer) -> Float {
-        let loss = pass(input, labels: labels, weightGradient: optimizer.weightGradient)
+    func trainStep(_ input: Matrix, inputT: Matrix? = nil, labels: UnsafePointer<Int32>, optimizer: Optimizer) -> Float {
+        let loss = pass(input, inputT: inputT, labels: labels, weightGradient: optimizer.weightGradient)
         optimizer.step()
         return loss
     }
 
-    private func pass(_ input: Matrix, labels: UnsafePointer<Int32>, weightGradient: DenseLayer.WeightGradient) -> Float {
-        let output = forward(input, training: true)
+    private func pass(_ input: Matrix, inputT: Matrix? = nil, labels: UnsafePointer<Int32>,
+                      weightGradient: DenseLayer.WeightGradient) -> Float {
+        let output = forward(input, training: true, inputT: inputT)
         let gradient = lossGradients[input.rows] ?? Matrix(rows: input.rows, cols: outputSize)
         lossGradients[input.rows] = gradient
         let loss = spec.loss.evaluate(output: output, labels: labels, rows: input.rows, gradient: gradient)

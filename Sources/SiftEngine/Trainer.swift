@@ -60,11 +60,15 @@ public final class Trainer {
             case .replacement: indices = (0..<(stepsPerEpoch * batchRows)).map { _ in stream.nextInt(below: data.train.count) }
             }
             let rows = batchRows
-            batches.fill(batch: 0, indices: indices[0..<rows])
+            let transposed = network.inputLayoutWanted(rows: rows)
+            batches.fill(batch: 0, indices: indices[0..<rows], transposed: transposed)
             for b in 0..<stepsPerEpoch {
                 let slot = batches.slot(batch: b)
-                if b + 1 < stepsPerEpoch { batches.fill(batch: b + 1, indices: indices[((b + 1) * rows)..<((b + 2) * rows)]) }
-                lossSum += Double(network.trainStep(slot.input, labels: slot.labels.baseAddress!, optimizer: optimizer))
+                if b + 1 < stepsPerEpoch {
+                    batches.fill(batch: b + 1, indices: indices[((b + 1) * rows)..<((b + 2) * rows)], transposed: transposed)
+                }
+                lossSum += Double(network.trainStep(slot.input, inputT: slot.inputT, labels: slot.labels.baseAddress!,
+                                                    optimizer: optimizer))
                 step += 1
                 afterStep(step)
             }

@@ -106,10 +106,20 @@ import Testing
             train.momentum = momentum
             train.learningRate = kind == .adam ? 1e-3 : 0.05
             let optimizers = [dense, sparse].map { Optimizer(spec: train, network: $0) }
+            #expect(dense.inputLayoutWanted(rows: c.rows) == nil)
+            #expect((sparse.inputLayoutWanted(rows: c.rows) != nil) == !c.batchNorm)
             for step in 0..<5 {
                 let (input, labels) = Self.batch(rows: c.rows, features: Self.inputs, classes: 7, seed: 10 + UInt64(step))
                 for (network, optimizer) in zip([dense, sparse], optimizers) {
-                    _ = labels.withUnsafeBufferPointer { network.trainStep(input, labels: $0.baseAddress!, optimizer: optimizer) }
+                    // Every other step hands a sparse first layer its input already transposed, as the batch prefetcher does.
+                    let inputT = step % 2 == 0 ? network.inputLayoutWanted(rows: c.rows).map { layout -> Matrix in
+                        let t = Matrix(rows: Self.inputs, cols: layout.stride)
+                        BLAS.transpose(input, into: t)
+                        return t
+                    } : nil
+                    _ = labels.withUnsafeBufferPointer {
+                        network.trainStep(input, inputT: inputT, labels: $0.baseAddress!, optimizer: optimizer)
+                    }
                 }
             }
             for (l, (d, s)) in zip(dense.layers, sparse.layers).enumerated() {
