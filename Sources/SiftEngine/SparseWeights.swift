@@ -40,7 +40,7 @@ final class SparseWeights {
         let m = mask.pointer
         let total = (0..<mask.count).reduce(0) { $0 + (m[$1] != 0 ? 1 : 0) }
         count = total
-        /// Walks the survivors row by row, handing (i, j) to `body`.
+        // Walks the survivors row by row, handing (i, j) to `body`.
         func survivors(_ body: (Int, Int) -> Void) {
             for i in 0..<fanIn {
                 for j in 0..<fanOut where m[i * fanOut + j] != 0 { body(i, j) }
@@ -118,21 +118,21 @@ final class SparseWeights {
 
     /// zᵀ[j, ·] = bias[j] + Σᵢ W[i, j] · xᵀ[i, ·]: the forward product.
     func multiply(inputT: UnsafePointer<Float>, bias: UnsafePointer<Float>, into outputT: UnsafeMutablePointer<Float>, layout: Layout) {
-        sift_accumulate_rows(byOutput.blocks, fanOut, byOutput.segmentStart, byOutput.sourceOfEntry, nil, valuesForStep(), bias, inputT, outputT,
-                             layout.width, layout.stride)
+        sift_accumulate_rows(byOutput.blocks, fanOut, byOutput.segmentStart, byOutput.sourceOfEntry, nil, valuesForStep(),
+                             bias, inputT, outputT, layout.width, layout.stride)
     }
 
     /// dxᵀ[i, ·] = Σⱼ W[i, j] · dzᵀ[j, ·]: the input gradient.
     func multiplyTransposed(gradOutputT: UnsafePointer<Float>, into gradInputT: UnsafeMutablePointer<Float>, layout: Layout) {
-        sift_accumulate_rows(byInput.blocks, fanIn, byInput.segmentStart, byInput.sourceOfEntry, valueOfInputEntry, valuesForStep(), nil, gradOutputT, gradInputT,
-                             layout.width, layout.stride)
+        sift_accumulate_rows(byInput.blocks, fanIn, byInput.segmentStart, byInput.sourceOfEntry, valueOfInputEntry,
+                             valuesForStep(), nil, gradOutputT, gradInputT, layout.width, layout.stride)
     }
 
     /// g[i, j] = xᵀ[i, ·] · dzᵀ[j, ·] at the surviving entries only (a sampled dense–dense product).
     /// With a learning rate, the weights descend along it at once instead of storing it.
     func weightGradient(inputT: UnsafePointer<Float>, gradOutputT: UnsafePointer<Float>, layout: Layout, descend learningRate: Float?) {
-        sift_sampled_gradient(byOutput.blocks, fanOut, byOutput.segmentStart, byOutput.sourceOfEntry, inputT, gradOutputT, layout.width, layout.stride,
-                              valuesForStep(), gradient, learningRate ?? 0, learningRate == nil ? 0 : 1)
+        sift_sampled_gradient(byOutput.blocks, fanOut, byOutput.segmentStart, byOutput.sourceOfEntry, inputT, gradOutputT,
+                              layout.width, layout.stride, valuesForStep(), gradient, learningRate ?? 0, learningRate == nil ? 0 : 1)
         if learningRate != nil { valuesChanged() }
     }
 
