@@ -44,13 +44,13 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 
 // The body of sift_accumulate_rows, inlined once per combination of `indirect` (values through
 // value_index) and `look_ahead` (prefetch source rows), so neither is tested inside the loops.
-// One block's source rows come from the L1 cache, where prefetching only costs load slots; a single
+// One block's source rows come from the nearest caches, where prefetching only costs load slots; a single
 // block spans all of them, and they come from L2 in an order the hardware cannot guess.
 static inline __attribute__((always_inline)) void
 accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
                 const int32_t *value_index, const float *values, const float *initial, const float *source,
                 float *out, ptrdiff_t width, ptrdiff_t stride, const int indirect, const int look_ahead) {
-    // Wide batches (evaluation) go COLUMN_CHUNK columns at a time, so that a block's rows still fit L1.
+    // Wide batches (evaluation) go COLUMN_CHUNK columns at a time, so a block's rows stay as small as in training.
     for (ptrdiff_t chunk = 0; chunk < width; chunk += COLUMN_CHUNK) {
         const ptrdiff_t chunk_end = chunk + COLUMN_CHUNK < width ? chunk + COLUMN_CHUNK : width;
         for (ptrdiff_t b = 0; b < blocks; b++) {

@@ -4,9 +4,12 @@ import CSparseKernels
 /// rows it sums, stored in segments (block of sources, target) with ascending sources inside.
 ///
 /// A product walks the segments block by block, so it reads only one block's source rows at a
-/// time; blocks are sized so that those rows fit the L1 cache while each target still finds about
-/// `entriesPerSegment` survivors in a block, which keeps loading and storing its running sums cheap
-/// next to the products. Sparse layers get fewer, larger blocks, down to one (plain CSR/CSC).
+/// time (tens of kilobytes for a batch of 128, instead of the whole activation matrix), and they
+/// stay in the nearest caches while every target visits them. Blocks are as small as they can be
+/// while each target still finds about `entriesPerSegment` survivors in a block, which keeps loading
+/// and storing its running sums cheap next to the products: 96 sources at 35 % density, 128 at 25 %.
+/// Capping them at what fits the 32 KB L1 cache measured no faster. Sparse layers get fewer, larger
+/// blocks, down to one (plain CSR/CSC).
 final class BlockedIndex {
     let targets: Int
     let sourcesPerBlock: Int

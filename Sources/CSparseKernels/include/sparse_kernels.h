@@ -4,7 +4,7 @@
 //
 // Entries come in segments: segment s = b·count + r holds the entries of output row r whose
 // source rows lie in block b (starts[s]..<starts[s+1]). Blocking the sources keeps the rows one
-// pass reads small enough to stay in the L1 cache; with a single block the layout is plain CSR/CSC.
+// pass reads small enough to stay in the nearest caches; with a single block the layout is plain CSR/CSC.
 #ifndef SIFT_SPARSE_KERNELS_H
 #define SIFT_SPARSE_KERNELS_H
 
