@@ -132,7 +132,7 @@ public final class DenseLayer {
         let z = buffers.z
         if let sparse {
             let t = buffers.featureMajor
-            if let inputT, batchNorm == nil {
+            if let inputT, readsFeatureMajorInput {
                 precondition(inputT.rows == fanIn && inputT.cols == t.layout.stride, "feature-major input has the wrong layout")
                 t.inputT = inputT
             } else {

@@ -86,7 +86,7 @@ public final class IMPChain {
         } else {
             network.initialize(stream: identity.stream(level == 0 ? "init" : "reinit-level-\(level)"))
         }
-        let sparseLayers = network.layers.indices.filter { network.layers[$0].sparse != nil }.map { $0 + 1 }
+        let sparseLayers = network.sparseLayerIndices.map { $0 + 1 }
         onEvent(.levelStarted(level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch,
                               sparseLayers: sparseLayers))
         return trainer.train(order: identity.stream("batch-order"), afterStep: afterStep,

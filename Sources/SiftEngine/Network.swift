@@ -89,6 +89,9 @@ public final class Network {
         return x
     }
 
+    /// Indices (0-based) of the layers that train on the sparse path under the current masks.
+    var sparseLayerIndices: [Int] { layers.indices.filter { layers[$0].sparse != nil } }
+
     /// Whether the first layer reads its input feature-major (see `forward`), as laid out for `rows` rows.
     func inputLayoutWanted(rows: Int) -> SparseWeights.Layout? {
         layers[0].readsFeatureMajorInput ? SparseWeights.Layout(rows: rows) : nil

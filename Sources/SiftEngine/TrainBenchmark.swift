@@ -71,7 +71,7 @@ public struct TrainBenchmark {
             labels.withUnsafeBufferPointer { _ = network.trainStep(input, labels: $0.baseAddress!, optimizer: optimizer) }
         }
         var result = Result(architecture: model.architecture, batch: train.batchSize, density: density,
-                            sparseLayers: network.layers.filter { $0.sparse != nil }.count, threads: BLAS.threads,
+                            sparseLayers: network.sparseLayerIndices.count, threads: BLAS.threads,
                             steps: steps, msPerStep: stepSeconds * 1000, blasCore: BLAS.coreName)
         if density == 1 {
             let gemmSeconds = sgemmOnlySeconds(), flops = flopsPerStep

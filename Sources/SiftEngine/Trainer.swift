@@ -59,14 +59,14 @@ public final class Trainer {
             case .shuffle: indices = stream.permutation(data.train.count)
             case .replacement: indices = (0..<(stepsPerEpoch * batchRows)).map { _ in stream.nextInt(below: data.train.count) }
             }
-            let rows = batchRows
-            let transposed = network.inputLayoutWanted(rows: rows)
-            batches.fill(batch: 0, indices: indices[0..<rows], transposed: transposed)
+            let rows = batchRows, transposed = network.inputLayoutWanted(rows: rows)
+            func prefetch(_ b: Int) {
+                batches.fill(batch: b, indices: indices[(b * rows)..<((b + 1) * rows)], transposed: transposed)
+            }
+            prefetch(0)
             for b in 0..<stepsPerEpoch {
                 let slot = batches.slot(batch: b)
-                if b + 1 < stepsPerEpoch {
-                    batches.fill(batch: b + 1, indices: indices[((b + 1) * rows)..<((b + 2) * rows)], transposed: transposed)
-                }
+                if b + 1 < stepsPerEpoch { prefetch(b + 1) }
                 lossSum += Double(network.trainStep(slot.input, inputT: slot.inputT, labels: slot.labels.baseAddress!,
                                                     optimizer: optimizer))
                 step += 1
