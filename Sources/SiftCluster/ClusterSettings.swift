@@ -1,4 +1,5 @@
 import Foundation
+import SiftSweep
 
 /// Liveness and retry settings shared by the coordinator and its workers.
 public struct ClusterSettings: Sendable {
@@ -6,8 +7,12 @@ public struct ClusterSettings: Sendable {
     public var heartbeatInterval: Double = 1
     /// Missed heartbeats after which a peer is declared dead.
     public var liveness: Int = 5
-    /// Attempts before a task is marked failed.
-    public var maxAttempts: Int = 3
+    /// Failures of each kind before a task is marked failed.
+    public var retryLimits = RetryLimits()
+    /// Failures on its host in a row after which a worker is set aside (given no task for a while).
+    public var setAsideAfter: Int = 2
+    /// How long a worker is first set aside; each later time doubles it, up to an hour.
+    public var setAsideSeconds: Double = 300
     /// Identifies the engine build; workers of another build are refused.
     public var build: String = SiftBuild.identifier
 

@@ -2,10 +2,20 @@ import Foundation
 import SiftSweep
 import SiftWire
 
+/// A result that arrived intact but does not hold what its task should produce; the attempt counts
+/// as a failure on the sender's host, and the coordinator serves on.
+public struct RejectedResult: Error, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { "invalid result: \(reason)" }
+}
+
 /// Hands tasks from the store to workers over a ROUTER socket, and records their results.
 ///
 /// Every state change is committed to the store before the worker is answered, so the
-/// coordinator can be killed at any moment and restarted with the same store.
+/// coordinator can be killed at any moment and restarted with the same store. Failures are
+/// counted by cause (`FailureCause`): a task's own failure ends it, a host's is retried on another
+/// worker, and a lease lost with its worker costs the task nothing but a separate, higher budget.
 public final class Coordinator {
     public struct Counters: Sendable {
         public var dispatched = 0
@@ -23,6 +33,15 @@ public final class Coordinator {
         var hello: WorkerHello
         var lastSeen: Date
         var task: (id: String, attempt: Int)?
+        var name: String { "\(hello.host):\(hello.pid)" }
+    }
+
+    /// A worker's record of failures on its host; kept by name, so it outlives reconnects.
+    struct HostRecord {
+        var failuresInARow = 0
+        var timesSetAside = 0
+        var setAsideUntil: Date?
+        var lastError = ""
     }
 
     /// CURVE encryption and the public keys of the workers let in.
@@ -41,21 +60,27 @@ public final class Coordinator {
     let socket: ZeroMQSocket
     let gatekeeper: ZAPAllowList?
     let log: (String) -> Void
+    /// The time; injected so that lease, liveness and set-aside logic can be tested without sleeping.
+    let clock: () -> Date
     /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
     let prepare: (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]])
-    /// Called with each valid result before it is recorded (artifacts are written here);
-    /// returns whether it ends its chain.
-    let onResult: (TaskRecord, TaskResult, [[UInt8]]) throws -> Bool
+    /// Called with each valid result before it is recorded (artifacts are written here); says
+    /// whether it ends its chain. Throws `RejectedResult` for a result that does not hold what it should.
+    let onResult: (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding
     private var peers: [[UInt8]: Peer] = [:]
+    private var hosts: [String: HostRecord] = [:]
+    private var lastBeat = Date.distantPast
+    private var finishedCheckDue = true
     public private(set) var counters = Counters()
 
     public init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
-                security: Security? = nil, log: @escaping (String) -> Void,
+                security: Security? = nil, log: @escaping (String) -> Void, clock: @escaping () -> Date = Date.init,
                 prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) },
-                onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> Bool = { _, _, _ in false }) throws {
+                onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding = { _, _, _ in .continues }) throws {
         self.store = store
         self.settings = settings
         self.log = log
+        self.clock = clock
         self.prepare = prepare
         self.onResult = onResult
         socket = try ZeroMQSocket(context, kind: .router)
@@ -68,8 +93,8 @@ public final class Coordinator {
             gatekeeper = nil
         }
         try socket.bind(endpoint)
-        // No lease survives a restart: those tasks go back to the queue.
-        let released = try store.releaseAllLeases()
+        // No lease survives a restart: those tasks go back to the queue, at no cost to them.
+        let released = try store.releaseAllLeases(now: clock())
         if released > 0 { log("returned \(released) leased task(s) to the queue after a restart") }
     }
 
@@ -79,60 +104,97 @@ public final class Coordinator {
     public var workerCount: Int { peers.count }
 
     /// Serves until the sweep is finished (then tells every worker) or `shouldStop` returns true.
-    /// `onTick` runs about once per heartbeat interval, for progress displays.
+    /// `onTick` runs about once per heartbeat interval, for progress displays and supervision.
+    /// Returns whether the sweep finished.
+    @discardableResult
+    public func run(shouldStop: () -> Bool = { false }, onTick: () -> Void = {}) throws -> Bool {
+        while !shouldStop() {
+            if try serveOnce(waitMilliseconds: Int(settings.heartbeatInterval * 250), onTick: onTick) { return true }
+        }
+        return false
+    }
+
+    /// One turn of the loop: waits up to `waitMilliseconds` for messages, handles the burst, hands out
+    /// tasks, and once per heartbeat interval does the housekeeping. Returns true once the sweep is finished.
     ///
     /// Messages are taken in bursts: every change a burst causes is committed in one transaction,
     /// and only then are its acknowledgements and new tasks sent. Nothing is acknowledged before it is durable.
-    public func run(shouldStop: () -> Bool = { false }, onTick: () -> Void = {}) throws {
-        var lastBeat = Date.distantPast
-        var finishedCheckDue = true
-        while !shouldStop() {
-            let ready = try ZeroMQSocket.poll([socket] + (gatekeeper.map { [$0.pollable] } ?? []),
-                                              timeout: Int(settings.heartbeatInterval * 250))
-            if ready.count > 1 && ready[1] { try gatekeeper?.handle() }
-            var burst: [ReceivedMessage] = []
-            while ready[0], burst.count < 512,
-                  let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: WireMessage.maxBytes) {
-                burst.append(message)
+    public func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
+        let ready = try ZeroMQSocket.poll([socket] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: waitMilliseconds)
+        if ready.count > 1 && ready[1] { try gatekeeper?.handle() }
+        var burst: [ReceivedMessage] = []
+        while ready[0], burst.count < 512,
+              let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: WireMessage.maxBytes) {
+            burst.append(message)
+        }
+        var outgoing: [(identity: [UInt8], message: WireMessage)] = []
+        let now = clock()
+        let idle = peers.contains { $0.value.task == nil }
+        if !burst.isEmpty || idle {
+            try store.transaction { tx in
+                for message in burst { try handle(message, tx, now: now, replies: &outgoing) }
+                try dispatch(tx, now: now, sends: &outgoing)
             }
-            var outgoing: [(identity: [UInt8], message: WireMessage)] = []
-            let now = Date()
-            let idle = peers.contains { $0.value.task == nil }
-            if !burst.isEmpty || idle {
-                try store.transaction { tx in
-                    for message in burst { try handle(message, tx, now: now, replies: &outgoing) }
-                    try dispatch(tx, now: now, sends: &outgoing)
-                }
-            }
-            for (identity, message) in outgoing where !send(message, to: identity) {
-                // A peer that vanished: a task sent to it returns to the queue when its lease ends.
+        }
+        for (identity, message) in outgoing where !send(message, to: identity) {
+            // A peer that vanished: a task sent to it returns to the queue when its lease ends.
+            peers.removeValue(forKey: identity)
+        }
+        finishedCheckDue = finishedCheckDue || outgoing.contains { if case .acknowledge = $0.message { return true }; return false }
+        if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
+            lastBeat = now
+            onTick()
+            try housekeeping(now: now)
+            finishedCheckDue = true
+        }
+        guard finishedCheckDue else { return false }
+        finishedCheckDue = false
+        guard try store.isFinished() else { return false }
+        for identity in peers.keys { send(.done, to: identity) }
+        // The workers exit on `done`: the store should not go on showing them at work.
+        try store.recordWorkers([])
+        log("sweep complete")
+        return true
+    }
+
+    /// Buries silent peers and expired leases (as lost leases), records the workers, sends heartbeats.
+    private func housekeeping(now: Date) throws {
+        let deadline = settings.heartbeatInterval * Double(settings.liveness)
+        let silent = peers.filter { now.timeIntervalSince($0.value.lastSeen) > deadline }
+        try store.transaction { tx in
+            for (identity, peer) in silent {
                 peers.removeValue(forKey: identity)
+                log("worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
+                try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
             }
-            finishedCheckDue = finishedCheckDue || outgoing.contains { if case .acknowledge = $0.message { return true }; return false }
-            if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
-                lastBeat = now
-                onTick()
-                buryDeadPeers(now: now)
-                try store.recordWorkers(peers.values.map {
-                    TaskStore.WorkerRow(name: "\($0.hello.host):\($0.hello.pid)", cores: $0.hello.cores, task: $0.task?.id,
-                                        lastSeen: $0.lastSeen, alive: true)
-                })
-                for identity in peers.keys { send(.heartbeat(Heartbeat()), to: identity) }
-                for task in try store.expireLeases(maxAttempts: settings.maxAttempts, now: now) {
-                    log("lease of \(task) expired; back to the queue")
-                }
-                finishedCheckDue = true
+            for lease in try tx.expiredLeases(now: now) {
+                let state = try tx.fail(task: lease.task, attempt: lease.attempt, cause: .lostLease,
+                                        error: "lease expired: worker \(lease.worker ?? "?") fell silent",
+                                        limits: settings.retryLimits, now: now)
+                log("lease of \(lease.task) expired; " + (state == .failed ? "too many lost leases, marked failed" : "back to the queue"))
             }
-            if finishedCheckDue {
-                finishedCheckDue = false
-                if try store.isFinished() {
-                    for identity in peers.keys { send(.done, to: identity) }
-                    // The workers exit on `done`: the store should not go on showing them at work.
-                    try store.recordWorkers([])
-                    log("sweep complete")
-                    return
-                }
-            }
+        }
+        try store.recordWorkers(peers.values.map {
+            TaskStore.WorkerRow(name: $0.name, cores: $0.hello.cores, task: $0.task?.id, lastSeen: $0.lastSeen, alive: true,
+                                note: setAsideNote(for: $0.name, now: now))
+        })
+        for identity in peers.keys { send(.heartbeat(Heartbeat()), to: identity) }
+    }
+
+    /// A worker process known to have exited (a local worker of `sift run`): its lease is lost now,
+    /// rather than when its heartbeats are missed.
+    public func workerExited(host: String, pid: Int32, cause: String) throws {
+        log(cause)
+        guard let entry = peers.first(where: { $0.value.hello.host == host && $0.value.hello.pid == pid }) else { return }
+        peers.removeValue(forKey: entry.key)
+        try store.transaction { tx in try loseLease(of: entry.value, tx, reason: cause, now: clock()) }
+    }
+
+    private func loseLease(of peer: Peer, _ tx: TaskStore.Transaction, reason: String, now: Date) throws {
+        guard let task = peer.task else { return }
+        let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: reason, limits: settings.retryLimits, now: now)
+        if let state {
+            log("\(task.id): \(reason) while holding it; " + (state == .failed ? "too many lost leases, marked failed" : "back to the queue"))
         }
     }
 
@@ -164,7 +226,10 @@ public final class Coordinator {
                 return
             }
             let inFlight = hello.task.flatMap { task in hello.attempt.map { (id: task.task, attempt: $0) } }
-            peers[identity] = Peer(hello: hello, lastSeen: now, task: inFlight)
+            let peer = Peer(hello: hello, lastSeen: now, task: inFlight)
+            // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not.
+            for (old, known) in peers where known.name == peer.name && old != identity { peers.removeValue(forKey: old) }
+            peers[identity] = peer
             log("worker \(hello.host):\(hello.pid) ready (\(hello.cores) cores)")
         case .heartbeat(let beat):
             guard var peer = peers[identity] else { return }
@@ -180,21 +245,32 @@ public final class Coordinator {
                 log("dropped a result for \(result.task) from \(Self.name(identity)): digest does not match its attachments")
                 return
             }
-            let outcome = try record(result, attachments: attachments, tx, now: now)
+            guard let peer = peers[identity] else {
+                counters.dropped += 1
+                log("dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+                return
+            }
+            let outcome = try record(result, attachments: attachments, from: peer, tx, now: now)
             switch outcome {
-            case .recorded: counters.recorded += 1
+            case .recorded:
+                counters.recorded += 1
+                hosts[peer.name]?.failuresInARow = 0
             case .duplicate, .stale:
                 counters.duplicates += 1
-                log("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(Self.name(identity))")
+                log("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")
             case .unknownTask: counters.dropped += 1
             }
             if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: result.task))))
         case .failure(let failure):
             peers[identity]?.lastSeen = now
-            let state = try tx.fail(task: failure.task, attempt: failure.attempt, error: failure.error,
-                                    maxAttempts: settings.maxAttempts, now: now)
-            log("task \(failure.task) attempt \(failure.attempt) failed: \(failure.error)" + (state == .failed ? " — giving up" : ""))
+            let worker = peers[identity]?.name ?? Self.name(identity)
+            let cause: FailureCause = switch failure.cause {
+            case .task: .task
+            case .host: .host
+            case .declined: .lostLease
+            }
+            try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: worker, tx, now: now)
             if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
         case .statusRequest:
@@ -205,21 +281,69 @@ public final class Coordinator {
         }
     }
 
-    /// Stores a result (after the artifact hook) and says what became of it.
-    private func record(_ result: TaskResult, attachments: [[UInt8]], _ tx: TaskStore.Transaction, now: Date) throws -> CompletionOutcome {
-        guard let task = try tx.task(result.task) else { return .unknownTask }
-        if task.state == .done { return .duplicate }
-        guard task.state == .leased, task.attempts == result.attempt else { return .stale }
-        let endsChain = try onResult(task, result, attachments)
-        if endsChain { log("\(result.task) ends its chain; later levels are not needed") }
-        return try tx.complete(task: result.task, attempt: result.attempt, digest: result.digest, summary: result.summary,
-                               endsChain: endsChain, now: now)
+    /// Counts a failed attempt against its cause; failures on a host in a row set its worker aside.
+    private func fail(_ task: String, attempt: Int, cause: FailureCause, error: String, worker: String,
+                      _ tx: TaskStore.Transaction, now: Date) throws {
+        let state = try tx.fail(task: task, attempt: attempt, cause: cause, error: "\(error) [on \(worker)]",
+                                limits: settings.retryLimits, now: now)
+        guard state != nil else { return }
+        let verdict = state == .failed ? "marked failed" : "back to the queue for another worker"
+        log("task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
+        guard cause == .host else { return }
+        var record = hosts[worker] ?? HostRecord()
+        record.failuresInARow += 1
+        record.lastError = error
+        if record.failuresInARow >= settings.setAsideAfter {
+            record.timesSetAside += 1
+            let seconds = min(settings.setAsideSeconds * pow(2, Double(record.timesSetAside - 1)), 3600)
+            record.setAsideUntil = now.addingTimeInterval(seconds)
+            record.failuresInARow = 0
+            log("worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures in a row on its host; last: \(error)")
+        }
+        hosts[worker] = record
     }
 
-    /// Leases a task to every idle worker; the tasks are sent once the transaction commits.
+    /// Why `worker` gets no task for now, if it is set aside.
+    private func setAsideNote(for worker: String, now: Date) -> String? {
+        guard let record = hosts[worker], let until = record.setAsideUntil, until > now else { return nil }
+        return "set aside for \(Int(until.timeIntervalSince(now))) s more after failures on its host: \(record.lastError)"
+    }
+
+    /// Stores a result (after the artifact hook) and says what became of it.
+    private func record(_ result: TaskResult, attachments: [[UInt8]], from peer: Peer, _ tx: TaskStore.Transaction,
+                        now: Date) throws -> CompletionOutcome {
+        guard let task = try tx.task(result.task) else { return .unknownTask }
+        if task.state == .done || task.state == .diverged { return .duplicate }
+        guard task.state == .queued || task.state == .leased,
+              try tx.holder(of: result.task, attempt: result.attempt) == peer.name else { return .stale }
+        let ending: ChainEnding
+        do {
+            ending = try onResult(task, result, attachments)
+        } catch let rejected as RejectedResult {
+            // Record it against the lease the sender holds now, if it still holds one for this task.
+            if task.state == .leased && task.attempts == result.attempt {
+                try fail(result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: peer.name, tx, now: now)
+            } else {
+                log("dropped a result for \(result.task) from \(peer.name): \(rejected)")
+            }
+            return .stale
+        }
+        switch ending {
+        case .continues: break
+        case .endsChain: log("\(result.task) ends its chain; later levels are not needed")
+        case .diverged(let reason): log("\(result.task) diverged (\(reason)); later levels of its chain are not needed")
+        }
+        return try tx.complete(task: result.task, attempt: result.attempt, worker: peer.name, digest: result.digest,
+                               summary: result.summary, ending: ending, now: now)
+    }
+
+    /// Leases a task to every idle worker that is not set aside (unless every live worker is, so that a
+    /// sweep whose every host fails still ends); the tasks are sent once the transaction commits.
     private func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [(identity: [UInt8], message: WireMessage)]) throws {
+        let everyoneSetAside = peers.values.allSatisfy { setAsideNote(for: $0.name, now: now) != nil }
         for (identity, peer) in peers where peer.task == nil {
-            guard let task = try tx.leaseNext(worker: "\(peer.hello.host):\(peer.hello.pid)", leaseSeconds: settings.leaseSeconds, now: now) else {
+            if !everyoneSetAside && setAsideNote(for: peer.name, now: now) != nil { continue }
+            guard let task = try tx.leaseNext(worker: peer.name, leaseSeconds: settings.leaseSeconds, now: now) else {
                 return
             }
             peers[identity]?.task = (task.id, task.attempts)
@@ -231,8 +355,9 @@ public final class Coordinator {
             } catch {
                 // Inputs that cannot be built will not appear later: fail the task with the reason.
                 peers[identity]?.task = nil
-                let state = try tx.fail(task: task.id, attempt: task.attempts, error: "cannot prepare: \(error)", maxAttempts: 1, now: now)
-                log("task \(task.id) cannot be prepared: \(error)" + (state == .failed ? "; marked failed" : ""))
+                _ = try tx.fail(task: task.id, attempt: task.attempts, cause: .task, error: "cannot prepare: \(error)",
+                                limits: settings.retryLimits, now: now)
+                log("task \(task.id) cannot be prepared: \(error); marked failed")
                 continue
             }
             let assignment = TaskAssignment(task: task.id, attempt: task.attempts, kind: task.kind, parameters: prepared.parameters)
@@ -241,22 +366,14 @@ public final class Coordinator {
     }
 
     /// The live view: the store's counts and failures, and the workers as this coordinator sees them now.
-    func status(now: Date) throws -> SweepStatus {
+    public func status(now: Date) throws -> SweepStatus {
         var report = try SweepStatus(store: store, now: now)
         report.workers = peers.values.map {
-            SweepStatus.Worker(name: "\($0.hello.host):\($0.hello.pid)", cores: $0.hello.cores, task: $0.task?.id,
-                               secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen), alive: true)
+            SweepStatus.Worker(name: $0.name, cores: $0.hello.cores, task: $0.task?.id,
+                               secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen), alive: true,
+                               setAside: setAsideNote(for: $0.name, now: now))
         }.sorted { $0.name < $1.name }
         return report
-    }
-
-    private func buryDeadPeers(now: Date) {
-        let deadline = settings.heartbeatInterval * Double(settings.liveness)
-        for (identity, peer) in peers where now.timeIntervalSince(peer.lastSeen) > deadline {
-            peers.removeValue(forKey: identity)
-            log("worker \(peer.hello.host):\(peer.hello.pid) silent for \(Int(deadline)) s; declared dead"
-                + (peer.task.map { ", task \($0.id) returns to the queue when its lease ends" } ?? ""))
-        }
     }
 
     @discardableResult

@@ -39,20 +39,19 @@ public struct LevelTasks: Sendable {
         return imp
     }
 
-    /// Every level of every chain, up to max_levels; level k waits for what it is derived from.
+    /// Every level of every chain, up to max_levels; level k waits for what the planner says it is derived from.
     public func plan() throws -> [PlannedTask] {
         var tasks: [PlannedTask] = []
         for experiment in sweep.experiments {
-            let hash = experiment.shortHash, control = experiment.spec.pruning.control
-            let imp = control.needsIMPMasks ? try impExperiment(of: experiment) : nil
+            let hash = experiment.shortHash
+            let imp = experiment.spec.pruning.control.needsIMPMasks ? try impExperiment(of: experiment) : nil
             for seed in experiment.seeds {
+                let planner = LevelPlanner(spec: experiment.spec, identity: experiment.identity(seed: seed))
                 for level in 0...experiment.spec.pruning.maxLevels {
-                    var needs: [String] = []
-                    if level > 0 {
-                        switch control {
-                        case .none: needs = [Self.id(hash, seed, level - 1)]
-                        case .oneShot, .random: needs = [Self.id(hash, seed, 0)]
-                        case .shuffled, .reinit: needs = [Self.id(hash, seed, level - 1), Self.id(imp!.shortHash, seed, level - 1)]
+                    let needs = planner.sources(forLevel: level).map { source in
+                        switch source {
+                        case .own(let k): return Self.id(hash, seed, k)
+                        case .imp(let k): return Self.id(imp?.shortHash ?? hash, seed, k)
                         }
                     }
                     tasks.append(PlannedTask(id: Self.id(hash, seed, level), experiment: hash, seed: seed, level: level, kind: Self.kind,
@@ -78,50 +77,50 @@ public struct LevelTasks: Sendable {
         guard let experiment = experiments[task.experiment] else {
             throw ConfigError(file: sweep.source, message: "the store holds experiment \(task.experiment), which this sweep does not define; use the sweep the store was made with")
         }
-        let spec = experiment.spec, level = task.level
-        let planner = LevelPlanner(spec: spec, identity: experiment.identity(seed: task.seed))
-        var files = NamedFiles()
-        let isLast: Bool
-        if level == 0 {
-            files = NamedFiles(masks: .dense(spec.model))
-            isLast = planner.endsChain(level: 0, ruleMasks: .dense(spec.model))
-        } else {
-            var previous: (masks: MaskSet, trained: NetworkState)?, dense: NetworkState?, impMasks: MaskSet?
-            switch spec.pruning.control {
-            case .none: previous = try readLevel(experiment, task.seed, level - 1)
-            case .oneShot: dense = try readLevel(experiment, task.seed, 0).trained
-            case .random: break
-            case .shuffled, .reinit:
-                let imp = try readLevel(try impExperiment(of: experiment), task.seed, level - 1)
-                impMasks = planner.nextIMPMasks(after: imp.masks, trained: imp.trained)
-            }
-            let masks = planner.masks(forLevel: level, previousMasks: previous?.masks, previousTrained: previous?.trained,
-                                      denseTrained: dense, impMasks: impMasks)
-            isLast = planner.endsChain(level: level, ruleMasks: impMasks ?? masks)
-            files = NamedFiles(masks: masks)
-            if spec.pruning.control != .reinit {
-                let rewindFolder = "\(chainDirectory(experiment, task.seed))/rewind"
-                let rewind = try NamedFiles.read(rewindFolder)
-                for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("start-\(name)", bytes) }
+        let planner = LevelPlanner(spec: experiment.spec, identity: experiment.identity(seed: task.seed))
+        let level = try planner.level(task.level) { source in
+            switch source {
+            case .own(let k): return try readLevel(experiment, task.seed, k)
+            case .imp(let k): return try readLevel(try impExperiment(of: experiment), task.seed, k)
             }
         }
-        let parameters = LevelTaskParameters(config: experiment.canonicalYAML, seed: task.seed, level: level, isLast: isLast, files: files.names)
+        var files = NamedFiles(masks: level.masks)
+        if task.level > 0 && level.startsFromRewind {
+            let rewind = try NamedFiles.read("\(chainDirectory(experiment, task.seed))/rewind")
+            for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("start-\(name)", bytes) }
+        }
+        let parameters = LevelTaskParameters(config: experiment.canonicalYAML, seed: task.seed, level: task.level,
+                                             isLast: level.isLast, files: files.names)
         return (String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self), files.contents)
     }
 
-    /// Writes a finished level (and level 0's rewind point) where `sift report` finds it; returns whether the chain ends.
-    public func store(_ task: TaskRecord, result: TaskResult, attachments: [[UInt8]]) throws -> Bool {
-        guard let experiment = experiments[task.experiment] else { return false }
-        let names = try JSONDecoder().decode([String].self, from: Data(result.summary.utf8))
+    /// Writes a finished level (and level 0's rewind point) where `sift report` finds it; says how it
+    /// ends its chain. A result that does not hold a level's files is a `RejectedResult`; a failure to
+    /// write them (a full disk) is thrown as it is, and stops the coordinator.
+    public func store(_ task: TaskRecord, result: TaskResult, attachments: [[UInt8]]) throws -> ChainEnding {
+        guard let experiment = experiments[task.experiment] else {
+            throw RejectedResult("the store's experiment \(task.experiment) is not in this sweep")
+        }
+        guard let names = try? JSONDecoder().decode([String].self, from: Data(result.summary.utf8)) else {
+            throw RejectedResult("the summary of \(task.id) is not a list of file names")
+        }
         guard names.count == attachments.count else {
-            throw WireError.malformed("result for \(task.id) names \(names.count) files but carries \(attachments.count)")
+            throw RejectedResult("\(task.id) names \(names.count) files but carries \(attachments.count)")
         }
         let chain = chainDirectory(experiment, task.seed)
         var level = NamedFiles(), rewind = NamedFiles()
         for (name, bytes) in zip(names, attachments) {
+            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
+                throw RejectedResult("\(task.id) carries a file named '\(name)'")
+            }
             if name.hasPrefix("rewind-") { rewind.add(String(name.dropFirst("rewind-".count)), bytes) } else { level.add(name, bytes) }
         }
-        let metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(level["metrics.json"] ?? []))
+        let metrics: LevelMetrics
+        do {
+            metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(level["metrics.json"] ?? []))
+        } catch {
+            throw RejectedResult("the metrics.json of \(task.id) does not decode: \(error)")
+        }
         if !rewind.names.isEmpty { try rewind.write(to: "\(chain)/rewind") }
         let folder = layout.experimentDirectory(experiment)
         if !FileManager.default.fileExists(atPath: "\(folder)/experiment.json") {
@@ -130,7 +129,12 @@ public struct LevelTasks: Sendable {
             try ExperimentRecord(experiment).write(to: "\(folder)/experiment.json")
         }
         try level.write(to: LevelArtifacts.directory(chain, level: task.level))
-        return metrics.training.lastLevel
+        let training = metrics.training
+        if training.diverged == true {
+            let loss = training.lastFiniteLoss.map { String(format: "%.4g", $0) } ?? "none"
+            return .diverged("diverged at step \(training.steps) of level \(training.level); last finite loss \(loss)")
+        }
+        return training.lastLevel ? .endsChain : .continues
     }
 }
 
@@ -150,7 +154,13 @@ public final class LevelTaskRunner: @unchecked Sendable {
         }
         let experiment = try ExperimentConfig.parse(yaml: parameters.config, file: "task \(assignment.task)")
         let identity = experiment.identity(seed: parameters.seed)
-        let data = try dataset(experiment, identity: identity)
+        let data: DatasetSplit
+        do {
+            data = try dataset(experiment, identity: identity)
+        } catch {
+            // The data live on this worker's host: another host may well have them intact.
+            throw HostFailure(underlying: error)
+        }
         let chain = try IMPChain(spec: experiment.spec, data: data, identity: identity)
         var masksFiles = NamedFiles(), startFiles = NamedFiles()
         for (name, bytes) in zip(parameters.files, attachments) {
@@ -160,7 +170,7 @@ public final class LevelTaskRunner: @unchecked Sendable {
         let masks = try masksFiles.masks(model: model, origin: assignment.task)
         let start = startFiles.names.isEmpty ? nil : try startFiles.state(model: model, origin: assignment.task)
         let (outcome, rewindPoint) = chain.runLevel(parameters.level, masks: masks, start: start, isLast: parameters.isLast)
-        var files = LevelArtifacts.files(outcome, model: model)
+        var files = try LevelArtifacts.files(outcome, model: model)
         if let rewindPoint {
             let rewind = NamedFiles(state: rewindPoint, model: model)
             for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("rewind-\(name)", bytes) }
@@ -184,4 +194,13 @@ public final class LevelTaskRunner: @unchecked Sendable {
         if cached.count > Self.cachedDatasets { cached.removeFirst() }
         return data
     }
+}
+
+/// A failure of this worker's host (its data, its resources), not of the task: the coordinator
+/// retries the task on another worker and sets a worker aside that keeps failing.
+public struct HostFailure: AttributedError, CustomStringConvertible {
+    public var underlying: Error
+    public var cause: TaskFailure.Cause { .host }
+    public init(underlying: Error) { self.underlying = underlying }
+    public var description: String { "\(underlying)" }
 }

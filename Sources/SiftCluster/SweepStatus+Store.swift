@@ -10,9 +10,14 @@ extension SweepStatus {
             counts: Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
             finished: try store.isFinished(),
             workers: try store.workers().map {
-                Worker(name: $0.name, cores: $0.cores, task: $0.task, secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen), alive: $0.alive)
+                Worker(name: $0.name, cores: $0.cores, task: $0.task, secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen),
+                       alive: $0.alive, setAside: $0.alive ? $0.note : nil)
             },
-            failures: try store.tasks(in: .failed).map { Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "no reason recorded") })
+            failures: try store.tasks(in: .failed).map {
+                Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "no reason recorded",
+                        worker: try store.failures(of: $0.id).last?.worker)
+            },
+            diverged: try store.tasks(in: .diverged).map { Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "diverged") })
     }
 
     /// What `sift status` prints.
@@ -20,14 +25,19 @@ extension SweepStatus {
         let total = counts.values.reduce(0, +)
         var lines = ["levels: " + TaskState.allCases.map { "\(counts[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: " · ") + " (of \(total))"]
         if finished { lines.append("the sweep is finished") }
-        lines.append("workers: \(workers.filter(\.alive).count) alive")
+        let setAside = workers.filter { $0.setAside != nil }.count
+        lines.append("workers: \(workers.filter(\.alive).count) alive" + (setAside > 0 ? ", \(setAside) set aside" : ""))
         for w in workers {
             lines.append("  \(w.alive ? "alive" : "gone ") \(w.name) (\(w.cores) cores) · last heartbeat \(Int(w.secondsSinceHeartbeat)) s ago · "
-                         + (w.task.map { "running \($0)" } ?? "idle"))
+                         + (w.task.map { "running \($0)" } ?? "idle") + (w.setAside.map { " · \($0)" } ?? ""))
+        }
+        if !diverged.isEmpty {
+            lines.append("diverged chains (files written; later levels not needed):")
+            for d in diverged { lines.append("  \(d.task): \(d.error)") }
         }
         if !failures.isEmpty {
-            lines.append("failures:")
-            for f in failures { lines.append("  \(f.task) after \(f.attempts) attempt(s): \(f.error)") }
+            lines.append("failures (retry with `sift run --retry-failed`):")
+            for f in failures { lines.append("  \(f.task) after \(f.attempts) attempt(s)" + (f.worker.map { ", last on \($0)" } ?? "") + ": \(f.error)") }
         }
         return lines.joined(separator: "\n")
     }

@@ -6,14 +6,19 @@ import SiftWire
 /// The task runs on its own thread; this object's thread owns the socket, keeps the heartbeats
 /// going and reconnects (Paranoid Pirate: a fresh socket, backoff doubling from 1 s to 32 s) when
 /// the coordinator falls silent. A result finished while disconnected is sent after reconnecting.
+/// A worker told to stop finishes its task and reports it, but no longer waits for a coordinator
+/// that has gone silent; told to abandon, it leaves at once (the task's lease is lost, at no cost to it).
 public final class Worker {
     /// Runs one task: returns its summary and attachments, or throws to report a failure.
     public typealias Executor = @Sendable (TaskAssignment, [[UInt8]]) throws -> (summary: String, attachments: [[UInt8]])
 
-    public enum Exit: Equatable {
+    public enum Exit: Equatable, Sendable {
         case sweepComplete
         case refused(String)
+        /// Stopped on request, with the task in flight (if any) finished and reported, or its coordinator gone.
         case stopped
+        /// Left at once, the task in flight unfinished.
+        case abandoned(String)
     }
 
     let endpoint: String
@@ -24,17 +29,21 @@ public final class Worker {
     let hello: WorkerHello
     /// The coordinator's public key and this worker's key pair, when the coordinator uses CURVE.
     let curve: (serverKey: String, keys: CurveKeyPair)?
+    let clock: () -> Date
 
     public init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
                 curve: (serverKey: String, keys: CurveKeyPair)? = nil, executor: @escaping Executor,
-                log: @escaping (String) -> Void) {
+                log: @escaping (String) -> Void, clock: @escaping () -> Date = Date.init,
+                instance: Int32 = getpid()) {
         self.curve = curve
+        self.clock = clock
         self.endpoint = endpoint
         self.context = context
         self.settings = settings
         self.executor = executor
         self.log = log
-        hello = WorkerHello(host: ProcessInfo.processInfo.hostName, pid: getpid(),
+        // The coordinator knows a worker as host:pid; workers sharing a process (tests) need instances of their own.
+        hello = WorkerHello(host: ProcessInfo.processInfo.hostName, pid: instance,
                             cores: ProcessInfo.processInfo.activeProcessorCount, build: settings.build)
     }
 
@@ -55,24 +64,34 @@ public final class Worker {
     }
 
     /// Serves until the coordinator says the sweep is complete, refuses us, or `shouldStop` turns
-    /// true, in which case the task in flight is finished and reported before returning.
-    public func run(shouldStop: @escaping () -> Bool = { false }) throws -> Exit {
+    /// true, in which case the task in flight is finished and reported before returning (unless the
+    /// coordinator is silent by then). `shouldAbandon` returns a reason to leave at once.
+    public func run(shouldStop: @escaping () -> Bool = { false }, shouldAbandon: @escaping () -> String? = { nil }) throws -> Exit {
         var socket = try connect()
-        var lastHeard = Date(), lastBeat = Date.distantPast
+        var lastHeard = clock(), lastBeat = Date.distantPast
         var backoff = 1.0
         var job: Job?
         var stopping = false
+        let silence = settings.heartbeatInterval * Double(settings.liveness)
         while true {
+            if let reason = shouldAbandon() {
+                log("leaving at once: \(reason)" + (job.map { "; task \($0.assignment.task) is left unfinished" } ?? ""))
+                return .abandoned(reason)
+            }
             if shouldStop() && !stopping {
                 stopping = true
-                log(job == nil ? "stopping" : "stopping after task \(job!.assignment.task)")
+                log(job.map { "stopping after task \($0.assignment.task)" } ?? "stopping")
             }
             if stopping && job == nil { return .stopped }
+            if stopping, clock().timeIntervalSince(lastHeard) > silence {
+                log("stopping without reporting task \(job?.assignment.task ?? "?"): the coordinator at \(endpoint) is silent")
+                return .stopped
+            }
 
             // While a task runs, look often for its end; idle, wait longer for the coordinator.
             let wait = job.map { $0.reported ? 100 : 1 } ?? 100
             if let message = try socket.receive(timeout: wait, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes) {
-                lastHeard = Date()
+                lastHeard = clock()
                 backoff = 1
                 let decoded: WireMessage?
                 do {
@@ -87,9 +106,10 @@ public final class Worker {
                 }
                 switch decoded {
                 case let .task(assignment, attachments)?:
-                    guard job == nil, !stopping else {
-                        let reason = stopping ? "worker is stopping" : "worker is busy with \(job!.assignment.task)"
-                        try socket.send(WireMessage.failure(TaskFailure(task: assignment.task, attempt: assignment.attempt, error: reason)).frames)
+                    if job != nil || stopping {
+                        let reason = job.map { "worker is busy with \($0.assignment.task)" } ?? "worker is stopping"
+                        try socket.send(WireMessage.failure(TaskFailure(task: assignment.task, attempt: assignment.attempt,
+                                                                        error: reason, cause: .declined)).frames)
                         continue
                     }
                     let started = Job(assignment)
@@ -101,7 +121,10 @@ public final class Worker {
                             started.outcome = .result(TaskResult(task: assignment.task, attempt: assignment.attempt,
                                                                  digest: TaskDigest.of(files), summary: summary), attachments: files)
                         } catch {
-                            started.outcome = .failure(TaskFailure(task: assignment.task, attempt: assignment.attempt, error: "\(error)"))
+                            // Only an error that blames the host is retried elsewhere; anything else is the task's own.
+                            let cause = (error as? AttributedError)?.cause ?? .task
+                            started.outcome = .failure(TaskFailure(task: assignment.task, attempt: assignment.attempt,
+                                                                   error: "\(error)", cause: cause))
                         }
                     }
                 case .acknowledge(let reference)?:
@@ -120,19 +143,21 @@ public final class Worker {
                 try socket.send(outcome.frames)
                 current.reported = true
             }
-            let now = Date()
+            let now = clock()
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
                 lastBeat = now
                 try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task)).frames)
             }
-            if now.timeIntervalSince(lastHeard) > settings.heartbeatInterval * Double(settings.liveness) {
+            if now.timeIntervalSince(lastHeard) > silence && !stopping {
                 log("coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
                 socket.close()
-                Thread.sleep(forTimeInterval: backoff)
+                // Wait in short steps, so that a stop or an abandon is seen during the backoff.
+                let resume = clock().addingTimeInterval(backoff)
+                while clock() < resume && !shouldStop() && shouldAbandon() == nil { usleep(50_000) }
                 backoff = min(backoff * 2, 32)
                 socket = try connect(busyWith: job?.assignment)
                 job?.reported = false
-                lastHeard = Date()
+                lastHeard = clock()
             }
         }
     }

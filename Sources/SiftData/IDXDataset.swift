@@ -2,7 +2,11 @@ import Foundation
 
 /// MNIST-layout folders: train-images-idx3-ubyte[.gz] and friends.
 public enum IDXDataset {
-    public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
+    /// Where the Debian package puts Fashion-MNIST; a node that keeps it elsewhere sets SIFT_FASHION_MNIST
+    /// for its workers (the experiment's hash does not depend on where a node keeps its data).
+    public static var fashionMNISTDirectory: String {
+        ProcessInfo.processInfo.environment["SIFT_FASHION_MNIST"] ?? "/usr/share/datasets/fashion-mnist"
+    }
     public static let fashionMNISTHint = "Install it with `apt-get install dataset-fashion-mnist`, or set data.path to a folder of IDX files."
 
     public static func load(directory: String, hint: String) throws -> DatasetSplit {

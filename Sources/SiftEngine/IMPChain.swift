@@ -72,12 +72,12 @@ public final class IMPChain {
     }
 
     /// A network and trainer for one track of the chain.
-    private func makeTrainer() -> Trainer {
+    fileprivate func makeTrainer() -> Trainer {
         Trainer(network: Network(spec: spec.model), spec: spec.train, data: data)
     }
 
     /// Trains `trainer`'s network under `masks` from `start` (or a fresh init); the trained weights stay in the network.
-    private func trainLevel(_ trainer: Trainer, level: Int, masks: MaskSet, start: NetworkState?,
+    fileprivate func trainLevel(_ trainer: Trainer, level: Int, masks: MaskSet, start: NetworkState?,
                             afterStep: (Int) -> Void = { _ in }, onEvent: (ChainEvent) -> Void) -> TrainingOutcome {
         let network = trainer.network
         network.apply(masks)
@@ -98,13 +98,16 @@ public final class IMPChain {
         let trained = trainer.network.state
         let connectivity = masks.layers.map(\.connectivity)
         let (shape, localityStream) = (data.train.shape, identity.stream("locality-level-\(level)"))
-        let firstWeights = trained.layers[0].weights
+        let diverged = outcome.divergence != nil
+        // A diverged network's weights are not numbers: its masks are still measured, its weights and
+        // its ablation (evaluations of a broken network) are not.
+        let firstWeights = diverged ? nil : trained.layers[0].weights
         // The locality analysis needs only masks and weights, so it runs beside the ablation's evaluations.
         let (analysis, ablation) = inParallel({
             LocalityAnalysis(masks: connectivity, firstLayerWeights: firstWeights, shape: shape, stream: localityStream)
         }, {
-            AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
-                           stream: identity.stream("ablation-level-\(level)"))
+            diverged ? nil : AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
+                                            stream: identity.stream("ablation-level-\(level)"))
         })
         let training = LevelTraining(
             experiment: identity.experiment, seed: identity.seed, level: level,
@@ -113,7 +116,8 @@ public final class IMPChain {
             aliveWeights: masks.layers.map(\.aliveWeights),
             connectedFractionLayers: masks.layers.map(\.connectedFraction),
             testAccuracy: outcome.testAccuracy, bestTestAccuracy: outcome.bestTestAccuracy,
-            trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last)
+            trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last || diverged,
+            diverged: diverged ? true : nil, lastFiniteLoss: outcome.divergence?.lastFiniteLoss)
         return LevelOutcome(masks: masks, trained: trained,
                             metrics: LevelMetrics(training: training, locality: analysis.metrics, ablation: ablation),
                             analysis: analysis)
@@ -138,31 +142,70 @@ public final class IMPChain {
 
     // MARK: - A whole chain in this process
 
-    /// Runs every level, handing each to `onLevel` as soon as it is trained.
+    /// Runs every level, handing each to `onLevel` as soon as it is trained. What each level is
+    /// derived from is the planner's answer, as for a coordinator; the levels it reads are held here.
     public func run(onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in }) throws {
-        let control = spec.pruning.control
-        let (dense, rewindPoint) = runLevel(0, masks: .dense(spec.model), start: nil,
-                                            isLast: planner.endsChain(level: 0, ruleMasks: .dense(spec.model)), onEvent: onEvent)
+        let start = try planner.level(0) { _ in throw EngineError.incompatible(field: "level 0", reason: "reads no other level") }
+        let (dense, rewindPoint) = runLevel(0, masks: start.masks, start: nil, isLast: start.isLast, onEvent: onEvent)
         try onLevel(dense)
-        let rewind = rewindPoint!
+        if dense.metrics.training.lastLevel { return }
+        guard let rewind = rewindPoint else {
+            throw EngineError.incompatible(field: "pruning.rewind_step", reason: "training never reached the rewind step")
+        }
+        let denseLevel = (masks: dense.masks, trained: dense.trained)
+        var own = [0: denseLevel]
+        var imp = ReferenceIMP(chain: self, rewind: rewind, dense: denseLevel)
         var previous = dense
-        // Controls that reuse IMP's own masks need the IMP chain trained beside them.
-        let reference = control.needsIMPMasks ? makeTrainer() : nil
-        var impMasks = dense.masks, impTrained = dense.trained
         var level = 0
         while !previous.metrics.training.lastLevel {
             level += 1
-            if let reference {
-                impMasks = planner.nextIMPMasks(after: impMasks, trained: impTrained)
-                _ = trainLevel(reference, level: level, masks: impMasks, start: rewind, onEvent: { _ in })
-                impTrained = reference.network.state
+            let plan = try planner.level(level) { source in
+                switch source {
+                case .own(let k):
+                    guard let found = own[k] else { throw EngineError.incompatible(field: "level \(k)", reason: "not kept in memory") }
+                    return found
+                case .imp(let k):
+                    return imp.level(k)
+                }
             }
-            let masks = planner.masks(forLevel: level, previousMasks: previous.masks, previousTrained: previous.trained,
-                                   denseTrained: dense.trained, impMasks: impMasks)
-            let isLast = planner.endsChain(level: level, ruleMasks: control.needsIMPMasks ? impMasks : masks)
-            let (result, _) = runLevel(level, masks: masks, start: control == .reinit ? nil : rewind, isLast: isLast, onEvent: onEvent)
+            let (result, _) = runLevel(level, masks: plan.masks, start: plan.startsFromRewind ? rewind : nil,
+                                       isLast: plan.isLast, onEvent: onEvent)
             try onLevel(result)
+            // Only level 0 and the latest level are ever read again.
+            own = [0: denseLevel, level: (result.masks, result.trained)]
             previous = result
+        }
+    }
+
+    /// The IMP chain that shuffled and reinit controls reuse the masks of, trained level by level beside
+    /// them, as the IMP experiment of a sweep would be (same streams, same rewind point).
+    private struct ReferenceIMP {
+        let chain: IMPChain
+        let rewind: NetworkState
+        let planner: LevelPlanner
+        var trainer: Trainer?
+        var latest: (level: Int, masks: MaskSet, trained: NetworkState)
+
+        init(chain: IMPChain, rewind: NetworkState, dense: (masks: MaskSet, trained: NetworkState)) {
+            var spec = chain.spec
+            spec.pruning.control = .none
+            self.chain = chain
+            self.rewind = rewind
+            planner = LevelPlanner(spec: spec, identity: chain.identity)
+            latest = (0, dense.masks, dense.trained)
+        }
+
+        /// IMP's level k (k never goes back: each is trained once, after the one before it).
+        mutating func level(_ k: Int) -> (masks: MaskSet, trained: NetworkState) {
+            while latest.level < k {
+                let before = latest
+                let next = planner.level(before.level + 1) { _ in (before.masks, before.trained) }
+                let trainer = self.trainer ?? chain.makeTrainer()
+                self.trainer = trainer
+                _ = chain.trainLevel(trainer, level: before.level + 1, masks: next.masks, start: rewind, onEvent: { _ in })
+                latest = (before.level + 1, next.masks, trainer.network.state)
+            }
+            return (latest.masks, latest.trained)
         }
     }
 }

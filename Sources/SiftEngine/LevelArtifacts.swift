@@ -10,8 +10,9 @@ public enum LevelArtifacts {
         (root as NSString).appendingPathComponent("level-\(level)")
     }
 
-    /// Every file of a finished level, as written to disk and sent by workers.
-    public static func files(_ outcome: LevelOutcome, model: ModelSpec) -> NamedFiles {
+    /// Every file of a finished level, as written to disk and sent by workers. Throws if a figure of
+    /// metrics.json is not a finite number (JSON has no NaN), naming it.
+    public static func files(_ outcome: LevelOutcome, model: ModelSpec) throws -> NamedFiles {
         var files = NamedFiles(masks: outcome.masks)
         files.add(NamedFiles(state: outcome.trained, model: model))
         let maps = outcome.analysis.maps
@@ -21,7 +22,11 @@ public enum LevelArtifacts {
                                                shape: [maps.shape.channels, maps.shape.height, maps.shape.width]).encoded())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        files.add("metrics.json", Array(try! encoder.encode(outcome.metrics)))
+        do {
+            files.add("metrics.json", Array(try encoder.encode(outcome.metrics)))
+        } catch {
+            throw EngineError.artifactWrite(path: "level-\(outcome.metrics.training.level)/metrics.json", reason: "\(error)")
+        }
         return files
     }
 

@@ -19,9 +19,14 @@ public struct LevelTraining: Codable, Sendable, Equatable {
     public var seconds: Double
     /// Whether the chain ended at this level.
     public var lastLevel: Bool
+    /// Present (true) only when training became non-finite: the chain ends here, and the report leaves
+    /// the chain out of its seed statistics. `steps` is then the update after which it diverged.
+    public var diverged: Bool?
+    /// The last finite batch loss before the divergence, if there was one.
+    public var lastFiniteLoss: Double?
 
     enum CodingKeys: String, CodingKey {
-        case experiment, seed, level, control, architecture, steps, seconds
+        case experiment, seed, level, control, architecture, steps, seconds, diverged
         case densityLayers = "density_layers"
         case densityTotal = "density_total"
         case aliveWeights = "alive_weights"
@@ -30,6 +35,7 @@ public struct LevelTraining: Codable, Sendable, Equatable {
         case bestTestAccuracy = "best_test_accuracy"
         case trainLoss = "train_loss"
         case lastLevel = "last_level"
+        case lastFiniteLoss = "last_finite_loss"
     }
 }
 

@@ -13,28 +13,63 @@ public struct LevelPlanner: Sendable {
         pruner = Pruner(spec: spec.pruning, model: spec.model)
     }
 
-    /// The masks level k ≥ 1 trains under (SPEC 4), from what it depends on: IMP needs the previous
-    /// level's masks and trained weights; one_shot the dense trained weights; random nothing;
-    /// shuffled and reinit the IMP experiment's own level-k masks.
-    public func masks(forLevel level: Int, previousMasks: MaskSet?, previousTrained: NetworkState?,
-                      denseTrained: NetworkState?, impMasks: MaskSet?) -> MaskSet {
+    /// What level k of a chain is derived from: the one place that knows it. `sift imp` answers these
+    /// from levels it holds in memory, a coordinator from the files of finished levels, and the task
+    /// plan turns them into dependencies.
+    public enum Source: Hashable, Sendable {
+        /// A level of this chain.
+        case own(level: Int)
+        /// A level of the IMP experiment whose masks a shuffled or reinit control reuses (same seed).
+        case imp(level: Int)
+    }
+
+    /// The levels that level k needs first. IMP needs the previous level; one_shot and random the
+    /// dense level (its weights, or only its rewind point); shuffled and reinit the IMP experiment's
+    /// previous level, and their own previous level, whose end would end them too.
+    public func sources(forLevel level: Int) -> [Source] {
+        guard level > 0 else { return [] }
         switch spec.pruning.control {
-        case .none:
-            return pruner.nextIMPMask(after: previousMasks!, trained: previousTrained!)
-        case .oneShot:
-            return pruner.oneShotMask(level: level, denseTrained: denseTrained!)
-        case .random:
-            return pruner.randomMask(level: level, stream: identity.stream("random-mask-level-\(level)"))
-        case .shuffled:
-            return pruner.shuffledMask(impMasks!, stream: identity.stream("shuffle-level-\(level)"))
-        case .reinit:
-            return impMasks!
+        case .none: return [.own(level: level - 1)]
+        case .oneShot, .random: return [.own(level: 0)]
+        case .shuffled, .reinit: return [.own(level: level - 1), .imp(level: level - 1)]
         }
     }
 
-    /// IMP's next masks: what shuffled and reinit chains take from their IMP experiment.
-    public func nextIMPMasks(after masks: MaskSet, trained: NetworkState) -> MaskSet {
-        pruner.nextIMPMask(after: masks, trained: trained)
+    /// What a level trains under, and where it starts.
+    public struct Level: Sendable {
+        public var masks: MaskSet
+        /// Whether the chain ends with this level.
+        public var isLast: Bool
+        /// Whether training starts from the chain's rewind point (false: a fresh initialisation).
+        public var startsFromRewind: Bool
+    }
+
+    /// Level k's masks (SPEC 4), whether it ends the chain, and whether it starts from the rewind
+    /// point, from the masks and trained state of the levels `sources(forLevel:)` names.
+    public func level(_ level: Int, reading read: (Source) throws -> (masks: MaskSet, trained: NetworkState)) rethrows -> Level {
+        guard level > 0 else {
+            let dense = MaskSet.dense(spec.model)
+            return Level(masks: dense, isLast: endsChain(level: 0, ruleMasks: dense), startsFromRewind: false)
+        }
+        let control = spec.pruning.control
+        let masks: MaskSet
+        var impMasks: MaskSet?
+        switch control {
+        case .none:
+            let previous = try read(.own(level: level - 1))
+            masks = pruner.nextIMPMask(after: previous.masks, trained: previous.trained)
+        case .oneShot:
+            masks = pruner.oneShotMask(level: level, denseTrained: try read(.own(level: 0)).trained)
+        case .random:
+            masks = pruner.randomMask(level: level, stream: identity.stream("random-mask-level-\(level)"))
+        case .shuffled, .reinit:
+            let imp = try read(.imp(level: level - 1))
+            let next = pruner.nextIMPMask(after: imp.masks, trained: imp.trained)
+            impMasks = next
+            masks = control == .reinit ? next : pruner.shuffledMask(next, stream: identity.stream("shuffle-level-\(level)"))
+        }
+        return Level(masks: masks, isLast: endsChain(level: level, ruleMasks: impMasks ?? masks),
+                     startsFromRewind: control != .reinit)
     }
 
     /// Whether level k ends the chain: `max_levels` reached, or the stop rule on `ruleMasks`

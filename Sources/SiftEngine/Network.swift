@@ -184,4 +184,12 @@ public struct NetworkState: Sendable, Equatable {
         public var gamma, beta, runningMean, runningVariance: [Float]?
     }
     public var layers: [Layer]
+
+    /// Whether every parameter and running statistic is a finite number.
+    public var isFinite: Bool {
+        layers.allSatisfy { layer in
+            [layer.weights, layer.bias, layer.gamma ?? [], layer.beta ?? [], layer.runningMean ?? [], layer.runningVariance ?? []]
+                .allSatisfy { $0.allSatisfy(\.isFinite) }
+        }
+    }
 }

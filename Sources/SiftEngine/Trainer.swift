@@ -2,14 +2,25 @@ import Foundation
 import SiftData
 import SiftRandom
 
+/// Where a training run stopped making sense: the loss or the parameters became non-finite.
+public struct Divergence: Sendable, Equatable {
+    /// The update (1-based) after which the loss or the parameters were no longer finite.
+    public var step: Int
+    /// The last finite training loss of a batch, if any step had one.
+    public var lastFiniteLoss: Double?
+}
+
 /// What one training run reports.
 public struct TrainingOutcome: Sendable {
+    /// Test accuracy at the last evaluation (before the divergence, if the run diverged).
     public var testAccuracy: Double
     public var bestTestAccuracy: Double
-    /// Mean training loss over the last epoch.
+    /// Mean training loss over the last epoch (the last finite batch loss, if the run diverged).
     public var trainLoss: Double
     public var steps: Int
     public var seconds: Double
+    /// Set when training stopped on a non-finite loss or parameters.
+    public var divergence: Divergence?
 }
 
 /// One epoch's figures, for progress displays.
@@ -44,6 +55,8 @@ public final class Trainer {
     }
 
     /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update.
+    /// A non-finite batch loss stops training at once, as does non-finite state at the end: the outcome
+    /// then carries a `Divergence`, and the network's state is what it was when it stopped.
     public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
                       onEpoch: (EpochProgress) -> Void = { _ in }) -> TrainingOutcome {
         let start = Date()
@@ -51,6 +64,7 @@ public final class Trainer {
         var stream = order
         var step = 0
         var best = 0.0, last = 0.0, lastLoss = 0.0
+        var lastFiniteLoss: Double?
         afterStep(0)
         for epoch in stride(from: 1, through: spec.epochs, by: 1) {
             var lossSum = 0.0
@@ -67,9 +81,16 @@ public final class Trainer {
             for b in 0..<stepsPerEpoch {
                 let slot = batches.slot(batch: b)
                 if b + 1 < stepsPerEpoch { prefetch(b + 1) }
-                lossSum += Double(network.trainStep(slot.input, inputT: slot.inputT, labels: slot.labels.baseAddress!,
+                let loss = Double(network.trainStep(slot.input, inputT: slot.inputT, labels: slot.labels.baseAddress!,
                                                     optimizer: optimizer))
                 step += 1
+                guard loss.isFinite else {
+                    return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastFiniteLoss ?? .zero,
+                                           steps: step, seconds: Date().timeIntervalSince(start),
+                                           divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss))
+                }
+                lastFiniteLoss = loss
+                lossSum += loss
                 afterStep(step)
             }
             lastLoss = lossSum / Double(max(stepsPerEpoch, 1))
@@ -86,8 +107,10 @@ public final class Trainer {
             last = accuracy(on: data.test)
             best = last
         }
+        // A last update can leave infinite weights behind a finite loss.
+        let divergence = network.state.isFinite ? nil : Divergence(step: step, lastFiniteLoss: lastFiniteLoss)
         return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
-                               seconds: Date().timeIntervalSince(start))
+                               seconds: Date().timeIntervalSince(start), divergence: divergence)
     }
 
     /// Fraction of `images` classified correctly, evaluated in chunks of up to 1000 rows.

@@ -34,6 +34,15 @@ public struct ReportWriter {
         var body = "<h1>Sift report</h1>"
         let chains = Set(index.levels.map { "\($0.experiment)/\($0.seed)" }).count
         body += "<p class=\"meta\">\(HTML.escape(index.root)) · \(summary.experiments.count) experiment(s), \(chains) chain(s), \(index.levels.count) level(s)</p>"
+        let diverged = index.divergedLevels
+        if !diverged.isEmpty {
+            body += "<div class=\"warn\"><b>\(diverged.count) chain(s) diverged</b> (non-finite loss or weights) and are left out of every mean, interval and comparison below:<ul>"
+            body += diverged.map { record in
+                let t = record.metrics.training
+                let loss = t.lastFiniteLoss.map { String(format: "%.4g", $0) } ?? "none"
+                return "<li>\(HTML.escape(index.label(record.experiment))) seed \(record.seed): level \(record.level), step \(t.steps), last finite loss \(loss)</li>"
+            }.joined() + "</ul></div>"
+        }
         if !index.problems.isEmpty {
             body += "<div class=\"warn\"><b>\(index.problems.count) level folder(s) could not be read:</b><ul>"
             body += index.problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
@@ -74,7 +83,11 @@ public struct ReportWriter {
     func experimentTable() -> String {
         var rows = "<table><tr><th class=\"l\">experiment</th><th class=\"l\">hash</th><th class=\"l\">control</th><th>seeds</th><th>levels</th><th>lowest layer-1 density</th><th>accuracy there</th></tr>"
         for e in summary.experiments {
-            let last = e.levels.last!
+            guard let last = e.levels.last else {
+                rows += "<tr><td class=\"l\">\(HTML.escape(e.label))</td><td class=\"l\"><code>\(e.experiment)</code></td><td class=\"l\">\(e.control)</td>"
+                rows += "<td colspan=\"4\" class=\"l\">every chain diverged</td></tr>"
+                continue
+            }
             let density = last.columns["density_layer_0"].map { percent($0.mean) } ?? "–"
             rows += "<tr><td class=\"l\">\(HTML.escape(e.label))</td><td class=\"l\"><code>\(e.experiment)</code></td><td class=\"l\">\(e.control)</td>"
             rows += "<td>\(Set(e.levels.flatMap(\.seeds)).count)</td><td>\(e.levels.count)</td><td>\(density)</td><td>\(cell(last.columns["test_accuracy"]))</td></tr>"
@@ -122,9 +135,9 @@ public struct ReportWriter {
         return html
     }
 
-    /// Maps, histograms and mosaics of the first seed's chain of one experiment.
+    /// Maps, histograms and mosaics of the first seed's chain of one experiment (of its chains that did not diverge).
     func experimentSection(_ e: Summary.Experiment) -> String {
-        let seed = e.levels.flatMap(\.seeds).min()!
+        guard let seed = e.levels.flatMap(\.seeds).min() else { return "" }
         let chain = index.levels.filter { $0.experiment == e.experiment && $0.seed == seed }.sorted { $0.level < $1.level }
         var html = "<h2>\(HTML.escape(e.label)) <small>(seed \(seed))</small></h2>"
         html += "<h3>Same-channel displacement maps S<sup>sc</sup></h3><p>Pairs of a unit's surviving inputs by displacement; centre = zero shift. A bright compact centre means local receptive fields.</p><div class=\"strip\">"
@@ -150,7 +163,7 @@ public struct ReportWriter {
             }
         }
         html += "</div>"
-        let levels = mosaicLevels ?? [chain[chain.count / 2].level, chain.last!.level]
+        let levels = mosaicLevels ?? [chain[chain.count / 2].level, chain[chain.count - 1].level]
         for record in chain where levels.contains(record.level) { html += mosaic(record) }
         return html
     }

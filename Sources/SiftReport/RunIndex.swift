@@ -86,6 +86,14 @@ public struct RunIndex: Sendable {
         return nil
     }
 
+    /// The diverged level of each chain whose training diverged (SPEC: its chain ends there).
+    public var divergedLevels: [LevelRecord] { levels.filter { $0.metrics.training.diverged == true } }
+
+    /// Whether the chain (experiment, seed) diverged at some level; such chains are left out of the seed statistics.
+    public func diverged(_ experiment: String, seed: UInt64) -> Bool {
+        divergedLevels.contains { $0.experiment == experiment && $0.seed == seed }
+    }
+
     /// Experiments in a stable order: by label.
     public var experiments: [String] {
         Set(levels.map(\.experiment)).sorted { (labels[$0] ?? $0, $0) < (labels[$1] ?? $1, $1) }

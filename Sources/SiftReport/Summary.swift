@@ -40,8 +40,11 @@ public struct Summary: Codable, Sendable {
 
     public init(_ index: RunIndex) {
         let layerColumns = Self.layerColumns(index)
+        let diverged = Set(index.divergedLevels.map { "\($0.experiment)/\($0.seed)" })
         experiments = index.experiments.map { experiment in
-            let records = index.levels.filter { $0.experiment == experiment }
+            let all = index.levels.filter { $0.experiment == experiment }
+            // A diverged chain says nothing about the question at any of its levels: it is left out of every statistic.
+            let records = all.filter { !diverged.contains("\($0.experiment)/\($0.seed)") }
             let levels = Set(records.map(\.level)).sorted().map { level -> Level in
                 let rows = records.filter { $0.level == level }
                 var columns: [String: SampleSummary] = [:]
@@ -51,7 +54,7 @@ public struct Summary: Codable, Sendable {
                 return Level(level: level, seeds: rows.map(\.seed), columns: columns)
             }
             return Experiment(experiment: experiment, label: index.label(experiment),
-                              control: records[0].metrics.training.control, levels: levels)
+                              control: all.first?.metrics.training.control ?? "none", levels: levels)
         }
         var comparisons: [Comparison] = []
         for (i, a) in experiments.enumerated() {
@@ -75,14 +78,16 @@ public struct Summary: Codable, Sendable {
         return (0..<layers).map { "density_layer_\($0)" } + (0..<layers).map { "connected_fraction_layer_\($0)" }
     }
 
-    /// One row per (experiment, seed, level); empty cells where a value is undefined.
+    /// One row per (experiment, seed, level); empty cells where a value is undefined. The last column,
+    /// `diverged`, is 1 on every row of a chain that diverged (left out of summary.json's statistics).
     public static func csv(_ index: RunIndex) -> String {
         let columns = valueColumns + layerColumns(index)
-        var lines = [(["experiment", "label", "control", "seed", "level"] + columns).joined(separator: ",")]
+        var lines = [(["experiment", "label", "control", "seed", "level"] + columns + ["diverged"]).joined(separator: ",")]
         for record in index.levels {
             var cells = [record.experiment, csvField(index.label(record.experiment)), record.metrics.training.control,
                          String(record.seed), String(record.level)]
             cells += columns.map { record.scalars[$0].map { "\($0)" } ?? "" }
+            cells.append(index.diverged(record.experiment, seed: record.seed) ? "1" : "0")
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -1,9 +1,47 @@
 import Foundation
 import GRDB
 
-/// Where a task stands. `blocked` waits for its dependencies; `skipped` depends on a task that failed for good.
+/// Where a task stands. `blocked` waits for its dependencies; `diverged` finished with a non-finite
+/// training (its files are written, its chain ends there); `skipped` depends on a task that failed
+/// for good and can be retried with it; `unneeded` lies past the end of its chain.
 public enum TaskState: String, Codable, CaseIterable, Sendable {
-    case blocked, queued, leased, done, failed, skipped
+    case blocked, queued, leased, done, diverged, failed, skipped, unneeded
+
+    /// States that need nothing more from any worker.
+    public var isSettled: Bool { ![.blocked, .queued, .leased].contains(self) }
+}
+
+/// Why an attempt at a task ended without a result; each cause has its own budget.
+public enum FailureCause: String, Codable, Sendable {
+    /// The task itself is at fault (its config, its inputs): it fails at once.
+    case task
+    /// The worker's host is at fault (its data, its resources): retried on another worker.
+    case host
+    /// The worker holding the lease died or fell silent: not the task's doing, but a task that kills
+    /// every worker it touches must end too, so these are counted against a higher limit.
+    case lostLease = "lost-lease"
+}
+
+/// How many failures of each kind a task may have before it fails for good.
+public struct RetryLimits: Sendable, Equatable {
+    /// Attempts that failed on a host (distinct workers where there is a choice).
+    public var hostFailures: Int
+    /// Leases lost with the worker that held them.
+    public var lostLeases: Int
+
+    public init(hostFailures: Int = 3, lostLeases: Int = 8) {
+        self.hostFailures = hostFailures
+        self.lostLeases = lostLeases
+    }
+}
+
+/// How a recorded result ends its chain, if it does.
+public enum ChainEnding: Sendable, Equatable {
+    case continues
+    /// The chain's last level (max_levels or the stop rule): later levels are not needed.
+    case endsChain
+    /// Training became non-finite; the reason names the step and the last finite loss.
+    case diverged(String)
 }
 
 /// A task to enter into the store: one unit of work and the tasks it needs first.
@@ -42,6 +80,9 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
     public var leaseExpires: Double?
     public var error: String?
     public var digest: String?
+    /// Attempts that failed on a host, and leases lost with their worker.
+    public var hostFailures: Int
+    public var lostLeases: Int
 
     public init(row: Row) throws {
         id = row["id"]
@@ -56,6 +97,8 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
         leaseExpires = row["lease_expires"]
         error = row["error"]
         digest = row["digest"]
+        hostFailures = (row["host_failures"] as Int?) ?? 0
+        lostLeases = (row["lost_leases"] as Int?) ?? 0
     }
 }
 
@@ -65,14 +108,14 @@ public enum CompletionOutcome: Equatable, Sendable {
     case recorded
     /// The task was already done: acknowledge and ignore.
     case duplicate
-    /// From a lease that is no longer current (expired and handed on): acknowledge and ignore.
+    /// From no lease this worker held, or for a task that no longer waits for it: acknowledge and ignore.
     case stale
     case unknownTask
 }
 
 /// The sweep's durable state: SQLite in WAL mode through GRDB. Every change is committed
 /// before the caller acts on it, so a coordinator killed at any moment restarts from here.
-public final class TaskStore: @unchecked Sendable {
+public final class TaskStore: Sendable {
     let database: DatabasePool
 
     public init(path: String) throws {
@@ -108,6 +151,22 @@ public final class TaskStore: @unchecked Sendable {
             // Leasing takes the first queued task in (level, experiment, seed) order: an index seek, not a sort.
             try db.execute(sql: "CREATE INDEX task_queue ON task(state, level, experiment, seed)")
         }
+        migrator.registerMigration("v4-failure-policy") { db in
+            // Each failure kind has its own budget; every lease and every failure is kept, with its worker,
+            // so a late result can be matched to the lease it answers and a failure names its host.
+            try db.execute(sql: """
+                ALTER TABLE task ADD COLUMN host_failures INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE task ADD COLUMN lost_leases INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE lease (task TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT NOT NULL, started REAL NOT NULL,
+                    PRIMARY KEY (task, attempt));
+                CREATE TABLE failure (task TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT, cause TEXT NOT NULL,
+                    error TEXT NOT NULL, at REAL NOT NULL);
+                CREATE INDEX failure_task ON failure(task);
+                CREATE INDEX failure_worker ON failure(worker, cause);
+                ALTER TABLE worker ADD COLUMN note TEXT;
+                UPDATE task SET state = 'unneeded' WHERE state = 'skipped' AND error LIKE 'not needed%';
+                """)
+        }
         return migrator
     }
 
@@ -118,13 +177,16 @@ public final class TaskStore: @unchecked Sendable {
         public var task: String?
         public var lastSeen: Date
         public var alive: Bool
+        /// Why the coordinator gives this worker no task for now (set aside after host failures).
+        public var note: String?
 
-        public init(name: String, cores: Int, task: String?, lastSeen: Date, alive: Bool) {
+        public init(name: String, cores: Int, task: String?, lastSeen: Date, alive: Bool, note: String? = nil) {
             self.name = name
             self.cores = cores
             self.task = task
             self.lastSeen = lastSeen
             self.alive = alive
+            self.note = note
         }
     }
 
@@ -134,10 +196,10 @@ public final class TaskStore: @unchecked Sendable {
             try db.execute(sql: "UPDATE worker SET alive = 0, task = NULL")
             for w in workers {
                 try db.execute(sql: """
-                    INSERT INTO worker (name, cores, task, last_seen, alive) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO worker (name, cores, task, last_seen, alive, note) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET cores = excluded.cores, task = excluded.task,
-                        last_seen = excluded.last_seen, alive = excluded.alive
-                    """, arguments: [w.name, w.cores, w.task, w.lastSeen.timeIntervalSince1970, w.alive ? 1 : 0])
+                        last_seen = excluded.last_seen, alive = excluded.alive, note = excluded.note
+                    """, arguments: [w.name, w.cores, w.task, w.lastSeen.timeIntervalSince1970, w.alive ? 1 : 0, w.note])
             }
         }
     }
@@ -146,7 +208,7 @@ public final class TaskStore: @unchecked Sendable {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM worker ORDER BY alive DESC, name").map { row in
                 WorkerRow(name: row["name"], cores: row["cores"], task: row["task"],
-                          lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0)
+                          lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0, note: row["note"])
             }
         }
     }
@@ -168,13 +230,20 @@ public final class TaskStore: @unchecked Sendable {
     }
 
     /// Blocked tasks whose dependencies are all done become queued; those with a failed or skipped one
-    /// are skipped, down the whole chain of dependants.
+    /// are skipped, and those with a diverged or unneeded one are not needed, down the whole chain of dependants.
     static func release(_ db: Database) throws {
         repeat {
             try db.cachedStatement(sql: """
                 UPDATE task SET state = 'skipped', error = 'depends on a task that failed'
                 WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
                                                    WHERE d.task = task.id AND n.state IN ('failed', 'skipped'))
+                """).execute()
+        } while db.changesCount > 0
+        repeat {
+            try db.cachedStatement(sql: """
+                UPDATE task SET state = 'unneeded', error = 'not needed: a level it depends on ended its chain'
+                WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
+                                                   WHERE d.task = task.id AND n.state IN ('diverged', 'unneeded'))
                 """).execute()
         } while db.changesCount > 0
         try db.cachedStatement(sql: """
@@ -199,14 +268,17 @@ public final class TaskStore: @unchecked Sendable {
         try transaction { try $0.renew(task: task, attempt: attempt, leaseSeconds: leaseSeconds, now: now) }
     }
 
-    public func complete(task: String, attempt: Int, digest: String, summary: String, endsChain: Bool = false,
-                         now: Date = Date()) throws -> CompletionOutcome {
-        try transaction { try $0.complete(task: task, attempt: attempt, digest: digest, summary: summary, endsChain: endsChain, now: now) }
+    public func complete(task: String, attempt: Int, worker: String, digest: String, summary: String,
+                         ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
+        try transaction {
+            try $0.complete(task: task, attempt: attempt, worker: worker, digest: digest, summary: summary, ending: ending, now: now)
+        }
     }
 
     @discardableResult
-    public func fail(task: String, attempt: Int, error: String, maxAttempts: Int, now: Date = Date()) throws -> TaskState? {
-        try transaction { try $0.fail(task: task, attempt: attempt, error: error, maxAttempts: maxAttempts, now: now) }
+    public func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits = RetryLimits(),
+                     now: Date = Date()) throws -> TaskState? {
+        try transaction { try $0.fail(task: task, attempt: attempt, cause: cause, error: error, limits: limits, now: now) }
     }
 
     /// The task changes of one transaction.
@@ -218,13 +290,24 @@ public final class TaskStore: @unchecked Sendable {
         }
 
         /// Hands the oldest queued task (lowest level first) to `worker`, as attempt `attempts + 1`.
+        /// A task that already failed on this worker's host is left for another worker while there is
+        /// another task to take.
         public func leaseNext(worker: String, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
-            guard let id = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1")) else {
+            let fresh = try String.fetchOne(db.cachedStatement(sql: """
+                SELECT id FROM task WHERE state = 'queued'
+                  AND id NOT IN (SELECT task FROM failure WHERE worker = ? AND cause = 'host')
+                ORDER BY level, experiment, seed LIMIT 1
+                """), arguments: [worker])
+            guard let id = try fresh ?? String.fetchOne(db.cachedStatement(
+                sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1")) else {
                 return nil
             }
             try db.cachedStatement(sql: """
                 UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ? WHERE id = ?
                 """).execute(arguments: [worker, now.timeIntervalSince1970 + leaseSeconds, now.timeIntervalSince1970, id])
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO lease (task, attempt, worker, started) SELECT id, attempts, worker, ? FROM task WHERE id = ?
+                """).execute(arguments: [now.timeIntervalSince1970, id])
             return try task(id)
         }
 
@@ -233,54 +316,80 @@ public final class TaskStore: @unchecked Sendable {
             try db.cachedStatement(sql: "UPDATE task SET lease_expires = ? WHERE id = ? AND state = 'leased' AND attempts = ?").execute(arguments: [now.timeIntervalSince1970 + leaseSeconds, task, attempt])
         }
 
-        /// Records a result if it answers the current lease; anything else is a duplicate or stale.
-        /// `endsChain` marks the rest of the task's chain (same experiment and seed, later levels) as not needed.
-        public func complete(task: String, attempt: Int, digest: String, summary: String, endsChain: Bool = false,
-                             now: Date = Date()) throws -> CompletionOutcome {
+        /// The worker that held lease `attempt` of `task`, under this coordinator or an earlier one.
+        public func holder(of task: String, attempt: Int) throws -> String? {
+            try String.fetchOne(db.cachedStatement(sql: "SELECT worker FROM lease WHERE task = ? AND attempt = ?"),
+                                arguments: [task, attempt])
+        }
+
+        /// Records a result. It is accepted while the task still waits for one (queued or leased) and
+        /// `worker` held lease `attempt` of it, even if that lease was lost since: the work is done, and
+        /// redoing it would give the same bytes. `ending` settles the rest of the task's chain (same
+        /// experiment and seed, later levels).
+        public func complete(task: String, attempt: Int, worker: String, digest: String, summary: String,
+                             ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
             guard let record = try self.task(task) else { return .unknownTask }
-            if record.state == .done { return .duplicate }
-            guard record.state == .leased, record.attempts == attempt else { return .stale }
+            if record.state == .done || record.state == .diverged { return .duplicate }
+            guard record.state == .queued || record.state == .leased,
+                  try holder(of: task, attempt: attempt) == worker else { return .stale }
+            var state = TaskState.done, note: String?
+            if case .diverged(let reason) = ending { state = .diverged; note = reason }
             try db.cachedStatement(sql: """
-                UPDATE task SET state = 'done', digest = ?, summary = ?, worker = NULL, lease_expires = NULL, error = NULL, updated = ?
+                UPDATE task SET state = ?, digest = ?, summary = ?, worker = NULL, lease_expires = NULL, error = ?, updated = ?
                 WHERE id = ?
-                """).execute(arguments: [digest, summary, now.timeIntervalSince1970, task])
-            if endsChain {
+                """).execute(arguments: [state.rawValue, digest, summary, note, now.timeIntervalSince1970, task])
+            if ending != .continues {
+                let reason = state == .diverged ? "not needed: the chain diverged at \(task)" : "not needed: the chain ended at \(task)"
                 try db.cachedStatement(sql: """
-                    UPDATE task SET state = 'skipped', error = ?
+                    UPDATE task SET state = 'unneeded', error = ?
                     WHERE experiment = ? AND seed = ? AND level > ? AND state IN ('blocked', 'queued')
-                    """).execute(arguments: ["not needed: the chain ended at \(task)", record.experiment, Int64(record.seed), record.level])
+                    """).execute(arguments: [reason, record.experiment, Int64(record.seed), record.level])
             }
             try TaskStore.release(db)
             return .recorded
         }
 
-        /// A failed attempt: back to the queue, or failed for good after `maxAttempts`. Returns the new state.
+        /// An attempt that ended without a result, counted against its cause's budget: back to the queue,
+        /// or failed for good (a task-caused failure at once). Only the current lease counts; returns the new state.
         @discardableResult
-        public func fail(task: String, attempt: Int, error: String, maxAttempts: Int, now: Date = Date()) throws -> TaskState? {
+        public func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits,
+                         now: Date = Date()) throws -> TaskState? {
             guard let record = try self.task(task),
                   record.state == .leased, record.attempts == attempt else { return nil }
-            let state: TaskState = record.attempts >= maxAttempts ? .failed : .queued
-            try db.cachedStatement(sql: "UPDATE task SET state = ?, error = ?, worker = NULL, lease_expires = NULL, updated = ? WHERE id = ?").execute(arguments: [state.rawValue, error, now.timeIntervalSince1970, task])
+            try db.cachedStatement(sql: "INSERT INTO failure (task, attempt, worker, cause, error, at) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [task, attempt, record.worker, cause.rawValue, error, now.timeIntervalSince1970])
+            let state: TaskState, message: String
+            switch cause {
+            case .task:
+                (state, message) = (.failed, error)
+            case .host:
+                let count = record.hostFailures + 1
+                state = count >= limits.hostFailures ? .failed : .queued
+                message = state == .failed ? "failed on \(count) worker(s); last: \(error)" : error
+            case .lostLease:
+                let count = record.lostLeases + 1
+                state = count >= limits.lostLeases ? .failed : .queued
+                message = state == .failed ? "\(count) workers died or fell silent while holding it; last: \(error)" : error
+            }
+            try db.cachedStatement(sql: """
+                UPDATE task SET state = ?, error = ?, worker = NULL, lease_expires = NULL, updated = ?,
+                    host_failures = host_failures + ?, lost_leases = lost_leases + ?
+                WHERE id = ?
+                """).execute(arguments: [state.rawValue, message, now.timeIntervalSince1970,
+                                         cause == .host ? 1 : 0, cause == .lostLease ? 1 : 0, task])
             try TaskStore.release(db)
             return state
         }
+
+        /// Leases past their end (the worker stopped renewing them), with the worker that held each.
+        public func expiredLeases(now: Date) throws -> [(task: String, attempt: Int, worker: String?)] {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, attempts, worker FROM task WHERE state = 'leased' AND lease_expires < ?"),
+                             arguments: [now.timeIntervalSince1970]).map { ($0["id"], $0["attempts"], $0["worker"]) }
+        }
     }
 
-    /// Leases whose worker fell silent count as failed attempts. Returns the tasks concerned.
-    public func expireLeases(maxAttempts: Int, now: Date = Date()) throws -> [String] {
-        let expired = try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, attempts, worker FROM task WHERE state = 'leased' AND lease_expires < ?",
-                             arguments: [now.timeIntervalSince1970])
-        }
-        for row in expired {
-            let worker: String? = row["worker"]
-            try fail(task: row["id"], attempt: row["attempts"], error: "lease expired: worker \(worker ?? "?") fell silent",
-                     maxAttempts: maxAttempts, now: now)
-        }
-        return expired.map { $0["id"] }
-    }
-
-    /// On a coordinator restart no lease is live: every leased task returns to the queue, attempt kept.
+    /// On a coordinator restart no lease is live: every leased task returns to the queue, attempt kept,
+    /// nothing counted against it (a result its worker still sends is accepted).
     @discardableResult
     public func releaseAllLeases(now: Date = Date()) throws -> Int {
         try database.write { db in
@@ -300,10 +409,44 @@ public final class TaskStore: @unchecked Sendable {
         }
     }
 
+    /// Puts failed tasks, and the tasks skipped because of them, back in line with fresh failure budgets;
+    /// finished levels stay. Returns how many tasks were re-queued or unblocked.
+    @discardableResult
+    public func retryFailed(now: Date = Date()) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE task SET state = 'blocked', host_failures = 0, lost_leases = 0, error = NULL, worker = NULL,
+                    lease_expires = NULL, updated = ? WHERE state IN ('failed', 'skipped')
+                """, arguments: [now.timeIntervalSince1970])
+            let count = db.changesCount
+            try Self.release(db)
+            return count
+        }
+    }
+
+    /// One attempt that ended without a result.
+    public struct FailureRecord: Sendable, Equatable {
+        public var task: String
+        public var attempt: Int
+        public var worker: String?
+        public var cause: FailureCause
+        public var error: String
+    }
+
+    /// Every failed attempt of `task`, oldest first.
+    public func failures(of task: String) throws -> [FailureRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM failure WHERE task = ? ORDER BY at, rowid", arguments: [task]).map {
+                FailureRecord(task: $0["task"], attempt: $0["attempt"], worker: $0["worker"],
+                              cause: FailureCause(rawValue: $0["cause"]) ?? .host, error: $0["error"])
+            }
+        }
+    }
+
     /// Nothing left to run or wait for.
     public func isFinished() throws -> Bool {
         try database.read { db in
-            try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state IN ('queued', 'leased', 'blocked'))")!
+            try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state IN ('queued', 'leased', 'blocked'))") ?? false)
         }
     }
 

@@ -47,7 +47,8 @@ public enum WireMessage: Equatable, Sendable {
         let header = Self.magic + [UInt8(Self.protocolVersion >> 8), UInt8(Self.protocolVersion & 0xFF), kind.rawValue]
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        func body<T: Encodable>(_ value: T) -> [UInt8] { Array(try! encoder.encode(value)) }
+        // These bodies hold strings, integers and finite times: encoding them cannot fail.
+        func body<T: Encodable>(_ value: T) -> [UInt8] { (try? encoder.encode(value)).map { Array($0) } ?? Array("{}".utf8) }
         switch self {
         case .ready(let hello): return [header, body(hello)]
         case .heartbeat(let beat): return [header, body(beat)]
@@ -173,15 +174,28 @@ public struct TaskResult: Codable, Equatable, Sendable {
 }
 
 public struct TaskFailure: Codable, Equatable, Sendable {
+    /// Who is at fault: the task fails at once; the host's failures are retried on another worker;
+    /// a task declined (the worker was busy or stopping) goes back to the queue.
+    public enum Cause: String, Codable, Sendable {
+        case task, host, declined
+    }
+
     public var task: String
     public var attempt: Int
     public var error: String
+    public var cause: Cause
 
-    public init(task: String, attempt: Int, error: String) {
+    public init(task: String, attempt: Int, error: String, cause: Cause) {
         self.task = task
         self.attempt = attempt
         self.error = error
+        self.cause = cause
     }
+}
+
+/// An error that says whether the task or the worker's host is at fault.
+public protocol AttributedError: Error {
+    var cause: TaskFailure.Cause { get }
 }
 
 public struct TaskReference: Codable, Equatable, Sendable {
@@ -202,25 +216,32 @@ public struct SweepStatus: Codable, Equatable, Sendable {
         public var task: String?
         public var secondsSinceHeartbeat: Double
         public var alive: Bool
+        /// Why it gets no task for now (set aside after failures on its host), if so.
+        public var setAside: String?
 
-        public init(name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool) {
+        public init(name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool, setAside: String? = nil) {
             self.name = name
             self.cores = cores
             self.task = task
             self.secondsSinceHeartbeat = secondsSinceHeartbeat
             self.alive = alive
+            self.setAside = setAside
         }
     }
 
+    /// A level that failed for good, or whose training diverged, with why and where.
     public struct Failure: Codable, Equatable, Sendable {
         public var task: String
         public var attempts: Int
         public var error: String
+        /// The worker (host:pid) of the last failed attempt, when one is known.
+        public var worker: String?
 
-        public init(task: String, attempts: Int, error: String) {
+        public init(task: String, attempts: Int, error: String, worker: String? = nil) {
             self.task = task
             self.attempts = attempts
             self.error = error
+            self.worker = worker
         }
     }
 
@@ -229,11 +250,14 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     public var finished: Bool
     public var workers: [Worker]
     public var failures: [Failure]
+    /// Chains that ended with a non-finite training: the diverged level and its step and loss.
+    public var diverged: [Failure]
 
-    public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure]) {
+    public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = []) {
         self.counts = counts
         self.finished = finished
         self.workers = workers
         self.failures = failures
+        self.diverged = diverged
     }
 }

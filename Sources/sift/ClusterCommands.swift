@@ -27,8 +27,16 @@ struct CoordinatorCommand: ParsableCommand {
         Each level is a task; it carries its masks and rewind point, so workers need no shared filesystem. \
         Results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ (read them with `sift report OUT`), and \
         the task states in OUT/sweep.sqlite. Kill the coordinator at any moment and start the same command \
-        again: finished levels are kept, leased ones return to the queue. --sleep-tasks serves the test task \
-        kind instead (protocol, fault and throughput checks).
+        again: finished levels are kept, leased ones return to the queue, and results their workers still \
+        send are accepted. --sleep-tasks serves the test task kind instead (protocol, fault and throughput checks).
+
+        A task that fails on a worker's host (its data, say) is retried on another worker, up to \
+        --max-attempts such failures; a worker that fails twice in a row is set aside for a while. A task \
+        whose own inputs are at fault fails at once. A lease lost with its worker (killed, partitioned, or a \
+        coordinator restart) costs the task nothing, up to --max-lost-leases deaths of workers holding it.
+
+        Exit status: 0 when every chain finished or diverged, 2 when some level failed (start it again with \
+        --retry-failed once the cause is fixed), 130 when stopped, 1 on any other error.
         """)
 
     @Option(help: "Address to bind. Without CURVE keys, keep it on 127.0.0.1 unless the network is trusted.")
@@ -38,7 +46,10 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Test mode: serve this many chains of sleep tasks instead of a sweep.") var sleepTasks: Int?
     @Option(help: "Test mode: levels per chain.") var sleepLevels = 1
     @Option(help: "Test mode: milliseconds each sleep task takes.") var sleepMs = 0
-    @Option(help: "Attempts before a task is marked failed.") var maxAttempts = 3
+    @Option(help: "Failures on workers' hosts before a task is marked failed.") var maxAttempts = 3
+    @Option(help: "Leases a task may lose with the worker holding them before it is marked failed.") var maxLostLeases = 8
+    @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
+    var retryFailed = false
     @Option(help: "CURVE secret key file of the coordinator (`sift keygen`): encrypts and authenticates all traffic.")
     var curveSecret: String?
     @Option(help: "With --curve-secret: file of worker public keys allowed in, one per line.") var allow: String?
@@ -68,17 +79,20 @@ struct CoordinatorCommand: ParsableCommand {
             try store.add(try tasks.plan())
             levels = tasks
         }
+        if retryFailed {
+            say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
+        }
         var settings = liveness.settings
-        settings.maxAttempts = maxAttempts
+        settings.retryLimits = RetryLimits(hostFailures: maxAttempts, lostLeases: maxLostLeases)
         let stop = StopFlag.onTermination()
         let start = Date()
         let coordinator = try Coordinator(
             store: store, context: ZeroMQContext(), bind: bind, settings: settings, security: security, log: say,
             prepare: { task in try levels?.prepare(task) ?? (task.parameters, []) },
-            onResult: { task, result, files in try levels?.store(task, result: result, attachments: files) ?? false })
+            onResult: { task, result, files in try levels?.store(task, result: result, attachments: files) ?? .continues })
         say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
             + "; store \(out)/sweep.sqlite")
-        try coordinator.run(shouldStop: { stop.isSet })
+        let finished = try coordinator.run(shouldStop: { stop.isSet })
         let c = coordinator.counters
         let seconds = Date().timeIntervalSince(start)
         var summary = "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused) in \(String(format: "%.2f", seconds)) s"
@@ -86,7 +100,9 @@ struct CoordinatorCommand: ParsableCommand {
             summary += String(format: "; %.0f tasks/s from the first dispatch", Double(c.recorded) / Date().timeIntervalSince(first))
         }
         say(summary)
-        if stop.isSet { throw ExitCode(130) }
+        guard finished else { throw ExitCode(SweepOutcome.stopped) }
+        let status = try SweepOutcome.report(store, output: out, retryHint: "start the same command with --retry-failed.")
+        if status != 0 { throw ExitCode(status) }
     }
 }
 
@@ -94,12 +110,20 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Take tasks from a coordinator, one at a time, until the sweep is complete.",
-        discussion: "Run several per node. On SIGTERM or SIGINT the worker finishes its task, reports it, then exits.")
+        discussion: """
+        Run several per node. On SIGTERM or SIGINT the worker finishes its task, reports it, then exits; it \
+        exits without reporting if the coordinator has been silent for the liveness period, and at once on a \
+        second signal (the task's lease is then lost, at no cost to the task). A task that fails because of \
+        this node (its data files, say) is retried on another worker. SIFT_FASHION_MNIST points a node's \
+        workers at its own copy of Fashion-MNIST.
+        """)
 
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.") var connect: String
     @Option(help: "BLAS threads. Results are byte-identical only at one count: keep every worker of a sweep the same.") var threads = 1
     @Option(help: "CURVE secret key file of this worker (`sift keygen`).") var curveSecret: String?
     @Option(help: "With --curve-secret: the coordinator's public key file.") var serverKey: String?
+    @Option(help: ArgumentHelp("Exit at once when this process (the `sift run` that started it) is gone.", visibility: .hidden))
+    var parent: Int32?
     @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
@@ -120,9 +144,20 @@ struct WorkerCommand: ParsableCommand {
             default: throw ValidationError("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
             }
         }, log: say)
-        switch try worker.run(shouldStop: { stop.isSet }) {
+        // Checked every turn of the worker's loop (100 ms at most): a parent that is gone leaves us
+        // re-parented, and a `sift run` that was SIGKILLed must not leave workers behind.
+        let parent = self.parent
+        let abandon: () -> String? = {
+            if stop.isUrgent { return "asked to stop a second time" }
+            if let parent, getppid() != parent { return "the sift run that started this worker (pid \(parent)) is gone" }
+            return nil
+        }
+        switch try worker.run(shouldStop: { stop.isSet }, shouldAbandon: abandon) {
         case .sweepComplete: say("sweep complete; worker exiting")
         case .stopped: say("stopped on request")
+        case .abandoned(let reason):
+            say("left: \(reason)")
+            throw ExitCode(SweepOutcome.stopped)
         case .refused(let reason):
             say("refused: \(reason)")
             throw ExitCode(3)

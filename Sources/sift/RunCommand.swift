@@ -12,13 +12,19 @@ struct RunCommand: ParsableCommand {
         The same coordinator, store and artifacts as the distributed mode (`sift coordinator` with `sift worker` \\
         on other nodes): every IMP level is a task, results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ \\
         and task states in OUT/sweep.sqlite. Run the same command again to resume: finished levels are kept. \\
-        Worker logs are in OUT/workers/. Then run `sift report OUT`.
+        A worker that dies is restarted; Ctrl-C stops everything within seconds. The coordinator's log is \\
+        OUT/coordinator.log, the workers' logs are in OUT/workers/. Then run `sift report OUT`.
+
+        Exit status: 0 when every chain finished or diverged, 2 when some level failed (rerun with \\
+        --retry-failed once the cause is fixed), 130 when stopped, 1 on any other error.
         """)
 
     @Argument(help: "Sweep or experiment config (YAML).") var config: String
     @Option(help: "Local worker processes (default: the number of cores).") var workers: Int?
     @Option(help: "Output folder (default: runs/<sweep name>).") var out: String?
     @Option(help: "BLAS threads per worker.") var threads = 1
+    @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
+    var retryFailed = false
     @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
@@ -29,59 +35,62 @@ struct RunCommand: ParsableCommand {
         let tasks = LevelTasks(sweep: sweep, layout: SweepLayout(root: root))
         let store = try TaskStore(path: "\(root)/sweep.sqlite")
         try store.add(try tasks.plan())
+        if retryFailed {
+            say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
+        }
         let stop = StopFlag.onTermination()
+        let log = try LogFile(path: "\(root)/coordinator.log")
         let coordinator = try Coordinator(
-            store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: liveness.settings, log: { _ in },
+            store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: liveness.settings, log: log.write,
             prepare: { try tasks.prepare($0) }, onResult: { try tasks.store($0, result: $1, attachments: $2) })
         let counts = try store.counts()
         let count = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         say("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(counts.values.reduce(0, +)) level task(s)"
-            + ((counts[.done] ?? 0) > 0 ? ", \(counts[.done]!) already done" : "") + "; \(count) local worker(s); output in \(root)")
-        let children = try (0..<count).map { i in
-            try LocalWorker(endpoint: coordinator.endpoint, threads: threads, liveness: liveness, log: "\(root)/workers/worker-\(i).log")
-        }
-        defer { children.forEach { $0.stop() } }
+            + ((counts[.done] ?? 0) > 0 ? ", \(counts[.done] ?? 0) already done" : "") + "; \(count) local worker(s); output in \(root)")
+        let children = try LocalWorkers(count: count, endpoint: coordinator.endpoint, threads: threads, liveness: liveness,
+                                        logFolder: "\(root)/workers", say: { line in say(line); log.write(line) })
+        // However the loop ends (finished, stopped, or an error such as a full disk), the workers are stopped.
+        defer { children.stop() }
         let progress = SweepProgress(store: store)
-        try coordinator.run(shouldStop: { stop.isSet }, onTick: { progress.show(workers: coordinator.workerCount) })
+        let host = ProcessInfo.processInfo.hostName
+        var supervisionError: Error?
+        let finished = try coordinator.run(shouldStop: { stop.isSet || supervisionError != nil }, onTick: {
+            do {
+                try children.supervise { pid, cause in try coordinator.workerExited(host: host, pid: pid, cause: cause) }
+            } catch {
+                supervisionError = error
+            }
+            progress.show(workers: coordinator.workerCount)
+        })
         progress.finish()
-        if stop.isSet {
+        if let supervisionError { throw supervisionError }
+        guard finished else {
             say("stopped; run the same command again to resume")
-            throw ExitCode(130)
+            throw ExitCode(SweepOutcome.stopped)
         }
-        let failed = try store.tasks(in: .failed)
-        for task in failed { say("FAILED \(task.id): \(task.error ?? "no reason recorded")") }
-        guard failed.isEmpty else {
-            say("\(failed.count) level(s) failed (levels after them were skipped); worker logs are in \(root)/workers/")
-            throw ExitCode(1)
-        }
+        let status = try SweepOutcome.report(store, output: root, retryHint: "run the same command with --retry-failed.")
+        guard status == 0 else { throw ExitCode(status) }
         say("sweep complete. Next: sift report \(root)")
     }
 }
 
-/// A `sift worker` child process of `sift run`.
-final class LocalWorker {
-    let process = Process()
+/// A log file that each line is appended to at once, with the time in front.
+final class LogFile: Sendable {
+    private let handle: FileHandle
 
-    init(endpoint: String, threads: Int, liveness: LivenessOptions, log: String) throws {
-        // An empty log; opening it for writing below reports any failure.
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        // /proc/self/exe is this very binary, even if the file is rebuilt meanwhile.
-        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["worker", "--connect", endpoint, "--threads", String(threads),
-                             "--heartbeat", String(liveness.heartbeat), "--liveness", String(liveness.liveness)]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+    init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            // An empty log; opening it for writing below reports any failure.
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
     }
 
-    /// Workers leave on their own when told the sweep is complete; otherwise they are stopped.
-    func stop() {
-        let deadline = Date().addingTimeInterval(3)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+    func write(_ line: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        // A log line that cannot be written (a full disk) must not stop the sweep; the store is what counts.
+        try? handle.write(contentsOf: Data("\(stamp) \(line)\n".utf8))
     }
 }
 
@@ -91,7 +100,7 @@ final class SweepProgress {
     let start = Date()
     let initiallyDone: Int
     private let interactive = isatty(STDOUT_FILENO) != 0
-    private var lastDone = -1
+    private var lastLine = ""
 
     init(store: TaskStore) {
         self.store = store
@@ -100,21 +109,26 @@ final class SweepProgress {
 
     func show(workers: Int) {
         guard let counts = try? store.counts() else { return }
-        let done = counts[.done] ?? 0, leased = counts[.leased] ?? 0
-        let waiting = (counts[.queued] ?? 0) + (counts[.blocked] ?? 0)
+        func n(_ state: TaskState) -> Int { counts[state] ?? 0 }
+        let done = n(.done) + n(.diverged), leased = n(.leased)
+        let waiting = n(.queued) + n(.blocked)
         let elapsed = Date().timeIntervalSince(start)
         let finishedHere = done - initiallyDone
         let perMinute = elapsed > 0 ? Double(finishedHere) / elapsed * 60 : 0
         let eta = finishedHere > 0 ? elapsed * Double(waiting + leased) / Double(finishedHere) : nil
-        let line = "levels: \(done) done · \(leased) running · \(waiting) waiting · \(counts[.failed] ?? 0) failed"
-            + " · \(counts[.skipped] ?? 0) not needed · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
+        var states = "levels: \(n(.done)) done · \(leased) running · \(waiting) waiting"
+        if n(.diverged) > 0 { states += " · \(n(.diverged)) diverged" }
+        states += " · \(n(.failed)) failed"
+        if n(.skipped) > 0 { states += " · \(n(.skipped)) skipped after a failure" }
+        states += " · \(n(.unneeded)) not needed"
+        let line = states + " · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
             + (eta.map { " · ETA ~\(clockText($0))" } ?? "")
         if interactive {
             FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
-        } else if done != lastDone {
+        } else if states != lastLine {
             say(line)
         }
-        lastDone = done
+        lastLine = states
     }
 
     func finish() {

@@ -1,17 +1,20 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Writes a line to stdout at once, so logs of long sweeps are current even when stdout is a file.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// A flag set from a signal handler's queue and read by a command's main loop.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+/// A flag set from a signal handler's queue and read by a command's main loop. It counts the
+/// signals, so that a second Ctrl-C can mean "now" where the first means "when you can".
+final class StopFlag: Sendable {
+    private let count = Mutex(0)
+    func set() { count.withLock { $0 += 1 } }
+    var isSet: Bool { count.withLock { $0 > 0 } }
+    /// Whether a stop was asked for twice.
+    var isUrgent: Bool { count.withLock { $0 > 1 } }
 }
 
 extension StopFlag {

@@ -136,16 +136,134 @@ import Testing
         let sweep = try writeSweep(in: dir)
         try FileManager.default.removeItem(atPath: dir.file("test.npz"))
         let result = try SiftProcess.run(["run", sweep, "--out", dir.file("out"), "--workers", "2"])
-        #expect(result.status != 0)
+        #expect(result.status == 2, "failed levels exit 2\n\(result.stdout)")
         #expect(result.stdout.contains("FAILED"))
         #expect(result.stdout.contains("test.npz"), "the failure names the missing file")
-        #expect(result.stdout.contains("worker logs are in"))
+        #expect(result.stdout.contains("worker logs are in") && result.stdout.contains("--retry-failed"))
+        #expect(!result.stdout.contains("not needed ·") || result.stdout.contains("0 not needed"), "skipped levels are not called not needed")
         let store = try TaskStore(path: dir.file("out/sweep.sqlite"))
-        #expect(try store.tasks(in: .failed).count == 4, "every chain's level 0 failed after its attempts")
+        #expect(try store.tasks(in: .failed).count == 4, "every chain's level 0 failed on every worker it could go to")
+        #expect(try store.tasks(in: .failed).allSatisfy { $0.error?.contains("failed on 3 worker(s)") == true })
         #expect(try store.tasks(in: .skipped).count == 8, "and the levels after them were skipped")
         let status = try SiftProcess.run(["status", dir.file("out")])
         #expect(status.status == 0)
         #expect(status.stdout.contains("4 failed") && status.stdout.contains("8 skipped"))
-        #expect(status.stdout.contains("failures:") && status.stdout.contains("after 3 attempt(s)"))
+        #expect(status.stdout.contains("failures") && status.stdout.contains("after 3 attempt(s), last on "))
+
+        // With the data back, --retry-failed finishes the sweep and keeps nothing failed.
+        try SyntheticImages.writeArrays(in: dir, train: 192, test: 64)
+        let retried = try SiftProcess.run(["run", sweep, "--out", dir.file("out"), "--workers", "2", "--retry-failed"])
+        #expect(retried.status == 0, "\(retried.stdout)")
+        #expect(retried.stdout.contains("retrying: 12 failed or skipped level(s)"))
+        #expect(try store.counts() == [.done: 12])
+    }
+
+    /// The `sift worker` children of a process, from /proc (any of its threads may have started them).
+    func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task -> [Int32] in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+    }
+
+    /// Waits until some level of the sweep in `out` is leased (a worker is mid-level).
+    func waitForLevelInFlight(_ out: String, timeout: TimeInterval) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: "\(out)/sweep.sqlite"),
+               let leased = try? TaskStore(path: "\(out)/sweep.sqlite").tasks(in: .leased), !leased.isEmpty { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    @Test func ctrlCStopsWithinSecondsAloneOrWithItsGroupAndARerunResumes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
+        let out = dir.file("interrupted")
+        for group in [false, true] {
+            let run = try ChildProcess(["run", sweep, "--out", out, "--workers", "2"], log: dir.file("run-\(group).log"))
+            #expect(try waitForLevelInFlight(out, timeout: 30))
+            let workers = children(of: run.pid)
+            #expect(workers.count == 2, "sift run has its two workers")
+            let start = Date()
+            run.signal(SIGINT)
+            // Ctrl-C in a terminal reaches the whole process group: the workers get it too.
+            if group { for worker in workers { kill(worker, SIGINT) } }
+            #expect(run.wait(timeout: 10), "sift run exits within 10 s of SIGINT")
+            #expect(run.process.terminationStatus == 130, "\(run.log)")
+            #expect(Date().timeIntervalSince(start) < 10)
+            #expect(run.log.contains("stopped; run the same command again to resume"))
+            let deadline = Date().addingTimeInterval(5)
+            while workers.contains(where: { kill($0, 0) == 0 }) && Date() < deadline { usleep(20_000) }
+            #expect(!workers.contains(where: { kill($0, 0) == 0 }), "no worker outlives sift run")
+        }
+        let resumed = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        #expect(arrays(dir.file("interrupted/experiments")) == arrays(dir.file("reference/experiments")))
+    }
+
+    @Test func killedWorkersAreReplacedAndChangeNoByte() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
+        let out = dir.file("killed")
+        let run = try ChildProcess(["run", sweep, "--out", out, "--workers", "2"], log: dir.file("run.log"))
+        #expect(try waitForLevelInFlight(out, timeout: 30))
+        let victims = children(of: run.pid)
+        #expect(victims.count == 2)
+        for victim in victims { kill(victim, SIGKILL) }
+        #expect(run.wait(timeout: 120), "the sweep finishes with replaced workers")
+        #expect(run.process.terminationStatus == 0, "\(run.log)")
+        #expect(run.log.contains("killed by signal 9; restarting"), "\(run.log)")
+        #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12])
+        #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")))
+    }
+
+    /// Level semantics live in one place: a chain run whole by `sift imp` and level by level through the
+    /// coordinator writes the same bytes, for every control and every preset.
+    @Test func impAndRunAgreeForEveryControlAndPreset() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try SyntheticImages.writeArrays(in: dir, train: 192, test: 64)
+        let sweep = """
+            name: controls
+            seeds: [0]
+            base:
+              data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
+              model: {arch: 16-8-8-2}
+              train: {epochs: 1, batch: 32}
+              pruning: {rewind_step: 2, max_levels: 2}
+            variants:
+              imp: {}
+              one_shot: {pruning: {control: one_shot}}
+              random: {pruning: {control: random}}
+              shuffled: {pruning: {control: shuffled}}
+              reinit: {pruning: {control: reinit}}
+            grid:
+              pruning.preset: [paper, lth, global]
+            """
+        let path = try dir.write(Array(sweep.utf8), to: "controls.yaml")
+        let run = try SiftProcess.run(["run", path, "--out", dir.file("run"), "--workers", "2"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let experiments = try FileManager.default.contentsOfDirectory(atPath: dir.file("run/experiments"))
+        #expect(experiments.count == 15)
+        var controls = Set<String>()
+        for experiment in experiments {
+            let folder = dir.file("run/experiments/\(experiment)")
+            let yaml = try String(contentsOfFile: "\(folder)/experiment.yaml", encoding: .utf8)
+            controls.insert(["one_shot", "random", "shuffled", "reinit"].first { yaml.contains($0) } ?? "imp")
+            let imp = try SiftProcess.run(["imp", "\(folder)/experiment.yaml", "--seed", "0", "--out", dir.file("imp/\(experiment)")])
+            #expect(imp.status == 0, "\(imp.stderr)")
+            var chain = arrays("\(folder)/seed-0")
+            chain = chain.filter { !$0.key.hasPrefix("rewind/") }
+            #expect(!chain.isEmpty)
+            #expect(arrays(dir.file("imp/\(experiment)")) == chain, "\(experiment): \(yaml)")
+        }
+        #expect(controls == ["imp", "one_shot", "random", "shuffled", "reinit"])
     }
 }

@@ -16,40 +16,60 @@ import Testing
         var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
     }
 
-    /// Runs a coordinator on a background thread; returns its endpoint and a way to wait for it.
-    static func startCoordinator(store: TaskStore, settings: ClusterSettings, log: Lines,
-                                 results: Lines) throws -> (endpoint: String, wait: () -> Coordinator.Counters) {
-        let context = ZeroMQContext()
-        let ready = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var endpoint = ""
-        nonisolated(unsafe) var counters = Coordinator.Counters()
-        Thread.detachNewThread {
-            let coordinator = try! Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings,
-                                               log: log.add, onResult: { task, _, files in
-                results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self))
-                return false
-            })
-            endpoint = coordinator.endpoint
-            ready.signal()
-            try! coordinator.run()
-            counters = coordinator.counters
+    /// What a background thread ended with, read by the test with a deadline.
+    final class Outcome<Value: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private let finished = DispatchSemaphore(value: 0)
+        private var result: Result<Value, Error>?
+
+        func finish(_ body: () throws -> Value) {
+            let value = Result { try body() }
+            lock.lock(); result = value; lock.unlock()
             finished.signal()
         }
-        ready.wait()
-        return (endpoint, { finished.wait(); return counters })
+
+        /// The thread's value, or an error if it threw or did not finish within `timeout` seconds.
+        func wait(timeout: Double = 60) throws -> Value {
+            guard finished.wait(timeout: .now() + timeout) == .success else { throw TimedOut(seconds: timeout) }
+            lock.lock(); defer { lock.unlock() }
+            return try result!.get()
+        }
     }
 
-    static func startWorkers(_ count: Int, endpoint: String, settings: ClusterSettings, log: Lines) -> DispatchGroup {
-        let group = DispatchGroup()
-        for _ in 0..<count {
-            group.enter()
-            Thread.detachNewThread {
-                let worker = Worker(endpoint: endpoint, context: ZeroMQContext(), settings: settings, executor: sleeper, log: log.add)
-                _ = try! worker.run()
-                group.leave()
+    struct TimedOut: Error { var seconds: Double }
+
+    /// Runs a coordinator on a background thread; returns its endpoint and its outcome (its counters).
+    static func startCoordinator(store: TaskStore, settings: ClusterSettings, log: Lines,
+                                 results: Lines) throws -> (endpoint: String, outcome: Outcome<Coordinator.Counters>) {
+        let context = ZeroMQContext()
+        let coordinator = try Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings,
+                                          log: log.add, onResult: { task, _, files in
+            results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self))
+            return .continues
+        })
+        let outcome = Outcome<Coordinator.Counters>()
+        nonisolated(unsafe) let serving = coordinator
+        Thread.detachNewThread {
+            outcome.finish {
+                try serving.run()
+                return serving.counters
             }
         }
-        return group
+        return (coordinator.endpoint, outcome)
+    }
+
+    /// Starts `count` sleep-task workers on threads of their own; the outcome is each worker's exit.
+    static func startWorkers(_ count: Int, endpoint: String, settings: ClusterSettings, log: Lines) -> [Outcome<Worker.Exit>] {
+        (0..<count).map { i in
+            let outcome = Outcome<Worker.Exit>()
+            Thread.detachNewThread {
+                outcome.finish {
+                    try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: settings, executor: sleeper, log: log.add,
+                               instance: Int32(1000 + i)).run()
+                }
+            }
+            return outcome
+        }
     }
 
     @Test func everyTaskRunsOnceAcrossThreeWorkers() throws {
@@ -60,10 +80,10 @@ import Testing
         var settings = ClusterSettings()
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
-        let (endpoint, wait) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
         let workers = Self.startWorkers(3, endpoint: endpoint, settings: settings, log: log)
-        let counters = wait()
-        #expect(workers.wait(timeout: .now() + 10) == .success, "workers exit when the sweep is complete")
+        let counters = try coordinator.wait()
+        for worker in workers { #expect(try worker.wait(timeout: 10) == .sweepComplete, "workers exit when the sweep is complete") }
         #expect(try store.counts() == [.done: 12])
         #expect(counters.recorded == 12)
         #expect(Set(results.all).count == 12 && results.all.count == 12, "each result recorded exactly once")
@@ -78,14 +98,15 @@ import Testing
         var settings = ClusterSettings()
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
-        let (endpoint, wait) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
         var stale = settings
         stale.build = "sift-0.0.1-old"
         let exit = try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: stale, executor: Self.sleeper, log: log.add).run()
         #expect(exit == .refused("worker build sift-0.0.1-old differs from the coordinator's \(settings.build)"))
         #expect(log.all.contains { $0.contains("refused worker") })
-        _ = Self.startWorkers(1, endpoint: endpoint, settings: settings, log: log)
-        _ = wait()
+        let workers = Self.startWorkers(1, endpoint: endpoint, settings: settings, log: log)
+        _ = try coordinator.wait()
+        #expect(try workers[0].wait(timeout: 10) == .sweepComplete)
         #expect(try store.counts() == [.done: 2])
     }
 
@@ -97,7 +118,7 @@ import Testing
         var settings = ClusterSettings()
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
-        let (endpoint, wait) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
         let context = ZeroMQContext()
         let attacker = try ZeroMQSocket(context, kind: .dealer)
         try attacker.connect(endpoint)
@@ -113,8 +134,9 @@ import Testing
         try attacker.send(WireMessage.result(TaskResult(task: "sleep-0/0", attempt: 1, digest: "forged", summary: "{}"), attachments: [[1]]).frames)
         try attacker.send(WireMessage.done.frames)
         try attacker.send([[UInt8]](repeating: [1, 2, 3], count: WireMessage.maxFrames + 8))   // too many frames
-        _ = Self.startWorkers(2, endpoint: endpoint, settings: settings, log: log)
-        let counters = wait()
+        let workers = Self.startWorkers(2, endpoint: endpoint, settings: settings, log: log)
+        let counters = try coordinator.wait()
+        for worker in workers { #expect(try worker.wait(timeout: 10) == .sweepComplete) }
         #expect(try store.counts() == [.done: 4])
         #expect(counters.dropped >= 10)
         #expect(log.all.contains { $0.contains("protocol version 9") })

@@ -27,43 +27,107 @@ import Testing
         #expect(try store.counts() == [.queued: 2, .blocked: 4])
         let first = try #require(try store.leaseNext(worker: "w1", leaseSeconds: 5))
         #expect(first.level == 0 && first.attempts == 1 && first.state == .leased)
-        #expect(try store.complete(task: first.id, attempt: 1, digest: "d", summary: "{}") == .recorded)
+        #expect(try store.complete(task: first.id, attempt: 1, worker: "w1", digest: "d", summary: "{}") == .recorded)
         #expect(try store.task("e/\(first.seed)/1")?.state == .queued)
-        #expect(try store.complete(task: first.id, attempt: 1, digest: "d", summary: "{}") == .duplicate)
-        #expect(try store.complete(task: "nope", attempt: 1, digest: "d", summary: "{}") == .unknownTask)
+        #expect(try store.complete(task: first.id, attempt: 1, worker: "w1", digest: "d", summary: "{}") == .duplicate)
+        #expect(try store.complete(task: "nope", attempt: 1, worker: "w1", digest: "d", summary: "{}") == .unknownTask)
     }
 
-    @Test func expiredLeasesRequeueAndLateResultsAreIgnored() throws {
+    @Test func aLostLeaseCostsNothingAndItsLateResultIsAccepted() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try open(dir)
-        let start = Date()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let limits = RetryLimits(hostFailures: 3, lostLeases: 8)
         let task = try #require(try store.leaseNext(worker: "slow", leaseSeconds: 5, now: start))
         try store.renew(task: task.id, attempt: 1, leaseSeconds: 5, now: start.addingTimeInterval(4))
-        #expect(try store.expireLeases(maxAttempts: 3, now: start.addingTimeInterval(8)).isEmpty, "the heartbeat renewed the lease")
-        #expect(try store.expireLeases(maxAttempts: 3, now: start.addingTimeInterval(10)) == [task.id])
-        let again = try #require(try store.leaseNext(worker: "fast", leaseSeconds: 5, now: start.addingTimeInterval(10)))
-        #expect(again.id == task.id && again.attempts == 2)
-        #expect(try store.complete(task: task.id, attempt: 1, digest: "late", summary: "{}") == .stale)
-        #expect(try store.complete(task: task.id, attempt: 2, digest: "d", summary: "{}") == .recorded)
-        #expect(try store.task(task.id)?.digest == "d")
+        let expired = { (t: Double) in try store.transaction { try $0.expiredLeases(now: start.addingTimeInterval(t)) } }
+        #expect(try expired(8).isEmpty, "the heartbeat renewed the lease")
+        let lost = try expired(10)
+        #expect(lost.map(\.task) == [task.id] && lost[0].worker == "slow")
+        #expect(try store.fail(task: task.id, attempt: 1, cause: .lostLease, error: "fell silent", limits: limits) == .queued)
+        let record = try #require(try store.task(task.id))
+        #expect(record.hostFailures == 0 && record.lostLeases == 1, "a lost lease is not a failed attempt")
+        // The slow worker's result arrives while the task waits in the queue: it is accepted, not recomputed.
+        #expect(try store.complete(task: task.id, attempt: 1, worker: "impostor", digest: "x", summary: "{}") == .stale,
+                "only the worker that held the lease may answer it")
+        #expect(try store.complete(task: task.id, attempt: 2, worker: "slow", digest: "x", summary: "{}") == .stale,
+                "a lease never handed out is answered by nobody")
+        #expect(try store.complete(task: task.id, attempt: 1, worker: "slow", digest: "late", summary: "{}") == .recorded)
+        #expect(try store.task(task.id)?.digest == "late")
     }
 
-    @Test func repeatedFailuresFailTheTaskAndSkipItsDependants() throws {
+    @Test func aLateResultIsAcceptedWhileTheTaskIsLeasedAgain() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try open(dir)
-        for attempt in 1...3 {
-            let task = try #require(try store.leaseNext(worker: "w", leaseSeconds: 5))
-            #expect(task.id == "e/0/0" && task.attempts == attempt)
-            try store.fail(task: task.id, attempt: attempt, error: "boom \(attempt)", maxAttempts: 3)
+        let task = try #require(try store.leaseNext(worker: "first", leaseSeconds: 5))
+        try store.fail(task: task.id, attempt: 1, cause: .lostLease, error: "fell silent")
+        let again = try #require(try store.leaseNext(worker: "second", leaseSeconds: 5))
+        #expect(again.id == task.id && again.attempts == 2)
+        #expect(try store.complete(task: task.id, attempt: 1, worker: "first", digest: "d", summary: "{}") == .recorded)
+        #expect(try store.complete(task: task.id, attempt: 2, worker: "second", digest: "d", summary: "{}") == .duplicate)
+    }
+
+    @Test func aTaskThatKillsEveryWorkerFailsAfterItsLostLeaseBudget() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        let limits = RetryLimits(hostFailures: 3, lostLeases: 4)
+        for attempt in 1...4 {
+            let task = try #require(try store.leaseNext(worker: "w\(attempt)", leaseSeconds: 5))
+            #expect(task.id == "e/0/0")
+            let state = try store.fail(task: task.id, attempt: attempt, cause: .lostLease, error: "worker w\(attempt) killed by signal 9", limits: limits)
+            #expect(state == (attempt < 4 ? .queued : .failed))
         }
+        #expect(try store.task("e/0/0")?.error?.contains("4 workers died") == true)
+    }
+
+    @Test func aTasksOwnFailureFailsItAtOnceAndSkipsItsDependants() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        let task = try #require(try store.leaseNext(worker: "w", leaseSeconds: 5))
+        #expect(try store.fail(task: task.id, attempt: 1, cause: .task, error: "model.arch: 3 outputs for 10 classes") == .failed)
         let failed = try store.tasks(in: .failed)
-        #expect(failed.map(\.id) == ["e/0/0"] && failed[0].error == "boom 3")
+        #expect(failed.map(\.id) == ["e/0/0"] && failed[0].error == "model.arch: 3 outputs for 10 classes")
         #expect(try store.tasks(in: .skipped).map(\.id) == ["e/0/1", "e/0/2"])
         // The other chain goes on.
         #expect(try store.leaseNext(worker: "w", leaseSeconds: 5)?.id == "e/1/0")
         #expect(try !store.isFinished())
+    }
+
+    @Test func hostFailuresGoToAnotherWorkerAndRetryFailedBringsThemBack() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        let first = try #require(try store.leaseNext(worker: "bad", leaseSeconds: 5))
+        #expect(try store.fail(task: first.id, attempt: 1, cause: .host, error: "t10k-images truncated") == .queued)
+        #expect(try store.leaseNext(worker: "bad", leaseSeconds: 5)?.id == "e/1/0", "the bad worker gets another task first")
+        #expect(try store.leaseNext(worker: "good", leaseSeconds: 5)?.id == "e/0/0", "a healthy worker takes the one that failed")
+        #expect(try store.failures(of: "e/0/0").map(\.worker) == ["bad"])
+
+        // Three host failures fail it; its chain is skipped until the failures are retried.
+        for attempt in 2...3 {
+            #expect(try store.fail(task: "e/0/0", attempt: attempt, cause: .host, error: "disk gone") == (attempt < 3 ? .queued : .failed))
+            if attempt < 3 { _ = try store.leaseNext(worker: "other", leaseSeconds: 5) }
+        }
+        #expect(try store.counts()[.skipped] == 2)
+        #expect(try store.retryFailed() == 3)
+        #expect(try store.task("e/0/0")?.state == .queued && store.task("e/0/0")?.hostFailures == 0)
+        #expect(try store.counts()[.skipped] == nil)
+    }
+
+    @Test func aDivergedLevelEndsItsChain() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        let task = try #require(try store.leaseNext(worker: "w", leaseSeconds: 5))
+        #expect(try store.complete(task: task.id, attempt: 1, worker: "w", digest: "d", summary: "{}",
+                                   ending: .diverged("diverged at step 5")) == .recorded)
+        #expect(try store.task(task.id)?.state == .diverged && store.task(task.id)?.error == "diverged at step 5")
+        #expect(try store.tasks(in: .unneeded).map(\.id) == ["e/0/1", "e/0/2"])
+        #expect(try store.tasks(in: .skipped).isEmpty, "a diverged chain skips nothing: it is over")
     }
 
     @Test func workersAreRecordedForStatus() throws {
@@ -86,7 +150,7 @@ import Testing
         do {
             let store = try open(dir)
             let done = try #require(try store.leaseNext(worker: "w", leaseSeconds: 5))
-            _ = try store.complete(task: done.id, attempt: 1, digest: "d", summary: "{}")
+            _ = try store.complete(task: done.id, attempt: 1, worker: "w", digest: "d", summary: "{}")
             _ = try store.leaseNext(worker: "w", leaseSeconds: 5)
         }
         let reopened = try open(dir)

@@ -9,7 +9,7 @@ import Testing
         .heartbeat(Heartbeat()),
         .task(TaskAssignment(task: "t-1", attempt: 2, kind: "level", parameters: "{\"level\":3}"), attachments: [[1, 2, 3], []]),
         .result(TaskResult(task: "t-1", attempt: 2, digest: "ab", summary: "{}"), attachments: [[9]]),
-        .failure(TaskFailure(task: "t-1", attempt: 1, error: "out of memory")),
+        .failure(TaskFailure(task: "t-1", attempt: 1, error: "out of memory", cause: .host)),
         .acknowledge(TaskReference(task: "t-1")),
         .refuse(Refusal(reason: "engine build 0.2 differs from the coordinator's 0.1")),
         .done,

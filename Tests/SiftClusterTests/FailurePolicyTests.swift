@@ -1,0 +1,207 @@
+import Foundation
+import SiftCluster
+import SiftSweep
+import SiftTestKit
+import SiftWire
+import Testing
+
+/// The coordinator driven turn by turn from the test's thread, like swift-nio's embedded event loop:
+/// an in-process transport (ZeroMQ inproc), scripted workers that say exactly what the test tells
+/// them, and a clock the test moves. Nothing here sleeps or depends on timing.
+@Suite struct FailurePolicyTests {
+    /// The time the coordinator sees; only the test moves it.
+    final class ManualClock: @unchecked Sendable {
+        var now = Date(timeIntervalSince1970: 1_800_000_000)
+        func advance(_ seconds: Double) { now = now.addingTimeInterval(seconds) }
+    }
+
+    /// A worker whose every message is written by the test.
+    struct ScriptedWorker {
+        let socket: ZeroMQSocket
+        let pid: Int32
+        var name: String { "scripted:\(pid)" }
+
+        init(_ context: ZeroMQContext, endpoint: String, pid: Int32, settings: ClusterSettings) throws {
+            self.pid = pid
+            socket = try ZeroMQSocket(context, kind: .dealer)
+            try socket.connect(endpoint)
+            try send(.ready(WorkerHello(host: "scripted", pid: pid, cores: 1, build: settings.build)))
+        }
+
+        func send(_ message: WireMessage) throws { try socket.send(message.frames) }
+
+        /// Messages already delivered to this worker (inproc delivers at once), heartbeats left out.
+        func inbox() throws -> [WireMessage] {
+            var messages: [WireMessage] = []
+            while let received = try socket.receive(timeout: 0) {
+                let message = try WireMessage(frames: received.frames)
+                if case .heartbeat = message { continue }
+                messages.append(message)
+            }
+            return messages
+        }
+
+        /// The one task in the inbox, if any.
+        func task() throws -> TaskAssignment? {
+            for case let .task(assignment, _) in try inbox() { return assignment }
+            return nil
+        }
+
+        func result(_ assignment: TaskAssignment) throws {
+            let files = [Array(assignment.task.utf8)]
+            try send(.result(TaskResult(task: assignment.task, attempt: assignment.attempt, digest: TaskDigest.of(files), summary: "{}"),
+                             attachments: files))
+        }
+    }
+
+    /// A coordinator over an inproc endpoint with a manual clock, and its store and log.
+    final class Harness {
+        let dir: TemporaryDirectory
+        let store: TaskStore
+        let clock = ManualClock()
+        let context = ZeroMQContext()
+        let coordinator: Coordinator
+        let settings: ClusterSettings
+        private let lines = NSMutableArray()
+        private static let counter = NSLock()
+        nonisolated(unsafe) private static var next = 0
+
+        init(chains: Int, levels: Int) throws {
+            dir = try TemporaryDirectory()
+            store = try TaskStore(path: dir.file("sweep.sqlite"))
+            try store.add(SleepTasks.plan(chains: chains, levels: levels, milliseconds: 0))
+            var settings = ClusterSettings()
+            settings.heartbeatInterval = 1
+            settings.liveness = 3
+            settings.setAsideSeconds = 60
+            self.settings = settings
+            Self.counter.lock(); Self.next += 1; let id = Self.next; Self.counter.unlock()
+            let clock = self.clock, lines = self.lines
+            coordinator = try Coordinator(store: store, context: context, bind: "inproc://failure-policy-\(getpid())-\(id)",
+                                          settings: settings, log: { lines.add($0) }, clock: { clock.now })
+        }
+
+        deinit { dir.remove() }
+
+        var log: [String] { lines.compactMap { $0 as? String } }
+
+        func worker(pid: Int32) throws -> ScriptedWorker {
+            try ScriptedWorker(context, endpoint: coordinator.endpoint, pid: pid, settings: settings)
+        }
+
+        /// A few turns of the coordinator's loop, without waiting: enough to take in every message sent so far.
+        @discardableResult
+        func turn() throws -> Bool {
+            var finished = false
+            for _ in 0..<3 { finished = try coordinator.serveOnce(waitMilliseconds: 0) || finished }
+            return finished
+        }
+    }
+
+    @Test func aSilentWorkersLeaseIsLostNotFailedAndItsLateResultCounts() throws {
+        let h = try Harness(chains: 1, levels: 2)
+        let slow = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try slow.task())
+        #expect(task.task == "sleep-0/0" && task.attempt == 1)
+
+        // Heartbeats keep the lease; then the worker falls silent past the liveness period (3 s).
+        for _ in 0..<5 {
+            h.clock.advance(1)
+            try slow.send(.heartbeat(Heartbeat(task: task.task)))
+            try h.turn()
+        }
+        #expect(try h.store.task(task.task)?.state == .leased)
+        h.clock.advance(4)
+        try h.turn()
+        let record = try #require(try h.store.task(task.task))
+        #expect(record.state == .queued && record.lostLeases == 1 && record.hostFailures == 0,
+                "a worker that fell silent cost the task nothing but a lost lease")
+        #expect(h.log.contains { $0.contains("silent") && $0.contains("declared dead") })
+
+        // Its result arrives later, from the same worker reconnecting: accepted, not recomputed.
+        try slow.send(.ready(WorkerHello(host: "scripted", pid: 1, cores: 1, build: h.settings.build)))
+        try slow.result(task)
+        try h.turn()
+        #expect(try h.store.task(task.task)?.state == .done)
+        #expect(h.coordinator.counters.recorded == 1)
+    }
+
+    @Test func aWorkerFailingOnItsHostIsSetAsideAndItsTasksGoElsewhere() throws {
+        let h = try Harness(chains: 3, levels: 1)
+        let bad = try h.worker(pid: 1), good = try h.worker(pid: 2)
+        try h.turn()
+        var goodTask = try #require(try good.task())
+        for _ in 0..<2 {
+            let task = try #require(try bad.task(), "the bad worker takes a task it has not failed yet")
+            try bad.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, error: "train-images truncated", cause: .host)))
+            try h.turn()
+        }
+        #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s after 2 failures in a row") })
+        #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside != nil)
+        var done: [String] = []
+        var finished = false
+        while !finished {
+            try good.result(goodTask)
+            done.append(goodTask.task)
+            finished = try h.turn()
+            #expect(try bad.task() == nil, "a set-aside worker gets no task while another can work")
+            guard let next = try good.task() else { break }
+            goodTask = next
+        }
+        #expect(finished, "the healthy worker finishes the sweep")
+        #expect(Set(done) == ["sleep-0/0", "sleep-1/0", "sleep-2/0"])
+        #expect(try h.store.counts() == [.done: 3], "no task failed for the bad worker's sake")
+        let failures = try done.flatMap { try h.store.failures(of: $0) }
+        #expect(failures.map(\.worker) == ["scripted:1", "scripted:1"] && failures.allSatisfy { $0.cause == .host },
+                "each failure is recorded with the worker it happened on")
+    }
+
+    @Test func everyWorkerSetAsideStillLetsTheSweepEnd() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let only = try h.worker(pid: 1)
+        try h.turn()
+        for attempt in 1...3 {
+            let task = try #require(try only.task(), "attempt \(attempt) is handed out though the only worker is set aside")
+            try only.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, error: "no data here", cause: .host)))
+            try h.turn()
+        }
+        #expect(try h.store.counts() == [.failed: 1])
+        #expect(try h.store.task("sleep-0/0")?.error?.contains("failed on 3 worker(s)") == true)
+    }
+
+    @Test func aTasksOwnFailureEndsItAtOnce() throws {
+        let h = try Harness(chains: 1, levels: 2)
+        let worker = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try worker.task())
+        try worker.send(.failure(TaskFailure(task: task.task, attempt: 1, error: "model.arch: 2 outputs for 10 classes", cause: .task)))
+        #expect(try h.turn(), "the sweep is settled: one level failed, the next skipped")
+        #expect(try h.store.counts() == [.failed: 1, .skipped: 1])
+    }
+
+    @Test func aWorkerThatExitsLosesItsLeaseAtOnce() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let doomed = try h.worker(pid: 7)
+        try h.turn()
+        #expect(try doomed.task() != nil)
+        try h.coordinator.workerExited(host: "scripted", pid: 7, cause: "worker 0 (pid 7) killed by signal 9")
+        let record = try #require(try h.store.task("sleep-0/0"))
+        #expect(record.state == .queued && record.lostLeases == 1)
+        #expect(try h.store.failures(of: "sleep-0/0").map(\.error) == ["worker 0 (pid 7) killed by signal 9"])
+    }
+
+    @Test func aRestartReturnsLeasesFreeOfCharge() throws {
+        var h: Harness? = try Harness(chains: 1, levels: 1)
+        let worker = try h!.worker(pid: 1)
+        try h!.turn()
+        let task = try #require(try worker.task())
+        let store = h!.store
+        let reopened = try Coordinator(store: store, context: h!.context, bind: "inproc://restarted-\(getpid())",
+                                       settings: h!.settings, log: { _ in })
+        let record = try #require(try store.task(task.task))
+        #expect(record.state == .queued && record.lostLeases == 0 && record.hostFailures == 0)
+        _ = reopened
+        h = nil
+    }
+}
