@@ -34,10 +34,7 @@ public enum IDXReader {
             let value = Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
             dimensions.append(value)
         }
-        let payload = dimensions.reduce(1, *)
-        guard data.count >= headerSize + payload else {
-            throw DataError.truncated(path: path, expectedBytes: headerSize + payload, actualBytes: data.count)
-        }
+        let payload = try DeclaredSize.payload(dimensions, elementSize: 1, offset: headerSize, available: data.count, path: path)
         guard data.count == headerSize + payload else {
             throw DataError.badFormat(path: path, reason: "\(data.count - headerSize - payload) unexpected trailing bytes")
         }

@@ -1,7 +1,16 @@
 import CZlib
 
 /// zlib inflation: gzip members (IDX files) and raw deflate streams (zip entries).
+///
+/// Output is bounded before it is allocated: deflate cannot expand data more than 1032-fold, so a
+/// declared size past that (a crafted archive) is an error, and so is a stream that inflates past
+/// its declared size. zlib counts in 32 bits, so input and output are fed to it in pieces.
 public enum Inflate {
+    /// The most a deflate stream of `compressed` bytes can inflate to (zlib's own bound, plus headers).
+    static func maximumInflated(_ compressed: Int) -> Int {
+        compressed.multipliedReportingOverflow(by: 1032).overflow ? Int.max : compressed * 1032 + 1024
+    }
+
     public static func gzip(_ bytes: [UInt8], path: String) throws -> [UInt8] {
         try inflate(bytes, windowBits: 15 + 16, expectedSize: nil, path: path)
     }
@@ -16,6 +25,12 @@ public enum Inflate {
     }
 
     private static func inflate(_ input: [UInt8], windowBits: Int32, expectedSize: Int?, path: String) throws -> [UInt8] {
+        let limit = maximumInflated(input.count)
+        if let expectedSize {
+            guard expectedSize >= 0, expectedSize <= limit else {
+                throw DataError.badFormat(path: path, reason: "declares \(expectedSize) bytes inflated from \(input.count) compressed, more than deflate can produce")
+            }
+        }
         var stream = z_stream()
         let initStatus = inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard initStatus == Z_OK else {
@@ -23,24 +38,40 @@ public enum Inflate {
         }
         defer { inflateEnd(&stream) }
 
-        var output = [UInt8](repeating: 0, count: max(expectedSize ?? input.count * 4, 1024))
-        var produced = 0
+        let bound = expectedSize ?? limit
+        // Grow as output appears, never beyond what the stream may legitimately produce.
+        var output = [UInt8](repeating: 0, count: min(max(expectedSize ?? input.count * 4, 1024), bound + 1))
+        var produced = 0, consumed = 0
         var status: Int32 = Z_OK
-        var source = input
-        source.withUnsafeMutableBufferPointer { inBuffer in
-            stream.next_in = inBuffer.baseAddress
-            stream.avail_in = UInt32(inBuffer.count)
+        let piece = Int(UInt32.max)
+        input.withUnsafeBufferPointer { inBuffer in
             while status == Z_OK {
-                if produced == output.count { output.append(contentsOf: [UInt8](repeating: 0, count: output.count)) }
-                output.withUnsafeMutableBufferPointer { outBuffer in
-                    stream.next_out = outBuffer.baseAddress! + produced
-                    stream.avail_out = UInt32(outBuffer.count - produced)
-                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                    produced = outBuffer.count - Int(stream.avail_out)
+                if stream.avail_in == 0 && consumed < inBuffer.count {
+                    let count = min(piece, inBuffer.count - consumed)
+                    stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress! + consumed)
+                    stream.avail_in = UInt32(count)
+                    consumed += count
                 }
-                if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
+                if produced == output.count {
+                    // Past the bound by one byte at most: room to notice a stream longer than declared.
+                    guard output.count <= bound else { break }
+                    output.append(contentsOf: [UInt8](repeating: 0, count: min(output.count, bound + 1 - output.count)))
+                }
+                output.withUnsafeMutableBufferPointer { outBuffer in
+                    let room = min(piece, outBuffer.count - produced)
+                    stream.next_out = outBuffer.baseAddress! + produced
+                    stream.avail_out = UInt32(room)
+                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    produced += room - Int(stream.avail_out)
+                }
+                if status == Z_BUF_ERROR && stream.avail_in == 0 && consumed == inBuffer.count { break }
                 if status == Z_BUF_ERROR { status = Z_OK }
             }
+        }
+        if produced > bound {
+            throw DataError.badFormat(path: path, reason: expectedSize == nil
+                ? "inflates past \(bound) bytes, more than deflate can produce from \(input.count)"
+                : "inflates past its declared \(bound) bytes")
         }
         guard status == Z_STREAM_END else {
             let reason = status == Z_BUF_ERROR || status == Z_OK

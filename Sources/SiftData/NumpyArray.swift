@@ -129,10 +129,7 @@ public struct NumpyArray: Sendable, Equatable {
             guard let v = Int(text), v >= 0 else { throw DataError.badFormat(path: path, reason: "bad shape entry '\(text)'") }
             return v
         }
-        let payload = shape.reduce(1, *) * dtype.byteSize
-        guard data.count >= dataStart + payload else {
-            throw DataError.truncated(path: path, expectedBytes: dataStart + payload, actualBytes: data.count)
-        }
+        let payload = try DeclaredSize.payload(shape, elementSize: dtype.byteSize, offset: dataStart, available: data.count, path: path)
         guard data.count == dataStart + payload else {
             throw DataError.badFormat(path: path, reason: "\(data.count - dataStart - payload) unexpected trailing bytes")
         }

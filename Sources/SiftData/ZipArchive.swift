@@ -21,13 +21,20 @@ public struct ZipArchive {
         try readCentralDirectory()
     }
 
+    // Readers of little-endian fields at offsets already checked by `require`.
     private func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
     private func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
-    private func u64(_ o: Int) -> Int { u32(o) | u32(o + 4) << 32 }
+    /// A zip64 field; a value past Int.max (no file is that large) reads as Int.max and fails `require`.
+    private func u64(_ o: Int) -> Int {
+        let high = u32(o + 4)
+        return high >= 0x8000_0000 ? Int.max : u32(o) | high << 32
+    }
 
-    private func require(_ end: Int) throws {
-        guard end <= bytes.count else {
-            throw DataError.truncated(path: path, expectedBytes: end, actualBytes: bytes.count)
+    /// Checks that `length` bytes from `offset` lie inside the archive, whatever the values a header declared.
+    private func require(_ offset: Int, _ length: Int) throws {
+        guard offset >= 0, length >= 0, offset <= bytes.count, length <= bytes.count - offset else {
+            let end = offset.addingReportingOverflow(length)
+            throw DataError.truncated(path: path, expectedBytes: end.overflow ? Int.max : end.partialValue, actualBytes: bytes.count)
         }
     }
 
@@ -41,14 +48,14 @@ public struct ZipArchive {
         var offset = u32(eocd + 16)
         if (count == 0xFFFF || offset == 0xFFFF_FFFF), eocd >= 20, u32(eocd - 20) == 0x0706_4B50 {
             let record = u64(eocd - 20 + 8)
-            try require(record + 56)
+            try require(record, 56)
             guard u32(record) == 0x0606_4B50 else { throw DataError.badFormat(path: path, reason: "bad zip64 end record") }
             count = u64(record + 32)
             offset = u64(record + 48)
         }
         var cursor = offset
         for _ in 0..<count {
-            try require(cursor + 46)
+            try require(cursor, 46)
             guard u32(cursor) == 0x0201_4B50 else {
                 throw DataError.badFormat(path: path, reason: "bad central directory entry at byte \(cursor)")
             }
@@ -57,7 +64,7 @@ public struct ZipArchive {
             var uncompressed = u32(cursor + 24)
             let nameLength = u16(cursor + 28), extraLength = u16(cursor + 30), commentLength = u16(cursor + 32)
             var localOffset = u32(cursor + 42)
-            try require(cursor + 46 + nameLength + extraLength + commentLength)
+            try require(cursor, 46 + nameLength + extraLength + commentLength)
             let name = String(decoding: bytes[(cursor + 46)..<(cursor + 46 + nameLength)], as: UTF8.self)
             // zip64 sizes live in extra field 0x0001, in this order, only for the fields set to 0xFFFFFFFF.
             var extra = cursor + 46 + nameLength
@@ -66,9 +73,15 @@ public struct ZipArchive {
                 let id = u16(extra), size = u16(extra + 2)
                 if id == 0x0001 {
                     var field = extra + 4
-                    if uncompressed == 0xFFFF_FFFF { uncompressed = u64(field); field += 8 }
-                    if compressed == 0xFFFF_FFFF { compressed = u64(field); field += 8 }
-                    if localOffset == 0xFFFF_FFFF { localOffset = u64(field) }
+                    // Each zip64 field is read only if it lies inside this extra block.
+                    func next() -> Int? {
+                        guard field + 8 <= min(extra + 4 + size, extraEnd) else { return nil }
+                        defer { field += 8 }
+                        return u64(field)
+                    }
+                    if uncompressed == 0xFFFF_FFFF { uncompressed = next() ?? Int.max }
+                    if compressed == 0xFFFF_FFFF { compressed = next() ?? Int.max }
+                    if localOffset == 0xFFFF_FFFF { localOffset = next() ?? Int.max }
                 }
                 extra += 4 + size
             }
@@ -81,15 +94,19 @@ public struct ZipArchive {
         guard let entry = entries[name] else {
             throw DataError.badFormat(path: path, reason: "no entry '\(name)' (has: \(entries.keys.sorted().joined(separator: ", ")))")
         }
-        try require(entry.localHeaderOffset + 30)
+        try require(entry.localHeaderOffset, 30)
         guard u32(entry.localHeaderOffset) == 0x0403_4B50 else {
             throw DataError.badFormat(path: path, reason: "bad local header for '\(name)'")
         }
         let start = entry.localHeaderOffset + 30 + u16(entry.localHeaderOffset + 26) + u16(entry.localHeaderOffset + 28)
-        try require(start + entry.compressedSize)
+        try require(start, entry.compressedSize)
         let raw = Array(bytes[start..<(start + entry.compressedSize)])
         switch entry.method {
-        case 0: return raw
+        case 0:
+            guard entry.compressedSize == entry.uncompressedSize else {
+                throw DataError.badFormat(path: path, reason: "stored entry '\(name)' declares \(entry.uncompressedSize) bytes but holds \(entry.compressedSize)")
+            }
+            return raw
         case 8: return try Inflate.rawDeflate(raw, expectedSize: entry.uncompressedSize, path: "\(path):\(name)")
         default: throw DataError.badFormat(path: path, reason: "entry '\(name)' uses zip method \(entry.method); only stored and deflated are supported")
         }

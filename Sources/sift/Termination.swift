@@ -21,6 +21,13 @@ extension StopFlag {
     /// A flag set by SIGINT or SIGTERM; the handlers live as long as the process.
     static func onTermination() -> StopFlag {
         let flag = StopFlag()
+        // A parent may start us with these signals blocked (test runners and some launchers do): then no
+        // Ctrl-C or SIGTERM would ever arrive. Unblock them before any thread inherits the mask.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        sigaddset(&wanted, SIGINT)
+        sigaddset(&wanted, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())

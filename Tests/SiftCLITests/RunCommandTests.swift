@@ -6,7 +6,7 @@ import Testing
 
 /// `sift run` expands a sweep and runs its chains as real child processes; `sift report` reads the result.
 @Suite struct RunCommandTests {
-    func writeSweep(in dir: TemporaryDirectory) throws -> String {
+    func writeSweep(in dir: TemporaryDirectory, epochs: Int = 1) throws -> String {
         try SyntheticImages.writeArrays(in: dir, train: 192, test: 64)
         let sweep = """
             name: cli sweep
@@ -19,7 +19,7 @@ import Testing
               model:
                 arch: 16-8-2
               train:
-                epochs: 1
+                epochs: \(epochs)
                 batch: 32
               pruning:
                 preset: lth
@@ -158,21 +158,27 @@ import Testing
         #expect(try store.counts() == [.done: 12])
     }
 
-    /// The `sift worker` children of a process, from /proc (any of its threads may have started them).
+    /// The child processes of `pid`, from the parent field of every /proc/<pid>/stat.
     func children(of pid: Int32) -> [Int32] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.flatMap { task -> [Int32] in
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
-            return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let child = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // After "pid (comm)": the state, then the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
         }
     }
 
-    /// Waits until some level of the sweep in `out` is leased (a worker is mid-level).
-    func waitForLevelInFlight(_ out: String, timeout: TimeInterval) throws -> Bool {
+    /// Waits until a worker of `run` holds a level of the sweep in `out` (it is mid-level).
+    func waitForLevelInFlight(_ out: String, run: ChildProcess, timeout: TimeInterval) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
+            let workers = Set(children(of: run.pid).map { "\(ProcessInfo.processInfo.hostName):\($0)" })
             if FileManager.default.fileExists(atPath: "\(out)/sweep.sqlite"),
-               let leased = try? TaskStore(path: "\(out)/sweep.sqlite").tasks(in: .leased), !leased.isEmpty { return true }
+               let leased = try? TaskStore(path: "\(out)/sweep.sqlite").tasks(in: .leased),
+               leased.contains(where: { $0.worker.map(workers.contains) == true }) { return true }
             usleep(20_000)
         }
         return false
@@ -181,12 +187,13 @@ import Testing
     @Test func ctrlCStopsWithinSecondsAloneOrWithItsGroupAndARerunResumes() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let sweep = try writeSweep(in: dir)
+        // Levels long enough (about a second each) to be caught mid-level.
+        let sweep = try writeSweep(in: dir, epochs: 2000)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
         let out = dir.file("interrupted")
         for group in [false, true] {
             let run = try ChildProcess(["run", sweep, "--out", out, "--workers", "2"], log: dir.file("run-\(group).log"))
-            #expect(try waitForLevelInFlight(out, timeout: 30))
+            #expect(try waitForLevelInFlight(out, run: run, timeout: 30))
             let workers = children(of: run.pid)
             #expect(workers.count == 2, "sift run has its two workers")
             let start = Date()
@@ -194,7 +201,7 @@ import Testing
             // Ctrl-C in a terminal reaches the whole process group: the workers get it too.
             if group { for worker in workers { kill(worker, SIGINT) } }
             #expect(run.wait(timeout: 10), "sift run exits within 10 s of SIGINT")
-            #expect(run.process.terminationStatus == 130, "\(run.log)")
+            #expect(!run.isRunning && run.process.terminationStatus == 130, "\(run.log)")
             #expect(Date().timeIntervalSince(start) < 10)
             #expect(run.log.contains("stopped; run the same command again to resume"))
             let deadline = Date().addingTimeInterval(5)
@@ -213,12 +220,12 @@ import Testing
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
         let out = dir.file("killed")
         let run = try ChildProcess(["run", sweep, "--out", out, "--workers", "2"], log: dir.file("run.log"))
-        #expect(try waitForLevelInFlight(out, timeout: 30))
+        #expect(try waitForLevelInFlight(out, run: run, timeout: 30))
         let victims = children(of: run.pid)
         #expect(victims.count == 2)
         for victim in victims { kill(victim, SIGKILL) }
         #expect(run.wait(timeout: 120), "the sweep finishes with replaced workers")
-        #expect(run.process.terminationStatus == 0, "\(run.log)")
+        #expect(!run.isRunning && run.process.terminationStatus == 0, "\(run.log)")
         #expect(run.log.contains("killed by signal 9; restarting"), "\(run.log)")
         #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12])
         #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")))
