@@ -1,0 +1,70 @@
+import Foundation
+import SiftData
+import SiftTestKit
+import Testing
+
+/// Files whose headers lie: every one gives a `DataError` naming the file, before anything the
+/// header declares is allocated, and never an overflow trap.
+@Suite struct CraftedFileTests {
+    func message(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "no error"
+        } catch let error as DataError {
+            return error.description
+        } catch {
+            return "untyped error: \(error)"
+        }
+    }
+
+    @Test func idxDimensionsThatOverflowAreRejected() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let huge = try dir.write(FileFixtures.idx(dimensions: [0xFFFF_FFFF, 3], bytes: [1, 2, 3]), to: "huge-idx1-ubyte")
+        #expect(message { _ = try IDXReader.read(huge) }.contains("huge-idx1-ubyte is truncated"))
+        let overflowing = try dir.write(FileFixtures.idx(dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], bytes: []),
+                                        to: "overflow-idx3-ubyte")
+        let text = message { _ = try IDXReader.read(overflowing) }
+        #expect(text.contains("overflow-idx3-ubyte") && text.contains("larger than any file could hold"), "\(text)")
+    }
+
+    @Test func npyShapesThatOverflowAreRejected() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var bytes = NumpyArray(float32: [1, 2], shape: [2]).encoded()
+        let header = String(decoding: bytes, as: UTF8.self)
+        // Same header length, a shape whose byte count overflows Int.
+        let forged = header.replacingOccurrences(of: "(2,)", with: "(9223372036854775807, 4)")
+        bytes = Array(forged.utf8.prefix(bytes.count))
+        let path = try dir.write(bytes, to: "forged.npy")
+        let text = message { _ = try NumpyArray.read(path) }
+        #expect(text.contains("forged.npy"), "\(text)")
+    }
+
+    @Test func zipEntriesClaimingHugeSizesAreRejectedBeforeAllocating() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let x = NumpyArray(float32: [Float](repeating: 1, count: 64), shape: [64])
+        var archive = FileFixtures.zip([("x.npy", x.encoded()), ("y.npy", x.encoded())], deflated: true)
+        // The central directory's first entry: its uncompressed size (offset 24) claims 4 GB.
+        let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
+        let start: Int? = (0..<(archive.count - 4)).first { Array(archive[$0..<($0 + 4)]) == signature }
+        let directory = try #require(start)
+        archive.replaceSubrange((directory + 24)..<(directory + 28), with: [0x00, 0x00, 0x00, 0xF0])
+        let path = try dir.write(archive, to: "claims-4gb.npz")
+        let text = message { _ = try ArrayDataset.loadImages(path) }
+        #expect(text.contains("claims-4gb.npz") && text.contains("more than deflate can produce"), "\(text)")
+    }
+
+    @Test func inflationIsBoundedAtAnySize() throws {
+        let deflated = FileFixtures.deflate([UInt8](repeating: 7, count: 1000), gzip: false)
+        // An entry declared over 4 GiB (zip64) from a few bytes: an error, no 32-bit trap and no 5 GiB buffer.
+        let text = message { _ = try Inflate.rawDeflate(deflated, expectedSize: 5 << 30, path: "big.npz:x.npy") }
+        #expect(text.contains("big.npz:x.npy") && text.contains("more than deflate can produce"), "\(text)")
+        let short = message { _ = try Inflate.rawDeflate(deflated, expectedSize: 999, path: "short.npz:x.npy") }
+        #expect(short.contains("inflates past its declared 999 bytes"), "\(short)")
+        #expect(try Inflate.rawDeflate(deflated, expectedSize: 1000, path: "ok") == [UInt8](repeating: 7, count: 1000))
+        let gzip = FileFixtures.deflate([UInt8](repeating: 3, count: 100_000), gzip: true)
+        #expect(try Inflate.gzip(gzip, path: "ok.gz").count == 100_000, "a highly compressed gzip still inflates in full")
+    }
+}
