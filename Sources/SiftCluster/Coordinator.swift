@@ -255,6 +255,7 @@ public final class Coordinator {
             case .recorded:
                 counters.recorded += 1
                 hosts[peer.name]?.failuresInARow = 0
+                log("recorded \(result.task) (attempt \(result.attempt)) from \(peer.name)")
             case .duplicate, .stale:
                 counters.duplicates += 1
                 log("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")

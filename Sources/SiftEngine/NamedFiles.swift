@@ -99,10 +99,14 @@ public struct NamedFiles: Sendable, Equatable {
     public func write(to directory: String) throws {
         let fm = FileManager.default
         let parent = (directory as NSString).deletingLastPathComponent
-        let temp = (parent as NSString).appendingPathComponent(".\((directory as NSString).lastPathComponent).partial-\(getpid())")
+        let stem = ".\((directory as NSString).lastPathComponent).partial-"
+        let temp = (parent as NSString).appendingPathComponent(stem + "\(getpid())")
         do {
             try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            try? fm.removeItem(atPath: temp)
+            // A writer killed mid-write (any process) leaves its partial folder behind: it is never read, so clear it.
+            for stale in (try? fm.contentsOfDirectory(atPath: parent)) ?? [] where stale.hasPrefix(stem) {
+                try? fm.removeItem(atPath: (parent as NSString).appendingPathComponent(stale))
+            }
             try fm.createDirectory(atPath: temp, withIntermediateDirectories: true)
             for (name, bytes) in zip(names, contents) {
                 guard !name.contains("/"), !name.hasPrefix(".") else {
