@@ -13,8 +13,10 @@ work=$(mktemp -d /tmp/sift-slurm.XXXXXX)
 chmod 755 "$work"
 node=$(hostname -s)
 cpus=$(nproc)
+job=""
 cleanup() {
-    scancel --full --quiet -u root 2>/dev/null || true
+    # Only the job this script submitted, and only to the Slurm this script started: never anyone else's.
+    [ -n "$job" ] && SLURM_CONF="$work/slurm.conf" scancel --full --quiet "$job" 2>/dev/null || true
     for f in slurmd slurmctld munged; do [ -f "$work/$f.pid" ] && kill "$(cat "$work/$f.pid")" 2>/dev/null || true; done
     sleep 1
     rm -rf "$work"
@@ -62,13 +64,14 @@ slurmd
 for _ in $(seq 1 60); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.5; done
 sinfo -h -o "%P %D %t" | grep -q idle || { echo "slurm-test-cluster: FAILED: the node never became idle"; tail "$work/slurmctld.log" "$work/slurmd.log"; exit 1; }
 
-SIFT_SWEEP="$PWD/Configs/smoke.yaml" SIFT_OUT="$work/out" SIFT_BIN="$sift" SIFT_PORT=$((46000 + $$ % 1000)) SIFT_WORKERS_PER_NODE=$cpus \
-    sbatch --nodes=1 --output="$work/job.out" Deploy/slurm/sift-sweep.sbatch > /dev/null
+job=$(SIFT_SWEEP="$PWD/Configs/smoke.yaml" SIFT_OUT="$work/out" SIFT_BIN="$sift" SIFT_PORT=$((46000 + $$ % 1000)) \
+    SIFT_WORKERS_PER_NODE=$cpus sbatch --parsable --nodes=1 --output="$work/job.out" Deploy/slurm/sift-sweep.sbatch)
+job=${job%%;*}
 for _ in $(seq 1 360); do
-    [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
+    [ -z "$(squeue -h -j "$job" -o %i 2>/dev/null)" ] && break
     sleep 0.5
 done
-if [ -n "$(squeue -h -o %i)" ]; then
+if [ -n "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; then
     echo "slurm-test-cluster: FAILED: the job is still queued or running after 3 minutes"; squeue -o "%i %T %r"
     tail -20 "$work/job.out" 2>/dev/null; exit 1
 fi

@@ -121,8 +121,15 @@ public struct NamedFiles: Sendable, Equatable {
             throw error
         } catch {
             try? fm.removeItem(atPath: temp)
-            throw EngineError.artifactWrite(path: directory, reason: "\(error)")
+            throw EngineError.artifactWrite(path: directory, reason: Self.reason(error))
         }
+    }
+
+    /// The system's own words for a failed write ("No space left on device"), else the error as it is.
+    static func reason(_ error: Error) -> String {
+        var cause = error as NSError
+        while let underlying = cause.userInfo[NSUnderlyingErrorKey] as? NSError { cause = underlying }
+        return cause.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(cause.code))) : "\(error)"
     }
 
     public static func read(_ directory: String) throws -> NamedFiles {

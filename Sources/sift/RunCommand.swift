@@ -52,6 +52,7 @@ struct RunCommand: ParsableCommand {
         // However the loop ends (finished, stopped, or an error such as a full disk), the workers are stopped.
         defer { children.stop() }
         let progress = SweepProgress(store: store)
+        defer { progress.finish() }
         let host = ProcessInfo.processInfo.hostName
         var supervisionError: Error?
         let finished = try coordinator.run(shouldStop: { stop.isSet || supervisionError != nil }, onTick: {
@@ -131,7 +132,9 @@ final class SweepProgress {
         lastLine = states
     }
 
+    /// Ends the updating line (once), so that what follows starts on a line of its own.
     func finish() {
-        if interactive { say("") }
+        if interactive && !lastLine.isEmpty { say("") }
+        lastLine = ""
     }
 }

@@ -81,12 +81,12 @@ import Testing
         #expect(throws: ReportError.self) { try RunIndex(root: dir.file("level-9")) }
     }
 
-    /// Renders the page in headless Chromium and checks the screenshot is not blank.
-    @Test func rendersInHeadlessChromium() throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            print("skipped: chromium is not installed (apt-get install chromium)")
-            return
-        }
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Renders the page in headless Chromium and checks the screenshot is not blank; reported as skipped without Chromium.
+    @Test(.enabled(if: chromium != nil, "chromium is not installed (apt-get install chromium)"))
+    func rendersInHeadlessChromium() throws {
+        let chromium = try #require(Self.chromium)
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try Self.writeChain(root: dir.path, control: .none, seed: 0, name: "render")
