@@ -23,7 +23,14 @@ extension SweepStatus {
     /// What `sift status` prints.
     public var text: String {
         let total = counts.values.reduce(0, +)
-        var lines = ["levels: " + TaskState.allCases.map { "\(counts[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: " · ") + " (of \(total))"]
+        func label(_ state: TaskState) -> String {
+            switch state {
+            case .skipped: return "skipped after a failure"
+            case .unneeded: return "not needed (past their chain's end)"
+            default: return state.rawValue
+            }
+        }
+        var lines = ["levels: " + TaskState.allCases.map { "\(counts[$0.rawValue] ?? 0) \(label($0))" }.joined(separator: " · ") + " (of \(total))"]
         if finished { lines.append("the sweep is finished") }
         let setAside = workers.filter { $0.setAside != nil }.count
         lines.append("workers: \(workers.filter(\.alive).count) alive" + (setAside > 0 ? ", \(setAside) set aside" : ""))
@@ -36,7 +43,7 @@ extension SweepStatus {
             for d in diverged { lines.append("  \(d.task): \(d.error)") }
         }
         if !failures.isEmpty {
-            lines.append("failures (retry with `sift run --retry-failed`):")
+            lines.append("failures (once the cause is fixed, rerun with --retry-failed):")
             for f in failures { lines.append("  \(f.task) after \(f.attempts) attempt(s)" + (f.worker.map { ", last on \($0)" } ?? "") + ": \(f.error)") }
         }
         return lines.joined(separator: "\n")

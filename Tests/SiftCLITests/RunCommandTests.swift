@@ -158,6 +158,37 @@ import Testing
         #expect(try store.counts() == [.done: 12])
     }
 
+    @Test func aDivergingChainEndsCleanlyAndIsShownApart() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var sweep = try String(contentsOfFile: try writeSweep(in: dir), encoding: .utf8)
+        sweep += "\n  wild:\n    train:\n      lr: 1.0e6\n"
+        let path = try dir.write(Array(sweep.utf8), to: "diverging.yaml")
+        let out = dir.file("out")
+        let run = try SiftProcess.run(["run", path, "--out", out, "--workers", "2"])
+        #expect(run.status == 0, "a diverged chain is an outcome, not a failure\n\(run.stdout)")
+        #expect(run.stdout.contains("2 diverged") && run.stdout.contains("DIVERGED"), "\(run.stdout)")
+        let store = try TaskStore(path: "\(out)/sweep.sqlite")
+        let diverged = try store.tasks(in: .diverged)
+        #expect(diverged.count == 2 && diverged.allSatisfy { $0.level == 0 }, "both wild chains diverge at level 0")
+        #expect(try store.counts()[.failed] == nil && store.counts()[.unneeded] == 4)
+        for task in diverged {
+            let metrics = try String(contentsOfFile: "\(out)/experiments/\(task.id)/metrics.json", encoding: .utf8)
+            #expect(metrics.contains("\"diverged\" : true") && metrics.contains("last_finite_loss") && !metrics.contains("NaN"))
+        }
+        let status = try SiftProcess.run(["status", out])
+        #expect(status.stdout.contains("diverged chains") && status.stdout.contains("diverged at step"), "\(status.stdout)")
+        #expect(try SiftProcess.run(["report", out]).status == 0)
+        let html = try String(contentsOfFile: "\(out)/report/index.html", encoding: .utf8)
+        #expect(html.contains("2 chain(s) diverged"))
+        let csv = try String(contentsOfFile: "\(out)/report/summary.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").filter { $0.hasSuffix(",1") }.count == 2, "the diverged levels are marked in summary.csv")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/report/summary.json"))) as? [String: Any]
+        let experiments = summary?["experiments"] as? [[String: Any]] ?? []
+        let wild = experiments.first { $0["label"] as? String == "wild" }
+        #expect((wild?["levels"] as? [Any])?.isEmpty == true, "diverged chains are left out of the seed statistics")
+    }
+
     /// The child processes of `pid`, from the parent field of every /proc/<pid>/stat.
     func children(of pid: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
