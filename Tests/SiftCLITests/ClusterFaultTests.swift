@@ -106,6 +106,22 @@ import Testing
         #expect(coordinator.log.contains("recorded 2,"), "each level recorded once")
     }
 
+    @Test func aStoppedWorkerWhoseCoordinatorIsGoneExitsSoon() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let coordinator = try coordinator(dir, chains: 1, levels: 1, ms: 20_000)
+        #expect(coordinator.waitForLog("listening", timeout: 10))
+        let worker = try worker(dir, "worker")
+        #expect(try waitForLease(dir.file("sweep.sqlite"), worker: worker, timeout: 10))
+        coordinator.signal(SIGKILL)
+        #expect(coordinator.wait(timeout: 5))
+        let start = Date()
+        worker.signal(SIGTERM)
+        #expect(worker.wait(timeout: 10), "a worker told to stop does not wait for a coordinator that is gone")
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(worker.log.contains("stopping without reporting task sleep-0/0: the coordinator"), "\(worker.log)")
+    }
+
     @Test func curveKeysAdmitOnlyAllowedWorkers() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
