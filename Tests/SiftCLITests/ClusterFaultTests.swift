@@ -6,17 +6,19 @@ import Testing
 /// Coordinator and workers as real processes on loopback, with workers and the coordinator killed,
 /// stopped and restarted. Sleep tasks stand in for training.
 @Suite(.serialized) struct ClusterFaultTests {
-    static var port: Int { 20_000 + Int(getpid() % 20_000) }
-
-    func coordinator(_ dir: TemporaryDirectory, chains: Int, levels: Int, ms: Int, log: String = "coordinator.log") throws -> ChildProcess {
-        try ChildProcess(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:\(Self.port)", "--sleep-tasks", "\(chains)",
-                          "--sleep-levels", "\(levels)", "--sleep-ms", "\(ms)", "--heartbeat", "0.2", "--liveness", "3"],
-                         log: dir.file(log))
+    /// A sleep-task coordinator on `bind` (a free port by default) and the endpoint it listens on; a restart
+    /// passes the first one's endpoint, so that its workers find it again.
+    func coordinator(_ dir: TemporaryDirectory, chains: Int, levels: Int, ms: Int, log: String = "coordinator.log",
+                     bind: String = "tcp://127.0.0.1:0") throws -> (process: ChildProcess, endpoint: String) {
+        let process = try ChildProcess(["coordinator", "--out", dir.path, "--bind", bind, "--sleep-tasks", "\(chains)",
+                                        "--sleep-levels", "\(levels)", "--sleep-ms", "\(ms)", "--heartbeat", "0.2", "--liveness", "3"],
+                                       log: dir.file(log))
+        let endpoint = try #require(process.listeningEndpoint(timeout: 10), "the coordinator says where it listens: \(process.log)")
+        return (process, endpoint)
     }
 
-    func worker(_ dir: TemporaryDirectory, _ name: String) throws -> ChildProcess {
-        try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(Self.port)", "--heartbeat", "0.2", "--liveness", "3"],
-                         log: dir.file("\(name).log"))
+    func worker(_ dir: TemporaryDirectory, _ name: String, _ endpoint: String) throws -> ChildProcess {
+        try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("\(name).log"))
     }
 
     /// How many times each task ran, over the given worker logs.
@@ -44,12 +46,11 @@ import Testing
     @Test func aKilledWorkersTaskIsRedoneElsewhere() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let coordinator = try coordinator(dir, chains: 4, levels: 2, ms: 300)
-        #expect(coordinator.waitForLog("listening", timeout: 10))
-        let victim = try worker(dir, "victim"), survivor = try worker(dir, "survivor")
+        let (coordinator, endpoint) = try coordinator(dir, chains: 4, levels: 2, ms: 300)
+        let victim = try worker(dir, "victim", endpoint), survivor = try worker(dir, "survivor", endpoint)
         #expect(try waitForLease(dir.file("sweep.sqlite"), worker: victim, timeout: 10), "the victim holds a task when it is killed")
         victim.signal(SIGKILL)
-        let live = try SiftProcess.run(["status", "--connect", "tcp://127.0.0.1:\(Self.port)"])
+        let live = try SiftProcess.run(["status", "--connect", endpoint])
         #expect(live.status == 0, "\(live.stderr)")
         #expect(live.stdout.contains("levels:") && live.stdout.contains("alive"), "\(live.stdout)")
         #expect(coordinator.waitForLog("\(victim.pid) fell silent while holding it; back to the queue", timeout: 10),
@@ -65,18 +66,16 @@ import Testing
     @Test func aRestartedCoordinatorRedoesNothingFinished() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        var first: ChildProcess? = try coordinator(dir, chains: 3, levels: 4, ms: 150)
-        #expect(first!.waitForLog("listening", timeout: 10))
-        let workers = [try worker(dir, "w1"), try worker(dir, "w2")]
-        #expect(workers[0].waitForLog("executed", timeout: 10))
-        usleep(600_000)
-        first!.signal(SIGKILL)
-        first!.wait(timeout: 5)
+        var (first, endpoint): (ChildProcess?, String) = try coordinator(dir, chains: 3, levels: 4, ms: 150)
+        let workers = [try worker(dir, "w1", endpoint), try worker(dir, "w2", endpoint)]
+        #expect(first?.waitForLog("recorded sleep-", timeout: 10) == true, "some level is done before the kill")
+        first?.signal(SIGKILL)
+        first?.wait(timeout: 5)
         first = nil
         let finishedBeforeKill = Set(try TaskStore(path: dir.file("sweep.sqlite")).tasks(in: .done).map(\.id))
         #expect(!finishedBeforeKill.isEmpty)
 
-        let second = try coordinator(dir, chains: 3, levels: 4, ms: 150, log: "coordinator2.log")
+        let (second, _) = try coordinator(dir, chains: 3, levels: 4, ms: 150, log: "coordinator2.log", bind: endpoint)
         #expect(second.wait(timeout: 90), "the restarted coordinator finishes the sweep")
         for worker in workers { #expect(worker.wait(timeout: 10)) }
         #expect(try TaskStore(path: dir.file("sweep.sqlite")).counts() == [.done: 12])
@@ -90,12 +89,11 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         // One chain of two 1.5 s levels: the stopped worker's result for level 0 arrives after its lease was handed on.
-        let coordinator = try coordinator(dir, chains: 1, levels: 2, ms: 1500)
-        #expect(coordinator.waitForLog("listening", timeout: 10))
-        let sleeper = try worker(dir, "sleeper")
+        let (coordinator, endpoint) = try coordinator(dir, chains: 1, levels: 2, ms: 1500)
+        let sleeper = try worker(dir, "sleeper", endpoint)
         #expect(try waitForLease(dir.file("sweep.sqlite"), worker: sleeper, timeout: 10))
         sleeper.signal(SIGSTOP)
-        let helper = try worker(dir, "helper")
+        let helper = try worker(dir, "helper", endpoint)
         #expect(coordinator.waitForLog("fell silent while holding it", timeout: 10), "the silent worker's lease is lost")
         #expect(try waitForLease(dir.file("sweep.sqlite"), worker: helper, timeout: 20), "its task is handed on")
         sleeper.signal(SIGCONT)
@@ -109,9 +107,8 @@ import Testing
     @Test func aStoppedWorkerWhoseCoordinatorIsGoneExitsSoon() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let coordinator = try coordinator(dir, chains: 1, levels: 1, ms: 20_000)
-        #expect(coordinator.waitForLog("listening", timeout: 10))
-        let worker = try worker(dir, "worker")
+        let (coordinator, endpoint) = try coordinator(dir, chains: 1, levels: 1, ms: 20_000)
+        let worker = try worker(dir, "worker", endpoint)
         #expect(try waitForLease(dir.file("sweep.sqlite"), worker: worker, timeout: 10))
         coordinator.signal(SIGKILL)
         #expect(coordinator.wait(timeout: 5))
@@ -131,13 +128,14 @@ import Testing
         let mode = try FileManager.default.attributesOfItem(atPath: dir.file("keys/allowed.key"))[.posixPermissions] as? Int
         #expect(mode == 0o600, "secret keys are private")
         try FileManager.default.copyItem(atPath: dir.file("keys/allowed.pub"), toPath: dir.file("allow.txt"))
-        let coordinator = try ChildProcess(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:\(Self.port)",
+        let coordinator = try ChildProcess(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:0",
                                             "--sleep-tasks", "3", "--sleep-ms", "100", "--heartbeat", "0.2", "--liveness", "3",
                                             "--curve-secret", dir.file("keys/coordinator.key"), "--allow", dir.file("allow.txt")],
                                            log: dir.file("coordinator.log"))
         #expect(coordinator.waitForLog("with CURVE, 1 worker key(s) allowed", timeout: 10))
+        let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
         func worker(_ name: String) throws -> ChildProcess {
-            try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(Self.port)", "--heartbeat", "0.2", "--liveness", "3",
+            try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3",
                               "--curve-secret", dir.file("keys/\(name).key"), "--server-key", dir.file("keys/coordinator.pub")],
                              log: dir.file("\(name).log"))
         }

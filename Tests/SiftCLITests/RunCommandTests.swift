@@ -82,10 +82,10 @@ import Testing
         let sweep = try writeSweep(in: dir)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("one"), "--workers", "1"]).status == 0)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("three"), "--workers", "3"]).status == 0)
-        let port = 30_000 + Int(getpid() % 20_000)
-        let coordinator = try ChildProcess(["coordinator", sweep, "--out", dir.file("distributed"), "--bind", "tcp://127.0.0.1:\(port)"],
+        let coordinator = try ChildProcess(["coordinator", sweep, "--out", dir.file("distributed"), "--bind", "tcp://127.0.0.1:0"],
                                            log: dir.file("coordinator.log"))
-        let workers = try (0..<2).map { try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(port)"], log: dir.file("worker-\($0).log")) }
+        let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
+        let workers = try (0..<2).map { try ChildProcess(["worker", "--connect", endpoint], log: dir.file("worker-\($0).log")) }
         #expect(coordinator.wait(timeout: 120), "\(coordinator.log)")
         for worker in workers { #expect(worker.wait(timeout: 10)) }
 
@@ -105,22 +105,27 @@ import Testing
         let sweep = try writeSweep(in: dir)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("undisturbed"), "--workers", "2"]).status == 0)
 
-        let port = 32_000 + Int(getpid() % 20_000)
-        let arguments = ["coordinator", sweep, "--out", dir.file("faulty"), "--bind", "tcp://127.0.0.1:\(port)",
-                         "--heartbeat", "0.2", "--liveness", "3"]
-        var coordinator = try ChildProcess(arguments, log: dir.file("coordinator-1.log"))
-        let victim = try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--heartbeat", "0.2", "--liveness", "3"],
+        func startCoordinator(bind: String, log: String) throws -> ChildProcess {
+            try ChildProcess(["coordinator", sweep, "--out", dir.file("faulty"), "--bind", bind, "--heartbeat", "0.2", "--liveness", "3"],
+                             log: dir.file(log))
+        }
+        var coordinator = try startCoordinator(bind: "tcp://127.0.0.1:0", log: "coordinator-1.log")
+        let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
+        let victim = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],
                                       log: dir.file("victim.log"))
-        #expect(coordinator.waitForLog("ready", timeout: 10))
-        usleep(300_000)
+        let victimName = "\(ProcessInfo.processInfo.hostName):\(victim.pid)"
+        let deadline = Date().addingTimeInterval(20)
+        while try !TaskStore(path: dir.file("faulty/sweep.sqlite")).tasks(in: .leased).contains(where: { $0.worker == victimName }),
+              Date() < deadline { usleep(20_000) }
         victim.signal(SIGKILL)
-        let survivor = try ChildProcess(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--heartbeat", "0.2", "--liveness", "3"],
+        #expect(coordinator.waitForLog("\(victimName) fell silent while holding it", timeout: 10), "the victim was mid-level")
+        let survivor = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],
                                         log: dir.file("survivor.log"))
         #expect(coordinator.waitForLog("ends its chain", timeout: 60), "some chain finished before the coordinator is killed")
         coordinator.signal(SIGKILL)
         coordinator.wait(timeout: 5)
         let finished = try TaskStore(path: dir.file("faulty/sweep.sqlite")).tasks(in: .done).map(\.id)
-        coordinator = try ChildProcess(arguments, log: dir.file("coordinator-2.log"))
+        coordinator = try startCoordinator(bind: endpoint, log: "coordinator-2.log")
         #expect(coordinator.wait(timeout: 120), "the restarted coordinator completes the sweep")
         #expect(survivor.wait(timeout: 15), "the surviving worker reconnects and ends with the sweep")
         let store = try TaskStore(path: dir.file("faulty/sweep.sqlite"))
