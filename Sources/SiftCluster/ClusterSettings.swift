@@ -1,5 +1,6 @@
 import Foundation
 import SiftSweep
+import SiftWire
 
 /// Liveness and retry settings shared by the coordinator and its workers.
 public struct ClusterSettings: Sendable {
@@ -13,6 +14,9 @@ public struct ClusterSettings: Sendable {
     public var setAsideAfter: Int = 2
     /// How long a worker is first set aside; each later time doubles it, up to an hour.
     public var setAsideSeconds: Double = 300
+    /// The largest frame a worker may send the coordinator (libzmq drops the peer past it, unread).
+    /// A sweep sets it from its largest layer; the default is the wire's own ceiling.
+    public var maximumFrameBytes: Int = WireMessage.maxBytes
     /// Identifies the engine build; workers of another build are refused.
     public var build: String = SiftBuild.identifier
 

@@ -85,6 +85,7 @@ public final class Coordinator {
         self.onResult = onResult
         socket = try ZeroMQSocket(context, kind: .router)
         try socket.set(ZeroMQOption.routerMandatory, 1)
+        try socket.set(ZeroMQOption.maximumMessageSize, int64: Int64(settings.maximumFrameBytes))
         if let security {
             // The ZAP handler must be in place before the socket binds.
             gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: log)
@@ -219,6 +220,12 @@ public final class Coordinator {
         }
         switch message {
         case .ready(let hello):
+            if let problem = hello.problem {
+                counters.refused += 1
+                log("refused \(Self.name(identity)): \(problem)")
+                replies.append((identity, .refuse(Refusal(reason: problem))))
+                return
+            }
             guard hello.build == settings.build else {
                 counters.refused += 1
                 log("refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")

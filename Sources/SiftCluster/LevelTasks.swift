@@ -31,6 +31,16 @@ public struct LevelTasks: Sendable {
 
     static func id(_ experiment: String, _ seed: UInt64, _ level: Int) -> String { "\(experiment)/seed-\(seed)/level-\(level)" }
 
+    /// The largest frame a level's result can hold: the float32 weights of the sweep's largest layer
+    /// (masks, biases, maps and metrics are smaller), plus a margin for headers and small files.
+    public var maximumFrameBytes: Int {
+        let largest = sweep.experiments.flatMap { experiment in
+            zip(experiment.spec.model.widths, experiment.spec.model.widths.dropFirst()).map { $0 * $1 }
+        }.max() ?? 0
+        let (weights, overflow) = largest.multipliedReportingOverflow(by: 4)
+        return overflow ? Int.max : weights + (1 << 20)
+    }
+
     /// The IMP experiment a shuffled or reinit control takes its masks from.
     func impExperiment(of experiment: ExperimentConfig) throws -> ExperimentConfig {
         guard let imp = sweep.experiments.first(where: { $0.streamRoot == experiment.streamRoot && $0.spec.pruning.control == .none }) else {

@@ -133,6 +133,19 @@ public struct WorkerHello: Codable, Equatable, Sendable {
         self.cores = cores
         self.build = build
     }
+
+    /// What makes this introduction unacceptable, if anything: fields a real worker cannot send.
+    public var problem: String? {
+        if host.isEmpty || host.count > 255 || host.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            return "READY with an unusable host name"
+        }
+        if pid <= 0 { return "READY with pid \(pid)" }
+        if cores < 1 || cores > 1 << 16 { return "READY with \(cores) cores" }
+        if build.isEmpty || build.count > 255 { return "READY without a usable build identifier" }
+        if let attempt, attempt < 1 { return "READY naming attempt \(attempt)" }
+        if (task == nil) != (attempt == nil) { return "READY naming a task without its attempt, or the reverse" }
+        return nil
+    }
 }
 
 /// Liveness, both ways; a worker names the task it is running.

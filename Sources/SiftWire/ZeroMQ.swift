@@ -76,6 +76,11 @@ public final class ZeroMQSocket {
         guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else { throw ZeroMQError("setsockopt \(option)") }
     }
 
+    public func set(_ option: Int32, int64 value: Int64) throws {
+        var v = value
+        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size) == 0 else { throw ZeroMQError("setsockopt \(option)") }
+    }
+
     public func set(_ option: Int32, bytes: [UInt8]) throws {
         let status = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
         guard status == 0 else { throw ZeroMQError("setsockopt \(option)") }
@@ -151,6 +156,9 @@ public struct ReceivedMessage: Sendable {
 public enum ZeroMQOption {
     /// A ROUTER reports a send to a gone peer as an error instead of dropping it silently.
     public static let routerMandatory = ZMQ_ROUTER_MANDATORY
+    /// The largest message part a peer may send; a peer that sends a larger one is disconnected
+    /// before the part is buffered.
+    public static let maximumMessageSize = ZMQ_MAXMSGSIZE
 }
 
 extension ZeroMQSocket {

@@ -69,6 +69,8 @@ struct CoordinatorCommand: ParsableCommand {
             throw ValidationError("--curve-secret and --allow go together")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let lock = try StoreLock(directory: out)
+        defer { withExtendedLifetime(lock) {} }
         let store = try TaskStore(path: "\(out)/sweep.sqlite")
         var levels: LevelTasks?
         if let sleepTasks {
@@ -84,6 +86,7 @@ struct CoordinatorCommand: ParsableCommand {
         }
         var settings = liveness.settings
         settings.retryLimits = RetryLimits(hostFailures: maxAttempts, lostLeases: maxLostLeases)
+        if let levels { settings.maximumFrameBytes = levels.maximumFrameBytes }
         let stop = StopFlag.onTermination()
         let start = Date()
         let coordinator = try Coordinator(

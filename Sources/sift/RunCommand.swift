@@ -33,6 +33,8 @@ struct RunCommand: ParsableCommand {
         let root = out ?? "runs/\(sweep.name.map { $0.replacingOccurrences(of: " ", with: "-") } ?? stem)"
         try FileManager.default.createDirectory(atPath: "\(root)/workers", withIntermediateDirectories: true)
         let tasks = LevelTasks(sweep: sweep, layout: SweepLayout(root: root))
+        let lock = try StoreLock(directory: root)
+        defer { withExtendedLifetime(lock) {} }
         let store = try TaskStore(path: "\(root)/sweep.sqlite")
         try store.add(try tasks.plan())
         if retryFailed {
@@ -40,8 +42,10 @@ struct RunCommand: ParsableCommand {
         }
         let stop = StopFlag.onTermination()
         let log = try LogFile(path: "\(root)/coordinator.log")
+        var settings = liveness.settings
+        settings.maximumFrameBytes = tasks.maximumFrameBytes
         let coordinator = try Coordinator(
-            store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: liveness.settings, log: log.write,
+            store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log.write,
             prepare: { try tasks.prepare($0) }, onResult: { try tasks.store($0, result: $1, attachments: $2) })
         let counts = try store.counts()
         let count = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)

@@ -119,6 +119,23 @@ import Testing
         #expect(worker.log.contains("stopping without reporting task sleep-0/0: the coordinator"), "\(worker.log)")
     }
 
+    @Test func oneCoordinatorPerSweepFolder() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (first, _) = try coordinator(dir, chains: 1, levels: 1, ms: 20_000)
+        let second = try SiftProcess.run(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:0", "--sleep-tasks", "1"])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("held by another coordinator") && second.stderr.contains("pid \(first.pid)"), "\(second.stderr)")
+        let run = try SiftProcess.run(["run", "Configs/smoke.yaml", "--out", dir.path])
+        #expect(run.status != 0 && run.stderr.contains("pid \(first.pid)"), "sift run is refused too: \(run.stderr)")
+        // A coordinator killed outright leaves no lock behind.
+        first.signal(SIGKILL)
+        #expect(first.wait(timeout: 5))
+        let (third, _) = try coordinator(dir, chains: 1, levels: 1, ms: 20_000, log: "coordinator-3.log")
+        #expect(third.isRunning)
+        third.stop()
+    }
+
     @Test func curveKeysAdmitOnlyAllowedWorkers() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

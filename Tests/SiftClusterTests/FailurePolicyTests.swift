@@ -66,7 +66,7 @@ import Testing
         private static let counter = NSLock()
         nonisolated(unsafe) private static var next = 0
 
-        init(chains: Int, levels: Int) throws {
+        init(chains: Int, levels: Int, bind: String? = nil, maximumFrameBytes: Int = WireMessage.maxBytes) throws {
             dir = try TemporaryDirectory()
             store = try TaskStore(path: dir.file("sweep.sqlite"))
             try store.add(SleepTasks.plan(chains: chains, levels: levels, milliseconds: 0))
@@ -74,10 +74,11 @@ import Testing
             settings.heartbeatInterval = 1
             settings.liveness = 3
             settings.setAsideSeconds = 60
+            settings.maximumFrameBytes = maximumFrameBytes
             self.settings = settings
             Self.counter.lock(); Self.next += 1; let id = Self.next; Self.counter.unlock()
             let clock = self.clock, lines = self.lines
-            coordinator = try Coordinator(store: store, context: context, bind: "inproc://failure-policy-\(getpid())-\(id)",
+            coordinator = try Coordinator(store: store, context: context, bind: bind ?? "inproc://failure-policy-\(getpid())-\(id)",
                                           settings: settings, log: { lines.add($0) }, clock: { clock.now })
         }
 
@@ -203,5 +204,48 @@ import Testing
         #expect(record.state == .queued && record.lostLeases == 0 && record.hostFailures == 0)
         _ = reopened
         h = nil
+    }
+
+    @Test func readiesWithImpossibleFieldsAreRefusedAndGetNoTask() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let ghost = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 1, settings: h.settings)
+        for hello in [WorkerHello(host: "ghost", pid: 2, cores: -5, build: h.settings.build),
+                      WorkerHello(host: "ghost", pid: 0, cores: 1, build: h.settings.build),
+                      WorkerHello(host: "", pid: 3, cores: 1, build: h.settings.build)] {
+            let socket = try ZeroMQSocket(h.context, kind: .dealer)
+            try socket.connect(h.coordinator.endpoint)
+            try socket.send(WireMessage.ready(hello).frames)
+            try h.turn()
+            let reply = try #require(try socket.receive(timeout: 0))
+            guard case .refuse(let refusal) = try WireMessage(frames: reply.frames) else {
+                Issue.record("a READY with \(hello) was not refused")
+                continue
+            }
+            #expect(!refusal.reason.isEmpty)
+        }
+        #expect(h.log.filter { $0.contains("refused peer") }.count == 3, "each refusal is logged with the peer")
+        // The well-formed worker still gets the one task.
+        #expect(try ghost.task()?.task == "sleep-0/0")
+    }
+
+    @Test func aFrameOverTheLimitIsDroppedUnread() throws {
+        let h = try Harness(chains: 1, levels: 1, bind: "tcp://127.0.0.1:0", maximumFrameBytes: 64 << 10)
+        let flooder = try ZeroMQSocket(h.context, kind: .dealer)
+        try flooder.connect(h.coordinator.endpoint)
+        try flooder.send(WireMessage.ready(WorkerHello(host: "flood", pid: 9, cores: 1, build: h.settings.build)).frames)
+        // Wait (bounded) until the coordinator has seen the flooder: it is then handed the task.
+        var leased = false
+        for _ in 0..<200 where !leased {
+            try h.coordinator.serveOnce(waitMilliseconds: 10)
+            leased = try h.store.tasks(in: .leased).first?.worker == "flood:9"
+        }
+        #expect(leased)
+        let assignment = TaskAssignment(task: "sleep-0/0", attempt: 1, kind: "sleep", parameters: "{}")
+        let big = [UInt8](repeating: 7, count: 1 << 20)
+        try flooder.send(WireMessage.result(TaskResult(task: assignment.task, attempt: 1, digest: TaskDigest.of([big]), summary: "{}"),
+                                            attachments: [big]).frames)
+        for _ in 0..<50 { try h.coordinator.serveOnce(waitMilliseconds: 10) }
+        #expect(h.coordinator.counters.recorded == 0, "a 1 MiB frame past a 64 KiB limit never reaches the coordinator")
+        #expect(try h.store.task("sleep-0/0")?.state == .leased)
     }
 }

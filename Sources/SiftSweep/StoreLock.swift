@@ -1,0 +1,44 @@
+import Foundation
+
+/// The one coordinator of a sweep folder: an exclusive advisory lock (flock) on OUT/sweep.lock, held
+/// while the coordinator runs. The kernel drops it when the process ends, however it ends, so a
+/// coordinator killed mid-sweep leaves nothing to clean up. The file names the holder, so that a
+/// second coordinator can say who runs the sweep.
+public final class StoreLock {
+    public let path: String
+    private let descriptor: Int32
+
+    /// A second coordinator or `sift run` on the same folder, refused before it touches the store.
+    public struct Held: Error, CustomStringConvertible {
+        public var path: String
+        public var holder: String
+        public var description: String {
+            "\(path) is held by another coordinator (\(holder)); one coordinator per sweep folder: stop it, or give another --out"
+        }
+    }
+
+    /// Takes the lock of `directory` or throws `Held`, naming the holder.
+    public init(directory: String, now: Date = Date()) throws {
+        path = (directory as NSString).appendingPathComponent("sweep.lock")
+        // Close-on-exec: the workers `sift run` starts must not inherit (and so keep) the lock.
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw Held(path: path, holder: "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw Held(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "a process that has not said who it is")
+        }
+        descriptor = fd
+        let stamp = ISO8601DateFormatter().string(from: now)
+        let note = "host \(ProcessInfo.processInfo.hostName), pid \(getpid()), since \(stamp)\n"
+        _ = ftruncate(fd, 0)
+        _ = note.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
