@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftTestKit"]),
         .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
-        .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftSweep"]),
+        .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftSweep", "SiftWire", "SiftCluster"]),
     ]
 )

@@ -131,6 +131,18 @@ public struct LevelTasks: Sendable {
         } catch {
             throw RejectedResult("the metrics.json of \(task.id) does not decode: \(error)")
         }
+        let training = metrics.training
+        guard training.experiment == task.experiment, training.seed == task.seed, training.level == task.level else {
+            throw RejectedResult("\(task.id) carries the files of \(training.experiment)/seed-\(training.seed)/level-\(training.level)")
+        }
+        // The next level is derived from these files: their masks and state must fit the experiment's model.
+        do {
+            _ = try level.masks(model: experiment.spec.model, origin: task.id)
+            _ = try level.state(model: experiment.spec.model, origin: task.id)
+            if !rewind.names.isEmpty { _ = try rewind.state(model: experiment.spec.model, origin: "\(task.id) rewind point") }
+        } catch {
+            throw RejectedResult("\(error)")
+        }
         if !rewind.names.isEmpty { try rewind.write(to: "\(chain)/rewind") }
         let folder = layout.experimentDirectory(experiment)
         if !FileManager.default.fileExists(atPath: "\(folder)/experiment.json") {
@@ -139,7 +151,6 @@ public struct LevelTasks: Sendable {
             try ExperimentRecord(experiment).write(to: "\(folder)/experiment.json")
         }
         try level.write(to: LevelArtifacts.directory(chain, level: task.level))
-        let training = metrics.training
         if training.diverged == true {
             let loss = training.lastFiniteLoss.map { String(format: "%.4g", $0) } ?? "none"
             return .diverged("diverged at step \(training.steps) of level \(training.level); last finite loss \(loss)")

@@ -1,7 +1,9 @@
 import Foundation
 import SiftData
+import SiftCluster
 import SiftSweep
 import SiftTestKit
+import SiftWire
 import Testing
 
 /// `sift run` expands a sweep and runs its chains as real child processes; `sift report` reads the result.
@@ -310,5 +312,81 @@ import Testing
             #expect(arrays(dir.file("imp/\(experiment)")) == chain, "\(experiment): \(yaml)")
         }
         #expect(controls == ["imp", "one_shot", "random", "shuffled", "reinit"])
+    }
+
+    /// A peer that speaks the protocol but lies: a summary that is not JSON, another chain's files, a
+    /// READY no worker could send, a result for a lease held by another worker. The sweep ends unharmed.
+    @Test func hostilePeersLeaveTheSweepUnharmed() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
+        let out = dir.file("attacked")
+        let coordinator = try ChildProcess(["coordinator", sweep, "--out", out, "--bind", "tcp://127.0.0.1:0",
+                                            "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("coordinator.log"))
+        let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
+        let context = ZeroMQContext()
+        let build = ClusterSettings().build
+
+        /// A peer that says READY, then waits (bounded) for the task it is handed.
+        func peer(_ pid: Int32, cores: Int = 1) throws -> (socket: ZeroMQSocket, task: TaskAssignment?) {
+            let socket = try ZeroMQSocket(context, kind: .dealer)
+            try socket.connect(endpoint)
+            try socket.send(WireMessage.ready(WorkerHello(host: "hostile", pid: pid, cores: cores, build: build)).frames)
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                guard let reply = try socket.receive(timeout: 100), let message = try? WireMessage(frames: reply.frames) else { continue }
+                switch message {
+                case let .task(assignment, _): return (socket, assignment)
+                case .refuse: return (socket, nil)
+                default: continue
+                }
+            }
+            return (socket, nil)
+        }
+        func result(_ task: TaskAssignment, summary: String, files: [[UInt8]]) -> [[UInt8]] {
+            WireMessage.result(TaskResult(task: task.task, attempt: task.attempt, digest: TaskDigest.of(files), summary: summary),
+                               attachments: files).frames
+        }
+
+        let first = try peer(1)
+        let task = try #require(first.task)
+        try first.socket.send(result(task, summary: "not json", files: [[1, 2, 3]]))
+        #expect(coordinator.waitForLog("invalid result: the summary of \(task.task) is not a list of file names", timeout: 10))
+
+        // Another chain's metrics.json, from the reference run, offered as this task's result.
+        let second = try peer(2)
+        let stolenTask = try #require(second.task)
+        let other = try #require(FileManager.default.enumerator(atPath: dir.file("reference/experiments"))?
+            .compactMap { $0 as? String }.first { $0.hasSuffix("metrics.json") && !$0.hasPrefix(stolenTask.task) })
+        let stolen = try #require(FileManager.default.contents(atPath: dir.file("reference/experiments/\(other)")))
+        try second.socket.send(result(stolenTask, summary: "[\"metrics.json\"]", files: [Array(stolen)]))
+        #expect(coordinator.waitForLog("invalid result: \(stolenTask.task) carries the files of", timeout: 10))
+
+        #expect(try peer(3, cores: -5).task == nil, "a READY with -5 cores is refused")
+        #expect(coordinator.waitForLog("READY with -5 cores", timeout: 10))
+
+        // A result for a lease that a real worker holds.
+        let worker = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("worker.log"))
+        let name = "\(ProcessInfo.processInfo.hostName):\(worker.pid)"
+        var held: TaskRecord?
+        let deadline = Date().addingTimeInterval(20)
+        while held == nil && Date() < deadline {
+            held = try TaskStore(path: "\(out)/sweep.sqlite").tasks(in: .leased).first { $0.worker == name }
+            if held == nil { usleep(5_000) }
+        }
+        let victim = try #require(held)
+        let forger = try peer(4)
+        try forger.socket.send(result(TaskAssignment(task: victim.id, attempt: victim.attempts, kind: "level", parameters: "{}"),
+                                      summary: "[\"metrics.json\"]", files: [Array(stolen)]))
+
+        let helper = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("helper.log"))
+        #expect(coordinator.wait(timeout: 120), "the sweep completes")
+        #expect(!coordinator.isRunning && coordinator.process.terminationStatus == 0, "\(coordinator.log)")
+        #expect(worker.wait(timeout: 10) && helper.wait(timeout: 10))
+        #expect(coordinator.log.contains("ignored a late result for \(victim.id)") || coordinator.log.contains("dropped a result for \(victim.id)"),
+                "the forged result is not recorded")
+        #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12])
+        #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")), "every file as an undisturbed run wrote it")
     }
 }
