@@ -51,7 +51,8 @@ let package = Package(
         .testTarget(name: "SiftReportTests", dependencies: ["SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftTestKit"]),
-        .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
+        .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit",
+                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftSweep", "SiftWire", "SiftCluster"]),
     ]
 )

@@ -91,6 +91,7 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
         level = row["level"]
         kind = row["kind"]
         parameters = row["parameters"]
+        // The store checks every state when it opens; an unknown one can only come from a change since.
         state = TaskState(rawValue: row["state"]) ?? .failed
         attempts = row["attempts"]
         worker = row["worker"]
@@ -126,6 +127,36 @@ public final class TaskStore: Sendable {
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
+        try checkIntegrity(path: path)
+    }
+
+    /// A damaged store, found when it is opened: better refused than read as other states.
+    public struct Damaged: Error, CustomStringConvertible {
+        public var path: String
+        public var problems: [String]
+        public var description: String {
+            "\(path) is damaged: " + problems.prefix(5).joined(separator: "; ")
+                + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
+                + ". Keep a copy, then restore the file or start the sweep in a new folder (its finished levels are in experiments/)"
+        }
+    }
+
+    /// SQLite's own page check, then every task row's state and counters.
+    private func checkIntegrity(path: String) throws {
+        let states = TaskState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let problems: [String] = try database.read { db in
+            let pages = try String.fetchAll(db, sql: "PRAGMA quick_check").filter { $0 != "ok" }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, state, attempts, host_failures, lost_leases FROM task
+                WHERE state NOT IN (\(states)) OR attempts < 0 OR host_failures < 0 OR lost_leases < 0
+                   OR (state = 'leased' AND attempts < 1)
+                """).map { row -> String in
+                let id: String = row["id"], state: String = row["state"]
+                return "task \(id) has state '\(state)', attempts \(row["attempts"] as Int? ?? -1)"
+            }
+            return pages + rows
+        }
+        guard problems.isEmpty else { throw Damaged(path: path, problems: problems) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -211,6 +242,37 @@ public final class TaskStore: Sendable {
                           lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0, note: row["note"])
             }
         }
+    }
+
+    /// A sweep file that is not the one the store was made with.
+    public struct SweepMismatch: Error, CustomStringConvertible {
+        public var store: String
+        public var sweep: String
+        public var missing: [String]
+        public var added: [String]
+        public var description: String {
+            var text = "\(sweep) is not the sweep \(store) was made with:"
+            if !missing.isEmpty { text += " the store holds \(missing.count) experiment(s) it does not define (\(missing.prefix(3).joined(separator: ", ")))" }
+            if !added.isEmpty { text += (missing.isEmpty ? "" : ";") + " it defines \(added.count) experiment(s) the store does not hold (\(added.prefix(3).joined(separator: ", ")))" }
+            text += ". Nothing was written. Use the sweep file this folder was made with, or another --out"
+            if missing.isEmpty { text += "; to add the new experiments to this sweep, pass --extend" }
+            return text
+        }
+    }
+
+    /// Enters a sweep's plan: into a new store, or again into the store it made (a restart adds nothing).
+    /// A plan with other experiments than the store's is refused before anything is written, unless
+    /// `extending` and it keeps every experiment the store holds: then only its new tasks are added.
+    public func admit(_ tasks: [PlannedTask], sweep: String, store path: String, extending: Bool, now: Date = Date()) throws {
+        let held = Set(try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT experiment FROM task") })
+        let planned = Set(tasks.map(\.experiment))
+        if !held.isEmpty && held != planned {
+            let missing = held.subtracting(planned).sorted(), added = planned.subtracting(held).sorted()
+            guard extending && missing.isEmpty else {
+                throw SweepMismatch(store: path, sweep: sweep, missing: missing, added: added)
+            }
+        }
+        try add(tasks, now: now)
     }
 
     /// Enters tasks not yet in the store (a restart re-adds the same plan harmlessly).

@@ -50,6 +50,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Leases a task may lose with the worker holding them before it is marked failed.") var maxLostLeases = 8
     @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
     var retryFailed = false
+    @Flag(help: "Add the sweep's new experiments to an existing output folder (refused without it).") var extend = false
     @Option(help: "CURVE secret key file of the coordinator (`sift keygen`): encrypts and authenticates all traffic.")
     var curveSecret: String?
     @Option(help: "With --curve-secret: file of worker public keys allowed in, one per line.") var allow: String?
@@ -73,12 +74,14 @@ struct CoordinatorCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store = try TaskStore(path: "\(out)/sweep.sqlite")
         var levels: LevelTasks?
+        let storePath = "\(out)/sweep.sqlite"
         if let sleepTasks {
-            try store.add(SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs))
+            try store.admit(SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs),
+                            sweep: "--sleep-tasks \(sleepTasks)", store: storePath, extending: extend)
         } else {
             guard let sweep else { throw ValidationError("name a sweep config, or --sleep-tasks for the test task kind") }
             let tasks = LevelTasks(sweep: try SweepConfig.load(path: sweep), layout: SweepLayout(root: out))
-            try store.add(try tasks.plan())
+            try store.admit(try tasks.plan(), sweep: sweep, store: storePath, extending: extend)
             levels = tasks
         }
         if retryFailed {

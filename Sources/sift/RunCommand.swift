@@ -25,6 +25,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "BLAS threads per worker.") var threads = 1
     @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
     var retryFailed = false
+    @Flag(help: "Add the sweep's new experiments to an existing output folder (refused without it).") var extend = false
     @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
@@ -36,7 +37,7 @@ struct RunCommand: ParsableCommand {
         let lock = try StoreLock(directory: root)
         defer { withExtendedLifetime(lock) {} }
         let store = try TaskStore(path: "\(root)/sweep.sqlite")
-        try store.add(try tasks.plan())
+        try store.admit(try tasks.plan(), sweep: config, store: "\(root)/sweep.sqlite", extending: extend)
         if retryFailed {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }

@@ -389,4 +389,27 @@ import Testing
         #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12])
         #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")), "every file as an undisturbed run wrote it")
     }
+
+    @Test func anotherSweepOnAnExistingFolderIsRefusedUnlessItExtendsIt() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        let out = dir.file("out")
+        #expect(try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"]).status == 0)
+        func rows() throws -> [String] {
+            try TaskState.allCases.flatMap { try TaskStore(path: "\(out)/sweep.sqlite").tasks(in: $0) }
+                .map { "\($0.id) \($0.state) \($0.attempts) \($0.digest ?? "")" }.sorted()
+        }
+        let before = try rows()
+        let larger = try String(contentsOfFile: sweep, encoding: .utf8) + "\n  slow:\n    train:\n      lr: 0.01\n"
+        let other = try dir.write(Array(larger.utf8), to: "larger.yaml")
+        let refused = try SiftProcess.run(["run", other, "--out", out, "--workers", "2"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("is not the sweep") && refused.stderr.contains("--extend"), "\(refused.stderr)")
+        #expect(try rows() == before, "the store is unchanged")
+        let extended = try SiftProcess.run(["run", other, "--out", out, "--workers", "2", "--extend"])
+        #expect(extended.status == 0, "\(extended.stdout)")
+        #expect(extended.stdout.contains("12 already done"))
+        #expect(try rows().count == 18)
+    }
 }

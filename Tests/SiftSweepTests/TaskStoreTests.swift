@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SiftSweep
 import SiftTestKit
 import Testing
@@ -158,5 +159,21 @@ import Testing
         #expect(try reopened.releaseAllLeases() == 1)
         #expect(try reopened.counts() == [.done: 1, .queued: 2, .blocked: 3])
         #expect(try reopened.task("e/1/0")?.attempts == 1, "the attempt count survives the restart")
+    }
+
+    @Test func aDamagedTaskRowIsReportedWhenTheStoreOpens() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        _ = try open(dir)
+        // A flipped byte in a state: 'done' read back as 'dne'.
+        try DatabaseQueue(path: dir.file("sweep.sqlite")).write { db in
+            try db.execute(sql: "UPDATE task SET state = 'dne' WHERE id = 'e/0/1'")
+        }
+        #expect {
+            _ = try TaskStore(path: dir.file("sweep.sqlite"))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("sweep.sqlite is damaged") && text.contains("task e/0/1 has state 'dne'")
+        }
     }
 }
