@@ -125,6 +125,12 @@ public final class TaskStore: Sendable {
         // WAL with synchronous=NORMAL: a commit survives the coordinator being killed at any moment
         // (SIGKILL, OOM), though not a power cut in the last instant; it spares an fsync per commit.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        // Two processes opening a new store at once (a coordinator and `sift status`, say) must not both
+        // create its tables: migrations run under an exclusive lock of a file beside the store. (Not the
+        // store itself: closing another descriptor of it would drop SQLite's own POSIX locks.)
+        let guardFile = open(path + ".migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if guardFile >= 0 { flock(guardFile, LOCK_EX) }
+        defer { if guardFile >= 0 { flock(guardFile, LOCK_UN); close(guardFile) } }
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
         try checkIntegrity(path: path)
