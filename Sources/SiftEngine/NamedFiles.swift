@@ -128,7 +128,8 @@ public struct NamedFiles: Sendable, Equatable {
     /// The system's own words for a failed write ("No space left on device"), else the error as it is.
     static func reason(_ error: Error) -> String {
         var cause = error as NSError
-        while let underlying = cause.userInfo[NSUnderlyingErrorKey] as? NSError { cause = underlying }
+        // On Linux the underlying error is a Swift POSIXError, which bridges to NSError only by `as`.
+        while let underlying = cause.userInfo[NSUnderlyingErrorKey] as? Error { cause = underlying as NSError }
         return cause.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(cause.code))) : "\(error)"
     }
 

@@ -136,6 +136,24 @@ public final class TaskStore: Sendable {
         try checkIntegrity(path: path)
     }
 
+    /// A write the store could not make: the disk is full, or the file cannot be written.
+    public struct WriteFailed: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot write the store \(path): \(reason)" }
+    }
+
+    /// Every write goes through here, so that a full disk reads as one, naming the store.
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw WriteFailed(path: database.path, reason: "No space left on device (SQLite: \(error.message ?? "database or disk is full"))")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_IOERR || error.resultCode == .SQLITE_READONLY {
+            throw WriteFailed(path: database.path, reason: "\(error.message ?? "I/O error") (SQLite code \(error.resultCode.rawValue))")
+        }
+    }
+
     /// A damaged store, found when it is opened: better refused than read as other states.
     public struct Damaged: Error, CustomStringConvertible {
         public var path: String
@@ -229,7 +247,7 @@ public final class TaskStore: Sendable {
 
     /// Replaces the worker list (the coordinator writes it about once per heartbeat interval).
     public func recordWorkers(_ workers: [WorkerRow]) throws {
-        try database.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE worker SET alive = 0, task = NULL")
             for w in workers {
                 try db.execute(sql: """
@@ -283,7 +301,7 @@ public final class TaskStore: Sendable {
 
     /// Enters tasks not yet in the store (a restart re-adds the same plan harmlessly).
     public func add(_ tasks: [PlannedTask], now: Date = Date()) throws {
-        try database.write { db in
+        try write { db in
             for task in tasks {
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO task (id, experiment, seed, level, kind, parameters, state, updated)
@@ -324,7 +342,7 @@ public final class TaskStore: Sendable {
     /// Runs `body` in one write transaction: every change in it is committed together, or none is.
     /// The coordinator batches a burst of messages this way, and answers them after the commit.
     public func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
-        try database.write { db in try body(Transaction(db: db)) }
+        try write { db in try body(Transaction(db: db)) }
     }
 
     @discardableResult
@@ -460,7 +478,7 @@ public final class TaskStore: Sendable {
     /// nothing counted against it (a result its worker still sends is accepted).
     @discardableResult
     public func releaseAllLeases(now: Date = Date()) throws -> Int {
-        try database.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE task SET state = 'queued', worker = NULL, lease_expires = NULL, updated = ? WHERE state = 'leased'",
                            arguments: [now.timeIntervalSince1970])
             return db.changesCount
@@ -481,7 +499,7 @@ public final class TaskStore: Sendable {
     /// finished levels stay. Returns how many tasks were re-queued or unblocked.
     @discardableResult
     public func retryFailed(now: Date = Date()) throws -> Int {
-        try database.write { db in
+        try write { db in
             try db.execute(sql: """
                 UPDATE task SET state = 'blocked', host_failures = 0, lost_leases = 0, error = NULL, worker = NULL,
                     lease_expires = NULL, updated = ? WHERE state IN ('failed', 'skipped')
