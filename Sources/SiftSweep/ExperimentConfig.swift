@@ -252,6 +252,29 @@ private struct ConfigReader {
         return ExperimentConfig(source: source, name: name, seeds: seeds.isEmpty ? [0] : seeds, spec: spec, overrides: overrides)
     }
 
+    /// Bytes a worker holds per weight while it trains: weights, gradient, rewind copy and the
+    /// sparse path's values (4 bytes each), the mask (1) and slack for the optimizer's state.
+    static let bytesPerWeight = 24
+
+    /// An architecture whose training would not fit this machine's memory is refused here, before a
+    /// store is written or a worker allocates it.
+    func checkFitsInMemory(_ model: ModelSpec) throws {
+        var weights = 0, overflow = false
+        for (fanIn, fanOut) in zip(model.widths, model.widths.dropFirst()) {
+            let (layer, o1) = fanIn.multipliedReportingOverflow(by: fanOut)
+            let (sum, o2) = weights.addingReportingOverflow(layer)
+            (weights, overflow) = (sum, overflow || o1 || o2)
+        }
+        let (bytes, o3) = weights.multipliedReportingOverflow(by: Self.bytesPerWeight)
+        let memory = ProcessInfo.processInfo.physicalMemory
+        guard overflow || o3 || UInt64(bytes) > memory else { return }
+        let key = "model.arch"
+        throw ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
+                          message: "\(model.architecture) has \(overflow ? "too many" : String(weights)) weights, about "
+                              + (overflow || o3 ? "more memory than any machine has" : "\(bytes >> 30) GiB")
+                              + " to train; this machine has \(memory >> 30) GiB")
+    }
+
     func requireOnly(_ key: String, when condition: Bool, _ reason: String) throws {
         if values[key] != nil && !condition {
             throw ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key, message: reason)
@@ -307,6 +330,7 @@ private struct ConfigReader {
         }
 
         var model = ModelSpec(widths: ModelSpec.parseWidths(v["model.arch"]!.string!)!)
+        try checkFitsInMemory(model)
         model.activation = Activation(rawValue: v["model.activation"]!.string!)!
         model.batchNorm = v["model.batch_norm"]!.bool
         model.batchNormEpsilon = v["model.batch_norm_eps"]!.double

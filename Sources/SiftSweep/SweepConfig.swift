@@ -19,6 +19,9 @@ public struct SweepConfig: Sendable {
     public var experiments: [ExperimentConfig]
 
     static let sweepKeys: Set<String> = ["base", "variants", "grid"]
+    /// More experiments than this are refused before they are expanded (a few hundred bytes of grid can
+    /// ask for millions); a sweep raises it with `max_experiments:`.
+    public static let defaultMaxExperiments = 1000
 
     public static func load(path: String) throws -> SweepConfig {
         try parse(yaml: YAMLSource.read(path), file: path)
@@ -36,12 +39,18 @@ public struct SweepConfig: Sendable {
         var metadata: [(Node, Node)] = [], base = Node([(Node, Node)]())
         var variants: [(String, Node)] = [], grid: [(String, Node, [Node])] = []
         var name: String?
+        var maxExperiments = defaultMaxExperiments
         for (keyNode, value) in top {
             let key = keyNode.string ?? ""
             switch key {
             case "name", "description", "seeds":
                 metadata.append((keyNode, value))
                 if key == "name" { name = value.string }
+            case "max_experiments":
+                guard let text = value.string, let limit = Int(text), limit > 0 else {
+                    throw error(value, key, "must be a positive whole number")
+                }
+                maxExperiments = limit
             case "base":
                 guard value.mapping != nil else { throw error(value, key, "must be a mapping of sections (data, model, train, pruning)") }
                 base = value
@@ -67,10 +76,20 @@ public struct SweepConfig: Sendable {
             case "data", "model", "train", "pruning":
                 throw error(keyNode, key, "in a sweep, experiment sections go under base: (or into a variant)")
             default:
-                throw error(keyNode, key, "unknown key; a sweep has name, description, seeds, base, variants and grid")
+                throw error(keyNode, key, "unknown key; a sweep has name, description, seeds, max_experiments, base, variants and grid")
             }
         }
         if variants.isEmpty { variants = [(name ?? "experiment", Node([(Node, Node)]()))] }
+        var count = variants.count
+        for (_, _, values) in grid {
+            let (product, overflow) = count.multipliedReportingOverflow(by: values.count)
+            count = overflow ? Int.max : product
+        }
+        guard count <= maxExperiments else {
+            let sizes = ([variants.count] + grid.map(\.2.count)).map(String.init).joined(separator: " × ")
+            throw ConfigError(file: file, message: "expands to \(count == Int.max ? "more than \(Int.max)" : String(count)) experiments (\(sizes)), "
+                              + "more than the limit of \(maxExperiments); set max_experiments: in the sweep to allow more")
+        }
 
         // Every combination of grid values, each a list of (dotted key, value node).
         var combinations: [[(String, Node, Mark?)]] = [[]]

@@ -80,4 +80,34 @@ import Testing
             }
         }
     }
+
+    @Test func plansTooLargeToRunAreRefusedBeforeTheyExpand() throws {
+        // Ten keys of ten values each: 10^10 experiments from a few hundred bytes.
+        let keys = ["train.lr", "train.momentum", "train.batch", "train.epochs", "pruning.rate",
+                    "pruning.rewind_step", "data.subset", "pruning.max_levels", "train.eval_every", "model.arch"]
+        let grid = keys.enumerated().map { i, key in
+            "  \(key): [" + (1...10).map { key == "model.arch" ? "784-\($0 + 10)-10" : "\($0 * (i + 1))" }.joined(separator: ", ") + "]"
+        }.joined(separator: "\n")
+        let start = Date()
+        #expect {
+            _ = try SweepConfig.parse(yaml: "name: huge\nbase: {model: {arch: 784-16-10}}\ngrid:\n" + grid, file: "huge.yaml")
+        } throws: { error in
+            "\(error)".contains("expands to 10000000000 experiments") && "\(error)".contains("max_experiments")
+        }
+        #expect(Date().timeIntervalSince(start) < 1)
+        // The limit is the sweep's to raise.
+        let raised = try SweepConfig.parse(yaml: "max_experiments: 4\nbase: {model: {arch: 784-16-10}}\ngrid:\n  train.lr: [0.1, 0.2]\n  train.batch: [32, 64]\n",
+                                           file: "four.yaml")
+        #expect(raised.experiments.count == 4)
+        #expect(throws: ConfigError.self) {
+            _ = try SweepConfig.parse(yaml: "max_experiments: 3\nbase: {}\ngrid:\n  train.lr: [0.1, 0.2]\n  train.batch: [32, 64]\n", file: "three.yaml")
+        }
+        // An architecture no machine here could train: refused at its line, with the sizes.
+        #expect {
+            _ = try SweepConfig.parse(yaml: "model:\n  arch: 784-100000000-10\n", file: "big.yaml")
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.key == "model.arch" && error.line == 2 && error.message.contains("79400000000 weights")
+        }
+    }
 }
