@@ -179,6 +179,10 @@ private struct ConfigReader {
                 return seed
             }
             guard !seeds.isEmpty else { throw error(node, key, "needs at least one seed") }
+            // A repeated seed would be one chain counted twice in every statistic.
+            if let repeated = seeds.enumerated().first(where: { seeds[..<$0.offset].contains($0.element) })?.element {
+                throw error(node, key, "seed \(repeated) is listed twice")
+            }
         }
     }
 

@@ -102,6 +102,11 @@ import Testing
         #expect(throws: ConfigError.self) {
             _ = try SweepConfig.parse(yaml: "max_experiments: 3\nbase: {}\ngrid:\n  train.lr: [0.1, 0.2]\n  train.batch: [32, 64]\n", file: "three.yaml")
         }
+        #expect {
+            _ = try SweepConfig.parse(yaml: "seeds: [0, 1, 0]\nmodel:\n  arch: 784-10\n", file: "twice.yaml")
+        } throws: { error in
+            (error as? ConfigError)?.message == "seed 0 is listed twice" && (error as? ConfigError)?.line == 1
+        }
         // An architecture no machine here could train: refused at its line, with the sizes.
         #expect {
             _ = try SweepConfig.parse(yaml: "model:\n  arch: 784-100000000-10\n", file: "big.yaml")
