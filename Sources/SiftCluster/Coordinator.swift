@@ -320,10 +320,8 @@ public final class Coordinator {
     /// Stores a result (after the artifact hook) and says what became of it.
     private func record(_ result: TaskResult, attachments: [[UInt8]], from peer: Peer, _ tx: TaskStore.Transaction,
                         now: Date) throws -> CompletionOutcome {
-        guard let task = try tx.task(result.task) else { return .unknownTask }
-        if task.state == .done || task.state == .diverged { return .duplicate }
-        guard task.state == .queued || task.state == .leased,
-              try tx.holder(of: result.task, attempt: result.attempt) == peer.name else { return .stale }
+        let verdict = try tx.verdict(task: result.task, attempt: result.attempt, worker: peer.name)
+        guard verdict == .recorded, let task = try tx.task(result.task) else { return verdict }
         let ending: ChainEnding
         do {
             ending = try onResult(task, result, attachments)

@@ -152,27 +152,23 @@ public final class IMPChain {
         guard let rewind = rewindPoint else {
             throw EngineError.incompatible(field: "pruning.rewind_step", reason: "training never reached the rewind step")
         }
-        let denseLevel = (masks: dense.masks, trained: dense.trained)
-        var own = [0: denseLevel]
-        var imp = ReferenceIMP(chain: self, rewind: rewind, dense: denseLevel)
+        var imp = ReferenceIMP(chain: self, rewind: rewind, dense: (dense.masks, dense.trained))
         var previous = dense
         var level = 0
         while !previous.metrics.training.lastLevel {
             level += 1
+            // A level reads only level 0 and the one before it, both at hand.
             let plan = try planner.level(level) { source in
                 switch source {
-                case .own(let k):
-                    guard let found = own[k] else { throw EngineError.incompatible(field: "level \(k)", reason: "not kept in memory") }
-                    return found
-                case .imp(let k):
-                    return imp.level(k)
+                case .own(0): return (dense.masks, dense.trained)
+                case .own(level - 1): return (previous.masks, previous.trained)
+                case .own(let k): throw EngineError.incompatible(field: "level \(k)", reason: "not kept in memory")
+                case .imp(let k): return imp.level(k)
                 }
             }
             let (result, _) = runLevel(level, masks: plan.masks, start: plan.startsFromRewind ? rewind : nil,
                                        isLast: plan.isLast, onEvent: onEvent)
             try onLevel(result)
-            // Only level 0 and the latest level are ever read again.
-            own = [0: denseLevel, level: (result.masks, result.trained)]
             previous = result
         }
     }

@@ -151,6 +151,14 @@ public final class Network {
         }
     }
 
+    /// Whether every parameter and running statistic is a finite number, read in place (no copy of the state).
+    var isFinite: Bool {
+        layers.allSatisfy { layer in
+            ([layer.weights, layer.bias] + (layer.batchNorm.map { [$0.gamma, $0.beta, $0.runningMean, $0.runningVariance] } ?? []))
+                .allSatisfy { $0.buffer.allSatisfy(\.isFinite) }
+        }
+    }
+
     /// Everything that training changes, so a level can restart from a rewind point.
     public var state: NetworkState {
         get {
@@ -184,12 +192,4 @@ public struct NetworkState: Sendable, Equatable {
         public var gamma, beta, runningMean, runningVariance: [Float]?
     }
     public var layers: [Layer]
-
-    /// Whether every parameter and running statistic is a finite number.
-    public var isFinite: Bool {
-        layers.allSatisfy { layer in
-            [layer.weights, layer.bias, layer.gamma ?? [], layer.beta ?? [], layer.runningMean ?? [], layer.runningVariance ?? []]
-                .allSatisfy { $0.allSatisfy(\.isFinite) }
-        }
-    }
 }

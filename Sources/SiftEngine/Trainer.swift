@@ -108,7 +108,7 @@ public final class Trainer {
             best = last
         }
         // A last update can leave infinite weights behind a finite loss.
-        let divergence = network.state.isFinite ? nil : Divergence(step: step, lastFiniteLoss: lastFiniteLoss)
+        let divergence = network.isFinite ? nil : Divergence(step: step, lastFiniteLoss: lastFiniteLoss)
         return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
                                seconds: Date().timeIntervalSince(start), divergence: divergence)
     }

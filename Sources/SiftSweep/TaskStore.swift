@@ -6,9 +6,6 @@ import GRDB
 /// for good and can be retried with it; `unneeded` lies past the end of its chain.
 public enum TaskState: String, Codable, CaseIterable, Sendable {
     case blocked, queued, leased, done, diverged, failed, skipped, unneeded
-
-    /// States that need nothing more from any worker.
-    public var isSettled: Bool { ![.blocked, .queued, .leased].contains(self) }
 }
 
 /// Why an attempt at a task ended without a result; each cause has its own budget.
@@ -403,21 +400,28 @@ public final class TaskStore: Sendable {
         }
 
         /// The worker that held lease `attempt` of `task`, under this coordinator or an earlier one.
-        public func holder(of task: String, attempt: Int) throws -> String? {
+        func holder(of task: String, attempt: Int) throws -> String? {
             try String.fetchOne(db.cachedStatement(sql: "SELECT worker FROM lease WHERE task = ? AND attempt = ?"),
                                 arguments: [task, attempt])
         }
 
-        /// Records a result. It is accepted while the task still waits for one (queued or leased) and
-        /// `worker` held lease `attempt` of it, even if that lease was lost since: the work is done, and
-        /// redoing it would give the same bytes. `ending` settles the rest of the task's chain (same
-        /// experiment and seed, later levels).
-        public func complete(task: String, attempt: Int, worker: String, digest: String, summary: String,
-                             ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
+        /// What a result for lease `attempt` of `task` from `worker` would become: `.recorded` while the
+        /// task still waits for one (queued or leased) and `worker` held that lease, even if it was lost
+        /// since (the work is done, and redoing it would give the same bytes).
+        public func verdict(task: String, attempt: Int, worker: String) throws -> CompletionOutcome {
             guard let record = try self.task(task) else { return .unknownTask }
             if record.state == .done || record.state == .diverged { return .duplicate }
             guard record.state == .queued || record.state == .leased,
                   try holder(of: task, attempt: attempt) == worker else { return .stale }
+            return .recorded
+        }
+
+        /// Records a result if its `verdict` is `.recorded`. `ending` settles the rest of the task's chain
+        /// (same experiment and seed, later levels).
+        public func complete(task: String, attempt: Int, worker: String, digest: String, summary: String,
+                             ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
+            let verdict = try verdict(task: task, attempt: attempt, worker: worker)
+            guard verdict == .recorded, let record = try self.task(task) else { return verdict }
             var state = TaskState.done, note: String?
             if case .diverged(let reason) = ending { state = .diverged; note = reason }
             try db.cachedStatement(sql: """

@@ -16,8 +16,6 @@ final class LocalWorkers {
     private let logFolder: String
     private let say: (String) -> Void
     private var slots: [Slot] = []
-    /// Restarts so far, for the final summary.
-    private(set) var restarts = 0
 
     /// Starts `count` workers connected to `endpoint`; each writes OUT/workers/worker-<i>.log (appended across restarts).
     init(count: Int, endpoint: String, threads: Int, liveness: LivenessOptions, logFolder: String, say: @escaping (String) -> Void) throws {
@@ -58,7 +56,6 @@ final class LocalWorkers {
                 slots[i].restartAt = nil
                 slots[i].process = try spawn(i)
                 slots[i].started = now
-                restarts += 1
                 say("worker \(i) restarted (pid \(slots[i].process.processIdentifier))")
                 continue
             }
