@@ -25,9 +25,3 @@ public struct ClusterSettings: Sendable {
     /// How long a lease lasts without a heartbeat from its worker.
     public var leaseSeconds: Double { heartbeatInterval * Double(liveness) }
 }
-
-/// The engine build a worker must match: results are only byte-identical within one build.
-public enum SiftBuild {
-    public static let version = "0.1.0"
-    public static let identifier = "sift-\(version)-wire\(1)"
-}

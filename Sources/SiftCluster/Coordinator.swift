@@ -31,12 +31,20 @@ public final class Coordinator {
 
     struct Peer {
         var hello: WorkerHello
+        /// Its CURVE public key, as the ZAP handler vouched for it.
+        var key: String?
         var lastSeen: Date
-        var task: (id: String, attempt: Int)?
+        /// Sent with the first heartbeat; the peer gets no task until it sends it back.
+        var challenge: String
+        var answered = false
+        var task: (id: String, attempt: Int, lease: String)?
         var name: String { "\(hello.host):\(hello.pid)" }
+
+        func holder(_ lease: String) -> LeaseHolder { LeaseHolder(worker: name, token: lease, key: key) }
     }
 
-    /// A worker's record of failures on its host; kept by name, so it outlives reconnects.
+    /// A worker's record of trouble: failures on its host and leases it let expire. Kept by name, so it
+    /// outlives reconnects.
     struct HostRecord {
         var failuresInARow = 0
         var timesSetAside = 0
@@ -130,7 +138,7 @@ public final class Coordinator {
         }
         var outgoing: [(identity: [UInt8], message: WireMessage)] = []
         let now = clock()
-        let idle = peers.contains { $0.value.task == nil }
+        let idle = peers.contains { $0.value.task == nil && $0.value.answered }
         if !burst.isEmpty || idle {
             try store.transaction { tx in
                 for message in burst { try handle(message, tx, now: now, replies: &outgoing) }
@@ -166,6 +174,7 @@ public final class Coordinator {
             for (identity, peer) in silent {
                 peers.removeValue(forKey: identity)
                 log("worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
+                if peer.task != nil { noteTrouble(worker: peer.name, "its lease expired: it fell silent", now: now) }
                 try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
             }
             for lease in try tx.expiredLeases(now: now) {
@@ -173,6 +182,9 @@ public final class Coordinator {
                                         error: "lease expired: worker \(lease.worker ?? "?") fell silent",
                                         limits: settings.retryLimits, now: now)
                 log("lease of \(lease.task) expired; " + (state == .failed ? "too many lost leases, marked failed" : "back to the queue"))
+                if let worker = lease.worker { noteTrouble(worker: worker, "its lease of \(lease.task) expired", now: now) }
+                // A live peer that let its lease run out (it stopped naming the task) is idle again.
+                for (identity, peer) in peers where peer.task?.id == lease.task { peers[identity]?.task = nil }
             }
         }
         try store.recordWorkers(peers.values.map {
@@ -218,6 +230,7 @@ public final class Coordinator {
             }
             return
         }
+        let sender = peers[identity]
         switch message {
         case .ready(let hello):
             if let problem = hello.problem {
@@ -232,29 +245,47 @@ public final class Coordinator {
                 replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
                 return
             }
-            let inFlight = hello.task.flatMap { task in hello.attempt.map { (id: task.task, attempt: $0) } }
-            let peer = Peer(hello: hello, lastSeen: now, task: inFlight)
-            // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not.
-            for (old, known) in peers where known.name == peer.name && old != identity { peers.removeValue(forKey: old) }
+            var peer = Peer(hello: hello, key: received.userID, lastSeen: now, challenge: LeaseHolder.newToken())
+            // A worker that reconnects names the task it still runs; the claim stands only with that lease's token.
+            if let task = hello.task?.task, let attempt = hello.attempt, let lease = hello.lease {
+                if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
+                    peer.task = (task, attempt, lease)
+                } else {
+                    log("ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
+                }
+            }
+            // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not. A peer
+            // taking the name of a live worker that holds a lease must prove the lease (or, under CURVE, be its key).
+            if let (old, known) = peers.first(where: { $0.value.name == peer.name && $0.key != identity }) {
+                guard known.key == peer.key, known.task == nil || peer.task != nil else {
+                    counters.refused += 1
+                    log("refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
+                    replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
+                    return
+                }
+                peers.removeValue(forKey: old)
+            }
             peers[identity] = peer
-            log("worker \(hello.host):\(hello.pid) ready (\(hello.cores) cores)")
+            replies.append((identity, .heartbeat(Heartbeat(challenge: peer.challenge))))
+            log("worker \(peer.name) ready (\(hello.cores) cores)" + (peer.key.map { ", key \($0)" } ?? ""))
         case .heartbeat(let beat):
-            guard var peer = peers[identity] else { return }
+            guard var peer = sender else { return }
             peer.lastSeen = now
+            if beat.answer == peer.challenge { peer.answered = true }
             peers[identity] = peer
             if let task = peer.task, beat.task == task.id {
                 try tx.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
             }
         case let .result(result, attachments):
+            guard let peer = sender else {
+                counters.dropped += 1
+                log("dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+                return
+            }
             peers[identity]?.lastSeen = now
             guard TaskDigest.of(attachments) == result.digest else {
                 counters.dropped += 1
-                log("dropped a result for \(result.task) from \(Self.name(identity)): digest does not match its attachments")
-                return
-            }
-            guard let peer = peers[identity] else {
-                counters.dropped += 1
-                log("dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+                log("dropped a result for \(result.task) from \(peer.name): digest does not match its attachments")
                 return
             }
             let outcome = try record(result, attachments: attachments, from: peer, tx, now: now)
@@ -266,19 +297,34 @@ public final class Coordinator {
             case .duplicate, .stale:
                 counters.duplicates += 1
                 log("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")
-            case .unknownTask: counters.dropped += 1
+            case .wrongLease:
+                counters.dropped += 1
+                log("dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer.name)\(peer.key.map { " (key \($0))" } ?? ""): "
+                    + "it does not hold that lease (another worker's, or a wrong token or key)")
+            case .unknownTask:
+                counters.dropped += 1
+                log("dropped a result for \(result.task) from \(peer.name): no such task")
             }
             if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: result.task))))
         case .failure(let failure):
-            peers[identity]?.lastSeen = now
-            let worker = peers[identity]?.name ?? Self.name(identity)
-            let cause: FailureCause = switch failure.cause {
-            case .task: .task
-            case .host: .host
-            case .declined: .lostLease
+            guard let peer = sender else {
+                counters.dropped += 1
+                log("dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
+                return
             }
-            try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: worker, tx, now: now)
+            peers[identity]?.lastSeen = now
+            if try tx.holds(peer.holder(failure.lease), task: failure.task, attempt: failure.attempt) {
+                let cause: FailureCause = switch failure.cause {
+                case .task: .task
+                case .host: .host
+                case .declined: .lostLease
+                }
+                try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx, now: now)
+            } else {
+                counters.dropped += 1
+                log("dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
+            }
             if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
         case .statusRequest:
@@ -297,7 +343,11 @@ public final class Coordinator {
         guard state != nil else { return }
         let verdict = state == .failed ? "marked failed" : "back to the queue for another worker"
         log("task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
-        guard cause == .host else { return }
+        if cause == .host { noteTrouble(worker: worker, error, now: now) }
+    }
+
+    /// Counts a failure on `worker`'s host or a lease it let expire; so many in a row set it aside.
+    private func noteTrouble(worker: String, _ error: String, now: Date) {
         var record = hosts[worker] ?? HostRecord()
         record.failuresInARow += 1
         record.lastError = error
@@ -306,7 +356,7 @@ public final class Coordinator {
             let seconds = min(settings.setAsideSeconds * pow(2, Double(record.timesSetAside - 1)), 3600)
             record.setAsideUntil = now.addingTimeInterval(seconds)
             record.failuresInARow = 0
-            log("worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures in a row on its host; last: \(error)")
+            log("worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)")
         }
         hosts[worker] = record
     }
@@ -314,13 +364,14 @@ public final class Coordinator {
     /// Why `worker` gets no task for now, if it is set aside.
     private func setAsideNote(for worker: String, now: Date) -> String? {
         guard let record = hosts[worker], let until = record.setAsideUntil, until > now else { return nil }
-        return "set aside for \(Int(until.timeIntervalSince(now))) s more after failures on its host: \(record.lastError)"
+        return "set aside for \(Int(until.timeIntervalSince(now))) s more after failures or expired leases: \(record.lastError)"
     }
 
     /// Stores a result (after the artifact hook) and says what became of it.
     private func record(_ result: TaskResult, attachments: [[UInt8]], from peer: Peer, _ tx: TaskStore.Transaction,
                         now: Date) throws -> CompletionOutcome {
-        let verdict = try tx.verdict(task: result.task, attempt: result.attempt, worker: peer.name)
+        let holder = peer.holder(result.lease)
+        let verdict = try tx.verdict(task: result.task, attempt: result.attempt, from: holder)
         guard verdict == .recorded, let task = try tx.task(result.task) else { return verdict }
         let ending: ChainEnding
         do {
@@ -339,20 +390,22 @@ public final class Coordinator {
         case .endsChain: log("\(result.task) ends its chain; later levels are not needed")
         case .diverged(let reason): log("\(result.task) diverged (\(reason)); later levels of its chain are not needed")
         }
-        return try tx.complete(task: result.task, attempt: result.attempt, worker: peer.name, digest: result.digest,
-                               summary: result.summary, ending: ending, now: now)
+        return try tx.complete(task: result.task, attempt: result.attempt, from: holder, build: peer.hello.build,
+                               digest: result.digest, summary: result.summary, ending: ending, now: now)
     }
 
-    /// Leases a task to every idle worker that is not set aside (unless every live worker is, so that a
-    /// sweep whose every host fails still ends); the tasks are sent once the transaction commits.
+    /// Leases a task to every idle worker that answered its first heartbeat and is not set aside (unless
+    /// every live worker is, so that a sweep whose every host fails still ends); the tasks are sent once
+    /// the transaction commits.
     private func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [(identity: [UInt8], message: WireMessage)]) throws {
         let everyoneSetAside = peers.values.allSatisfy { setAsideNote(for: $0.name, now: now) != nil }
-        for (identity, peer) in peers where peer.task == nil {
+        for (identity, peer) in peers where peer.task == nil && peer.answered {
             if !everyoneSetAside && setAsideNote(for: peer.name, now: now) != nil { continue }
-            guard let task = try tx.leaseNext(worker: peer.name, leaseSeconds: settings.leaseSeconds, now: now) else {
+            let holder = peer.holder(LeaseHolder.newToken())
+            guard let task = try tx.leaseNext(to: holder, leaseSeconds: settings.leaseSeconds, now: now) else {
                 return
             }
-            peers[identity]?.task = (task.id, task.attempts)
+            peers[identity]?.task = (task.id, task.attempts, holder.token)
             counters.dispatched += 1
             if counters.firstDispatch == nil { counters.firstDispatch = now }
             let prepared: (parameters: String, attachments: [[UInt8]])
@@ -366,7 +419,8 @@ public final class Coordinator {
                 log("task \(task.id) cannot be prepared: \(error); marked failed")
                 continue
             }
-            let assignment = TaskAssignment(task: task.id, attempt: task.attempts, kind: task.kind, parameters: prepared.parameters)
+            let assignment = TaskAssignment(task: task.id, attempt: task.attempts, lease: holder.token, kind: task.kind,
+                                            parameters: prepared.parameters)
             sends.append((identity, .task(assignment, attachments: prepared.attachments)))
         }
     }

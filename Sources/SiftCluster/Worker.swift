@@ -109,7 +109,7 @@ public final class Worker {
                     if job != nil || stopping {
                         let reason = job.map { "worker is busy with \($0.assignment.task)" } ?? "worker is stopping"
                         try socket.send(WireMessage.failure(TaskFailure(task: assignment.task, attempt: assignment.attempt,
-                                                                        error: reason, cause: .declined)).frames)
+                                                                        lease: assignment.lease, error: reason, cause: .declined)).frames)
                         continue
                     }
                     let started = Job(assignment)
@@ -119,12 +119,12 @@ public final class Worker {
                         do {
                             let (summary, files) = try executor(assignment, attachments)
                             started.outcome = .result(TaskResult(task: assignment.task, attempt: assignment.attempt,
-                                                                 digest: TaskDigest.of(files), summary: summary), attachments: files)
+                                                                 lease: assignment.lease, digest: TaskDigest.of(files), summary: summary), attachments: files)
                         } catch {
                             // Only an error that blames the host is retried elsewhere; anything else is the task's own.
                             let cause = (error as? AttributedError)?.cause ?? .task
                             started.outcome = .failure(TaskFailure(task: assignment.task, attempt: assignment.attempt,
-                                                                   error: "\(error)", cause: cause))
+                                                                   lease: assignment.lease, error: "\(error)", cause: cause))
                         }
                     }
                 case .acknowledge(let reference)?:
@@ -134,7 +134,12 @@ public final class Worker {
                 case .refuse(let refusal)?:
                     log("refused by the coordinator: \(refusal.reason)")
                     return .refused(refusal.reason)
-                case .heartbeat?, .ready?, .result?, .failure?, .statusRequest?, .status?, nil:
+                case .heartbeat(let beat)?:
+                    // Answered at once: the coordinator gives a new peer no task before this round trip.
+                    if let challenge = beat.challenge {
+                        try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, answer: challenge)).frames)
+                    }
+                case .ready?, .result?, .failure?, .statusRequest?, .status?, nil:
                     break
                 }
             }
@@ -170,6 +175,7 @@ public final class Worker {
         var greeting = hello
         greeting.task = assignment.map { TaskReference(task: $0.task) }
         greeting.attempt = assignment?.attempt
+        greeting.lease = assignment?.lease
         try socket.send(WireMessage.ready(greeting).frames)
         return socket
     }

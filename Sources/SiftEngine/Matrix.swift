@@ -91,4 +91,10 @@ public enum BLAS {
     }
 
     public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// The BLAS library and its version ("OpenBLAS 0.3.21"): another version may round differently.
+    /// The kernel it picks for this CPU (`coreName`) is left out, so one build spans a mixed cluster.
+    public static var libraryVersion: String {
+        String(cString: openblas_get_config()).split(separator: " ").prefix(2).joined(separator: " ")
+    }
 }

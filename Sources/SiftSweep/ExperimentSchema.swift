@@ -135,4 +135,10 @@ public struct ConfigKeyReference: Sendable {
             return ConfigKeyReference(key: field.key, defaultText: text, help: field.help)
         }
     }
+
+    /// Every key with its defaults, one `key = default` line each: what the build identifier digests,
+    /// so two builds whose defaults differ never pass for one.
+    public static var defaultsTable: String {
+        all.map { "\($0.key) = \($0.defaultText)" }.joined(separator: "\n")
+    }
 }

@@ -17,6 +17,8 @@ public struct SweepConfig: Sendable {
     public var seeds: [UInt64]
     /// Expanded experiments, named after their variant and grid values, in file order.
     public var experiments: [ExperimentConfig]
+    /// SHA-256 (hex) of the file's text, which the store keeps with the sweep.
+    public var digest: String = ""
 
     static let sweepKeys: Set<String> = ["base", "variants", "grid"]
     /// More experiments than this are refused before they are expanded (a few hundred bytes of grid can
@@ -28,6 +30,12 @@ public struct SweepConfig: Sendable {
     }
 
     public static func parse(yaml: String, file: String) throws -> SweepConfig {
+        var sweep = try expand(yaml: yaml, file: file)
+        sweep.digest = ExperimentConfig.sha256(yaml)
+        return sweep
+    }
+
+    static func expand(yaml: String, file: String) throws -> SweepConfig {
         let root = try YAMLSource.compose(yaml, file: file)
         guard case .mapping(let top)? = root, top.keys.contains(where: { sweepKeys.contains($0.string ?? "") }) else {
             let single = try ExperimentConfig.parse(node: root, file: file)

@@ -80,6 +80,8 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
     /// Attempts that failed on a host, and leases lost with their worker.
     public var hostFailures: Int
     public var lostLeases: Int
+    /// The build of the worker whose result was recorded.
+    public var build: String?
 
     public init(row: Row) throws {
         id = row["id"]
@@ -97,6 +99,7 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
         digest = row["digest"]
         hostFailures = (row["host_failures"] as Int?) ?? 0
         lostLeases = (row["lost_leases"] as Int?) ?? 0
+        build = row["build"]
     }
 }
 
@@ -106,9 +109,49 @@ public enum CompletionOutcome: Equatable, Sendable {
     case recorded
     /// The task was already done: acknowledge and ignore.
     case duplicate
-    /// From no lease this worker held, or for a task that no longer waits for it: acknowledge and ignore.
+    /// From the holder of the task's most recent lease, for a task that no longer waits for it: acknowledge and ignore.
     case stale
+    /// Not from the holder of the lease it names (another worker, a wrong token or CURVE key): dropped.
+    case wrongLease
     case unknownTask
+}
+
+/// The peer a lease was handed to, as a result or failure must prove it: the worker's name, the
+/// lease's token and, under CURVE, the worker's public key.
+public struct LeaseHolder: Sendable, Equatable {
+    public var worker: String
+    public var token: String
+    public var key: String?
+
+    public init(worker: String, token: String, key: String? = nil) {
+        self.worker = worker
+        self.token = token
+        self.key = key
+    }
+
+    /// A fresh unguessable token: 128 bits from the system's generator, in hex.
+    public static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16) }.map {
+            String(repeating: "0", count: 16 - $0.count) + $0
+        }.joined()
+    }
+}
+
+/// Where a store's tasks came from and which build ran them.
+public struct Provenance: Sendable, Equatable {
+    /// The sweep file, as given.
+    public var sweepFile: String
+    /// SHA-256 of its bytes.
+    public var sweepDigest: String
+    /// The build of the coordinator admitting it.
+    public var build: String
+
+    public init(sweepFile: String, sweepDigest: String, build: String) {
+        self.sweepFile = sweepFile
+        self.sweepDigest = sweepDigest
+        self.build = build
+    }
 }
 
 /// The sweep's durable state: SQLite in WAL mode through GRDB. Every change is committed
@@ -219,6 +262,16 @@ public final class TaskStore: Sendable {
                 UPDATE task SET state = 'unneeded' WHERE state = 'skipped' AND error LIKE 'not needed%';
                 """)
         }
+        migrator.registerMigration("v5-provenance") { db in
+            // A lease is bound to its token and, under CURVE, to its worker's key; every result keeps the build
+            // that made it; the store keeps the sweep file's digest and the build that last ran it.
+            try db.execute(sql: """
+                ALTER TABLE lease ADD COLUMN token TEXT;
+                ALTER TABLE lease ADD COLUMN key TEXT;
+                ALTER TABLE task ADD COLUMN build TEXT;
+                CREATE TABLE provenance (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -281,16 +334,48 @@ public final class TaskStore: Sendable {
         }
     }
 
+    /// A binary of another build than the one that ran the store: its results could differ byte for byte.
+    public struct BuildMismatch: Error, CustomStringConvertible {
+        public var store: String
+        public var recorded: String
+        public var running: String
+        public var description: String {
+            "\(store) was run by build \(recorded); this binary is build \(running). Levels of two builds may differ, "
+                + "so nothing was written. Run the sweep with the build that started it, or pass --allow-other-build "
+                + "to go on with this one (every level records the build that made it)"
+        }
+    }
+
+    /// The build that last ran this store and the sweep file it was made from, if recorded.
+    public func provenance() throws -> Provenance? {
+        try database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT name, value FROM provenance")
+            let values = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["value"] as String) })
+            guard let file = values["sweep_file"], let digest = values["sweep_digest"], let build = values["build"] else { return nil }
+            return Provenance(sweepFile: file, sweepDigest: digest, build: build)
+        }
+    }
+
     /// Enters a sweep's plan: into a new store, or again into the store it made (a restart adds nothing).
     /// A plan with other experiments than the store's is refused before anything is written, unless
     /// `extending` and it keeps every experiment the store holds: then only its new tasks are added.
-    public func admit(_ tasks: [PlannedTask], sweep: String, store path: String, extending: Bool, now: Date = Date()) throws {
+    /// So is a build other than the one that last ran the store, unless `allowingOtherBuild`.
+    public func admit(_ tasks: [PlannedTask], provenance: Provenance, store path: String, extending: Bool,
+                      allowingOtherBuild: Bool = false, now: Date = Date()) throws {
         let held = Set(try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT experiment FROM task") })
         let planned = Set(tasks.map(\.experiment))
         if !held.isEmpty && held != planned {
             let missing = held.subtracting(planned).sorted(), added = planned.subtracting(held).sorted()
             guard extending && missing.isEmpty else {
-                throw SweepMismatch(store: path, sweep: sweep, missing: missing, added: added)
+                throw SweepMismatch(store: path, sweep: provenance.sweepFile, missing: missing, added: added)
+            }
+        }
+        if let recorded = try self.provenance()?.build, recorded != provenance.build, !allowingOtherBuild {
+            throw BuildMismatch(store: path, recorded: recorded, running: provenance.build)
+        }
+        try write { db in
+            for (name, value) in [("sweep_file", provenance.sweepFile), ("sweep_digest", provenance.sweepDigest), ("build", provenance.build)] {
+                try db.execute(sql: "INSERT OR REPLACE INTO provenance (name, value) VALUES (?, ?)", arguments: [name, value])
             }
         }
         try add(tasks, now: now)
@@ -343,18 +428,19 @@ public final class TaskStore: Sendable {
     }
 
     @discardableResult
-    public func leaseNext(worker: String, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
-        try transaction { try $0.leaseNext(worker: worker, leaseSeconds: leaseSeconds, now: now) }
+    public func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
+        try transaction { try $0.leaseNext(to: holder, leaseSeconds: leaseSeconds, now: now) }
     }
 
     public func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
         try transaction { try $0.renew(task: task, attempt: attempt, leaseSeconds: leaseSeconds, now: now) }
     }
 
-    public func complete(task: String, attempt: Int, worker: String, digest: String, summary: String,
+    public func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String, summary: String,
                          ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
         try transaction {
-            try $0.complete(task: task, attempt: attempt, worker: worker, digest: digest, summary: summary, ending: ending, now: now)
+            try $0.complete(task: task, attempt: attempt, from: holder, build: build, digest: digest, summary: summary,
+                            ending: ending, now: now)
         }
     }
 
@@ -375,7 +461,8 @@ public final class TaskStore: Sendable {
         /// Hands the oldest queued task (lowest level first) to `worker`, as attempt `attempts + 1`.
         /// A task that already failed on this worker's host is left for another worker while there is
         /// another task to take.
-        public func leaseNext(worker: String, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
+        public func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
+            let worker = holder.worker
             let fresh = try String.fetchOne(db.cachedStatement(sql: """
                 SELECT id FROM task WHERE state = 'queued'
                   AND id NOT IN (SELECT task FROM failure WHERE worker = ? AND cause = 'host')
@@ -389,8 +476,9 @@ public final class TaskStore: Sendable {
                 UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ? WHERE id = ?
                 """).execute(arguments: [worker, now.timeIntervalSince1970 + leaseSeconds, now.timeIntervalSince1970, id])
             try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO lease (task, attempt, worker, started) SELECT id, attempts, worker, ? FROM task WHERE id = ?
-                """).execute(arguments: [now.timeIntervalSince1970, id])
+                INSERT OR REPLACE INTO lease (task, attempt, worker, started, token, key)
+                SELECT id, attempts, worker, ?, ?, ? FROM task WHERE id = ?
+                """).execute(arguments: [now.timeIntervalSince1970, holder.token, holder.key, id])
             return try task(id)
         }
 
@@ -399,35 +487,39 @@ public final class TaskStore: Sendable {
             try db.cachedStatement(sql: "UPDATE task SET lease_expires = ? WHERE id = ? AND state = 'leased' AND attempts = ?").execute(arguments: [now.timeIntervalSince1970 + leaseSeconds, task, attempt])
         }
 
-        /// The worker that held lease `attempt` of `task`, under this coordinator or an earlier one.
-        func holder(of task: String, attempt: Int) throws -> String? {
-            try String.fetchOne(db.cachedStatement(sql: "SELECT worker FROM lease WHERE task = ? AND attempt = ?"),
-                                arguments: [task, attempt])
+        /// Whether `holder` is the peer lease `attempt` of `task` went to, under this coordinator or an
+        /// earlier one: same worker name and token, and the same CURVE key if the lease recorded one.
+        public func holds(_ holder: LeaseHolder, task: String, attempt: Int) throws -> Bool {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT worker, token, key FROM lease WHERE task = ? AND attempt = ?"),
+                                             arguments: [task, attempt]) else { return false }
+            let key: String? = row["key"]
+            return row["worker"] == holder.worker && row["token"] == holder.token && (key == nil || key == holder.key)
         }
 
-        /// What a result for lease `attempt` of `task` from `worker` would become: `.recorded` while the
-        /// task still waits for one (queued or leased) and `worker` held that lease, even if it was lost
-        /// since (the work is done, and redoing it would give the same bytes).
-        public func verdict(task: String, attempt: Int, worker: String) throws -> CompletionOutcome {
+        /// What a result for lease `attempt` of `task` from `holder` would become: `.recorded` while the task
+        /// still waits for one (queued or leased), `attempt` is its most recent lease and `holder` proves it
+        /// held that lease, even if the lease was lost since (the work is done, and redoing it would give the same bytes).
+        public func verdict(task: String, attempt: Int, from holder: LeaseHolder) throws -> CompletionOutcome {
             guard let record = try self.task(task) else { return .unknownTask }
+            guard try holds(holder, task: task, attempt: attempt) else { return .wrongLease }
             if record.state == .done || record.state == .diverged { return .duplicate }
-            guard record.state == .queued || record.state == .leased,
-                  try holder(of: task, attempt: attempt) == worker else { return .stale }
+            guard record.state == .queued || record.state == .leased, record.attempts == attempt else { return .stale }
             return .recorded
         }
 
-        /// Records a result if its `verdict` is `.recorded`. `ending` settles the rest of the task's chain
-        /// (same experiment and seed, later levels).
-        public func complete(task: String, attempt: Int, worker: String, digest: String, summary: String,
-                             ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
-            let verdict = try verdict(task: task, attempt: attempt, worker: worker)
+        /// Records a result if its `verdict` is `.recorded`, with the `build` that made it. `ending` settles
+        /// the rest of the task's chain (same experiment and seed, later levels).
+        public func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String,
+                             summary: String, ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
+            let verdict = try verdict(task: task, attempt: attempt, from: holder)
             guard verdict == .recorded, let record = try self.task(task) else { return verdict }
             var state = TaskState.done, note: String?
             if case .diverged(let reason) = ending { state = .diverged; note = reason }
             try db.cachedStatement(sql: """
-                UPDATE task SET state = ?, digest = ?, summary = ?, worker = NULL, lease_expires = NULL, error = ?, updated = ?
+                UPDATE task SET state = ?, digest = ?, summary = ?, worker = NULL, lease_expires = NULL, error = ?, updated = ?,
+                    build = ?
                 WHERE id = ?
-                """).execute(arguments: [state.rawValue, digest, summary, note, now.timeIntervalSince1970, task])
+                """).execute(arguments: [state.rawValue, digest, summary, note, now.timeIntervalSince1970, build, task])
             if ending != .continues {
                 let reason = state == .diverged ? "not needed: the chain diverged at \(task)" : "not needed: the chain ended at \(task)"
                 try db.cachedStatement(sql: """

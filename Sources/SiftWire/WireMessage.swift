@@ -18,7 +18,8 @@ public enum WireMessage: Equatable, Sendable {
     case statusRequest
     case status(SweepStatus)
 
-    public static let protocolVersion: UInt16 = 1
+    /// 2: leases carry tokens, and a worker answers the coordinator's first heartbeat before it gets a task.
+    public static let protocolVersion: UInt16 = 2
     static let magic: [UInt8] = Array("SIFT".utf8)
     /// Largest message accepted: a paper-scale level (3×1024² weights and masks) fits with room to spare.
     public static let maxBytes = 256 << 20
@@ -126,6 +127,8 @@ public struct WorkerHello: Codable, Equatable, Sendable {
     /// A task still running from before a reconnect, so it is not handed another.
     public var task: TaskReference?
     public var attempt: Int?
+    /// The lease token of that task: without it the claim is ignored.
+    public var lease: String?
 
     public init(host: String, pid: Int32, cores: Int, build: String) {
         self.host = host
@@ -143,29 +146,44 @@ public struct WorkerHello: Codable, Equatable, Sendable {
         if cores < 1 || cores > 1 << 16 { return "READY with \(cores) cores" }
         if build.isEmpty || build.count > 255 { return "READY without a usable build identifier" }
         if let attempt, attempt < 1 { return "READY naming attempt \(attempt)" }
-        if (task == nil) != (attempt == nil) { return "READY naming a task without its attempt, or the reverse" }
+        if (task == nil) != (attempt == nil) || (task == nil) != (lease == nil) {
+            return "READY naming a task without its attempt and lease, or the reverse"
+        }
         return nil
     }
 }
 
 /// Liveness, both ways; a worker names the task it is running.
+///
+/// The coordinator's first heartbeat to a new peer carries a `challenge`; the peer earns its first task
+/// by sending it back as `answer`, which proves it reads its socket (a READY alone costs nothing to forge).
 public struct Heartbeat: Codable, Equatable, Sendable {
     public var task: String?
-    public init(task: String? = nil) { self.task = task }
+    public var challenge: String?
+    public var answer: String?
+
+    public init(task: String? = nil, challenge: String? = nil, answer: String? = nil) {
+        self.task = task
+        self.challenge = challenge
+        self.answer = answer
+    }
 }
 
 /// One task: the coordinator's whole instruction, so no shared filesystem is needed.
 public struct TaskAssignment: Codable, Equatable, Sendable {
     public var task: String
     public var attempt: Int
+    /// The lease's unguessable token: the coordinator accepts a result or failure only with it.
+    public var lease: String
     /// "level" for an IMP level, "sleep" for protocol and throughput tests.
     public var kind: String
     /// Kind-specific parameters as JSON text (for a level: the experiment config, seed, level).
     public var parameters: String
 
-    public init(task: String, attempt: Int, kind: String, parameters: String) {
+    public init(task: String, attempt: Int, lease: String, kind: String, parameters: String) {
         self.task = task
         self.attempt = attempt
+        self.lease = lease
         self.kind = kind
         self.parameters = parameters
     }
@@ -174,13 +192,16 @@ public struct TaskAssignment: Codable, Equatable, Sendable {
 public struct TaskResult: Codable, Equatable, Sendable {
     public var task: String
     public var attempt: Int
+    /// The token of the lease this answers.
+    public var lease: String
     /// SHA-256 (hex) over the attachments, checked on arrival.
     public var digest: String
     public var summary: String
 
-    public init(task: String, attempt: Int, digest: String, summary: String) {
+    public init(task: String, attempt: Int, lease: String, digest: String, summary: String) {
         self.task = task
         self.attempt = attempt
+        self.lease = lease
         self.digest = digest
         self.summary = summary
     }
@@ -195,12 +216,15 @@ public struct TaskFailure: Codable, Equatable, Sendable {
 
     public var task: String
     public var attempt: Int
+    /// The token of the lease this answers.
+    public var lease: String
     public var error: String
     public var cause: Cause
 
-    public init(task: String, attempt: Int, error: String, cause: Cause) {
+    public init(task: String, attempt: Int, lease: String, error: String, cause: Cause) {
         self.task = task
         self.attempt = attempt
+        self.lease = lease
         self.error = error
         self.cause = cause
     }

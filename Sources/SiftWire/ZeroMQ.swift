@@ -127,11 +127,13 @@ public final class ZeroMQSocket {
         guard ready > 0 else { return nil }
         var frames: [[UInt8]] = []
         var total = 0, oversized = false
+        var userID: String?
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
             defer { zmq_msg_close(&message) }
             guard zmq_msg_recv(&message, handle, 0) >= 0 else { throw ZeroMQError("recv") }
+            if frames.isEmpty, let id = zmq_msg_gets(&message, "User-Id") { userID = String(cString: id) }
             let size = zmq_msg_size(&message)
             total += size
             if frames.count < maxFrames && total <= maxBytes {
@@ -142,7 +144,7 @@ public final class ZeroMQSocket {
             }
             if zmq_msg_more(&message) == 0 { break }
         }
-        return ReceivedMessage(frames: frames, truncated: oversized)
+        return ReceivedMessage(frames: frames, truncated: oversized, userID: userID)
     }
 }
 
@@ -150,6 +152,8 @@ public final class ZeroMQSocket {
 public struct ReceivedMessage: Sendable {
     public var frames: [[UInt8]]
     public var truncated: Bool
+    /// The peer's identity as the ZAP handler vouched for it (under CURVE: its public key), if any.
+    public var userID: String?
 }
 
 /// The socket options Sift sets, named.

@@ -51,6 +51,8 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
     var retryFailed = false
     @Flag(help: "Add the sweep's new experiments to an existing output folder (refused without it).") var extend = false
+    @Flag(help: "Go on with an output folder that another build of sift ran (its levels may differ byte for byte).")
+    var allowOtherBuild = false
     @Option(help: "CURVE secret key file of the coordinator (`sift keygen`): encrypts and authenticates all traffic.")
     var curveSecret: String?
     @Option(help: "With --curve-secret: file of worker public keys allowed in, one per line.") var allow: String?
@@ -69,25 +71,31 @@ struct CoordinatorCommand: ParsableCommand {
         default:
             throw ValidationError("--curve-secret and --allow go together")
         }
+        var settings = liveness.settings
+        // The plan is read and checked before anything is written.
+        let plan: [PlannedTask], provenance: Provenance, levels: LevelTasks?
+        if let sleepTasks {
+            plan = SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs)
+            let description = "--sleep-tasks \(sleepTasks) --sleep-levels \(sleepLevels) --sleep-ms \(sleepMs)"
+            provenance = Provenance(sweepFile: description, sweepDigest: description, build: settings.build)
+            levels = nil
+        } else {
+            guard let sweep else { throw ValidationError("name a sweep config, or --sleep-tasks for the test task kind") }
+            let config = try SweepConfig.load(path: sweep)
+            let tasks = LevelTasks(sweep: config, layout: SweepLayout(root: out))
+            plan = try tasks.plan()
+            provenance = Provenance(sweepFile: sweep, sweepDigest: config.digest, build: settings.build)
+            levels = tasks
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let lock = try StoreLock(directory: out)
         defer { withExtendedLifetime(lock) {} }
-        let store = try TaskStore(path: "\(out)/sweep.sqlite")
-        var levels: LevelTasks?
         let storePath = "\(out)/sweep.sqlite"
-        if let sleepTasks {
-            try store.admit(SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs),
-                            sweep: "--sleep-tasks \(sleepTasks)", store: storePath, extending: extend)
-        } else {
-            guard let sweep else { throw ValidationError("name a sweep config, or --sleep-tasks for the test task kind") }
-            let tasks = LevelTasks(sweep: try SweepConfig.load(path: sweep), layout: SweepLayout(root: out))
-            try store.admit(try tasks.plan(), sweep: sweep, store: storePath, extending: extend)
-            levels = tasks
-        }
+        let store = try TaskStore(path: storePath)
+        try store.admit(plan, provenance: provenance, store: storePath, extending: extend, allowingOtherBuild: allowOtherBuild)
         if retryFailed {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }
-        var settings = liveness.settings
         settings.retryLimits = RetryLimits(hostFailures: maxAttempts, lostLeases: maxLostLeases)
         if let levels { settings.maximumFrameBytes = levels.maximumFrameBytes }
         let stop = StopFlag.onTermination()

@@ -26,24 +26,29 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
     var retryFailed = false
     @Flag(help: "Add the sweep's new experiments to an existing output folder (refused without it).") var extend = false
+    @Flag(help: "Go on with an output folder that another build of sift ran (its levels may differ byte for byte).")
+    var allowOtherBuild = false
     @OptionGroup var liveness: LivenessOptions
 
     func run() throws {
         let sweep = try SweepConfig.load(path: config)
         let stem = ((config as NSString).lastPathComponent as NSString).deletingPathExtension
         let root = out ?? "runs/\(sweep.name.map { $0.replacingOccurrences(of: " ", with: "-") } ?? stem)"
-        try FileManager.default.createDirectory(atPath: "\(root)/workers", withIntermediateDirectories: true)
         let tasks = LevelTasks(sweep: sweep, layout: SweepLayout(root: root))
+        // The plan is checked before anything is written.
+        let plan = try tasks.plan()
+        try FileManager.default.createDirectory(atPath: "\(root)/workers", withIntermediateDirectories: true)
         let lock = try StoreLock(directory: root)
         defer { withExtendedLifetime(lock) {} }
         let store = try TaskStore(path: "\(root)/sweep.sqlite")
-        try store.admit(try tasks.plan(), sweep: config, store: "\(root)/sweep.sqlite", extending: extend)
+        var settings = liveness.settings
+        try store.admit(plan, provenance: Provenance(sweepFile: config, sweepDigest: sweep.digest, build: settings.build),
+                        store: "\(root)/sweep.sqlite", extending: extend, allowingOtherBuild: allowOtherBuild)
         if retryFailed {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }
         let stop = StopFlag.onTermination()
         let log = try LogFile(path: "\(root)/coordinator.log")
-        var settings = liveness.settings
         settings.maximumFrameBytes = tasks.maximumFrameBytes
         let coordinator = try Coordinator(
             store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log.write,

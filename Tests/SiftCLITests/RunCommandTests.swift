@@ -315,7 +315,8 @@ import Testing
     }
 
     /// A peer that speaks the protocol but lies: a summary that is not JSON, another chain's files, a
-    /// READY no worker could send, a result for a lease held by another worker. The sweep ends unharmed.
+    /// READY no worker could send, READYs that never answer, a result for a lease held by another worker,
+    /// a peer taking that worker's name. The sweep ends unharmed, byte-identical, each attempt logged.
     @Test func hostilePeersLeaveTheSweepUnharmed() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -328,25 +329,35 @@ import Testing
         let context = ZeroMQContext()
         let build = ClusterSettings().build
 
-        /// A peer that says READY, then waits (bounded) for the task it is handed.
-        func peer(_ pid: Int32, cores: Int = 1) throws -> (socket: ZeroMQSocket, task: TaskAssignment?) {
+        /// A peer that says READY, answers the challenge, then waits (bounded) for the task it is handed.
+        func peer(_ pid: Int32, cores: Int = 1, host: String = "hostile") throws -> (socket: ZeroMQSocket, task: TaskAssignment?) {
             let socket = try ZeroMQSocket(context, kind: .dealer)
             try socket.connect(endpoint)
-            try socket.send(WireMessage.ready(WorkerHello(host: "hostile", pid: pid, cores: cores, build: build)).frames)
+            try socket.send(WireMessage.ready(WorkerHello(host: host, pid: pid, cores: cores, build: build)).frames)
             let deadline = Date().addingTimeInterval(10)
             while Date() < deadline {
                 guard let reply = try socket.receive(timeout: 100), let message = try? WireMessage(frames: reply.frames) else { continue }
                 switch message {
                 case let .task(assignment, _): return (socket, assignment)
                 case .refuse: return (socket, nil)
+                case .heartbeat(let beat):
+                    if let challenge = beat.challenge { try socket.send(WireMessage.heartbeat(Heartbeat(answer: challenge)).frames) }
                 default: continue
                 }
             }
             return (socket, nil)
         }
-        func result(_ task: TaskAssignment, summary: String, files: [[UInt8]]) -> [[UInt8]] {
-            WireMessage.result(TaskResult(task: task.task, attempt: task.attempt, digest: TaskDigest.of(files), summary: summary),
-                               attachments: files).frames
+        func result(_ task: TaskAssignment, lease: String? = nil, summary: String, files: [[UInt8]]) -> [[UInt8]] {
+            WireMessage.result(TaskResult(task: task.task, attempt: task.attempt, lease: lease ?? task.lease, digest: TaskDigest.of(files),
+                                          summary: summary), attachments: files).frames
+        }
+
+        // Ghosts: READYs that never read their socket. They get no task, so they cannot let leases expire.
+        let ghosts = try (0..<20).map { i -> ZeroMQSocket in
+            let socket = try ZeroMQSocket(context, kind: .dealer)
+            try socket.connect(endpoint)
+            try socket.send(WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(100 + i), cores: 4, build: build)).frames)
+            return socket
         }
 
         let first = try peer(1)
@@ -377,16 +388,21 @@ import Testing
         }
         let victim = try #require(held)
         let forger = try peer(4)
-        try forger.socket.send(result(TaskAssignment(task: victim.id, attempt: victim.attempts, kind: "level", parameters: "{}"),
-                                      summary: "[\"metrics.json\"]", files: [Array(stolen)]))
+        let forged = TaskAssignment(task: victim.id, attempt: victim.attempts, lease: "00000000000000000000000000000000", kind: "level",
+                                    parameters: "{}")
+        try forger.socket.send(result(forged, summary: "[\"metrics.json\"]", files: [Array(stolen)]))
+        #expect(coordinator.waitForLog("dropped a result for \(victim.id) (attempt \(victim.attempts)) from hostile:4", timeout: 10))
+        // Taking the real worker's name does not take its lease.
+        #expect(try peer(worker.pid, host: ProcessInfo.processInfo.hostName).task == nil)
+        #expect(coordinator.waitForLog("it says it is \(name), a live worker holding a lease it cannot prove", timeout: 10))
 
         let helper = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("helper.log"))
         #expect(coordinator.wait(timeout: 120), "the sweep completes")
         #expect(!coordinator.isRunning && coordinator.process.terminationStatus == 0, "\(coordinator.log)")
         #expect(worker.wait(timeout: 10) && helper.wait(timeout: 10))
-        #expect(coordinator.log.contains("ignored a late result for \(victim.id)") || coordinator.log.contains("dropped a result for \(victim.id)"),
-                "the forged result is not recorded")
-        #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12])
+        #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12], "no level failed for the ghosts' sake")
+        #expect(coordinator.log.contains("worker ghost:100 ready") && !coordinator.log.contains("from ghost:"))
+        withExtendedLifetime(ghosts) {}
         #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")), "every file as an undisturbed run wrote it")
     }
 

@@ -30,12 +30,16 @@ import Testing
 
         func send(_ message: WireMessage) throws { try socket.send(message.frames) }
 
-        /// Messages already delivered to this worker (inproc delivers at once), heartbeats left out.
+        /// Messages already delivered to this worker (inproc delivers at once), heartbeats left out;
+        /// a heartbeat's challenge is answered, as a real worker does.
         func inbox() throws -> [WireMessage] {
             var messages: [WireMessage] = []
             while let received = try socket.receive(timeout: 0) {
                 let message = try WireMessage(frames: received.frames)
-                if case .heartbeat = message { continue }
+                if case .heartbeat(let beat) = message {
+                    if let challenge = beat.challenge { try send(.heartbeat(Heartbeat(answer: challenge))) }
+                    continue
+                }
                 messages.append(message)
             }
             return messages
@@ -49,7 +53,8 @@ import Testing
 
         func result(_ assignment: TaskAssignment) throws {
             let files = [Array(assignment.task.utf8)]
-            try send(.result(TaskResult(task: assignment.task, attempt: assignment.attempt, digest: TaskDigest.of(files), summary: "{}"),
+            try send(.result(TaskResult(task: assignment.task, attempt: assignment.attempt, lease: assignment.lease,
+                                        digest: TaskDigest.of(files), summary: "{}"),
                              attachments: files))
         }
     }
@@ -86,8 +91,12 @@ import Testing
 
         var log: [String] { lines.compactMap { $0 as? String } }
 
+        /// A worker that said READY and answered the coordinator's challenge: the next turn can give it a task.
         func worker(pid: Int32) throws -> ScriptedWorker {
-            try ScriptedWorker(context, endpoint: coordinator.endpoint, pid: pid, settings: settings)
+            let worker = try ScriptedWorker(context, endpoint: coordinator.endpoint, pid: pid, settings: settings)
+            try turn()
+            _ = try worker.inbox()
+            return worker
         }
 
         /// A few turns of the coordinator's loop, without waiting: enough to take in every message sent so far.
@@ -135,10 +144,10 @@ import Testing
         var goodTask = try #require(try good.task())
         for _ in 0..<2 {
             let task = try #require(try bad.task(), "the bad worker takes a task it has not failed yet")
-            try bad.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, error: "train-images truncated", cause: .host)))
+            try bad.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "train-images truncated", cause: .host)))
             try h.turn()
         }
-        #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s after 2 failures in a row") })
+        #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s after 2 failures or expired leases in a row") })
         #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside != nil)
         var done: [String] = []
         var finished = false
@@ -164,7 +173,7 @@ import Testing
         try h.turn()
         for attempt in 1...3 {
             let task = try #require(try only.task(), "attempt \(attempt) is handed out though the only worker is set aside")
-            try only.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, error: "no data here", cause: .host)))
+            try only.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "no data here", cause: .host)))
             try h.turn()
         }
         #expect(try h.store.counts() == [.failed: 1])
@@ -176,7 +185,7 @@ import Testing
         let worker = try h.worker(pid: 1)
         try h.turn()
         let task = try #require(try worker.task())
-        try worker.send(.failure(TaskFailure(task: task.task, attempt: 1, error: "model.arch: 2 outputs for 10 classes", cause: .task)))
+        try worker.send(.failure(TaskFailure(task: task.task, attempt: 1, lease: task.lease, error: "model.arch: 2 outputs for 10 classes", cause: .task)))
         #expect(try h.turn(), "the sweep is settled: one level failed, the next skipped")
         #expect(try h.store.counts() == [.failed: 1, .skipped: 1])
     }
@@ -208,7 +217,7 @@ import Testing
 
     @Test func readiesWithImpossibleFieldsAreRefusedAndGetNoTask() throws {
         let h = try Harness(chains: 1, levels: 1)
-        let ghost = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 1, settings: h.settings)
+        let honest = try h.worker(pid: 1)
         for hello in [WorkerHello(host: "ghost", pid: 2, cores: -5, build: h.settings.build),
                       WorkerHello(host: "ghost", pid: 0, cores: 1, build: h.settings.build),
                       WorkerHello(host: "", pid: 3, cores: 1, build: h.settings.build)] {
@@ -225,27 +234,85 @@ import Testing
         }
         #expect(h.log.filter { $0.contains("refused peer") }.count == 3, "each refusal is logged with the peer")
         // The well-formed worker still gets the one task.
-        #expect(try ghost.task()?.task == "sleep-0/0")
+        #expect(try honest.task()?.task == "sleep-0/0")
     }
 
     @Test func aFrameOverTheLimitIsDroppedUnread() throws {
         let h = try Harness(chains: 1, levels: 1, bind: "tcp://127.0.0.1:0", maximumFrameBytes: 64 << 10)
-        let flooder = try ZeroMQSocket(h.context, kind: .dealer)
-        try flooder.connect(h.coordinator.endpoint)
-        try flooder.send(WireMessage.ready(WorkerHello(host: "flood", pid: 9, cores: 1, build: h.settings.build)).frames)
-        // Wait (bounded) until the coordinator has seen the flooder: it is then handed the task.
-        var leased = false
-        for _ in 0..<200 where !leased {
+        let flooder = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 9, settings: h.settings)
+        // Wait (bounded) until the coordinator has seen the flooder and its answer: it is then handed the task.
+        var handed: TaskAssignment?
+        for _ in 0..<200 where handed == nil {
             try h.coordinator.serveOnce(waitMilliseconds: 10)
-            leased = try h.store.tasks(in: .leased).first?.worker == "flood:9"
+            handed = try flooder.task()
         }
-        #expect(leased)
-        let assignment = TaskAssignment(task: "sleep-0/0", attempt: 1, kind: "sleep", parameters: "{}")
+        let assignment = try #require(handed)
         let big = [UInt8](repeating: 7, count: 1 << 20)
-        try flooder.send(WireMessage.result(TaskResult(task: assignment.task, attempt: 1, digest: TaskDigest.of([big]), summary: "{}"),
-                                            attachments: [big]).frames)
+        try flooder.send(.result(TaskResult(task: assignment.task, attempt: 1, lease: assignment.lease, digest: TaskDigest.of([big]),
+                                            summary: "{}"), attachments: [big]))
         for _ in 0..<50 { try h.coordinator.serveOnce(waitMilliseconds: 10) }
         #expect(h.coordinator.counters.recorded == 0, "a 1 MiB frame past a 64 KiB limit never reaches the coordinator")
         #expect(try h.store.task("sleep-0/0")?.state == .leased)
+    }
+
+    @Test func readiesThatNeverAnswerGetNoTask() throws {
+        let h = try Harness(chains: 2, levels: 1)
+        let ghosts = try (0..<10).map { i -> ZeroMQSocket in
+            let socket = try ZeroMQSocket(h.context, kind: .dealer)
+            try socket.connect(h.coordinator.endpoint)
+            try socket.send(WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(10 + i), cores: 8, build: h.settings.build)).frames)
+            return socket
+        }
+        for _ in 0..<3 {
+            try h.turn()
+            h.clock.advance(1)
+        }
+        #expect(try h.store.counts() == [.queued: 2], "a READY alone earns no task")
+        let worker = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try worker.task())
+        try worker.result(task)
+        try h.turn()
+        try worker.result(try #require(try worker.task()))
+        #expect(try h.turn())
+        #expect(try h.store.counts() == [.done: 2])
+        withExtendedLifetime(ghosts) {}
+    }
+
+    @Test func aResultOrFailureWithoutItsLeaseIsDroppedAndLogged() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let holder = try h.worker(pid: 1), forger = try h.worker(pid: 2)
+        try h.turn()
+        let task = try #require(try holder.task())
+        var forged = task
+        forged.lease = String(repeating: "0", count: 32)
+        try forger.result(forged)
+        try forger.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "x", cause: .task)))
+        try holder.result(forged)
+        try h.turn()
+        #expect(try h.store.task(task.task)?.state == .leased, "neither the forger nor a wrong token settles the task")
+        #expect(h.log.filter { $0.contains("does not hold that lease") }.count == 3)
+        #expect(h.log.contains { $0.contains("dropped a failure report for \(task.task) (attempt 1) from scripted:2") })
+        try holder.result(task)
+        #expect(try h.turn())
+        #expect(try h.store.counts() == [.done: 1])
+    }
+
+    @Test func aWorkerWhoseLeasesKeepExpiringIsSetAside() throws {
+        let h = try Harness(chains: 3, levels: 1)
+        let flaky = try h.worker(pid: 1)
+        for round in 1...2 {
+            try h.turn()
+            #expect(try flaky.task() != nil, "round \(round): the flaky worker takes a task")
+            // It keeps its socket alive but never renews the lease: the lease runs out (3 s).
+            for _ in 0..<4 {
+                h.clock.advance(1)
+                try flaky.send(.heartbeat(Heartbeat()))
+                try h.turn()
+            }
+        }
+        #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s") && $0.contains("expired") })
+        #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside?.contains("expired") == true)
+        #expect(try h.store.counts()[.failed] == nil, "expired leases alone fail no task")
     }
 }

@@ -15,6 +15,9 @@ import Testing
         }
     }
 
+    /// The peer a test lease goes to: its name and a token of its own.
+    func holder(_ worker: String) -> LeaseHolder { LeaseHolder(worker: worker, token: "token-\(worker)") }
+
     func open(_ dir: TemporaryDirectory) throws -> TaskStore {
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
         try store.add(plan())
@@ -26,12 +29,12 @@ import Testing
         defer { dir.remove() }
         let store = try open(dir)
         #expect(try store.counts() == [.queued: 2, .blocked: 4])
-        let first = try #require(try store.leaseNext(worker: "w1", leaseSeconds: 5))
+        let first = try #require(try store.leaseNext(to: holder("w1"), leaseSeconds: 5))
         #expect(first.level == 0 && first.attempts == 1 && first.state == .leased)
-        #expect(try store.complete(task: first.id, attempt: 1, worker: "w1", digest: "d", summary: "{}") == .recorded)
+        #expect(try store.complete(task: first.id, attempt: 1, from: holder("w1"), digest: "d", summary: "{}") == .recorded)
         #expect(try store.task("e/\(first.seed)/1")?.state == .queued)
-        #expect(try store.complete(task: first.id, attempt: 1, worker: "w1", digest: "d", summary: "{}") == .duplicate)
-        #expect(try store.complete(task: "nope", attempt: 1, worker: "w1", digest: "d", summary: "{}") == .unknownTask)
+        #expect(try store.complete(task: first.id, attempt: 1, from: holder("w1"), digest: "d", summary: "{}") == .duplicate)
+        #expect(try store.complete(task: "nope", attempt: 1, from: holder("w1"), digest: "d", summary: "{}") == .unknownTask)
     }
 
     @Test func aLostLeaseCostsNothingAndItsLateResultIsAccepted() throws {
@@ -40,7 +43,7 @@ import Testing
         let store = try open(dir)
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let limits = RetryLimits(hostFailures: 3, lostLeases: 8)
-        let task = try #require(try store.leaseNext(worker: "slow", leaseSeconds: 5, now: start))
+        let task = try #require(try store.leaseNext(to: holder("slow"), leaseSeconds: 5, now: start))
         try store.renew(task: task.id, attempt: 1, leaseSeconds: 5, now: start.addingTimeInterval(4))
         let expired = { (t: Double) in try store.transaction { try $0.expiredLeases(now: start.addingTimeInterval(t)) } }
         #expect(try expired(8).isEmpty, "the heartbeat renewed the lease")
@@ -50,24 +53,41 @@ import Testing
         let record = try #require(try store.task(task.id))
         #expect(record.hostFailures == 0 && record.lostLeases == 1, "a lost lease is not a failed attempt")
         // The slow worker's result arrives while the task waits in the queue: it is accepted, not recomputed.
-        #expect(try store.complete(task: task.id, attempt: 1, worker: "impostor", digest: "x", summary: "{}") == .stale,
+        #expect(try store.complete(task: task.id, attempt: 1, from: holder("impostor"), digest: "x", summary: "{}") == .wrongLease,
                 "only the worker that held the lease may answer it")
-        #expect(try store.complete(task: task.id, attempt: 2, worker: "slow", digest: "x", summary: "{}") == .stale,
+        #expect(try store.complete(task: task.id, attempt: 1, from: LeaseHolder(worker: "slow", token: "guessed"), digest: "x",
+                                   summary: "{}") == .wrongLease, "a name alone does not prove the lease: the token does")
+        #expect(try store.complete(task: task.id, attempt: 2, from: holder("slow"), digest: "x", summary: "{}") == .wrongLease,
                 "a lease never handed out is answered by nobody")
-        #expect(try store.complete(task: task.id, attempt: 1, worker: "slow", digest: "late", summary: "{}") == .recorded)
+        #expect(try store.complete(task: task.id, attempt: 1, from: holder("slow"), digest: "late", summary: "{}") == .recorded)
         #expect(try store.task(task.id)?.digest == "late")
     }
 
-    @Test func aLateResultIsAcceptedWhileTheTaskIsLeasedAgain() throws {
+    @Test func onlyTheMostRecentLeaseIsAnswered() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try open(dir)
-        let task = try #require(try store.leaseNext(worker: "first", leaseSeconds: 5))
+        let task = try #require(try store.leaseNext(to: holder("first"), leaseSeconds: 5))
         try store.fail(task: task.id, attempt: 1, cause: .lostLease, error: "fell silent")
-        let again = try #require(try store.leaseNext(worker: "second", leaseSeconds: 5))
+        let again = try #require(try store.leaseNext(to: holder("second"), leaseSeconds: 5))
         #expect(again.id == task.id && again.attempts == 2)
-        #expect(try store.complete(task: task.id, attempt: 1, worker: "first", digest: "d", summary: "{}") == .recorded)
-        #expect(try store.complete(task: task.id, attempt: 2, worker: "second", digest: "d", summary: "{}") == .duplicate)
+        #expect(try store.complete(task: task.id, attempt: 1, from: holder("first"), digest: "d", summary: "{}") == .stale,
+                "once the task is leased again, the earlier lease is over")
+        #expect(try store.complete(task: task.id, attempt: 2, from: holder("second"), digest: "d", summary: "{}") == .recorded)
+        #expect(try store.complete(task: task.id, attempt: 2, from: holder("second"), digest: "d", summary: "{}") == .duplicate)
+    }
+
+    @Test func aLeaseTakenUnderCurveIsAnsweredOnlyWithTheSameKey() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        let keyed = LeaseHolder(worker: "w", token: "t", key: "worker-key")
+        let task = try #require(try store.leaseNext(to: keyed, leaseSeconds: 5))
+        var other = keyed
+        other.key = "another-key"
+        #expect(try store.complete(task: task.id, attempt: 1, from: other, digest: "d", summary: "{}") == .wrongLease)
+        #expect(try store.complete(task: task.id, attempt: 1, from: keyed, build: "b1", digest: "d", summary: "{}") == .recorded)
+        #expect(try store.task(task.id)?.build == "b1", "every result keeps the build that made it")
     }
 
     @Test func aTaskThatKillsEveryWorkerFailsAfterItsLostLeaseBudget() throws {
@@ -76,7 +96,7 @@ import Testing
         let store = try open(dir)
         let limits = RetryLimits(hostFailures: 3, lostLeases: 4)
         for attempt in 1...4 {
-            let task = try #require(try store.leaseNext(worker: "w\(attempt)", leaseSeconds: 5))
+            let task = try #require(try store.leaseNext(to: holder("w\(attempt)"), leaseSeconds: 5))
             #expect(task.id == "e/0/0")
             let state = try store.fail(task: task.id, attempt: attempt, cause: .lostLease, error: "worker w\(attempt) killed by signal 9", limits: limits)
             #expect(state == (attempt < 4 ? .queued : .failed))
@@ -88,13 +108,13 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try open(dir)
-        let task = try #require(try store.leaseNext(worker: "w", leaseSeconds: 5))
+        let task = try #require(try store.leaseNext(to: holder("w"), leaseSeconds: 5))
         #expect(try store.fail(task: task.id, attempt: 1, cause: .task, error: "model.arch: 3 outputs for 10 classes") == .failed)
         let failed = try store.tasks(in: .failed)
         #expect(failed.map(\.id) == ["e/0/0"] && failed[0].error == "model.arch: 3 outputs for 10 classes")
         #expect(try store.tasks(in: .skipped).map(\.id) == ["e/0/1", "e/0/2"])
         // The other chain goes on.
-        #expect(try store.leaseNext(worker: "w", leaseSeconds: 5)?.id == "e/1/0")
+        #expect(try store.leaseNext(to: holder("w"), leaseSeconds: 5)?.id == "e/1/0")
         #expect(try !store.isFinished())
     }
 
@@ -102,16 +122,16 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try open(dir)
-        let first = try #require(try store.leaseNext(worker: "bad", leaseSeconds: 5))
+        let first = try #require(try store.leaseNext(to: holder("bad"), leaseSeconds: 5))
         #expect(try store.fail(task: first.id, attempt: 1, cause: .host, error: "t10k-images truncated") == .queued)
-        #expect(try store.leaseNext(worker: "bad", leaseSeconds: 5)?.id == "e/1/0", "the bad worker gets another task first")
-        #expect(try store.leaseNext(worker: "good", leaseSeconds: 5)?.id == "e/0/0", "a healthy worker takes the one that failed")
+        #expect(try store.leaseNext(to: holder("bad"), leaseSeconds: 5)?.id == "e/1/0", "the bad worker gets another task first")
+        #expect(try store.leaseNext(to: holder("good"), leaseSeconds: 5)?.id == "e/0/0", "a healthy worker takes the one that failed")
         #expect(try store.failures(of: "e/0/0").map(\.worker) == ["bad"])
 
         // Three host failures fail it; its chain is skipped until the failures are retried.
         for attempt in 2...3 {
             #expect(try store.fail(task: "e/0/0", attempt: attempt, cause: .host, error: "disk gone") == (attempt < 3 ? .queued : .failed))
-            if attempt < 3 { _ = try store.leaseNext(worker: "other", leaseSeconds: 5) }
+            if attempt < 3 { _ = try store.leaseNext(to: holder("other"), leaseSeconds: 5) }
         }
         #expect(try store.counts()[.skipped] == 2)
         #expect(try store.retryFailed() == 3)
@@ -123,8 +143,8 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try open(dir)
-        let task = try #require(try store.leaseNext(worker: "w", leaseSeconds: 5))
-        #expect(try store.complete(task: task.id, attempt: 1, worker: "w", digest: "d", summary: "{}",
+        let task = try #require(try store.leaseNext(to: holder("w"), leaseSeconds: 5))
+        #expect(try store.complete(task: task.id, attempt: 1, from: holder("w"), digest: "d", summary: "{}",
                                    ending: .diverged("diverged at step 5")) == .recorded)
         #expect(try store.task(task.id)?.state == .diverged && store.task(task.id)?.error == "diverged at step 5")
         #expect(try store.tasks(in: .unneeded).map(\.id) == ["e/0/1", "e/0/2"])
@@ -150,9 +170,9 @@ import Testing
         defer { dir.remove() }
         do {
             let store = try open(dir)
-            let done = try #require(try store.leaseNext(worker: "w", leaseSeconds: 5))
-            _ = try store.complete(task: done.id, attempt: 1, worker: "w", digest: "d", summary: "{}")
-            _ = try store.leaseNext(worker: "w", leaseSeconds: 5)
+            let done = try #require(try store.leaseNext(to: holder("w"), leaseSeconds: 5))
+            _ = try store.complete(task: done.id, attempt: 1, from: holder("w"), digest: "d", summary: "{}")
+            _ = try store.leaseNext(to: holder("w"), leaseSeconds: 5)
         }
         let reopened = try open(dir)
         #expect(try reopened.counts()[.done] == 1)
@@ -175,5 +195,25 @@ import Testing
             let text = "\(error)"
             return text.contains("sweep.sqlite is damaged") && text.contains("task e/0/1 has state 'dne'")
         }
+    }
+
+    @Test func aStoreRefusesAnotherBuildUnlessAllowedAndRecordsTheNewOne() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try TaskStore(path: dir.file("sweep.sqlite"))
+        let first = Provenance(sweepFile: "sweep.yaml", sweepDigest: "d1", build: "sift-0.1.0-wire2-engine1-aaaaaa")
+        try store.admit(plan(), provenance: first, store: "sweep.sqlite", extending: false)
+        #expect(try store.provenance() == first)
+        var other = first
+        other.build = "sift-0.1.0-wire2-engine1-bbbbbb"
+        #expect {
+            try store.admit(plan(), provenance: other, store: "sweep.sqlite", extending: false)
+        } throws: { error in
+            "\(error)".contains("sift-0.1.0-wire2-engine1-aaaaaa") && "\(error)".contains("sift-0.1.0-wire2-engine1-bbbbbb")
+                && "\(error)".contains("--allow-other-build")
+        }
+        #expect(try store.provenance() == first, "a refused admission writes nothing")
+        try store.admit(plan(), provenance: other, store: "sweep.sqlite", extending: false, allowingOtherBuild: true)
+        #expect(try store.provenance()?.build == other.build)
     }
 }

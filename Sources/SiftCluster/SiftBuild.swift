@@ -1,0 +1,29 @@
+import Crypto
+import Foundation
+import SiftEngine
+import SiftSweep
+import SiftWire
+
+/// Which build a coordinator and its workers run: results are only byte-identical within one build.
+///
+/// The identifier is derived, not typed, from everything that decides a level's bytes: the version,
+/// the wire protocol, the engine's numerics revision, the BLAS library's version and the table of
+/// config defaults (a task carries every setting, but a changed default changes what a sweep means).
+public enum SiftBuild {
+    public static let version = "0.1.0"
+
+    /// Raised by hand with any engine change that alters a result's bytes while every default stays
+    /// (a kernel's order of summation, a new random draw).
+    public static let engineRevision = 1
+
+    /// This binary's build.
+    public static let identifier = identifier(defaults: ConfigKeyReference.defaultsTable, blas: BLAS.libraryVersion)
+
+    /// The identifier of a build with this defaults table and BLAS version (and this binary's version,
+    /// protocol and engine revision): `sift-<version>-wire<protocol>-engine<revision>-<digest>`.
+    public static func identifier(defaults: String, blas: String) -> String {
+        let digest = SHA256.hash(data: Data("defaults:\n\(defaults)\nblas: \(blas)\n".utf8))
+            .prefix(6).map { String(format: "%02x", $0) }.joined()
+        return "sift-\(version)-wire\(WireMessage.protocolVersion)-engine\(engineRevision)-\(digest)"
+    }
+}
