@@ -6,8 +6,12 @@ import SiftWire
 
 /// What a level task tells its worker, besides the attached files.
 struct LevelTaskParameters: Codable {
-    /// The experiment's canonical YAML: the worker needs no copy of the sweep.
-    var config: String
+    /// The experiment's every setting (`ExperimentConfig.resolvedJSON`): the worker needs no copy of the
+    /// sweep, and runs exactly these settings, not its own defaults.
+    var settings: String
+    /// The experiment's hash and random-stream root, as the coordinator computed them.
+    var experiment: String
+    var streamRoot: UInt64
     var seed: UInt64
     var level: Int
     var isLast: Bool
@@ -99,7 +103,8 @@ public struct LevelTasks: Sendable {
             let rewind = try NamedFiles.read("\(chainDirectory(experiment, task.seed))/rewind")
             for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("start-\(name)", bytes) }
         }
-        let parameters = LevelTaskParameters(config: experiment.canonicalYAML, seed: task.seed, level: task.level,
+        let parameters = LevelTaskParameters(settings: experiment.resolvedJSON, experiment: experiment.shortHash,
+                                             streamRoot: experiment.streamRoot, seed: task.seed, level: task.level,
                                              isLast: level.isLast, files: files.names)
         return (String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self), files.contents)
     }
@@ -173,8 +178,8 @@ public final class LevelTaskRunner: @unchecked Sendable {
         guard parameters.files.count == attachments.count else {
             throw WireError.malformed("task \(assignment.task) names \(parameters.files.count) files but carries \(attachments.count)")
         }
-        let experiment = try ExperimentConfig.parse(yaml: parameters.config, file: "task \(assignment.task)")
-        let identity = experiment.identity(seed: parameters.seed)
+        let experiment = try ExperimentConfig.parse(resolvedJSON: parameters.settings, origin: "task \(assignment.task)")
+        let identity = ChainIdentity(experiment: parameters.experiment, streamRoot: parameters.streamRoot, seed: parameters.seed)
         let data: DatasetSplit
         do {
             data = try dataset(experiment, identity: identity)
@@ -201,9 +206,9 @@ public final class LevelTaskRunner: @unchecked Sendable {
 
     private func dataset(_ experiment: ExperimentConfig, identity: ChainIdentity) throws -> DatasetSplit {
         // The data depend on the data settings, and on the experiment's streams and seed only when drawn at random.
-        let settings = experiment.overrides.filter { $0.key.hasPrefix("data.") }.sorted { $0.key < $1.key }
+        let settings = experiment.resolved.filter { $0.key.hasPrefix("data.") }.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value.canonicalJSON)" }.joined(separator: ",")
-        let key = settings + (experiment.spec.data.drawsAtRandom ? "/\(experiment.streamRoot)/\(identity.seed)" : "")
+        let key = settings + (experiment.spec.data.drawsAtRandom ? "/\(identity.streamRoot)/\(identity.seed)" : "")
         lock.lock()
         defer { lock.unlock() }
         if let index = cached.firstIndex(where: { $0.key == key }) {

@@ -15,9 +15,15 @@ public struct ExperimentConfig: Sendable {
     public var spec: ExperimentSpec
     /// Every non-default field, by dotted key.
     public var overrides: [String: ConfigValue]
+    /// Every field, defaults included, by dotted key.
+    public var resolved: [String: ConfigValue]
 
     /// `{"key":value,…}` with sorted keys, over the non-default fields.
     public var canonicalJSON: String { Self.canonicalJSON(overrides) }
+
+    /// `{"key":value,…}` over every field, defaults included: what a level task carries, so that a worker
+    /// runs exactly this experiment whatever its own defaults are.
+    public var resolvedJSON: String { Self.canonicalJSON(resolved) }
 
     /// SHA-256 of the canonical form, hex.
     public var hash: String { Self.sha256(canonicalJSON) }
@@ -57,6 +63,23 @@ public struct ExperimentConfig: Sendable {
 
     public static func parse(yaml: String, file: String) throws -> ExperimentConfig {
         try parse(node: YAMLSource.compose(yaml, file: file), file: file)
+    }
+
+    /// Reads `resolvedJSON` as a worker receives it. Every field must be there and known to this build:
+    /// a missing or unknown key is an error, never filled in from this build's defaults.
+    public static func parse(resolvedJSON text: String, origin: String) throws -> ExperimentConfig {
+        guard case .mapping(let mapping)? = try YAMLSource.compose(text, file: origin) else {
+            throw ConfigError(file: origin, message: "the settings are not a mapping of dotted keys to values")
+        }
+        var reader = ConfigReader(file: origin)
+        do {
+            try reader.readResolved(mapping)
+            return try reader.build(source: origin)
+        } catch var error as ConfigError {
+            // The settings are one line of JSON: a column in it helps nobody, the key does.
+            (error.line, error.column) = (nil, nil)
+            throw error
+        }
     }
 
     /// Builds an experiment from a YAML mapping of sections (metadata keys allowed at the top).
@@ -159,6 +182,42 @@ private struct ConfigReader {
         }
     }
 
+    /// Takes a flat mapping of every field (a task's settings). Only the values that differ from this
+    /// build's defaults are kept as set, so the combination checks read them as a config file's.
+    mutating func readResolved(_ mapping: Node.Mapping) throws {
+        var given: [String: Node] = [:]
+        for (keyNode, valueNode) in mapping {
+            guard let key = keyNode.string else { throw error(keyNode, nil, "keys must be dotted names") }
+            guard ExperimentSchema.byKey[key] != nil else {
+                throw error(keyNode, key, "unknown setting: this worker's build does not have it; run the coordinator's build")
+            }
+            given[key] = valueNode
+        }
+        let missing = ExperimentSchema.fields.map(\.key).filter { given[$0] == nil }
+        if let first = missing.first {
+            throw error(nil, first, "missing" + (missing.count > 1 ? " (with \(missing.count - 1) more)" : "")
+                        + ": a task carries every setting, so the coordinator runs another build")
+        }
+        var parsed: [String: ConfigValue] = [:]
+        for field in ExperimentSchema.fields {
+            guard let node = given[field.key] else { continue }
+            if node.scalar?.style == .plain && node.string == "null" {
+                guard PruningPreset.allCases.contains(where: { field.defaultValue($0) == .null }) else {
+                    throw error(node, field.key, "cannot be null")
+                }
+                parsed[field.key] = .null
+            } else {
+                parsed[field.key] = try parse(node, field)
+            }
+        }
+        guard let presetName = parsed["pruning.preset"]?.string, let preset = PruningPreset(rawValue: presetName) else {
+            throw error(nil, "pruning.preset", "must name a preset")
+        }
+        for field in ExperimentSchema.fields {
+            if let value = parsed[field.key], value != field.defaultValue(preset) { values[field.key] = value }
+        }
+    }
+
     func suggestion(for key: String) -> String {
         let section = key.split(separator: ".").dropLast().joined(separator: ".")
         let siblings = ExperimentSchema.fields.map(\.key).filter { $0.hasPrefix(section + ".") && !section.isEmpty }
@@ -253,7 +312,8 @@ private struct ConfigReader {
             if value != fallback { overrides[field.key] = value }
         }
         let spec = try makeSpec(resolved)
-        return ExperimentConfig(source: source, name: name, seeds: seeds.isEmpty ? [0] : seeds, spec: spec, overrides: overrides)
+        return ExperimentConfig(source: source, name: name, seeds: seeds.isEmpty ? [0] : seeds, spec: spec, overrides: overrides,
+                                resolved: resolved)
     }
 
     /// Bytes a worker holds per weight while it trains: weights, gradient, rewind copy and the
@@ -277,6 +337,41 @@ private struct ConfigReader {
                           message: "\(model.architecture) has \(overflow ? "too many" : String(weights)) weights, about "
                               + (overflow || o3 ? "more memory than any machine has" : "\(bytes >> 30) GiB")
                               + " to train; this machine has \(memory >> 30) GiB")
+    }
+
+    /// The image size and class count of `data`, where they are known without reading it (not for arrays,
+    /// nor for classes remapped by a file).
+    static func knownShape(of data: DataSpec) -> (name: String, values: Int, classes: Int?)? {
+        var shape: (name: String, values: Int, classes: Int?)
+        switch data.source {
+        case .fashionMNIST: shape = ("fashion_mnist images (28×28)", 784, 10)
+        case .mnist: shape = ("mnist images (28×28)", 784, 10)
+        case .cifar10(_, let grayscale): shape = grayscale ? ("grayscale cifar10 images (32×32)", 1024, 10) : ("cifar10 images (32×32×3)", 3072, 10)
+        case .nlgp(let nlgp): shape = ("nlgp images (\(nlgp.side)×\(nlgp.side))", nlgp.side * nlgp.side, nlgp.correlationLengths.count)
+        case .arrays: return nil
+        }
+        switch data.transforms.reclass {
+        case .modulo(let k)?: shape.classes = shape.classes.map { min($0, k) }
+        case .mapping?: shape.classes = nil
+        case nil: break
+        }
+        return shape
+    }
+
+    /// An architecture whose input or output does not fit the data is refused here, at its line,
+    /// rather than by every worker at level 0.
+    func checkFitsData(_ model: ModelSpec, _ data: DataSpec) throws {
+        guard let shape = Self.knownShape(of: data) else { return }
+        let key = "model.arch", inputs = model.widths[0], outputs = model.widths[model.widths.count - 1]
+        func refuse(_ message: String) -> ConfigError {
+            ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key, message: message)
+        }
+        if inputs != shape.values {
+            throw refuse("\(model.architecture) takes \(inputs) inputs, but \(shape.name) have \(shape.values) values; start it with \(shape.values)")
+        }
+        if let classes = shape.classes, outputs < classes {
+            throw refuse("\(model.architecture) has \(outputs) outputs, but the data have \(classes) classes; end it with \(classes)")
+        }
     }
 
     func requireOnly(_ key: String, when condition: Bool, _ reason: String) throws {
@@ -335,6 +430,7 @@ private struct ConfigReader {
 
         var model = ModelSpec(widths: ModelSpec.parseWidths(v["model.arch"]!.string!)!)
         try checkFitsInMemory(model)
+        try checkFitsData(model, data)
         model.activation = Activation(rawValue: v["model.activation"]!.string!)!
         model.batchNorm = v["model.batch_norm"]!.bool
         model.batchNormEpsilon = v["model.batch_norm_eps"]!.double

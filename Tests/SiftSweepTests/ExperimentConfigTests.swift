@@ -135,4 +135,50 @@ import Testing
         let quickstart = try ExperimentConfig.load(path: "\(configs)/quickstart.yaml")
         #expect(quickstart.spec.model.widths == [784, 512, 10])
     }
+
+    /// A level task carries every setting; a worker rebuilds exactly the coordinator's experiment from it.
+    @Test func resolvedSettingsRebuildTheSameExperiment() throws {
+        for yaml in ["model: { arch: 784-64-10 }\ntrain: { lr: 0.05 }\n",
+                     "data: { dataset: nlgp, nlgp: { side: 8, xi: [1, 2.5] } }\nmodel: { arch: 64-16-2 }\npruning: { preset: lth }\n",
+                     "data: { dataset: arrays, path: a.npz, test_path: b.npz, reclass: 2 }\nmodel: { arch: 4-3-2 }\n"] {
+            let experiment = try parse(yaml)
+            #expect(experiment.resolved.count == ConfigKeyReference.all.count, "every key, defaults included")
+            let rebuilt = try ExperimentConfig.parse(resolvedJSON: experiment.resolvedJSON, origin: "task t")
+            #expect(rebuilt.hash == experiment.hash && rebuilt.resolved == experiment.resolved)
+            #expect(rebuilt.spec.model == experiment.spec.model && rebuilt.spec.train == experiment.spec.train
+                    && rebuilt.spec.pruning == experiment.spec.pruning)
+        }
+    }
+
+    @Test func aTaskWithoutAKeyOrWithAnUnknownOneIsRefused() throws {
+        let settings = try parse("model: { arch: 784-64-10 }\n").resolvedJSON
+        func refusal(_ text: String) -> String {
+            do {
+                _ = try ExperimentConfig.parse(resolvedJSON: text, origin: "task e/seed-0/level-1")
+                return ""
+            } catch {
+                return "\(error)"
+            }
+        }
+        let withoutLR = settings.replacingOccurrences(of: "\"train.lr\":0.1,", with: "")
+        #expect(withoutLR != settings)
+        #expect(refusal(withoutLR) == "task e/seed-0/level-1: train.lr: missing: a task carries every setting, so the coordinator runs another build")
+        let withWarmup = settings.replacingOccurrences(of: "{", with: "{\"train.warmup\":5,")
+        #expect(refusal(withWarmup).contains("train.warmup: unknown setting: this worker's build does not have it"))
+        let nullArch = settings.replacingOccurrences(of: "\"784-64-10\"", with: "null")
+        #expect(refusal(nullArch).contains("model.arch: cannot be null"))
+        let badRate = settings.replacingOccurrences(of: "\"train.lr\":0.1", with: "\"train.lr\":-1")
+        #expect(refusal(badRate).contains("train.lr: must be greater than 0"))
+    }
+
+    @Test func anArchitectureThatDoesNotFitTheDataIsRefusedAtItsLine() throws {
+        let cifar = error("data: { dataset: cifar10, path: /data/cifar }\nmodel:\n  arch: 784-100-10\n")
+        #expect(cifar?.line == 3 && cifar?.key == "model.arch")
+        #expect(cifar?.message == "784-100-10 takes 784 inputs, but cifar10 images (32×32×3) have 3072 values; start it with 3072")
+        let outputs = error("model: { arch: 784-100-5 }\n")
+        #expect(outputs?.message == "784-100-5 has 5 outputs, but the data have 10 classes; end it with 10")
+        #expect(error("data: { dataset: nlgp, nlgp: { side: 10 } }\nmodel: { arch: 100-20-2 }\n") == nil)
+        #expect(error("data: { reclass: 2 }\nmodel: { arch: 784-20-2 }\n") == nil, "labels mod 2 leave two classes")
+        #expect(error("data: { dataset: cifar10, path: /c, grayscale: true }\nmodel: { arch: 1024-20-10 }\n") == nil)
+    }
 }
