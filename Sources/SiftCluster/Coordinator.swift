@@ -67,6 +67,8 @@ public final class Coordinator {
     let settings: ClusterSettings
     let socket: ZeroMQSocket
     let gatekeeper: ZAPAllowList?
+    /// Handshakes that failed (a plain client at a CURVE coordinator, say) never arrive as messages: this logs them.
+    let handshakes: SocketMonitor
     let log: (String) -> Void
     /// The time; injected so that lease, liveness and set-aside logic can be tested without sleeping.
     let clock: () -> Date
@@ -92,6 +94,7 @@ public final class Coordinator {
         self.prepare = prepare
         self.onResult = onResult
         socket = try ZeroMQSocket(context, kind: .router)
+        handshakes = try SocketMonitor(watching: socket, context: context)
         try socket.set(ZeroMQOption.routerMandatory, 1)
         try socket.set(ZeroMQOption.maximumMessageSize, int64: Int64(settings.maximumFrameBytes))
         if let security {
@@ -129,8 +132,14 @@ public final class Coordinator {
     /// Messages are taken in bursts: every change a burst causes is committed in one transaction,
     /// and only then are its acknowledgements and new tasks sent. Nothing is acknowledged before it is durable.
     public func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
-        let ready = try ZeroMQSocket.poll([socket] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: waitMilliseconds)
-        if ready.count > 1 && ready[1] { try gatekeeper?.handle() }
+        let ready = try ZeroMQSocket.poll([socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: waitMilliseconds)
+        if ready[1] {
+            for problem in try handshakes.events().compactMap(\.problem) {
+                counters.refused += 1
+                log("refused a connection to \(endpoint): \(problem)")
+            }
+        }
+        if ready.count > 2 && ready[2] { try gatekeeper?.handle() }
         var burst: [ReceivedMessage] = []
         while ready[0], burst.count < 512,
               let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: WireMessage.maxBytes) {

@@ -67,7 +67,7 @@ public final class Worker {
     /// true, in which case the task in flight is finished and reported before returning (unless the
     /// coordinator is silent by then). `shouldAbandon` returns a reason to leave at once.
     public func run(shouldStop: @escaping () -> Bool = { false }, shouldAbandon: @escaping () -> String? = { nil }) throws -> Exit {
-        var socket = try connect()
+        var (socket, monitor) = try connect()
         var lastHeard = clock(), lastBeat = Date.distantPast
         var backoff = 1.0
         var job: Job?
@@ -143,6 +143,10 @@ public final class Worker {
                     break
                 }
             }
+            if let refusal = try handshakeRefusal(monitor) {
+                log(refusal)
+                return .refused(refusal)
+            }
             // Report a finished task; it is resent after each reconnect until acknowledged.
             if let current = job, !current.reported, let outcome = current.outcome {
                 try socket.send(outcome.frames)
@@ -160,16 +164,37 @@ public final class Worker {
                 let resume = clock().addingTimeInterval(backoff)
                 while clock() < resume && !shouldStop() && shouldAbandon() == nil { usleep(50_000) }
                 backoff = min(backoff * 2, 32)
-                socket = try connect(busyWith: job?.assignment)
+                (socket, monitor) = try connect(busyWith: job?.assignment)
                 job?.reported = false
                 lastHeard = clock()
             }
         }
     }
 
-    /// A fresh DEALER socket that introduces itself, naming the task still in flight if any.
-    private func connect(busyWith assignment: TaskAssignment? = nil) throws -> ZeroMQSocket {
+    /// Why the coordinator refused this worker at the security handshake, if it did: a refusal that no
+    /// retry can change, so the worker says so and exits rather than waiting in silence.
+    private func handshakeRefusal(_ monitor: SocketMonitor) throws -> String? {
+        for event in try monitor.events() {
+            switch event {
+            case .refusedCredentials:
+                return "the coordinator at \(endpoint) refused this worker: its CURVE key is not on the coordinator's allow-list; "
+                    + "add \(curve?.keys.publicKey ?? "its public key") to the file given to the coordinator's --allow"
+            case .protocolError:
+                return "the coordinator at \(endpoint) refused this worker: \(event.problem ?? "")"
+                    + (curve == nil ? "; the coordinator uses CURVE: pass --curve-secret and --server-key"
+                                    : "; the coordinator does not use CURVE: leave out --curve-secret and --server-key")
+            case .succeeded, .failed:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// A fresh DEALER socket that introduces itself, naming the task still in flight if any, and the
+    /// monitor of its handshakes.
+    private func connect(busyWith assignment: TaskAssignment? = nil) throws -> (ZeroMQSocket, SocketMonitor) {
         let socket = try ZeroMQSocket(context, kind: .dealer)
+        let monitor = try SocketMonitor(watching: socket, context: context)
         if let curve { try socket.makeCurveClient(serverKey: curve.serverKey, keys: curve.keys) }
         try socket.connect(endpoint)
         var greeting = hello
@@ -177,6 +202,6 @@ public final class Worker {
         greeting.attempt = assignment?.attempt
         greeting.lease = assignment?.lease
         try socket.send(WireMessage.ready(greeting).frames)
-        return socket
+        return (socket, monitor)
     }
 }

@@ -40,13 +40,14 @@ public final class ZeroMQContext: @unchecked Sendable {
 /// Not thread-safe, as libzmq sockets are not: one owner thread per socket.
 public final class ZeroMQSocket {
     public enum Kind {
-        case router, dealer, reply
+        case router, dealer, reply, pair
 
         var raw: Int32 {
             switch self {
             case .router: return ZMQ_ROUTER
             case .dealer: return ZMQ_DEALER
             case .reply: return ZMQ_REP
+            case .pair: return ZMQ_PAIR
             }
         }
     }

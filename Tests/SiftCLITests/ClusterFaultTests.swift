@@ -158,11 +158,16 @@ import Testing
         }
         let stranger = try worker("stranger")
         #expect(coordinator.waitForLog("is not on the allow-list", timeout: 10), "the unknown key is refused and logged")
+        #expect(stranger.wait(timeout: 10), "a refused worker does not wait in silence: it exits")
+        #expect(stranger.process.terminationStatus == 3 && stranger.log.contains("not on the coordinator's allow-list"), "\(stranger.log)")
+        let plain = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("plain.log"))
+        #expect(coordinator.waitForLog("refused a connection to \(endpoint): one side uses CURVE and the other does not", timeout: 10),
+                "a plain client is refused and logged too")
+        #expect(plain.wait(timeout: 10) && plain.log.contains("pass --curve-secret and --server-key"), "\(plain.log)")
         let allowed = try worker("allowed")
         #expect(coordinator.wait(timeout: 30), "the allowed worker completes the sweep")
         #expect(allowed.wait(timeout: 10))
         #expect(allowed.log.contains("executed sleep-2/0"))
-        #expect(!stranger.log.contains("executed"), "the stranger got no task")
-        stranger.stop()
+        #expect(!stranger.log.contains("executed") && !plain.log.contains("executed"), "the refused workers got no task")
     }
 }
