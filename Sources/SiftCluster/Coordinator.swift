@@ -448,7 +448,7 @@ public final class Coordinator {
     @discardableResult
     private func send(_ message: WireMessage, to identity: [UInt8]) -> Bool {
         do {
-            try socket.send([identity] + message.frames)
+            try socket.send([identity] + message.frames, waiting: false)
             return true
         } catch {
             return false

@@ -108,9 +108,12 @@ public final class ZeroMQSocket {
     }
 
     /// Sends all frames as one message. Throws on failure (e.g. EHOSTUNREACH for a gone ROUTER peer).
-    public func send(_ frames: [[UInt8]]) throws {
+    /// Unless `waiting`, a peer whose queue is full (it does not read) is an error (EAGAIN), not a wait:
+    /// a server must not block on one peer.
+    public func send(_ frames: [[UInt8]], waiting: Bool = true) throws {
         for (index, frame) in frames.enumerated() {
-            let flags = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+            // Once the first frame is queued, libzmq queues the rest of the message whatever the limit.
+            let flags = (index < frames.count - 1 ? ZMQ_SNDMORE : 0) | (waiting || index > 0 ? 0 : ZMQ_DONTWAIT)
             let sent = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
             guard sent >= 0 else { throw ZeroMQError("send") }
         }
