@@ -171,9 +171,34 @@ public final class TaskStore: Sendable {
         let guardFile = open(path + ".migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if guardFile >= 0 { flock(guardFile, LOCK_EX) }
         defer { if guardFile >= 0 { flock(guardFile, LOCK_UN); close(guardFile) } }
-        database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch let error as DatabaseError {
+            throw Failed(path: path, action: "open", reason: Self.reason(error))
+        }
         try checkIntegrity(path: path)
+    }
+
+    /// Any other SQLite error, with the store's file: a corrupt page, a locked or unreadable file.
+    public struct Failed: Error, CustomStringConvertible {
+        public var path: String
+        public var action: String
+        public var reason: String
+        public var description: String { "cannot \(action) the store \(path): \(reason)" }
+    }
+
+    static func reason(_ error: DatabaseError) -> String {
+        "\(error.message ?? "SQLite error") (SQLite code \(error.resultCode.rawValue))"
+    }
+
+    /// Every read goes through here, so that an error names the store.
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.read(body)
+        } catch let error as DatabaseError {
+            throw Failed(path: database.path, action: "read", reason: Self.reason(error))
+        }
     }
 
     /// A write the store could not make: the disk is full, or the file cannot be written.
@@ -189,8 +214,8 @@ public final class TaskStore: Sendable {
             return try database.write(body)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
             throw WriteFailed(path: database.path, reason: "No space left on device (SQLite: \(error.message ?? "database or disk is full"))")
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_IOERR || error.resultCode == .SQLITE_READONLY {
-            throw WriteFailed(path: database.path, reason: "\(error.message ?? "I/O error") (SQLite code \(error.resultCode.rawValue))")
+        } catch let error as DatabaseError {
+            throw WriteFailed(path: database.path, reason: Self.reason(error))
         }
     }
 
@@ -208,7 +233,7 @@ public final class TaskStore: Sendable {
     /// SQLite's own page check, then every task row's state and counters.
     private func checkIntegrity(path: String) throws {
         let states = TaskState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let problems: [String] = try database.read { db in
+        let problems: [String] = try read { db in
             let pages = try String.fetchAll(db, sql: "PRAGMA quick_check").filter { $0 != "ok" }
             let rows = try Row.fetchAll(db, sql: """
                 SELECT id, state, attempts, host_failures, lost_leases FROM task
@@ -310,7 +335,7 @@ public final class TaskStore: Sendable {
     }
 
     public func workers() throws -> [WorkerRow] {
-        try database.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM worker ORDER BY alive DESC, name").map { row in
                 WorkerRow(name: row["name"], cores: row["cores"], task: row["task"],
                           lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0, note: row["note"])
@@ -348,7 +373,7 @@ public final class TaskStore: Sendable {
 
     /// The build that last ran this store and the sweep file it was made from, if recorded.
     public func provenance() throws -> Provenance? {
-        try database.read { db in
+        try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT name, value FROM provenance")
             let values = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["value"] as String) })
             guard let file = values["sweep_file"], let digest = values["sweep_digest"], let build = values["build"] else { return nil }
@@ -362,7 +387,7 @@ public final class TaskStore: Sendable {
     /// So is a build other than the one that last ran the store, unless `allowingOtherBuild`.
     public func admit(_ tasks: [PlannedTask], provenance: Provenance, store path: String, extending: Bool,
                       allowingOtherBuild: Bool = false, now: Date = Date()) throws {
-        let held = Set(try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT experiment FROM task") })
+        let held = Set(try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT experiment FROM task") })
         let planned = Set(tasks.map(\.experiment))
         if !held.isEmpty && held != planned {
             let missing = held.subtracting(planned).sorted(), added = planned.subtracting(held).sorted()
@@ -582,7 +607,7 @@ public final class TaskStore: Sendable {
     }
 
     public func counts() throws -> [TaskState: Int] {
-        try database.read { db in
+        try read { db in
             var counts: [TaskState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task GROUP BY state") {
                 if let state = TaskState(rawValue: row["state"]) { counts[state] = row["n"] }
@@ -617,7 +642,7 @@ public final class TaskStore: Sendable {
 
     /// Every failed attempt of `task`, oldest first.
     public func failures(of task: String) throws -> [FailureRecord] {
-        try database.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM failure WHERE task = ? ORDER BY at, rowid", arguments: [task]).map {
                 FailureRecord(task: $0["task"], attempt: $0["attempt"], worker: $0["worker"],
                               cause: FailureCause(rawValue: $0["cause"]) ?? .host, error: $0["error"])
@@ -627,16 +652,16 @@ public final class TaskStore: Sendable {
 
     /// Nothing left to run or wait for.
     public func isFinished() throws -> Bool {
-        try database.read { db in
+        try read { db in
             try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state IN ('queued', 'leased', 'blocked'))") ?? false)
         }
     }
 
     public func task(_ id: String) throws -> TaskRecord? {
-        try database.read { db in try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) }
+        try read { db in try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) }
     }
 
     public func tasks(in state: TaskState) throws -> [TaskRecord] {
-        try database.read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state = ? ORDER BY id", arguments: [state.rawValue]) }
+        try read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state = ? ORDER BY id", arguments: [state.rawValue]) }
     }
 }

@@ -428,4 +428,25 @@ import Testing
         #expect(extended.stdout.contains("12 already done"))
         #expect(try rows().count == 18)
     }
+
+    @Test func aFolderRunByAnotherBuildIsRefusedUnlessAllowed() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        let out = dir.file("out")
+        #expect(try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"]).status == 0)
+        // As if an older binary had run this folder.
+        let config = try SweepConfig.load(path: sweep)
+        let plan = try LevelTasks(sweep: config, layout: SweepLayout(root: out)).plan()
+        let older = "sift-0.0.9-wire1-engine1-0123456789ab"
+        try TaskStore(path: "\(out)/sweep.sqlite").admit(plan, provenance: Provenance(sweepFile: sweep, sweepDigest: config.digest, build: older),
+                                                        store: out, extending: false, allowingOtherBuild: true)
+        let refused = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains(older) && refused.stderr.contains(ClusterSettings().build)
+                && refused.stderr.contains("--allow-other-build"), "\(refused.stderr)")
+        let allowed = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2", "--allow-other-build"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(try TaskStore(path: "\(out)/sweep.sqlite").provenance()?.build == ClusterSettings().build)
+    }
 }

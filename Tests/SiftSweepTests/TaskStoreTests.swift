@@ -216,4 +216,15 @@ import Testing
         try store.admit(plan(), provenance: other, store: "sweep.sqlite", extending: false, allowingOtherBuild: true)
         #expect(try store.provenance()?.build == other.build)
     }
+
+    @Test func aFileThatIsNoDatabaseIsNamedInTheError() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = try dir.write(Array(String(repeating: "not a database ", count: 300).utf8), to: "sweep.sqlite")
+        #expect {
+            _ = try TaskStore(path: path)
+        } throws: { error in
+            "\(error)".hasPrefix("cannot open the store \(path): ") && "\(error)".contains("not a database")
+        }
+    }
 }
