@@ -134,9 +134,17 @@ public final class Coordinator {
     public func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
         let ready = try ZeroMQSocket.poll([socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: waitMilliseconds)
         if ready[1] {
-            for problem in try handshakes.events().compactMap(\.problem) {
-                counters.refused += 1
-                log("refused a connection to \(endpoint): \(problem)")
+            // A refused CURVE key is logged by the ZAP handler, with the key. Which side notices a mechanism
+            // mismatch first is a race: here it shows as a protocol error or as a connection cut mid-handshake.
+            for event in try handshakes.events() {
+                switch event {
+                case .protocolError, .failed:
+                    counters.refused += 1
+                    log("refused a connection to \(endpoint): \(event.problem ?? "")"
+                        + (gatekeeper != nil ? " (a worker without CURVE keys, or with another coordinator's public key?)" : ""))
+                case .succeeded, .refusedCredentials:
+                    continue
+                }
             }
         }
         if ready.count > 2 && ready[2] { try gatekeeper?.handle() }

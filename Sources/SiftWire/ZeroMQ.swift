@@ -137,7 +137,8 @@ public final class ZeroMQSocket {
             zmq_msg_init(&message)
             defer { zmq_msg_close(&message) }
             guard zmq_msg_recv(&message, handle, 0) >= 0 else { throw ZeroMQError("recv") }
-            if frames.isEmpty, let id = zmq_msg_gets(&message, "User-Id") { userID = String(cString: id) }
+            // On a ROUTER the first part is the routing id, made locally: the metadata rides on the parts after it.
+            if userID == nil, let id = zmq_msg_gets(&message, "User-Id") { userID = String(cString: id) }
             let size = zmq_msg_size(&message)
             total += size
             if frames.count < maxFrames && total <= maxBytes {

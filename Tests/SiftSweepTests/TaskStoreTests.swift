@@ -227,4 +227,20 @@ import Testing
             "\(error)".hasPrefix("cannot open the store \(path): ") && "\(error)".contains("not a database")
         }
     }
+
+    @Test func aFlippedByteInTheFileIsReportedWhenTheStoreOpens() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        do { _ = try open(dir) }   // closed here: the last connection folds the WAL back into the file
+        var bytes = try #require(FileManager.default.contents(atPath: dir.file("sweep.sqlite")).map { Array($0) })
+        let id = Array("e/1/2".utf8)
+        let at = try #require(bytes.indices.first { bytes[$0...].starts(with: id) })
+        bytes[at + 4] ^= 0x01   // "e/1/2" becomes "e/1/3" in one place only
+        try Data(bytes).write(to: URL(fileURLWithPath: dir.file("sweep.sqlite")))
+        #expect {
+            _ = try TaskStore(path: dir.file("sweep.sqlite"))
+        } throws: { error in
+            "\(error)".contains("sweep.sqlite is damaged") && "\(error)".contains("index")
+        }
+    }
 }
