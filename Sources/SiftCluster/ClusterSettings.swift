@@ -17,6 +17,8 @@ public struct ClusterSettings: Sendable {
     /// The largest frame a worker may send the coordinator (libzmq drops the peer past it, unread).
     /// A sweep sets it from its largest layer; the default is the wire's own ceiling.
     public var maximumFrameBytes: Int = WireMessage.maxBytes
+    /// The largest whole message the coordinator reads; the parts past it are read and dropped unkept.
+    public var maximumMessageBytes: Int = WireMessage.maxBytes
     /// Identifies the engine build; workers of another build are refused.
     public var build: String = SiftBuild.identifier
 
@@ -24,4 +26,12 @@ public struct ClusterSettings: Sendable {
 
     /// How long a lease lasts without a heartbeat from its worker.
     public var leaseSeconds: Double { heartbeatInterval * Double(liveness) }
+}
+
+extension ClusterSettings {
+    /// Limits messages to what the largest result of `tasks` needs.
+    public mutating func limitMessages(to tasks: LevelTasks) {
+        maximumFrameBytes = tasks.maximumFrameBytes
+        maximumMessageBytes = tasks.maximumMessageBytes
+    }
 }

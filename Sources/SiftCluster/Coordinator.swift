@@ -97,6 +97,9 @@ public final class Coordinator {
         handshakes = try SocketMonitor(watching: socket, context: context)
         try socket.set(ZeroMQOption.routerMandatory, 1)
         try socket.set(ZeroMQOption.maximumMessageSize, int64: Int64(settings.maximumFrameBytes))
+        // libzmq queues up to this many whole messages per peer before it stops reading that peer's
+        // connection: with the part and message limits, what a flood can make the coordinator hold.
+        try socket.set(ZeroMQOption.receiveQueueLength, Self.queuedMessagesPerPeer)
         if let security {
             // The ZAP handler must be in place before the socket binds.
             gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: log)
@@ -111,6 +114,9 @@ public final class Coordinator {
     }
 
     public var endpoint: String { socket.lastEndpoint }
+
+    /// A worker has at most a result and a heartbeat or two in flight.
+    static let queuedMessagesPerPeer: Int32 = 2
 
     /// Workers currently registered.
     public var workerCount: Int { peers.count }
@@ -148,10 +154,13 @@ public final class Coordinator {
             }
         }
         if ready.count > 2 && ready[2] { try gatekeeper?.handle() }
+        // A burst ends at 512 messages, or once it holds as many bytes as the largest result.
         var burst: [ReceivedMessage] = []
-        while ready[0], burst.count < 512,
-              let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: WireMessage.maxBytes) {
+        var burstBytes = 0
+        while ready[0], burst.count < 512, burstBytes < settings.maximumMessageBytes,
+              let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: settings.maximumMessageBytes) {
             burst.append(message)
+            burstBytes += message.frames.reduce(0) { $0 + $1.count }
         }
         var outgoing: [(identity: [UInt8], message: WireMessage)] = []
         let now = clock()

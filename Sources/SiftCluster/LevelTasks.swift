@@ -45,6 +45,20 @@ public struct LevelTasks: Sendable {
         return overflow ? Int.max : weights + (1 << 20)
     }
 
+    /// The largest whole result of a level: trained and rewind weights (4 bytes each) and masks (1 byte)
+    /// of every layer, biases alike, plus a margin for metrics, maps and headers.
+    public var maximumMessageBytes: Int {
+        let largest = sweep.experiments.map { experiment in
+            zip(experiment.spec.model.widths, experiment.spec.model.widths.dropFirst()).reduce(0) { total, layer in
+                let (weights, o1) = layer.0.multipliedReportingOverflow(by: layer.1)
+                let (sum, o2) = total.addingReportingOverflow(weights + layer.1)
+                return o1 || o2 ? Int.max : sum
+            }
+        }.max() ?? 0
+        let (bytes, overflow) = largest.multipliedReportingOverflow(by: 9)
+        return overflow ? Int.max : bytes + (8 << 20)
+    }
+
     /// The IMP experiment a shuffled or reinit control takes its masks from.
     func impExperiment(of experiment: ExperimentConfig) throws -> ExperimentConfig {
         guard let imp = sweep.experiments.first(where: { $0.streamRoot == experiment.streamRoot && $0.spec.pruning.control == .none }) else {

@@ -168,6 +168,8 @@ public enum ZeroMQOption {
     /// The largest message part a peer may send; a peer that sends a larger one is disconnected
     /// before the part is buffered.
     public static let maximumMessageSize = ZMQ_MAXMSGSIZE
+    /// How many whole messages are queued from one peer before libzmq stops reading its connection.
+    public static let receiveQueueLength = ZMQ_RCVHWM
 }
 
 extension ZeroMQSocket {

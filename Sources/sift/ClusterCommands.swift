@@ -97,7 +97,7 @@ struct CoordinatorCommand: ParsableCommand {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }
         settings.retryLimits = RetryLimits(hostFailures: maxAttempts, lostLeases: maxLostLeases)
-        if let levels { settings.maximumFrameBytes = levels.maximumFrameBytes }
+        if let levels { settings.limitMessages(to: levels) }
         let stop = StopFlag.onTermination()
         let start = Date()
         let coordinator = try Coordinator(

@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
         }
         let stop = StopFlag.onTermination()
         let log = try LogFile(path: "\(root)/coordinator.log")
-        settings.maximumFrameBytes = tasks.maximumFrameBytes
+        settings.limitMessages(to: tasks)
         let coordinator = try Coordinator(
             store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log.write,
             prepare: { try tasks.prepare($0) }, onResult: { try tasks.store($0, result: $1, attachments: $2) })
