@@ -62,6 +62,8 @@ public final class ZeroMQSocket {
         handle = socket
         self.context = context
         try set(ZMQ_LINGER, 0)
+        // Every socket refuses parts past the wire's ceiling before buffering them; the coordinator lowers it to its sweep's.
+        try set(ZMQ_MAXMSGSIZE, int64: Int64(WireMessage.maxBytes))
     }
 
     deinit { close() }
