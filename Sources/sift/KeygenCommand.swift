@@ -7,7 +7,7 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub (public).",
         discussion: """
-        Make one pair for the coordinator (--curve-secret on it, its .pub as --server-key on workers) and one \\
+        Make one pair for the coordinator (--curve-secret on it, its .pub as --server-key on workers) and one \
         per worker or group of workers (--curve-secret on them; their .pub lines in the coordinator's --allow file).
         """)
 

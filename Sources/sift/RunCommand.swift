@@ -9,13 +9,13 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a sweep on this machine: a coordinator and N local workers in one process tree.",
         discussion: """
-        The same coordinator, store and artifacts as the distributed mode (`sift coordinator` with `sift worker` \\
-        on other nodes): every IMP level is a task, results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ \\
-        and task states in OUT/sweep.sqlite. Run the same command again to resume: finished levels are kept. \\
-        A worker that dies is restarted; Ctrl-C stops everything within seconds. The coordinator's log is \\
+        The same coordinator, store and artifacts as the distributed mode (`sift coordinator` with `sift worker` \
+        on other nodes): every IMP level is a task, results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ \
+        and task states in OUT/sweep.sqlite. Run the same command again to resume: finished levels are kept. \
+        A worker that dies is restarted; Ctrl-C stops everything within seconds. The coordinator's log is \
         OUT/coordinator.log, the workers' logs are in OUT/workers/. Then run `sift report OUT`.
 
-        Exit status: 0 when every chain finished or diverged, 2 when some level failed (rerun with \\
+        Exit status: 0 when every chain finished or diverged, 2 when some level failed (rerun with \
         --retry-failed once the cause is fixed), 130 when stopped, 1 on any other error.
         """)
 
