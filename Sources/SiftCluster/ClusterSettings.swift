@@ -19,6 +19,10 @@ public struct ClusterSettings: Sendable {
     public var maximumFrameBytes: Int = WireMessage.maxBytes
     /// The largest whole message the coordinator reads; the parts past it are read and dropped unkept.
     public var maximumMessageBytes: Int = WireMessage.maxBytes
+    /// A training whose step counter has not moved for this many of its own step times is hung…
+    public var hungAfterSteps: Double = 100
+    /// …but never sooner than this many seconds.
+    public var hungAfterSeconds: Double = 300
     /// Identifies the engine build; workers of another build are refused.
     public var build: String = SiftBuild.identifier
 

@@ -37,7 +37,12 @@ public final class Coordinator {
         /// Sent with the first heartbeat; the peer gets no task until it sends it back.
         var challenge: String
         var answered = false
-        var task: (id: String, attempt: Int, lease: String)?
+        var task: (id: String, attempt: Int, lease: String)? {
+            didSet { if task?.id != oldValue?.id || task?.attempt != oldValue?.attempt { watch = nil } }
+        }
+        /// The task's training step as last reported, when it last moved (this coordinator's clock), and
+        /// the worker's measured steps per second: what the watchdog judges.
+        var watch: (step: Int, movedAt: Date, stepsPerSecond: Double?)?
         var name: String { "\(hello.host):\(hello.pid)" }
 
         func holder(_ lease: String) -> LeaseHolder { LeaseHolder(worker: name, token: lease, key: key) }
@@ -192,11 +197,52 @@ public final class Coordinator {
         return true
     }
 
-    /// Buries silent peers and expired leases (as lost leases), records the workers, sends heartbeats.
+    /// Follows a running task's step counter; only training is watched (loading and measuring have no steps).
+    private func watch(_ progress: TaskProgress, of identity: [UInt8], now: Date) {
+        guard progress.phase == "training" else {
+            peers[identity]?.watch = nil
+            return
+        }
+        if let watch = peers[identity]?.watch, watch.step == progress.step {
+            peers[identity]?.watch?.stepsPerSecond = progress.stepsPerSecond ?? watch.stepsPerSecond
+        } else {
+            peers[identity]?.watch = (progress.step, now, progress.stepsPerSecond)
+        }
+    }
+
+    /// How long a training may stand still before it counts as hung: many of its own steps, with a floor.
+    func hungLimit(stepsPerSecond: Double?) -> Double {
+        guard let rate = stepsPerSecond, rate > 0 else { return settings.hungAfterSeconds }
+        return max(settings.hungAfterSeconds, settings.hungAfterSteps / rate)
+    }
+
+    /// Takes back the leases of trainings whose step counter stopped moving though their heartbeats go on
+    /// (a deadlocked trainer): the task goes back to the queue, the worker is told to drop it and leave
+    /// (a stuck thread cannot be stopped; a fresh process can work), and is forgotten here.
+    private func revokeHungLeases(_ tx: TaskStore.Transaction, now: Date, sends: inout [(identity: [UInt8], message: WireMessage)]) throws {
+        for (identity, peer) in peers {
+            guard let task = peer.task, let watch = peer.watch else { continue }
+            let still = now.timeIntervalSince(watch.movedAt), limit = hungLimit(stepsPerSecond: watch.stepsPerSecond)
+            guard still > limit else { continue }
+            let reason = "its training stood at step \(watch.step) for \(Int(still)) s (limit \(Int(limit)) s) while its heartbeats went on"
+            let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: "hung on \(peer.name): \(reason)",
+                                    limits: settings.retryLimits, now: now)
+            log("revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); "
+                + (state == .failed ? "too many lost leases, marked failed" : "back to the queue"))
+            noteTrouble(worker: peer.name, "its training of \(task.id) hung", now: now)
+            peers.removeValue(forKey: identity)
+            sends.append((identity, .revoke(TaskReference(task: task.id), reason: reason)))
+        }
+    }
+
+    /// Buries silent peers and expired leases (as lost leases), revokes hung trainings, records the
+    /// workers, sends heartbeats.
     private func housekeeping(now: Date) throws {
         let deadline = settings.heartbeatInterval * Double(settings.liveness)
         let silent = peers.filter { now.timeIntervalSince($0.value.lastSeen) > deadline }
+        var revocations: [(identity: [UInt8], message: WireMessage)] = []
         try store.transaction { tx in
+            try revokeHungLeases(tx, now: now, sends: &revocations)
             for (identity, peer) in silent {
                 peers.removeValue(forKey: identity)
                 log("worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
@@ -217,6 +263,7 @@ public final class Coordinator {
             TaskStore.WorkerRow(name: $0.name, cores: $0.hello.cores, task: $0.task?.id, lastSeen: $0.lastSeen, alive: true,
                                 note: setAsideNote(for: $0.name, now: now))
         })
+        for (identity, message) in revocations { send(message, to: identity) }
         for identity in peers.keys { send(.heartbeat(Heartbeat()), to: identity) }
     }
 
@@ -301,6 +348,10 @@ public final class Coordinator {
             peers[identity] = peer
             if let task = peer.task, beat.task == task.id {
                 try tx.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
+                if let progress = beat.progress {
+                    try tx.recordProgress(task: task.id, attempt: task.attempt, progress: progress.json, now: now)
+                    watch(progress, of: identity, now: now)
+                }
             }
         case let .result(result, attachments):
             guard let peer = sender else {
@@ -355,7 +406,7 @@ public final class Coordinator {
             replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
         case .statusRequest:
             replies.append((identity, .status(try status(now: now))))
-        case .task, .acknowledge, .refuse, .done, .status:
+        case .task, .acknowledge, .revoke, .refuse, .done, .status:
             counters.dropped += 1
             log("dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
         }
@@ -486,6 +537,7 @@ extension WireMessage {
         case .result: return "RESULT"
         case .failure: return "FAILURE"
         case .acknowledge: return "ACK"
+        case .revoke: return "REVOKE"
         case .refuse: return "REFUSE"
         case .done: return "DONE"
         case .statusRequest: return "STATUS?"

@@ -187,7 +187,15 @@ public final class LevelTaskRunner: @unchecked Sendable {
 
     public init() {}
 
-    public func run(_ assignment: TaskAssignment, attachments: [[UInt8]]) throws -> (summary: String, attachments: [[UInt8]]) {
+    /// A test-only hook: `SIFT_TEST_HANG=LEVEL:STEP` in a worker's environment stops its training of
+    /// level LEVEL at step STEP for good, as a deadlocked trainer would, while its heartbeats go on.
+    static let hang: (level: Int, step: Int)? = {
+        let parts = ProcessInfo.processInfo.environment["SIFT_TEST_HANG"]?.split(separator: ":").compactMap { Int($0) } ?? []
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }()
+
+    public func run(_ assignment: TaskAssignment, attachments: [[UInt8]],
+                    progress: TrainingProgress = TrainingProgress()) throws -> (summary: String, attachments: [[UInt8]]) {
         let parameters = try JSONDecoder().decode(LevelTaskParameters.self, from: Data(assignment.parameters.utf8))
         guard parameters.files.count == attachments.count else {
             throw WireError.malformed("task \(assignment.task) names \(parameters.files.count) files but carries \(attachments.count)")
@@ -209,7 +217,11 @@ public final class LevelTaskRunner: @unchecked Sendable {
         let model = experiment.spec.model
         let masks = try masksFiles.masks(model: model, origin: assignment.task)
         let start = startFiles.names.isEmpty ? nil : try startFiles.state(model: model, origin: assignment.task)
-        let (outcome, rewindPoint) = chain.runLevel(parameters.level, masks: masks, start: start, isLast: parameters.isLast)
+        let hang = Self.hang.flatMap { $0.level == parameters.level ? $0.step : nil }
+        let (outcome, rewindPoint) = chain.runLevel(parameters.level, masks: masks, start: start, isLast: parameters.isLast,
+                                                    progress: progress, afterStep: { step in
+            while step == hang { sleep(3600) }
+        })
         var files = try LevelArtifacts.files(outcome, model: model)
         if let rewindPoint {
             let rewind = NamedFiles(state: rewindPoint, model: model)

@@ -6,10 +6,19 @@ extension SweepStatus {
     /// The sweep's health as its store records it (workers as of the coordinator's last update).
     public init(store: TaskStore, now: Date = Date()) throws {
         let counts = try store.counts()
+        let pending = try store.pendingTasks()
+        let leased = pending.filter { $0.state == .leased }
+        var progress: [String: TaskProgress] = [:]
+        for task in leased {
+            progress[task.id] = task.progress.flatMap { try? JSONDecoder().decode(TaskProgress.self, from: Data($0.utf8)) }
+        }
+        let workers = try store.workers()
+        let estimate = SweepEstimate(measured: try store.measuredLevelSeconds(),
+                                     running: leased.compactMap { task in progress[task.id].map { (task.level, $0) } })
         self.init(
             counts: Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
             finished: try store.isFinished(),
-            workers: try store.workers().map {
+            workers: workers.map {
                 Worker(name: $0.name, cores: $0.cores, task: $0.task, secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen),
                        alive: $0.alive, setAside: $0.alive ? $0.note : nil)
             },
@@ -17,7 +26,24 @@ extension SweepStatus {
                 Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "no reason recorded",
                         worker: try store.failures(of: $0.id).last?.worker)
             },
-            diverged: try store.tasks(in: .diverged).map { Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "diverged") })
+            diverged: try store.tasks(in: .diverged).map { Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "diverged") },
+            running: leased.map { Running(task: $0.id, worker: $0.worker, progress: progress[$0.id]) },
+            secondsLeft: estimate.secondsLeft(pending: pending, progress: progress, workers: workers.filter(\.alive).count))
+    }
+
+    /// A running level's progress in one line: how far, how fast, its loss and what is left.
+    static func describe(_ p: TaskProgress) -> String {
+        switch p.phase {
+        case "training":
+            var text = String(format: "%.0f%%", p.fraction * 100) + " (step \(p.step) of \(p.steps), epoch \(p.epoch) of \(p.epochs))"
+            if let rate = p.stepsPerSecond { text += String(format: " · %.1f steps/s", rate) }
+            if let loss = p.loss { text += String(format: " · loss %.4g", loss) }
+            if let left = p.secondsLeft { text += " · level ETA \(clockText(left))" }
+            if p.secondsSinceChange >= 60 { text += " · no step for \(clockText(p.secondsSinceChange))" }
+            return text
+        case "measuring": return "trained; measuring masks, maps and ablation"
+        default: return "loading data and building the network"
+        }
     }
 
     /// What `sift status` prints.
@@ -31,7 +57,15 @@ extension SweepStatus {
             }
         }
         var lines = ["levels: " + TaskState.allCases.map { "\(counts[$0.rawValue] ?? 0) \(label($0))" }.joined(separator: " · ") + " (of \(total))"]
-        if finished { lines.append("the sweep is finished") }
+        if finished {
+            lines.append("the sweep is finished")
+        } else if let secondsLeft {
+            lines.append("sweep ETA ~\(clockText(secondsLeft)) (from measured level times)")
+        }
+        if !running.isEmpty { lines.append("running:") }
+        for level in running {
+            lines.append("  \(level.task)" + (level.worker.map { " on \($0)" } ?? "") + " · " + (level.progress.map(Self.describe) ?? "no progress reported yet"))
+        }
         let setAside = workers.filter { $0.setAside != nil }.count
         lines.append("workers: \(workers.filter(\.alive).count) alive" + (setAside > 0 ? ", \(setAside) set aside" : ""))
         for w in workers {

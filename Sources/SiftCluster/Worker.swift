@@ -1,4 +1,5 @@
 import Foundation
+import SiftEngine
 import SiftWire
 
 /// Runs tasks for a coordinator over a DEALER socket, one at a time.
@@ -9,8 +10,9 @@ import SiftWire
 /// A worker told to stop finishes its task and reports it, but no longer waits for a coordinator
 /// that has gone silent; told to abandon, it leaves at once (the task's lease is lost, at no cost to it).
 public final class Worker {
-    /// Runs one task: returns its summary and attachments, or throws to report a failure.
-    public typealias Executor = @Sendable (TaskAssignment, [[UInt8]]) throws -> (summary: String, attachments: [[UInt8]])
+    /// Runs one task: returns its summary and attachments, or throws to report a failure. It keeps
+    /// `progress` current, which the heartbeats carry to the coordinator.
+    public typealias Executor = @Sendable (TaskAssignment, [[UInt8]], TrainingProgress) throws -> (summary: String, attachments: [[UInt8]])
 
     public enum Exit: Equatable, Sendable {
         case sweepComplete
@@ -19,6 +21,9 @@ public final class Worker {
         case stopped
         /// Left at once, the task in flight unfinished.
         case abandoned(String)
+        /// The coordinator revoked the task in flight (its training stopped moving). A thread cannot be
+        /// stopped from outside, so the process ends, for its supervisor to start a fresh one.
+        case revoked(String)
     }
 
     let endpoint: String
@@ -50,6 +55,7 @@ public final class Worker {
     /// The task in flight and, once it ends, its outcome; shared with the task's thread.
     final class Job: @unchecked Sendable {
         let assignment: TaskAssignment
+        let progress = TrainingProgress()
         private let lock = NSLock()
         private var finished: WireMessage?
         /// Whether the outcome went out on the current socket (read and written by the socket's thread only).
@@ -117,7 +123,7 @@ public final class Worker {
                     let executor = self.executor
                     Thread.detachNewThread {
                         do {
-                            let (summary, files) = try executor(assignment, attachments)
+                            let (summary, files) = try executor(assignment, attachments, started.progress)
                             started.outcome = .result(TaskResult(task: assignment.task, attempt: assignment.attempt,
                                                                  lease: assignment.lease, digest: TaskDigest.of(files), summary: summary), attachments: files)
                         } catch {
@@ -129,6 +135,11 @@ public final class Worker {
                     }
                 case .acknowledge(let reference)?:
                     if job?.assignment.task == reference.task && job?.outcome != nil { job = nil }
+                case let .revoke(reference, reason)?:
+                    guard let current = job, current.assignment.task == reference.task, current.outcome == nil else { break }
+                    let why = "the coordinator revoked task \(reference.task): \(reason); leaving it to another worker"
+                    log(why)
+                    return .revoked(why)
                 case .done?:
                     if job == nil { return .sweepComplete }
                 case .refuse(let refusal)?:
@@ -155,7 +166,7 @@ public final class Worker {
             let now = clock()
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
                 lastBeat = now
-                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task)).frames)
+                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job.map { Self.report($0.progress, now: now) })).frames)
             }
             if now.timeIntervalSince(lastHeard) > silence && !stopping {
                 log("coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
@@ -169,6 +180,13 @@ public final class Worker {
                 lastHeard = clock()
             }
         }
+    }
+
+    /// A task's progress as the heartbeat carries it.
+    static func report(_ progress: TrainingProgress, now: Date) -> TaskProgress {
+        let s = progress.snapshot
+        return TaskProgress(phase: s.phase.rawValue, step: s.step, steps: s.steps, epoch: s.epoch, epochs: s.epochs, loss: s.loss,
+                            stepsPerSecond: s.stepsPerSecond, secondsSinceChange: now.timeIntervalSince(s.lastChange))
     }
 
     /// Why the coordinator refused this worker at the security handshake, if it did: a refusal that no

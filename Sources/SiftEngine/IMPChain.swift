@@ -78,7 +78,8 @@ public final class IMPChain {
 
     /// Trains `trainer`'s network under `masks` from `start` (or a fresh init); the trained weights stay in the network.
     fileprivate func trainLevel(_ trainer: Trainer, level: Int, masks: MaskSet, start: NetworkState?,
-                            afterStep: (Int) -> Void = { _ in }, onEvent: (ChainEvent) -> Void) -> TrainingOutcome {
+                            afterStep: (Int) -> Void = { _ in }, progress: TrainingProgress? = nil,
+                            onEvent: (ChainEvent) -> Void) -> TrainingOutcome {
         let network = trainer.network
         network.apply(masks)
         if let start {
@@ -89,8 +90,10 @@ public final class IMPChain {
         let sparseLayers = network.sparseLayerIndices.map { $0 + 1 }
         onEvent(.levelStarted(level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch,
                               sparseLayers: sparseLayers))
-        return trainer.train(order: identity.stream("batch-order"), afterStep: afterStep,
-                             onEpoch: { onEvent(.epochFinished(level: level, $0)) })
+        let outcome = trainer.train(order: identity.stream("batch-order"), afterStep: afterStep,
+                                    onEpoch: { onEvent(.epochFinished(level: level, $0)) }, progress: progress, level: level)
+        progress?.measuring()
+        return outcome
     }
 
     /// Measures the trained level (SPEC 6, ablation included, on the trainer's network) and assembles its outcome.
@@ -127,14 +130,19 @@ public final class IMPChain {
 
     /// Trains and measures one level. Level 0 starts from the initialisation and also returns the
     /// rewind point; later levels start from `start` (the rewind point), or afresh for reinit.
+    /// `afterStep` runs after every update (a test's hook); `progress` follows the level.
     public func runLevel(_ level: Int, masks: MaskSet, start: NetworkState?, isLast: Bool,
+                         progress: TrainingProgress? = nil, afterStep: (Int) -> Void = { _ in },
                          onEvent: (ChainEvent) -> Void = { _ in }) -> (outcome: LevelOutcome, rewindPoint: NetworkState?) {
         let trainer = makeTrainer()
         var rewindPoint: NetworkState?
         let rewindStep = spec.pruning.rewindStep, network = trainer.network
         let training = trainLevel(trainer, level: level, masks: masks, start: level == 0 ? nil : start,
-                                  afterStep: { if level == 0 && $0 == rewindStep { rewindPoint = network.state } },
-                                  onEvent: onEvent)
+                                  afterStep: {
+                                      if level == 0 && $0 == rewindStep { rewindPoint = network.state }
+                                      afterStep($0)
+                                  },
+                                  progress: progress, onEvent: onEvent)
         let outcome = finish(level: level, masks: masks, trainer: trainer, outcome: training, last: isLast)
         onEvent(.levelFinished(outcome.metrics))
         return (outcome, rewindPoint)

@@ -54,12 +54,14 @@ public final class Trainer {
         trainingImages / max(min(spec.batchSize, trainingImages), 1)
     }
 
-    /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update.
+    /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update;
+    /// `progress`, if given, follows every step (for heartbeats and displays), as `level`.
     /// A non-finite batch loss stops training at once, as does non-finite state at the end: the outcome
     /// then carries a `Divergence`, and the network's state is what it was when it stopped.
     public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
-                      onEpoch: (EpochProgress) -> Void = { _ in }) -> TrainingOutcome {
+                      onEpoch: (EpochProgress) -> Void = { _ in }, progress: TrainingProgress? = nil, level: Int = 0) -> TrainingOutcome {
         let start = Date()
+        progress?.began(level: level, steps: stepsPerEpoch * spec.epochs, epochs: spec.epochs)
         let optimizer = Optimizer(spec: spec, network: network)
         var stream = order
         var step = 0
@@ -91,6 +93,7 @@ public final class Trainer {
                 }
                 lastFiniteLoss = loss
                 lossSum += loss
+                progress?.stepped(step, epoch: epoch, loss: loss)
                 afterStep(step)
             }
             lastLoss = lossSum / Double(max(stepsPerEpoch, 1))

@@ -82,6 +82,9 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
     public var lostLeases: Int
     /// The build of the worker whose result was recorded.
     public var build: String?
+    /// The latest progress its worker reported while it is leased (JSON), and when (seconds since 1970).
+    public var progress: String?
+    public var progressAt: Double?
 
     public init(row: Row) throws {
         id = row["id"]
@@ -100,6 +103,8 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
         hostFailures = (row["host_failures"] as Int?) ?? 0
         lostLeases = (row["lost_leases"] as Int?) ?? 0
         build = row["build"]
+        progress = row["progress"]
+        progressAt = row["progress_at"]
     }
 }
 
@@ -297,6 +302,13 @@ public final class TaskStore: Sendable {
                 ALTER TABLE lease ADD COLUMN key TEXT;
                 ALTER TABLE task ADD COLUMN build TEXT;
                 CREATE TABLE provenance (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v6-progress") { db in
+            // The latest progress a leased task's worker reported (JSON), and when it arrived.
+            try db.execute(sql: """
+                ALTER TABLE task ADD COLUMN progress TEXT;
+                ALTER TABLE task ADD COLUMN progress_at REAL;
                 """)
         }
         return migrator
@@ -500,7 +512,8 @@ public final class TaskStore: Sendable {
                 return nil
             }
             try db.cachedStatement(sql: """
-                UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ? WHERE id = ?
+                UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ?,
+                    progress = NULL, progress_at = NULL WHERE id = ?
                 """).execute(arguments: [worker, now.timeIntervalSince1970 + leaseSeconds, now.timeIntervalSince1970, id])
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO lease (task, attempt, worker, started, token, key)
@@ -512,6 +525,12 @@ public final class TaskStore: Sendable {
         /// Extends a live lease (a heartbeat from the worker running it).
         public func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
             try db.cachedStatement(sql: "UPDATE task SET lease_expires = ? WHERE id = ? AND state = 'leased' AND attempts = ?").execute(arguments: [now.timeIntervalSince1970 + leaseSeconds, task, attempt])
+        }
+
+        /// Keeps the latest progress of a live lease (a heartbeat's), as JSON.
+        public func recordProgress(task: String, attempt: Int, progress: String, now: Date) throws {
+            try db.cachedStatement(sql: "UPDATE task SET progress = ?, progress_at = ? WHERE id = ? AND state = 'leased' AND attempts = ?")
+                .execute(arguments: [progress, now.timeIntervalSince1970, task, attempt])
         }
 
         /// Whether `holder` is the peer lease `attempt` of `task` went to, under this coordinator or an
@@ -649,6 +668,25 @@ public final class TaskStore: Sendable {
                 FailureRecord(task: $0["task"], attempt: $0["attempt"], worker: $0["worker"],
                               cause: FailureCause(rawValue: $0["cause"]) ?? .host, error: $0["error"])
             }
+        }
+    }
+
+    /// The mean seconds a finished level took, by level: from its last lease to its result.
+    public func measuredLevelSeconds() throws -> [Int: Double] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT t.level AS level, AVG(t.updated - l.started) AS seconds FROM task t
+                JOIN lease l ON l.task = t.id AND l.attempt = t.attempts
+                WHERE t.state = 'done' AND t.updated >= l.started GROUP BY t.level
+                """)
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["level"] as Int, $0["seconds"] as Double) })
+        }
+    }
+
+    /// Tasks still to run or running: queued, blocked and leased.
+    public func pendingTasks() throws -> [TaskRecord] {
+        try read { db in
+            try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('queued', 'blocked', 'leased') ORDER BY experiment, seed, level")
         }
     }
 

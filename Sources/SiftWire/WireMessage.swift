@@ -12,6 +12,8 @@ public enum WireMessage: Equatable, Sendable {
     case result(TaskResult, attachments: [[UInt8]])
     case failure(TaskFailure)
     case acknowledge(TaskReference)
+    /// The coordinator takes a lease back (its training stopped moving): the worker drops the task.
+    case revoke(TaskReference, reason: String)
     case refuse(Refusal)
     case done
     /// From `sift status --connect`: any peer may ask, and gets a `status` back.
@@ -26,7 +28,7 @@ public enum WireMessage: Equatable, Sendable {
     public static let maxFrames = 32
 
     enum Kind: UInt8 {
-        case ready = 1, heartbeat, task, result, failure, acknowledge, refuse, done, statusRequest, status
+        case ready = 1, heartbeat, task, result, failure, acknowledge, refuse, done, statusRequest, status, revoke
     }
 
     var kind: Kind {
@@ -37,6 +39,7 @@ public enum WireMessage: Equatable, Sendable {
         case .result: return .result
         case .failure: return .failure
         case .acknowledge: return .acknowledge
+        case .revoke: return .revoke
         case .refuse: return .refuse
         case .done: return .done
         case .statusRequest: return .statusRequest
@@ -57,6 +60,7 @@ public enum WireMessage: Equatable, Sendable {
         case let .result(result, attachments): return [header, body(result)] + attachments
         case .failure(let failure): return [header, body(failure)]
         case .acknowledge(let reference): return [header, body(reference)]
+        case let .revoke(reference, reason): return [header, body(Revocation(task: reference.task, reason: reason))]
         case .refuse(let refusal): return [header, body(refusal)]
         case .done, .statusRequest: return [header, Array("{}".utf8)]
         case .status(let status): return [header, body(status)]
@@ -92,6 +96,9 @@ public enum WireMessage: Equatable, Sendable {
         case .result: self = .result(try decode(TaskResult.self), attachments: attachments)
         case .failure: self = .failure(try decode(TaskFailure.self))
         case .acknowledge: self = .acknowledge(try decode(TaskReference.self))
+        case .revoke:
+            let revocation = try decode(Revocation.self)
+            self = .revoke(TaskReference(task: revocation.task), reason: revocation.reason)
         case .refuse: self = .refuse(try decode(Refusal.self))
         case .done: self = .done
         case .statusRequest: self = .statusRequest
@@ -153,6 +160,56 @@ public struct WorkerHello: Codable, Equatable, Sendable {
     }
 }
 
+/// A revoked lease, on the wire.
+struct Revocation: Codable {
+    var task: String
+    var reason: String
+}
+
+/// How far a worker's task has come: its training's step, rate and loss, so the coordinator can show
+/// progress and tell a slow level from a hung one.
+public struct TaskProgress: Codable, Equatable, Sendable {
+    /// "preparing", "training" or "measuring".
+    public var phase: String
+    public var step: Int
+    public var steps: Int
+    public var epoch: Int
+    public var epochs: Int
+    public var loss: Double?
+    public var stepsPerSecond: Double?
+    /// Seconds since the step counter (or the phase) last changed, on the worker's clock.
+    public var secondsSinceChange: Double
+
+    public init(phase: String, step: Int, steps: Int, epoch: Int, epochs: Int, loss: Double?, stepsPerSecond: Double?,
+                secondsSinceChange: Double) {
+        self.phase = phase
+        self.step = step
+        self.steps = steps
+        self.epoch = epoch
+        self.epochs = epochs
+        // JSON has no NaN or infinity: a value that is not finite is left out, not sent.
+        self.loss = loss.flatMap { $0.isFinite ? $0 : nil }
+        self.stepsPerSecond = stepsPerSecond.flatMap { $0.isFinite ? $0 : nil }
+        self.secondsSinceChange = secondsSinceChange.isFinite ? secondsSinceChange : 0
+    }
+
+    /// As the store keeps it.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// The fraction of the level's training done, in [0, 1].
+    public var fraction: Double { steps > 0 ? min(max(Double(step) / Double(steps), 0), 1) : 0 }
+
+    /// Seconds of training left at the measured rate, if there is one.
+    public var secondsLeft: Double? {
+        guard let rate = stepsPerSecond, rate > 0, phase == "training" else { return nil }
+        return Double(max(steps - step, 0)) / rate
+    }
+}
+
 /// Liveness, both ways; a worker names the task it is running.
 ///
 /// The coordinator's first heartbeat to a new peer carries a `challenge`; the peer earns its first task
@@ -161,11 +218,14 @@ public struct Heartbeat: Codable, Equatable, Sendable {
     public var task: String?
     public var challenge: String?
     public var answer: String?
+    /// The named task's progress.
+    public var progress: TaskProgress?
 
-    public init(task: String? = nil, challenge: String? = nil, answer: String? = nil) {
+    public init(task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil) {
         self.task = task
         self.challenge = challenge
         self.answer = answer
+        self.progress = progress
     }
 }
 
@@ -282,6 +342,19 @@ public struct SweepStatus: Codable, Equatable, Sendable {
         }
     }
 
+    /// A level being run, with what its worker last reported of it.
+    public struct Running: Codable, Equatable, Sendable {
+        public var task: String
+        public var worker: String?
+        public var progress: TaskProgress?
+
+        public init(task: String, worker: String?, progress: TaskProgress?) {
+            self.task = task
+            self.worker = worker
+            self.progress = progress
+        }
+    }
+
     /// Task counts by state name.
     public var counts: [String: Int]
     public var finished: Bool
@@ -289,12 +362,19 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     public var failures: [Failure]
     /// Chains that ended with a non-finite training: the diverged level and its step and loss.
     public var diverged: [Failure]
+    public var running: [Running]
+    /// Seconds until every level is settled, from measured level times and the workers at hand; nil
+    /// until a level time is known.
+    public var secondsLeft: Double?
 
-    public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = []) {
+    public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
+                running: [Running] = [], secondsLeft: Double? = nil) {
         self.counts = counts
         self.finished = finished
         self.workers = workers
         self.failures = failures
         self.diverged = diverged
+        self.running = running
+        self.secondsLeft = secondsLeft
     }
 }

@@ -19,6 +19,18 @@ struct LivenessOptions: ParsableArguments {
     }
 }
 
+/// When a training counts as hung: its step counter still for many of its own steps, with a floor.
+struct WatchdogOptions: ParsableArguments {
+    @Option(help: "A level whose training step has not moved for this many of its own step times is hung: its lease is revoked and the level goes to another worker.")
+    var hungAfterSteps = 100.0
+    @Option(help: "…but never sooner than this many seconds.") var hungAfterSeconds = 300.0
+
+    func apply(to settings: inout ClusterSettings) {
+        settings.hungAfterSteps = hungAfterSteps
+        settings.hungAfterSeconds = hungAfterSeconds
+    }
+}
+
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
@@ -57,6 +69,7 @@ struct CoordinatorCommand: ParsableCommand {
     var curveSecret: String?
     @Option(help: "With --curve-secret: file of worker public keys allowed in, one per line.") var allow: String?
     @OptionGroup var liveness: LivenessOptions
+    @OptionGroup var watchdog: WatchdogOptions
 
     func run() throws {
         var security: Coordinator.Security?
@@ -72,6 +85,7 @@ struct CoordinatorCommand: ParsableCommand {
             throw ValidationError("--curve-secret and --allow go together")
         }
         var settings = liveness.settings
+        watchdog.apply(to: &settings)
         // The plan is read and checked before anything is written.
         let plan: [PlannedTask], provenance: Provenance, levels: LevelTasks?
         if let sleepTasks {
@@ -151,9 +165,9 @@ struct WorkerCommand: ParsableCommand {
         }
         let stop = StopFlag.onTermination()
         let levels = LevelTaskRunner()
-        let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, curve: curve, executor: { assignment, attachments in
+        let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, curve: curve, executor: { assignment, attachments, progress in
             switch assignment.kind {
-            case LevelTasks.kind: return try levels.run(assignment, attachments: attachments)
+            case LevelTasks.kind: return try levels.run(assignment, attachments: attachments, progress: progress)
             case SleepTasks.kind: return try SleepTasks.run(assignment)
             default: throw ValidationError("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
             }
@@ -175,6 +189,9 @@ struct WorkerCommand: ParsableCommand {
         case .refused(let reason):
             say("refused: \(reason)")
             throw ExitCode(3)
+        case .revoked(let reason):
+            say("left: \(reason); a hung task's thread cannot be stopped, so this process ends for a fresh one")
+            throw ExitCode(4)
         }
     }
 }

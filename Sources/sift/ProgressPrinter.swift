@@ -1,4 +1,5 @@
 import Foundation
+import SiftCluster
 import SiftEngine
 
 /// Prints chain progress to stderr: one updating line on a terminal, plain lines otherwise.

@@ -29,6 +29,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Go on with an output folder that another build of sift ran (its levels may differ byte for byte).")
     var allowOtherBuild = false
     @OptionGroup var liveness: LivenessOptions
+    @OptionGroup var watchdog: WatchdogOptions
 
     func run() throws {
         let sweep = try SweepConfig.load(path: config)
@@ -42,6 +43,7 @@ struct RunCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store = try TaskStore(path: "\(root)/sweep.sqlite")
         var settings = liveness.settings
+        watchdog.apply(to: &settings)
         try store.admit(plan, provenance: Provenance(sweepFile: config, sweepDigest: sweep.digest, build: settings.build),
                         store: "\(root)/sweep.sqlite", extending: extend, allowingOtherBuild: allowOtherBuild)
         if retryFailed {
@@ -105,13 +107,19 @@ final class LogFile: Sendable {
     }
 }
 
-/// The status line of `sift run`: tasks by state, workers alive, throughput and ETA.
+/// The status line of `sift run`: levels by state, the running levels' progress, workers, throughput and ETA.
+/// On a terminal one line redrawn in place; on a pipe a plain line when the counts change, at most one
+/// every 5 s, and one a minute regardless.
 final class SweepProgress {
     let store: TaskStore
     let start = Date()
     let initiallyDone: Int
     private let interactive = isatty(STDOUT_FILENO) != 0
-    private var lastLine = ""
+    private var lastStates = ""
+    private var lastPrinted = Date.distantPast
+    /// The full status (running levels, ETA) costs a scan of the pending tasks: taken every few seconds.
+    private var status: SweepStatus?
+    private var statusTaken = Date.distantPast
 
     init(store: TaskStore) {
         self.store = store
@@ -119,32 +127,43 @@ final class SweepProgress {
     }
 
     func show(workers: Int) {
+        let now = Date()
+        if now.timeIntervalSince(statusTaken) >= 5 {
+            status = try? SweepStatus(store: store)
+            statusTaken = now
+        }
         guard let counts = try? store.counts() else { return }
         func n(_ state: TaskState) -> Int { counts[state] ?? 0 }
         let done = n(.done) + n(.diverged), leased = n(.leased)
         let waiting = n(.queued) + n(.blocked)
-        let elapsed = Date().timeIntervalSince(start)
-        let finishedHere = done - initiallyDone
-        let perMinute = elapsed > 0 ? Double(finishedHere) / elapsed * 60 : 0
-        let eta = finishedHere > 0 ? elapsed * Double(waiting + leased) / Double(finishedHere) : nil
+        let elapsed = now.timeIntervalSince(start)
+        let perMinute = elapsed > 0 ? Double(done - initiallyDone) / elapsed * 60 : 0
         var states = "levels: \(n(.done)) done · \(leased) running · \(waiting) waiting"
         if n(.diverged) > 0 { states += " · \(n(.diverged)) diverged" }
         states += " · \(n(.failed)) failed"
         if n(.skipped) > 0 { states += " · \(n(.skipped)) skipped after a failure" }
         states += " · \(n(.unneeded)) not needed"
-        let line = states + " · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
-            + (eta.map { " · ETA ~\(clockText($0))" } ?? "")
+        var line = states + " · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
+        if let level = status?.running.compactMap({ running in running.progress.map { (running.task, $0) } }).first,
+           level.1.phase == "training" {
+            line += " · " + level.0.split(separator: "/").suffix(2).joined(separator: " ")
+                + String(format: " %.0f%%", level.1.fraction * 100)
+                + (level.1.loss.map { String(format: " loss %.3g", $0) } ?? "")
+        }
+        if let left = status?.secondsLeft, waiting + leased > 0 { line += " · ETA ~\(clockText(left))" }
         if interactive {
             FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
-        } else if states != lastLine {
+        } else if (states != lastStates && now.timeIntervalSince(lastPrinted) >= 5) || now.timeIntervalSince(lastPrinted) >= 60 {
             say(line)
+            lastPrinted = now
+            lastStates = states
         }
-        lastLine = states
+        if interactive { lastStates = states }
     }
 
     /// Ends the updating line (once), so that what follows starts on a line of its own.
     func finish() {
-        if interactive && !lastLine.isEmpty { say("") }
-        lastLine = ""
+        if interactive && !lastStates.isEmpty { say("") }
+        lastStates = ""
     }
 }

@@ -10,26 +10,44 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show a sweep's health: levels by state, workers and their tasks, failures.",
         discussion: """
         `sift status DIR` reads DIR/sweep.sqlite, while the coordinator runs or after it stopped (workers as of \
-        its last update). `sift status --connect ENDPOINT` asks a live coordinator.
+        its last update). `sift status --connect ENDPOINT` asks a live coordinator. Both show each running \
+        level's progress (percentage, steps per second, loss, ETA) and the sweep's ETA from measured level times.
         """)
 
     @Argument(help: "The sweep's output folder (holding sweep.sqlite).") var directory: String?
     @Option(help: "Ask a live coordinator instead, e.g. tcp://node01:5555.") var connect: String?
     @Option(help: "With --connect to a CURVE coordinator: a secret key file on its allow-list.") var curveSecret: String?
     @Option(help: "With --curve-secret: the coordinator's public key file.") var serverKey: String?
+    @Flag(help: "Redraw the view every --every seconds until Ctrl-C (in place on a terminal).") var watch = false
+    @Option(help: "With --watch: seconds between redraws.") var every = 2.0
 
     func run() throws {
+        let read: () throws -> SweepStatus
         switch (directory, connect) {
         case let (directory?, nil):
             let path = "\(directory)/sweep.sqlite"
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("no sweep store at \(path); pass the folder given to `sift run --out` or `sift coordinator --out`")
             }
-            print(try SweepStatus(store: TaskStore(path: path)).text)
+            let store = try TaskStore(path: path)
+            read = { try SweepStatus(store: store) }
         case let (nil, endpoint?):
-            print(try ask(endpoint).text)
+            read = { try ask(endpoint) }
         default:
             throw ValidationError("give either a sweep folder or --connect ENDPOINT")
+        }
+        guard watch else {
+            print(try read().text)
+            return
+        }
+        let stop = StopFlag.onTermination()
+        let terminal = isatty(STDOUT_FILENO) != 0
+        while !stop.isSet {
+            let text = try read().text
+            // On a terminal: home the cursor and clear the screen, then draw; on a pipe: one block per turn.
+            say((terminal ? "\u{1B}[H\u{1B}[2J" : "") + text + (terminal ? "" : "\n"))
+            let until = Date().addingTimeInterval(max(every, 0.2))
+            while Date() < until && !stop.isSet { usleep(50_000) }
         }
     }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// Coordinator and workers in one process (each on its own thread, as sockets require), over loopback.
 @Suite(.serialized) struct CoordinatorTests {
-    static let sleeper: Worker.Executor = { assignment, _ in try SleepTasks.run(assignment) }
+    static let sleeper: Worker.Executor = { assignment, _, _ in try SleepTasks.run(assignment) }
 
     final class Lines: @unchecked Sendable {
         private let lock = NSLock()

@@ -79,6 +79,8 @@ import Testing
             settings.heartbeatInterval = 1
             settings.liveness = 3
             settings.setAsideSeconds = 60
+            settings.hungAfterSeconds = 5
+            settings.hungAfterSteps = 100
             settings.maximumFrameBytes = maximumFrameBytes
             self.settings = settings
             Self.counter.lock(); Self.next += 1; let id = Self.next; Self.counter.unlock()
@@ -314,5 +316,64 @@ import Testing
         #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s") && $0.contains("expired") })
         #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside?.contains("expired") == true)
         #expect(try h.store.counts()[.failed] == nil, "expired leases alone fail no task")
+    }
+
+    /// A heartbeat that says how far the task's training is.
+    static func beat(_ task: TaskAssignment, step: Int, phase: String = "training") -> WireMessage {
+        .heartbeat(Heartbeat(task: task.task, progress: TaskProgress(phase: phase, step: step, steps: 1000, epoch: 1, epochs: 1,
+                                                                      loss: 0.5, stepsPerSecond: 10, secondsSinceChange: 0)))
+    }
+
+    @Test func aTrainingWhoseStepsStopIsRevokedThoughItsHeartbeatsGoOn() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let stuck = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try stuck.task())
+        // Ten steps a second, then nothing: the limit is 100 steps' time (10 s), above the 5 s floor.
+        for step in 1...5 {
+            h.clock.advance(1)
+            try stuck.send(Self.beat(task, step: step * 10))
+            try h.turn()
+        }
+        #expect(try h.store.task(task.task)?.progress?.contains("\"step\":50") == true, "the store keeps the latest progress")
+        for _ in 0..<9 {
+            h.clock.advance(1)
+            try stuck.send(Self.beat(task, step: 50))
+            try h.turn()
+        }
+        #expect(try h.store.task(task.task)?.state == .leased, "9 s without a step is under the limit")
+        for _ in 0..<2 {
+            h.clock.advance(1)
+            try stuck.send(Self.beat(task, step: 50))
+            try h.turn()
+        }
+        let record = try #require(try h.store.task(task.task))
+        #expect(record.state == .queued && record.lostLeases == 1 && record.hostFailures == 0)
+        #expect(h.log.contains { $0.contains("revoked \(task.task) (attempt 1) from scripted:1: its training stood at step 50") })
+        #expect(try stuck.inbox().contains { if case .revoke(let reference, _) = $0 { return reference.task == task.task }; return false })
+        // Another worker takes it and finishes it; the hung one's late result would no longer count.
+        let healthy = try h.worker(pid: 2)
+        try h.turn()
+        let again = try #require(try healthy.task())
+        #expect(again.task == task.task && again.attempt == 2)
+        try stuck.result(task)
+        try healthy.result(again)
+        #expect(try h.turn())
+        #expect(h.coordinator.counters.recorded == 1, "recorded once, from the second lease")
+    }
+
+    @Test func measuringIsNotWatchedForSteps() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let worker = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try worker.task())
+        try worker.send(Self.beat(task, step: 1000))
+        try h.turn()
+        for _ in 0..<60 {
+            h.clock.advance(1)
+            try worker.send(Self.beat(task, step: 1000, phase: "measuring"))
+            try h.turn()
+        }
+        #expect(try h.store.task(task.task)?.state == .leased, "a level being measured has no steps to watch")
     }
 }
