@@ -5,14 +5,15 @@ public final class ChildProcess {
     public let process = Process()
     public let logPath: String
 
-    /// Starts `sift` with `arguments`, stdout and stderr going to `logPath`.
-    public init(_ arguments: [String], log logPath: String) throws {
+    /// Starts `sift` with `arguments`, stdout and stderr going to `logPath`, with `environment` added to ours.
+    public init(_ arguments: [String], log logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
         // An empty log; opening it for writing below reports any failure.
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = URL(fileURLWithPath: SiftProcess.executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log
         try process.run()

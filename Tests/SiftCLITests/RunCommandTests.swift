@@ -449,4 +449,63 @@ import Testing
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(try TaskStore(path: "\(out)/sweep.sqlite").provenance()?.build == ClusterSettings().build)
     }
+
+    /// A worker whose training deadlocks keeps sending heartbeats; the coordinator's watchdog takes the
+    /// level back, the worker leaves, and another worker finishes it with the same bytes.
+    @Test func aHungTrainingIsRevokedAndItsLevelFinishedElsewhere() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir, epochs: 3)
+        #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
+        let out = dir.file("out")
+        let coordinator = try ChildProcess(["coordinator", sweep, "--out", out, "--bind", "tcp://127.0.0.1:0", "--heartbeat", "0.2",
+                                            "--liveness", "5", "--hung-after-seconds", "1", "--hung-after-steps", "5"],
+                                           log: dir.file("coordinator.log"))
+        let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
+        let worker = ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "5"]
+        // This worker's training of any level 1 stops at step 3 for good.
+        let hung = try ChildProcess(worker, log: dir.file("hung.log"), environment: ["SIFT_TEST_HANG": "1:3"])
+        #expect(hung.wait(timeout: 60), "the hung worker leaves once its lease is revoked")
+        #expect(hung.process.terminationStatus == 4 && hung.log.contains("the coordinator revoked task"), "\(hung.log)")
+        #expect(coordinator.log.contains("its training stood at step 3 for"), "\(coordinator.log)")
+        let helper = try ChildProcess(worker, log: dir.file("helper.log"))
+        #expect(coordinator.wait(timeout: 120), "the sweep completes")
+        #expect(coordinator.process.terminationStatus == 0, "\(coordinator.log)")
+        #expect(helper.wait(timeout: 10))
+        let recorded = coordinator.log.split(separator: "\n").filter { $0.contains("recorded ") && $0.contains("(attempt") }
+        #expect(recorded.count == 12 && Set(recorded.map { $0.split(separator: " ")[1] }).count == 12, "no level recorded twice")
+        #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")), "every file as an undisturbed run wrote it")
+    }
+
+    /// While a level trains, the store holds its progress, and the step moves.
+    @Test func progressAdvancesWhileALevelTrains() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try SyntheticImages.writeArrays(in: dir, train: 2048, test: 64)
+        let config = """
+            data: { dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz")) }
+            model: { arch: 16-256-256-2 }
+            train: { epochs: 400, batch: 8 }
+            pruning: { preset: lth, max_levels: 1 }
+            """
+        let path = try dir.write(Array(config.utf8), to: "slow.yaml")
+        let run = try ChildProcess(["run", path, "--out", dir.file("out"), "--workers", "1", "--heartbeat", "0.2"], log: dir.file("run.log"))
+        var steps: [Int] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Set(steps).count < 3 && Date() < deadline {
+            if FileManager.default.fileExists(atPath: dir.file("out/sweep.sqlite")),
+               let status = try? SweepStatus(store: TaskStore(path: dir.file("out/sweep.sqlite"))),
+               let progress = status.running.first?.progress, progress.phase == "training" {
+                #expect(progress.steps == 2048 / 8 * 400 && (progress.stepsPerSecond ?? 0) > 0 && progress.loss != nil)
+                #expect(status.secondsLeft != nil, "a sweep ETA once a rate is measured")
+                steps.append(progress.step)
+            }
+            usleep(100_000)
+        }
+        #expect(Set(steps).count >= 3 && steps == steps.sorted(), "the step moves forward: \(steps)")
+        let status = try SiftProcess.run(["status", dir.file("out")])
+        #expect(status.stdout.contains("steps/s") && status.stdout.contains("level ETA") && status.stdout.contains("sweep ETA"), "\(status.stdout)")
+        run.signal(SIGINT)
+        #expect(run.wait(timeout: 20))
+    }
 }
