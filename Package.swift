@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries, each a module map plus a one-line shim header.
@@ -37,12 +38,14 @@ let package = Package(
         .target(name: "SiftCluster", dependencies: [
             "SiftWire", "SiftSweep", "SiftEngine", "SiftData",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
-        .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftEngine", "CZlib"]),
+        .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftEngine", "CZlib", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "sift", dependencies: [
             "SiftEngine", "SiftSweep", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "SiftDataTests", dependencies: ["SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
@@ -50,7 +53,8 @@ let package = Package(
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftMetrics", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftReportTests", dependencies: ["SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
-        .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftTestKit"]),
+        .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftTestKit",
+                                                             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit",
                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftSweep", "SiftWire", "SiftCluster"]),

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SiftSweep
 import SiftWire
 
@@ -74,7 +75,7 @@ public final class Coordinator {
     let gatekeeper: ZAPAllowList?
     /// Handshakes that failed (a plain client at a CURVE coordinator, say) never arrive as messages: this logs them.
     let handshakes: SocketMonitor
-    let log: (String) -> Void
+    let log: Logger
     /// The time; injected so that lease, liveness and set-aside logic can be tested without sleeping.
     let clock: () -> Date
     /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
@@ -89,7 +90,7 @@ public final class Coordinator {
     public private(set) var counters = Counters()
 
     public init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
-                security: Security? = nil, log: @escaping (String) -> Void, clock: @escaping () -> Date = Date.init,
+                security: Security? = nil, log: Logger, clock: @escaping () -> Date = Date.init,
                 prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) },
                 onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding = { _, _, _ in .continues }) throws {
         self.store = store
@@ -107,15 +108,16 @@ public final class Coordinator {
         try socket.set(ZeroMQOption.receiveQueueLength, Self.queuedMessagesPerPeer)
         if let security {
             // The ZAP handler must be in place before the socket binds.
-            gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: log)
+            gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: { [log] in log.warning("\($0)") })
             try socket.makeCurveServer(secretKey: security.secretKey)
         } else {
             gatekeeper = nil
         }
         try socket.bind(endpoint)
+        log.notice("serving on \(socket.lastEndpoint) as build \(settings.build)")
         // No lease survives a restart: those tasks go back to the queue, at no cost to them.
         let released = try store.releaseAllLeases(now: clock())
-        if released > 0 { log("returned \(released) leased task(s) to the queue after a restart") }
+        if released > 0 { log.notice("returned \(released) leased task(s) to the queue after a restart") }
     }
 
     public var endpoint: String { socket.lastEndpoint }
@@ -151,8 +153,8 @@ public final class Coordinator {
                 switch event {
                 case .protocolError, .failed:
                     counters.refused += 1
-                    log("refused a connection to \(endpoint): \(event.problem ?? "")"
-                        + (gatekeeper != nil ? " (a worker without CURVE keys, or with another coordinator's public key?)" : ""))
+                    let hint = gatekeeper != nil ? " (a worker without CURVE keys, or with another coordinator's public key?)" : ""
+                    log.warning("refused a connection to \(endpoint): \(event.problem ?? "")\(hint)")
                 case .succeeded, .refusedCredentials:
                     continue
                 }
@@ -193,7 +195,7 @@ public final class Coordinator {
         for identity in peers.keys { send(.done, to: identity) }
         // The workers exit on `done`: the store should not go on showing them at work.
         try store.recordWorkers([])
-        log("sweep complete")
+        log.notice("sweep complete")
         return true
     }
 
@@ -227,8 +229,7 @@ public final class Coordinator {
             let reason = "its training stood at step \(watch.step) for \(Int(still)) s (limit \(Int(limit)) s) while its heartbeats went on"
             let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: "hung on \(peer.name): \(reason)",
                                     limits: settings.retryLimits, now: now)
-            log("revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); "
-                + (state == .failed ? "too many lost leases, marked failed" : "back to the queue"))
+            log.warning("revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); \(Self.verdict(state))")
             noteTrouble(worker: peer.name, "its training of \(task.id) hung", now: now)
             peers.removeValue(forKey: identity)
             sends.append((identity, .revoke(TaskReference(task: task.id), reason: reason)))
@@ -245,7 +246,7 @@ public final class Coordinator {
             try revokeHungLeases(tx, now: now, sends: &revocations)
             for (identity, peer) in silent {
                 peers.removeValue(forKey: identity)
-                log("worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
+                log.warning("worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
                 if peer.task != nil { noteTrouble(worker: peer.name, "its lease expired: it fell silent", now: now) }
                 try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
             }
@@ -253,7 +254,7 @@ public final class Coordinator {
                 let state = try tx.fail(task: lease.task, attempt: lease.attempt, cause: .lostLease,
                                         error: "lease expired: worker \(lease.worker ?? "?") fell silent",
                                         limits: settings.retryLimits, now: now)
-                log("lease of \(lease.task) expired; " + (state == .failed ? "too many lost leases, marked failed" : "back to the queue"))
+                log.warning("lease of \(lease.task) expired; \(Self.verdict(state))")
                 if let worker = lease.worker { noteTrouble(worker: worker, "its lease of \(lease.task) expired", now: now) }
                 // A live peer that let its lease run out (it stopped naming the task) is idle again.
                 for (identity, peer) in peers where peer.task?.id == lease.task { peers[identity]?.task = nil }
@@ -270,7 +271,7 @@ public final class Coordinator {
     /// A worker process known to have exited (a local worker of `sift run`): its lease is lost now,
     /// rather than when its heartbeats are missed.
     public func workerExited(host: String, pid: Int32, cause: String) throws {
-        log(cause)
+        log.warning("\(cause)")
         guard let entry = peers.first(where: { $0.value.hello.host == host && $0.value.hello.pid == pid }) else { return }
         peers.removeValue(forKey: entry.key)
         try store.transaction { tx in try loseLease(of: entry.value, tx, reason: cause, now: clock()) }
@@ -280,7 +281,7 @@ public final class Coordinator {
         guard let task = peer.task else { return }
         let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: reason, limits: settings.retryLimits, now: now)
         if let state {
-            log("\(task.id): \(reason) while holding it; " + (state == .failed ? "too many lost leases, marked failed" : "back to the queue"))
+            log.notice("\(task.id): \(reason) while holding it; \(Self.verdict(state))")
         }
     }
 
@@ -289,7 +290,7 @@ public final class Coordinator {
         guard let identity = received.frames.first else { return }
         guard !received.truncated else {
             counters.dropped += 1
-            log("dropped an oversized message from \(Self.name(identity))")
+            log.warning("dropped an oversized message from \(Self.name(identity))")
             return
         }
         let message: WireMessage
@@ -297,7 +298,7 @@ public final class Coordinator {
             message = try WireMessage(frames: Array(received.frames.dropFirst()))
         } catch let error as WireError {
             counters.dropped += 1
-            log("dropped a message from \(Self.name(identity)): \(error)")
+            log.warning("dropped a message from \(Self.name(identity)): \(error)")
             if case .versionMismatch = error {
                 replies.append((identity, .refuse(Refusal(reason: "\(error); upgrade the worker"))))
             }
@@ -308,13 +309,13 @@ public final class Coordinator {
         case .ready(let hello):
             if let problem = hello.problem {
                 counters.refused += 1
-                log("refused \(Self.name(identity)): \(problem)")
+                log.warning("refused \(Self.name(identity)): \(problem)")
                 replies.append((identity, .refuse(Refusal(reason: problem))))
                 return
             }
             guard hello.build == settings.build else {
                 counters.refused += 1
-                log("refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
+                log.warning("refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
                 replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
                 return
             }
@@ -324,7 +325,7 @@ public final class Coordinator {
                 if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
                     peer.task = (task, attempt, lease)
                 } else {
-                    log("ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
+                    log.warning("ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
                 }
             }
             // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not. A peer
@@ -332,7 +333,7 @@ public final class Coordinator {
             if let (old, known) = peers.first(where: { $0.value.name == peer.name && $0.key != identity }) {
                 guard known.key == peer.key, known.task == nil || peer.task != nil else {
                     counters.refused += 1
-                    log("refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
+                    log.warning("refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
                     replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
                     return
                 }
@@ -340,7 +341,7 @@ public final class Coordinator {
             }
             peers[identity] = peer
             replies.append((identity, .heartbeat(Heartbeat(challenge: peer.challenge))))
-            log("worker \(peer.name) ready (\(hello.cores) cores)" + (peer.key.map { ", key \($0)" } ?? ""))
+            log.info("worker \(peer.name) ready (\(hello.cores) cores)\(peer.key.map { ", key \($0)" } ?? "")")
         case .heartbeat(let beat):
             guard var peer = sender else { return }
             peer.lastSeen = now
@@ -356,13 +357,13 @@ public final class Coordinator {
         case let .result(result, attachments):
             guard let peer = sender else {
                 counters.dropped += 1
-                log("dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+                log.warning("dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
                 return
             }
             peers[identity]?.lastSeen = now
             guard TaskDigest.of(attachments) == result.digest else {
                 counters.dropped += 1
-                log("dropped a result for \(result.task) from \(peer.name): digest does not match its attachments")
+                log.warning("dropped a result for \(result.task) from \(peer.name): digest does not match its attachments")
                 return
             }
             let outcome = try record(result, attachments: attachments, from: peer, tx, now: now)
@@ -370,24 +371,23 @@ public final class Coordinator {
             case .recorded:
                 counters.recorded += 1
                 hosts[peer.name]?.failuresInARow = 0
-                log("recorded \(result.task) (attempt \(result.attempt)) from \(peer.name)")
+                log.info("recorded \(result.task) (attempt \(result.attempt)) from \(peer.name)")
             case .duplicate, .stale:
                 counters.duplicates += 1
-                log("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")
+                log.notice("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")
             case .wrongLease:
                 counters.dropped += 1
-                log("dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer.name)\(peer.key.map { " (key \($0))" } ?? ""): "
-                    + "it does not hold that lease (another worker's, or a wrong token or key)")
+                log.warning("dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer.name)\(peer.key.map { " (key \($0))" } ?? ""): it does not hold that lease (another worker's, or a wrong token or key)")
             case .unknownTask:
                 counters.dropped += 1
-                log("dropped a result for \(result.task) from \(peer.name): no such task")
+                log.warning("dropped a result for \(result.task) from \(peer.name): no such task")
             }
             if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: result.task))))
         case .failure(let failure):
             guard let peer = sender else {
                 counters.dropped += 1
-                log("dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
+                log.warning("dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
                 return
             }
             peers[identity]?.lastSeen = now
@@ -400,7 +400,7 @@ public final class Coordinator {
                 try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx, now: now)
             } else {
                 counters.dropped += 1
-                log("dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
+                log.warning("dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
             }
             if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
@@ -408,7 +408,7 @@ public final class Coordinator {
             replies.append((identity, .status(try status(now: now))))
         case .task, .acknowledge, .revoke, .refuse, .done, .status:
             counters.dropped += 1
-            log("dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
+            log.warning("dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
         }
     }
 
@@ -419,7 +419,7 @@ public final class Coordinator {
                                 limits: settings.retryLimits, now: now)
         guard state != nil else { return }
         let verdict = state == .failed ? "marked failed" : "back to the queue for another worker"
-        log("task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
+        log.warning("task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
         if cause == .host { noteTrouble(worker: worker, error, now: now) }
     }
 
@@ -433,7 +433,7 @@ public final class Coordinator {
             let seconds = min(settings.setAsideSeconds * pow(2, Double(record.timesSetAside - 1)), 3600)
             record.setAsideUntil = now.addingTimeInterval(seconds)
             record.failuresInARow = 0
-            log("worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)")
+            log.warning("worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)")
         }
         hosts[worker] = record
     }
@@ -458,14 +458,14 @@ public final class Coordinator {
             if task.state == .leased && task.attempts == result.attempt {
                 try fail(result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: peer.name, tx, now: now)
             } else {
-                log("dropped a result for \(result.task) from \(peer.name): \(rejected)")
+                log.warning("dropped a result for \(result.task) from \(peer.name): \(rejected)")
             }
             return .stale
         }
         switch ending {
         case .continues: break
-        case .endsChain: log("\(result.task) ends its chain; later levels are not needed")
-        case .diverged(let reason): log("\(result.task) diverged (\(reason)); later levels of its chain are not needed")
+        case .endsChain: log.info("\(result.task) ends its chain; later levels are not needed")
+        case .diverged(let reason): log.warning("\(result.task) diverged (\(reason)); later levels of its chain are not needed")
         }
         return try tx.complete(task: result.task, attempt: result.attempt, from: holder, build: peer.hello.build,
                                digest: result.digest, summary: result.summary, ending: ending, now: now)
@@ -493,7 +493,7 @@ public final class Coordinator {
                 peers[identity]?.task = nil
                 _ = try tx.fail(task: task.id, attempt: task.attempts, cause: .task, error: "cannot prepare: \(error)",
                                 limits: settings.retryLimits, now: now)
-                log("task \(task.id) cannot be prepared: \(error); marked failed")
+                log.error("task \(task.id) cannot be prepared: \(error); marked failed")
                 continue
             }
             let assignment = TaskAssignment(task: task.id, attempt: task.attempts, lease: holder.token, kind: task.kind,
@@ -521,6 +521,11 @@ public final class Coordinator {
         } catch {
             return false
         }
+    }
+
+    /// What became of a task whose lease was lost.
+    static func verdict(_ state: TaskState?) -> String {
+        state == .failed ? "too many lost leases, marked failed" : "back to the queue"
     }
 
     static func name(_ identity: [UInt8]) -> String {

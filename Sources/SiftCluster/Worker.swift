@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SiftEngine
 import SiftWire
 
@@ -30,7 +31,8 @@ public final class Worker {
     let context: ZeroMQContext
     let settings: ClusterSettings
     let executor: Executor
-    let log: (String) -> Void
+    /// Every line names this worker (host:pid) and the task in flight.
+    let logger: Logger
     let hello: WorkerHello
     /// The coordinator's public key and this worker's key pair, when the coordinator uses CURVE.
     let curve: (serverKey: String, keys: CurveKeyPair)?
@@ -38,7 +40,7 @@ public final class Worker {
 
     public init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
                 curve: (serverKey: String, keys: CurveKeyPair)? = nil, executor: @escaping Executor,
-                log: @escaping (String) -> Void, clock: @escaping () -> Date = Date.init,
+                log: Logger, clock: @escaping () -> Date = Date.init,
                 instance: Int32 = getpid()) {
         self.curve = curve
         self.clock = clock
@@ -46,10 +48,12 @@ public final class Worker {
         self.context = context
         self.settings = settings
         self.executor = executor
-        self.log = log
         // The coordinator knows a worker as host:pid; workers sharing a process (tests) need instances of their own.
         hello = WorkerHello(host: ProcessInfo.processInfo.hostName, pid: instance,
                             cores: ProcessInfo.processInfo.activeProcessorCount, build: settings.build)
+        var logger = log
+        logger[metadataKey: "worker"] = "\(hello.host):\(hello.pid)"
+        self.logger = logger
     }
 
     /// The task in flight and, once it ends, its outcome; shared with the task's thread.
@@ -78,19 +82,22 @@ public final class Worker {
         var backoff = 1.0
         var job: Job?
         var stopping = false
+        func log(_ level: Logger.Level, _ message: String) {
+            logger.log(level: level, "\(message)", metadata: ["task": "\(job?.assignment.task ?? "none")"])
+        }
         let silence = settings.heartbeatInterval * Double(settings.liveness)
         while true {
             if let reason = shouldAbandon() {
-                log("leaving at once: \(reason)" + (job.map { "; task \($0.assignment.task) is left unfinished" } ?? ""))
+                log(.warning, "leaving at once: \(reason)" + (job.map { "; task \($0.assignment.task) is left unfinished" } ?? ""))
                 return .abandoned(reason)
             }
             if shouldStop() && !stopping {
                 stopping = true
-                log(job.map { "stopping after task \($0.assignment.task)" } ?? "stopping")
+                log(.notice, job.map { "stopping after task \($0.assignment.task)" } ?? "stopping")
             }
             if stopping && job == nil { return .stopped }
             if stopping, clock().timeIntervalSince(lastHeard) > silence {
-                log("stopping without reporting task \(job?.assignment.task ?? "?"): the coordinator at \(endpoint) is silent")
+                log(.warning, "stopping without reporting task \(job?.assignment.task ?? "?"): the coordinator at \(endpoint) is silent")
                 return .stopped
             }
 
@@ -104,10 +111,10 @@ public final class Worker {
                     decoded = try WireMessage(frames: message.frames)
                 } catch WireError.versionMismatch(let peer, let ours) {
                     let reason = "the coordinator speaks protocol version \(peer), this worker \(ours); run the same sift build on both"
-                    log(reason)
+                    log(.error, reason)
                     return .refused(reason)
                 } catch {
-                    log("dropped a message from the coordinator: \(error)")
+                    log(.warning, "dropped a message from the coordinator: \(error)")
                     decoded = nil
                 }
                 switch decoded {
@@ -120,6 +127,7 @@ public final class Worker {
                     }
                     let started = Job(assignment)
                     job = started
+                    log(.info, "started (attempt \(assignment.attempt))")
                     let executor = self.executor
                     Thread.detachNewThread {
                         do {
@@ -138,12 +146,12 @@ public final class Worker {
                 case let .revoke(reference, reason)?:
                     guard let current = job, current.assignment.task == reference.task, current.outcome == nil else { break }
                     let why = "the coordinator revoked task \(reference.task): \(reason); leaving it to another worker"
-                    log(why)
+                    log(.error, why)
                     return .revoked(why)
                 case .done?:
                     if job == nil { return .sweepComplete }
                 case .refuse(let refusal)?:
-                    log("refused by the coordinator: \(refusal.reason)")
+                    log(.error, "refused by the coordinator: \(refusal.reason)")
                     return .refused(refusal.reason)
                 case .heartbeat(let beat)?:
                     // Answered at once: the coordinator gives a new peer no task before this round trip.
@@ -155,13 +163,18 @@ public final class Worker {
                 }
             }
             if let refusal = try handshakeRefusal(monitor) {
-                log(refusal)
+                log(.error, refusal)
                 return .refused(refusal)
             }
             // Report a finished task; it is resent after each reconnect until acknowledged.
             if let current = job, !current.reported, let outcome = current.outcome {
                 try socket.send(outcome.frames)
                 current.reported = true
+                if case .failure(let failure) = outcome {
+                    log(.warning, "failed (\(failure.cause.rawValue)): \(failure.error)")
+                } else {
+                    log(.info, "finished; result sent")
+                }
             }
             let now = clock()
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
@@ -169,7 +182,7 @@ public final class Worker {
                 try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job.map { Self.report($0.progress, now: now) })).frames)
             }
             if now.timeIntervalSince(lastHeard) > silence && !stopping {
-                log("coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
+                log(.warning, "coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
                 socket.close()
                 // Wait in short steps, so that a stop or an abandon is seen during the backoff.
                 let resume = clock().addingTimeInterval(backoff)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import SiftCluster
 import SiftEngine
 import SiftSweep
@@ -18,6 +19,14 @@ struct LivenessOptions: ParsableArguments {
         return settings
     }
 }
+
+/// How much the coordinator and the workers log.
+struct LogOptions: ParsableArguments {
+    @Option(help: "Least level logged: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// When a training counts as hung: its step counter still for many of its own steps, with a floor.
 struct WatchdogOptions: ParsableArguments {
@@ -70,6 +79,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "With --curve-secret: file of worker public keys allowed in, one per line.") var allow: String?
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var watchdog: WatchdogOptions
+    @OptionGroup var logging: LogOptions
 
     func run() throws {
         var security: Coordinator.Security?
@@ -115,7 +125,8 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = StopFlag.onTermination()
         let start = Date()
         let coordinator = try Coordinator(
-            store: store, context: ZeroMQContext(), bind: bind, settings: settings, security: security, log: say,
+            store: store, context: ZeroMQContext(), bind: bind, settings: settings, security: security,
+            log: Logger.lines("coordinator", to: .standardOutput, level: logging.logLevel),
             prepare: { task in try levels?.prepare(task) ?? (task.parameters, []) },
             onResult: { task, result, files in try levels?.store(task, result: result, attachments: files) ?? .continues })
         say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
@@ -153,6 +164,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exit at once when this process (the `sift run` that started it) is gone.", visibility: .hidden))
     var parent: Int32?
     @OptionGroup var liveness: LivenessOptions
+    @OptionGroup var logging: LogOptions
 
     func run() throws {
         BLAS.threads = threads
@@ -171,7 +183,7 @@ struct WorkerCommand: ParsableCommand {
             case SleepTasks.kind: return try SleepTasks.run(assignment)
             default: throw ValidationError("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
             }
-        }, log: say)
+        }, log: Logger.lines("worker", to: .standardOutput, level: logging.logLevel))
         // Checked every turn of the worker's loop (100 ms at most): a parent that is gone leaves us
         // re-parented, and a `sift run` that was SIGKILLed must not leave workers behind.
         let parent = self.parent

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SiftCluster
 import SiftSweep
 import SiftWire
@@ -30,6 +31,7 @@ struct RunCommand: ParsableCommand {
     var allowOtherBuild = false
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var watchdog: WatchdogOptions
+    @OptionGroup var logging: LogOptions
 
     func run() throws {
         let sweep = try SweepConfig.load(path: config)
@@ -50,17 +52,18 @@ struct RunCommand: ParsableCommand {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }
         let stop = StopFlag.onTermination()
-        let log = try LogFile(path: "\(root)/coordinator.log")
+        let log = Logger.lines("coordinator", to: try LineLogHandler.Sink(appendingTo: "\(root)/coordinator.log"), level: logging.logLevel)
         settings.limitMessages(to: tasks)
         let coordinator = try Coordinator(
-            store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log.write,
+            store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log,
             prepare: { try tasks.prepare($0) }, onResult: { try tasks.store($0, result: $1, attachments: $2) })
         let counts = try store.counts()
         let count = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         say("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(counts.values.reduce(0, +)) level task(s)"
             + ((counts[.done] ?? 0) > 0 ? ", \(counts[.done] ?? 0) already done" : "") + "; \(count) local worker(s); output in \(root)")
         let children = try LocalWorkers(count: count, endpoint: coordinator.endpoint, threads: threads, liveness: liveness,
-                                        logFolder: "\(root)/workers", say: { line in say(line); log.write(line) })
+                                        logLevel: logging.logLevel, logFolder: "\(root)/workers",
+                                        say: { line in say(line); log.warning("\(line)") })
         // However the loop ends (finished, stopped, or an error such as a full disk), the workers are stopped.
         defer { children.stop() }
         let progress = SweepProgress(store: store)
@@ -84,26 +87,6 @@ struct RunCommand: ParsableCommand {
         let status = try SweepOutcome.report(store, output: root, retryHint: "run the same command with --retry-failed.")
         guard status == 0 else { throw ExitCode(status) }
         say("sweep complete. Next: sift report \(root)")
-    }
-}
-
-/// A log file that each line is appended to at once, with the time in front.
-final class LogFile: Sendable {
-    private let handle: FileHandle
-
-    init(path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            // An empty log; opening it for writing below reports any failure.
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-        }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
-    }
-
-    func write(_ line: String) {
-        let stamp = ISO8601DateFormatter().string(from: Date())
-        // A log line that cannot be written (a full disk) must not stop the sweep; the store is what counts.
-        try? handle.write(contentsOf: Data("\(stamp) \(line)\n".utf8))
     }
 }
 

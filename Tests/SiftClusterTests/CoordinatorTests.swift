@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SiftCluster
 import SiftSweep
 import SiftTestKit
@@ -9,11 +10,14 @@ import Testing
 @Suite(.serialized) struct CoordinatorTests {
     static let sleeper: Worker.Executor = { assignment, _, _ in try SleepTasks.run(assignment) }
 
+    /// What a test collects: log lines, or results by task.
     final class Lines: @unchecked Sendable {
         private let lock = NSLock()
         private var lines: [String] = []
+        let log = InMemoryLogHandler.Lines()
         func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-        var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return lines + log.all }
+        var logger: Logger { InMemoryLogHandler.logger(log) }
     }
 
     /// What a background thread ended with, read by the test with a deadline.
@@ -43,7 +47,7 @@ import Testing
                                  results: Lines) throws -> (endpoint: String, outcome: Outcome<Coordinator.Counters>) {
         let context = ZeroMQContext()
         let coordinator = try Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings,
-                                          log: log.add, onResult: { task, _, files in
+                                          log: log.logger, onResult: { task, _, files in
             results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self))
             return .continues
         })
@@ -64,7 +68,7 @@ import Testing
             let outcome = Outcome<Worker.Exit>()
             Thread.detachNewThread {
                 outcome.finish {
-                    try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: settings, executor: sleeper, log: log.add,
+                    try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: settings, executor: sleeper, log: log.logger,
                                instance: Int32(1000 + i)).run()
                 }
             }
@@ -101,7 +105,7 @@ import Testing
         let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
         var stale = settings
         stale.build = "sift-0.0.1-old"
-        let exit = try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: stale, executor: Self.sleeper, log: log.add).run()
+        let exit = try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: stale, executor: Self.sleeper, log: log.logger).run()
         #expect(exit == .refused("worker build sift-0.0.1-old differs from the coordinator's \(settings.build)"))
         #expect(log.all.contains { $0.contains("refused worker") })
         let workers = Self.startWorkers(1, endpoint: endpoint, settings: settings, log: log)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SiftCluster
 import SiftSweep
 import SiftTestKit
@@ -67,7 +68,7 @@ import Testing
         let context = ZeroMQContext()
         let coordinator: Coordinator
         let settings: ClusterSettings
-        private let lines = NSMutableArray()
+        private let lines = InMemoryLogHandler.Lines()
         private static let counter = NSLock()
         nonisolated(unsafe) private static var next = 0
 
@@ -84,14 +85,14 @@ import Testing
             settings.maximumFrameBytes = maximumFrameBytes
             self.settings = settings
             Self.counter.lock(); Self.next += 1; let id = Self.next; Self.counter.unlock()
-            let clock = self.clock, lines = self.lines
+            let clock = self.clock
             coordinator = try Coordinator(store: store, context: context, bind: bind ?? "inproc://failure-policy-\(getpid())-\(id)",
-                                          settings: settings, log: { lines.add($0) }, clock: { clock.now })
+                                          settings: settings, log: InMemoryLogHandler.logger(lines), clock: { clock.now })
         }
 
         deinit { dir.remove() }
 
-        var log: [String] { lines.compactMap { $0 as? String } }
+        var log: [String] { lines.all }
 
         /// A worker that said READY and answered the coordinator's challenge: the next turn can give it a task.
         func worker(pid: Int32) throws -> ScriptedWorker {
@@ -210,7 +211,7 @@ import Testing
         let task = try #require(try worker.task())
         let store = h!.store
         let reopened = try Coordinator(store: store, context: h!.context, bind: "inproc://restarted-\(getpid())",
-                                       settings: h!.settings, log: { _ in })
+                                       settings: h!.settings, log: Logger(label: "unused") { _ in SwiftLogNoOpLogHandler() })
         let record = try #require(try store.task(task.task))
         #expect(record.state == .queued && record.lostLeases == 0 && record.hostFailures == 0)
         _ = reopened
