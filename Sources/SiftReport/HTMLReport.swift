@@ -2,17 +2,38 @@ import Foundation
 import SiftData
 import SiftEngine
 
+/// How far a sweep had come when its report was written.
+public struct Completeness: Sendable, Equatable {
+    public var asOf: Date
+    public var done: Int
+    public var running: Int
+    public var waiting: Int
+
+    public init(asOf: Date, done: Int, running: Int, waiting: Int) {
+        self.asOf = asOf
+        self.done = done
+        self.running = running
+        self.waiting = waiting
+    }
+
+    /// Levels are still to come: the figures cover the finished ones only.
+    public var isPartial: Bool { running + waiting > 0 }
+}
+
 /// Writes DIR/report/: summary.csv, summary.json and a self-contained index.html.
 public struct ReportWriter {
     public var index: RunIndex
     public var summary: Summary
     /// Levels whose unit mosaics are drawn; nil chooses the middle and the last level of each chain.
     public var mosaicLevels: [Int]?
+    /// The sweep's state, when the folder holds one: a sweep still running gets a partial page.
+    public var completeness: Completeness?
 
-    public init(index: RunIndex, mosaicLevels: [Int]? = nil) {
+    public init(index: RunIndex, mosaicLevels: [Int]? = nil, completeness: Completeness? = nil) {
         self.index = index
         summary = Summary(index)
         self.mosaicLevels = mosaicLevels
+        self.completeness = completeness
     }
 
     /// Returns the report folder.
@@ -34,6 +55,12 @@ public struct ReportWriter {
         var body = "<h1>Sift report</h1>"
         let chains = Set(index.levels.map { "\($0.experiment)/\($0.seed)" }).count
         body += "<p class=\"meta\">\(HTML.escape(index.root)) · \(summary.experiments.count) experiment(s), \(chains) chain(s), \(index.levels.count) level(s)</p>"
+        if let completeness, completeness.isPartial {
+            let time = ISO8601DateFormatter().string(from: completeness.asOf)
+            body += "<div class=\"partial\"><b>Partial report.</b> The sweep was still running at \(time): "
+                + "\(completeness.done) level(s) done, \(completeness.running) running, \(completeness.waiting) waiting. "
+                + "The figures cover the finished levels only; the coordinator rewrites this page as results land.</div>"
+        }
         let diverged = index.divergedLevels
         if !diverged.isEmpty {
             body += "<div class=\"warn\"><b>\(diverged.count) chain(s) diverged</b> (non-finite loss or weights) and are left out of every mean, interval and comparison below:<ul>"
@@ -73,7 +100,7 @@ public struct ReportWriter {
         .frame{fill:none;stroke:#bbb}.axis{stroke:#888}.gridline{stroke:#eee}.reference{stroke:#999;stroke-dasharray:4 3}
         figure{margin:0;text-align:center;font-size:11px}figure img{image-rendering:pixelated;border:1px solid #ccc}
         .strip{display:flex;flex-wrap:wrap;gap:6px;align-items:flex-end}.warn{background:#fde8e8;padding:8px;border:1px solid #e99}
-        .empty{color:#888}
+        .empty{color:#888}.partial{background:#e8f0fd;padding:8px;border:1px solid #9ab}
         </style></head><body>
         \(body)
         </body></html>

@@ -28,6 +28,12 @@ struct LogOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
+/// How often a running sweep rewrites OUT/report/.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Seconds between rewrites of OUT/report/ while the sweep runs (0: only at the end).")
+    var reportEvery = 600.0
+}
+
 /// When a training counts as hung: its step counter still for many of its own steps, with a floor.
 struct WatchdogOptions: ParsableArguments {
     @Option(help: "A level whose training step has not moved for this many of its own step times is hung: its lease is revoked and the level goes to another worker.")
@@ -80,6 +86,7 @@ struct CoordinatorCommand: ParsableCommand {
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var watchdog: WatchdogOptions
     @OptionGroup var logging: LogOptions
+    @OptionGroup var reporting: ReportOptions
 
     func run() throws {
         var security: Coordinator.Security?
@@ -124,14 +131,17 @@ struct CoordinatorCommand: ParsableCommand {
         if let levels { settings.limitMessages(to: levels) }
         let stop = StopFlag.onTermination()
         let start = Date()
+        let log = Logger.lines("coordinator", to: .standardOutput, level: logging.logLevel)
         let coordinator = try Coordinator(
             store: store, context: ZeroMQContext(), bind: bind, settings: settings, security: security,
-            log: Logger.lines("coordinator", to: .standardOutput, level: logging.logLevel),
+            log: log,
             prepare: { task in try levels?.prepare(task) ?? (task.parameters, []) },
             onResult: { task, result, files in try levels?.store(task, result: result, attachments: files) ?? .continues })
         say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
             + "; store \(out)/sweep.sqlite")
-        let finished = try coordinator.run(shouldStop: { stop.isSet })
+        let report = levels.map { _ in ReportRefresher(root: out, store: store, interval: reporting.reportEvery, log: log) }
+        let finished = try coordinator.run(shouldStop: { stop.isSet }, onTick: { report?.tick() })
+        report?.finish()
         let c = coordinator.counters
         let seconds = Date().timeIntervalSince(start)
         var summary = "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused) in \(String(format: "%.2f", seconds)) s"

@@ -32,6 +32,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var watchdog: WatchdogOptions
     @OptionGroup var logging: LogOptions
+    @OptionGroup var reporting: ReportOptions
 
     func run() throws {
         let sweep = try SweepConfig.load(path: config)
@@ -68,6 +69,7 @@ struct RunCommand: ParsableCommand {
         defer { children.stop() }
         let progress = SweepProgress(store: store)
         defer { progress.finish() }
+        let report = ReportRefresher(root: root, store: store, interval: reporting.reportEvery, log: log)
         let host = ProcessInfo.processInfo.hostName
         var supervisionError: Error?
         let finished = try coordinator.run(shouldStop: { stop.isSet || supervisionError != nil }, onTick: {
@@ -77,8 +79,10 @@ struct RunCommand: ParsableCommand {
                 supervisionError = error
             }
             progress.show(workers: coordinator.workerCount)
+            report.tick()
         })
         progress.finish()
+        report.finish()
         if let supervisionError { throw supervisionError }
         guard finished else {
             say("stopped; run the same command again to resume")
@@ -86,7 +90,7 @@ struct RunCommand: ParsableCommand {
         }
         let status = try SweepOutcome.report(store, output: root, retryHint: "run the same command with --retry-failed.")
         guard status == 0 else { throw ExitCode(status) }
-        say("sweep complete. Next: sift report \(root)")
+        say("sweep complete; report: \(root)/report/index.html (rewrite it with `sift report \(root)`)")
     }
 }
 

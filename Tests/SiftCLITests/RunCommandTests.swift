@@ -509,4 +509,40 @@ import Testing
         run.signal(SIGINT)
         #expect(run.wait(timeout: 20))
     }
+
+    /// A sweep still running has a report: the coordinator rewrites it as levels land, and `sift report`
+    /// marks the page partial.
+    @Test func aHalfFinishedSweepHasAPartialReport() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try SyntheticImages.writeArrays(in: dir, train: 2048, test: 64)
+        let config = """
+            data: { dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz")) }
+            model: { arch: 16-64-2 }
+            train: { epochs: 30, batch: 8 }
+            pruning: { preset: lth, max_levels: 30, stop_fraction: 0 }
+            """
+        let path = try dir.write(Array(config.utf8), to: "long.yaml")
+        let out = dir.file("out")
+        let run = try ChildProcess(["run", path, "--out", out, "--workers", "1", "--report-every", "0.5"], log: dir.file("run.log"))
+        let page = "\(out)/report/index.html"
+        let deadline = Date().addingTimeInterval(60)
+        while !((try? String(contentsOfFile: page, encoding: .utf8))?.contains("Partial report.") ?? false) && Date() < deadline {
+            usleep(100_000)
+        }
+        #expect(try String(contentsOfFile: page, encoding: .utf8).contains("Partial report."), "the coordinator wrote a partial page")
+        #expect(try String(contentsOfFile: "\(out)/coordinator.log", encoding: .utf8).contains("report rewritten"))
+        let report = try SiftProcess.run(["report", out])
+        #expect(report.status == 0 && report.stdout.contains("partial: the sweep is still running"), "\(report.stdout)\(report.stderr)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("level(s) done") && html.contains("waiting"))
+        if HeadlessChromium.path != nil {
+            // The render check, mid-run: a copy of the page, since the coordinator may rewrite it meanwhile.
+            try FileManager.default.copyItem(atPath: "\(out)/report", toPath: dir.file("mid-run"))
+            let image = try HeadlessChromium.screenshot(dir.file("mid-run/index.html"), to: dir.file("mid-run.png"), scratch: dir.file("chromium"))
+            #expect(image.inkFraction > 0.03, "the partial page renders: \(image.inkFraction) of pixels drawn")
+        }
+        run.signal(SIGINT)
+        #expect(run.wait(timeout: 30))
+    }
 }

@@ -81,29 +81,14 @@ import Testing
         #expect(throws: ReportError.self) { try RunIndex(root: dir.file("level-9")) }
     }
 
-    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
     /// Renders the page in headless Chromium and checks the screenshot is not blank; reported as skipped without Chromium.
-    @Test(.enabled(if: chromium != nil, "chromium is not installed (apt-get install chromium)"))
+    @Test(.enabled(if: HeadlessChromium.path != nil, "chromium is not installed (apt-get install chromium)"))
     func rendersInHeadlessChromium() throws {
-        let chromium = try #require(Self.chromium)
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try Self.writeChain(root: dir.path, control: .none, seed: 0, name: "render")
         let folder = try ReportWriter(index: RunIndex(root: dir.path)).write()
-        let shot = dir.file("shot.png")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir.file("chromium"))",
-                             "--window-size=1200,1600", "--screenshot=\(shot)", "file://\(folder)/index.html"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(90)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        let image = try DecodedPNG(path: shot)
+        let image = try HeadlessChromium.screenshot("\(folder)/index.html", to: dir.file("shot.png"), scratch: dir.file("chromium"))
         #expect(image.width == 1200)
         #expect(image.inkFraction > 0.03, "screenshot looks blank: \(image.inkFraction)")
     }
