@@ -152,9 +152,11 @@ public final class IMPChain {
 
     /// Runs every level, handing each to `onLevel` as soon as it is trained. What each level is
     /// derived from is the planner's answer, as for a coordinator; the levels it reads are held here.
-    public func run(onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in }) throws {
+    /// `progress` follows each level as it trains.
+    public func run(onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in },
+                    progress: TrainingProgress? = nil) throws {
         let start = try planner.level(0) { _ in throw EngineError.incompatible(field: "level 0", reason: "reads no other level") }
-        let (dense, rewindPoint) = runLevel(0, masks: start.masks, start: nil, isLast: start.isLast, onEvent: onEvent)
+        let (dense, rewindPoint) = runLevel(0, masks: start.masks, start: nil, isLast: start.isLast, progress: progress, onEvent: onEvent)
         try onLevel(dense)
         if dense.metrics.training.lastLevel { return }
         guard let rewind = rewindPoint else {
@@ -175,7 +177,7 @@ public final class IMPChain {
                 }
             }
             let (result, _) = runLevel(level, masks: plan.masks, start: plan.startsFromRewind ? rewind : nil,
-                                       isLast: plan.isLast, onEvent: onEvent)
+                                       isLast: plan.isLast, progress: progress, onEvent: onEvent)
             try onLevel(result)
             previous = result
         }

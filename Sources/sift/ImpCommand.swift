@@ -23,7 +23,9 @@ struct ImpCommand: ParsableCommand {
         let seed = self.seed ?? experiment.seeds[0]
         BLAS.threads = threads
         let identity = experiment.identity(seed: seed)
-        let progress = ProgressPrinter(maxLevels: experiment.spec.pruning.maxLevels)
+        let training = TrainingProgress()
+        let progress = ProgressPrinter(maxLevels: experiment.spec.pruning.maxLevels, progress: training)
+        defer { progress.finish() }
         progress.note("experiment \(identity.experiment) seed \(seed): \(experiment.spec.model.architecture), preset \(experiment.spec.pruning.preset.rawValue), control \(experiment.spec.pruning.control.rawValue)")
         progress.note("loading data…")
         let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))
@@ -39,7 +41,8 @@ struct ImpCommand: ParsableCommand {
         try ExperimentRecord(experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
         try chain.run(onLevel: { level in
             try LevelArtifacts.write(root: out, level: level, model: experiment.spec.model)
-        }, onEvent: progress.handle)
+        }, onEvent: progress.handle, progress: training)
+        progress.finish()
         progress.note("done: \(out)")
     }
 }

@@ -2,45 +2,99 @@ import Foundation
 import SiftCluster
 import SiftEngine
 
-/// Prints chain progress to stderr: one updating line on a terminal, plain lines otherwise.
-final class ProgressPrinter {
+/// Prints a chain's progress to stderr. On a terminal: one line redrawn twice a second from the
+/// trainer's step counter, with a bar, the epoch and step, the loss and the ETAs. On a pipe: plain
+/// lines, a level's start and end and at most one epoch line every 5 s.
+final class ProgressPrinter: @unchecked Sendable {
     private let interactive = isatty(STDERR_FILENO) != 0
     private let maxLevels: Int
+    private let progress: TrainingProgress
     private let chainStart = Date()
+    private let lock = NSLock()
     private var levelDensity = 1.0
+    /// Seconds a level takes, as measured so far (training and measuring), for the chain's ETA.
+    private var levelSeconds: [Double] = []
+    private var levelStart = Date()
+    private var lastEpochLine = Date.distantPast
+    private var timer: DispatchSourceTimer?
 
-    init(maxLevels: Int) { self.maxLevels = maxLevels }
+    init(maxLevels: Int, progress: TrainingProgress) {
+        self.maxLevels = maxLevels
+        self.progress = progress
+        guard interactive else { return }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sift.progress"))
+        timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
+        timer.setEventHandler { [weak self] in self?.redraw() }
+        timer.resume()
+        self.timer = timer
+    }
 
-    func note(_ text: String) { write(text + "\n") }
+    deinit { timer?.cancel() }
+
+    func note(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        write((interactive ? "\r\u{1B}[2K" : "") + text + "\n")
+    }
 
     private func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
+    /// The live line: level, density, a bar, step and epoch, loss, the level's and the chain's ETA.
+    private func redraw() {
+        let p = progress.snapshot
+        guard p.phase == .training, p.steps > 0 else { return }
+        let fraction = min(Double(p.step) / Double(p.steps), 1)
+        let width = 20, filled = Int(fraction * Double(width))
+        var line = "level \(p.level)/\(maxLevels) · density \(percent(levelDensity)) · ["
+            + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+            + String(format: "%.0f%%", fraction * 100) + " · step \(p.step)/\(p.steps) · epoch \(p.epoch)/\(p.epochs)"
+        if let loss = p.loss { line += String(format: " · loss %.4f", loss) }
+        if let rate = p.stepsPerSecond, rate > 0 {
+            let levelLeft = Double(p.steps - p.step) / rate
+            line += " · level ETA \(clockText(levelLeft))"
+            lock.lock()
+            let perLevel = levelSeconds.isEmpty ? Double(p.steps) / rate : levelSeconds.reduce(0, +) / Double(levelSeconds.count)
+            lock.unlock()
+            line += " · chain ETA ≤\(clockText(levelLeft + perLevel * Double(max(maxLevels - p.level, 0))))"
+        }
+        lock.lock()
+        write("\r\u{1B}[2K" + line)
+        lock.unlock()
+    }
+
     func handle(_ event: ChainEvent) {
         switch event {
         case let .levelStarted(level, density, _, sparseLayers):
+            lock.lock()
             levelDensity = density
+            levelStart = Date()
+            lock.unlock()
             let path = sparseLayers.isEmpty ? ""
                 : " (sparse path: layer\(sparseLayers.count > 1 ? "s" : "") \(sparseLayers.map(String.init).joined(separator: ", ")))"
             if !interactive { note("level \(level): training at density \(percent(density))\(path)") }
         case let .epochFinished(level, p):
-            let perEpoch = p.elapsedSeconds / Double(p.epoch)
-            let levelLeft = perEpoch * Double(p.epochs - p.epoch)
-            let chainElapsed = Date().timeIntervalSince(chainStart)
-            let perLevel = (chainElapsed - p.elapsedSeconds + perEpoch * Double(p.epochs)) / Double(level + 1)
-            let chainLeft = levelLeft + perLevel * Double(max(maxLevels - level, 0))
-            var line = "level \(level)/\(maxLevels) · density \(percent(levelDensity)) · epoch \(p.epoch)/\(p.epochs)"
-            line += " · loss \(String(format: "%.4f", p.trainLoss))"
+            guard !interactive, Date().timeIntervalSince(lastEpochLine) >= 5 || p.epoch == p.epochs else { return }
+            lastEpochLine = Date()
+            var line = "level \(level)/\(maxLevels) · epoch \(p.epoch)/\(p.epochs) · loss \(String(format: "%.4f", p.trainLoss))"
             if let accuracy = p.testAccuracy { line += " · test \(percent(accuracy))" }
-            line += " · level ETA \(clockText(levelLeft)) · chain ETA ≤\(clockText(chainLeft))"
-            write(interactive ? "\r\u{1B}[2K" + line : line + "\n")
+            line += " · level ETA \(clockText(p.elapsedSeconds / Double(p.epoch) * Double(p.epochs - p.epoch)))"
+            note(line)
         case .levelFinished(let metrics):
+            lock.lock()
+            levelSeconds.append(Date().timeIntervalSince(levelStart))
+            lock.unlock()
             let m = metrics.training
             let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
-            let summary = "level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))" + (m.lastLevel ? " · last level" : "")
-            write(interactive ? "\r\u{1B}[2K" + summary + "\n" : summary + "\n")
+            note("level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))" + (m.lastLevel ? " · last level" : ""))
         }
+    }
+
+    /// Stops the live line and ends it, so that what follows starts on a line of its own.
+    func finish() {
+        timer?.cancel()
+        timer = nil
     }
 
     private func percent(_ x: Double) -> String {

@@ -133,7 +133,9 @@ final class SweepProgress {
         var line = states + " · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
         if let level = status?.running.compactMap({ running in running.progress.map { (running.task, $0) } }).first,
            level.1.phase == "training" {
+            let filled = Int(level.1.fraction * 10)
             line += " · " + level.0.split(separator: "/").suffix(2).joined(separator: " ")
+                + " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: 10 - filled) + "]"
                 + String(format: " %.0f%%", level.1.fraction * 100)
                 + (level.1.loss.map { String(format: " loss %.3g", $0) } ?? "")
         }
