@@ -44,6 +44,12 @@ import Testing
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("2 experiment(s), 12 level task(s)"))
         #expect(first.stdout.contains("sweep complete"))
+        // The coordinator's log: one line per event, each with its time and level.
+        let lines = try String(contentsOfFile: "\(out)/coordinator.log", encoding: .utf8).split(separator: "\n")
+        let levels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        #expect(lines.count >= 12 && lines.allSatisfy { $0.split(separator: " ").count > 2 && levels.contains(String($0.split(separator: " ")[1])) },
+                "\(lines.prefix(3))")
+        #expect(lines.filter { $0.contains(" info ") && $0.contains("recorded ") }.count == 12)
 
         let experiments = try FileManager.default.contentsOfDirectory(atPath: "\(out)/experiments")
         #expect(experiments.count == 2)
