@@ -23,7 +23,7 @@ public final class Worker {
         /// Left at once, the task in flight unfinished.
         case abandoned(String)
         /// The coordinator revoked the task in flight (its training stopped moving). A thread cannot be
-        /// stopped from outside, so the process ends, for its supervisor to start a fresh one.
+        /// stopped from outside: the caller replaces the process (`sift worker` re-executes itself).
         case revoked(String)
     }
 

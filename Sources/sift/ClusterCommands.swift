@@ -212,7 +212,12 @@ struct WorkerCommand: ParsableCommand {
             say("refused: \(reason)")
             throw ExitCode(3)
         case .revoked(let reason):
-            say("left: \(reason); a hung task's thread cannot be stopped, so this process ends for a fresh one")
+            // A hung thread cannot be stopped from outside: this process image is replaced by a fresh one,
+            // same pid and arguments, so every deployment (Slurm, ssh, systemd, sift run) keeps its worker.
+            say("left: \(reason); starting afresh")
+            var argv = CommandLine.arguments.map { strdup($0) } + [nil]
+            execv("/proc/self/exe", &argv)
+            say("cannot start afresh (\(String(cString: strerror(errno)))); exiting")
             throw ExitCode(4)
         }
     }
