@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .executable(name: "sift", targets: ["sift"]),
         .library(name: "SiftEngine", targets: ["SiftEngine"]),
-        .library(name: "SiftTestKit", targets: ["SiftTestKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,7 +40,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
-        .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftEngine", "CZlib", .product(name: "Logging", package: "swift-log")]),
+        // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
+        .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftRandom", "CZlib", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "sift", dependencies: [
             "SiftEngine", "SiftSweep", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
