@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Sift",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sift", targets: ["sift"]),
         .library(name: "SiftEngine", targets: ["SiftEngine"]),

@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import Synchronization
 import SiftEngine
 import SiftSweep
 import SiftWire
@@ -179,10 +180,10 @@ public struct LevelTasks: Sendable {
 }
 
 /// The worker's side of level tasks: train one level from the attached masks and start state.
-public final class LevelTaskRunner: @unchecked Sendable {
-    private let lock = NSLock()
+public final class LevelTaskRunner: Sendable {
     /// Recently loaded datasets, most recent last: tasks of a sweep take turns between chains.
-    private var cached: [(key: String, data: DatasetSplit)] = []
+    /// Loading happens under the lock, so two tasks never load the same data twice.
+    private let cached = Mutex<[(key: String, data: DatasetSplit)]>([])
     static let cachedDatasets = 4
 
     public init() {}
@@ -235,16 +236,17 @@ public final class LevelTaskRunner: @unchecked Sendable {
         let settings = experiment.resolved.filter { $0.key.hasPrefix("data.") }.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value.canonicalJSON)" }.joined(separator: ",")
         let key = settings + (experiment.spec.data.drawsAtRandom ? "/\(identity.streamRoot)/\(identity.seed)" : "")
-        lock.lock()
-        defer { lock.unlock() }
-        if let index = cached.firstIndex(where: { $0.key == key }) {
-            cached.append(cached.remove(at: index))
-            return cached[cached.count - 1].data
+        let spec = experiment.spec.data, stream = identity.stream("data")
+        return try cached.withLock { (cached: inout [(key: String, data: DatasetSplit)]) throws -> DatasetSplit in
+            if let index = cached.firstIndex(where: { $0.key == key }) {
+                cached.append(cached.remove(at: index))
+                return cached[cached.count - 1].data
+            }
+            let data = try DatasetLoader.load(spec, stream: stream)
+            cached.append((key, data))
+            if cached.count > Self.cachedDatasets { cached.removeFirst() }
+            return data
         }
-        let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))
-        cached.append((key, data))
-        if cached.count > Self.cachedDatasets { cached.removeFirst() }
-        return data
     }
 }
 

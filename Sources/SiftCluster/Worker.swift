@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import SiftEngine
 import SiftWire
 
@@ -57,19 +58,16 @@ public final class Worker {
     }
 
     /// The task in flight and, once it ends, its outcome; shared with the task's thread.
-    final class Job: @unchecked Sendable {
+    final class Job: Sendable {
         let assignment: TaskAssignment
         let progress = TrainingProgress()
-        private let lock = NSLock()
-        private var finished: WireMessage?
-        /// Whether the outcome went out on the current socket (read and written by the socket's thread only).
-        var reported = false
+        private let finished = Mutex<WireMessage?>(nil)
 
         init(_ assignment: TaskAssignment) { self.assignment = assignment }
 
         var outcome: WireMessage? {
-            get { lock.lock(); defer { lock.unlock() }; return finished }
-            set { lock.lock(); finished = newValue; lock.unlock() }
+            get { finished.withLock { $0 } }
+            set { finished.withLock { $0 = newValue } }
         }
     }
 
@@ -81,6 +79,8 @@ public final class Worker {
         var lastHeard = clock(), lastBeat = Date.distantPast
         var backoff = 1.0
         var job: Job?
+        /// Whether the job's outcome went out on the current socket.
+        var reported = false
         var stopping = false
         func log(_ level: Logger.Level, _ message: String) {
             logger.log(level: level, "\(message)", metadata: ["task": "\(job?.assignment.task ?? "none")"])
@@ -102,7 +102,7 @@ public final class Worker {
             }
 
             // While a task runs, look often for its end; idle, wait longer for the coordinator.
-            let wait = job.map { $0.reported ? 100 : 1 } ?? 100
+            let wait = job.map { _ in reported ? 100 : 1 } ?? 100
             if let message = try socket.receive(timeout: wait, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes) {
                 lastHeard = clock()
                 backoff = 1
@@ -127,6 +127,7 @@ public final class Worker {
                     }
                     let started = Job(assignment)
                     job = started
+                    reported = false
                     log(.info, "started (attempt \(assignment.attempt))")
                     let executor = self.executor
                     Thread.detachNewThread {
@@ -167,9 +168,9 @@ public final class Worker {
                 return .refused(refusal)
             }
             // Report a finished task; it is resent after each reconnect until acknowledged.
-            if let current = job, !current.reported, let outcome = current.outcome {
+            if job != nil, !reported, let outcome = job?.outcome {
                 try socket.send(outcome.frames)
-                current.reported = true
+                reported = true
                 if case .failure(let failure) = outcome {
                     log(.warning, "failed (\(failure.cause.rawValue)): \(failure.error)")
                 } else {
@@ -189,7 +190,7 @@ public final class Worker {
                 while clock() < resume && !shouldStop() && shouldAbandon() == nil { usleep(50_000) }
                 backoff = min(backoff * 2, 32)
                 (socket, monitor) = try connect(busyWith: job?.assignment)
-                job?.reported = false
+                reported = false
                 lastHeard = clock()
             }
         }

@@ -11,7 +11,7 @@ final class BatchPrefetcher: @unchecked Sendable {
     // Unchecked: a slot is written only by the queue between `fill` and `wait`, and read
     // by the caller only after `wait`; the images are read-only.
 
-    /// One mini-batch: its pixels, one image per row, and its labels.
+    /// One mini-batch: its pixels, one image per row, and its labels. Unchecked for the same reason.
     final class Slot: @unchecked Sendable {
         let input: Matrix
         /// The pixels feature-major, for a first layer on the sparse path; nil when not asked for.

@@ -57,7 +57,8 @@ public final class DenseLayer {
         /// d(loss)/d(layer input): the previous layer's gradient of its activation.
         let gradInput: Matrix
         let gradNormalizedInput: Matrix?
-        unowned(unsafe) var input: Matrix?
+        /// The last forward pass's input (the batch, or the previous layer's activations), for the backward pass.
+        var input: Matrix?
         private let fanIn: Int, fanOut: Int
         /// Feature-major copies for the sparse path, made on its first use.
         private(set) lazy var featureMajor = FeatureMajor(rows: z.rows, fanIn: fanIn, fanOut: fanOut)

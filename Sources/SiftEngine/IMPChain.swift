@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SiftData
 import SiftMetrics
 import SiftRandom
@@ -105,13 +106,17 @@ public final class IMPChain {
         // A diverged network's weights are not numbers: its masks are still measured, its weights and
         // its ablation (evaluations of a broken network) are not.
         let firstWeights = diverged ? nil : trained.layers[0].weights
-        // The locality analysis needs only masks and weights, so it runs beside the ablation's evaluations.
-        let (analysis, ablation) = inParallel({
-            LocalityAnalysis(masks: connectivity, firstLayerWeights: firstWeights, shape: shape, stream: localityStream)
-        }, {
+        // The locality analysis needs only masks and weights, so with two threads or more it runs beside
+        // the ablation's evaluations; the worker's thread count (BLAS.threads, from --threads) bounds both.
+        let threads = BLAS.threads
+        let locality = { @Sendable in
+            LocalityAnalysis(masks: connectivity, firstLayerWeights: firstWeights, shape: shape, threads: threads, stream: localityStream)
+        }
+        let ablate = {
             diverged ? nil : AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
-                                            stream: identity.stream("ablation-level-\(level)"))
-        })
+                                            stream: self.identity.stream("ablation-level-\(level)"))
+        }
+        let (analysis, ablation) = threads > 1 ? inParallel(locality, ablate) : (locality(), ablate())
         let training = LevelTraining(
             experiment: identity.experiment, seed: identity.seed, level: level,
             control: spec.pruning.control.rawValue, architecture: spec.model.architecture,
@@ -217,19 +222,21 @@ public final class IMPChain {
 }
 
 /// Runs `background` on another thread while `foreground` runs on this one, and returns both results.
-func inParallel<A, B>(_ background: @escaping @Sendable () -> A, _ foreground: () -> B) -> (A, B) {
+func inParallel<A: Sendable, B>(_ background: @escaping @Sendable () -> A, _ foreground: () -> B) -> (A, B) {
     let box = ResultBox<A>(), done = DispatchGroup()
     done.enter()
     DispatchQueue.global().async {
-        box.value = background()
+        let value = background()
+        box.value.withLock { $0 = value }
         done.leave()
     }
     let b = foreground()
     done.wait()
-    return (box.value!, b)
+    // `background` has run to its end by now: the box holds its value.
+    return (box.value.withLock { $0 }!, b)
 }
 
-/// A result handed from one thread to another: written before `leave`, read after `wait`.
-private final class ResultBox<Value>: @unchecked Sendable {
-    var value: Value?
+/// A result handed from one thread to another.
+private final class ResultBox<Value: Sendable>: Sendable {
+    let value = Mutex<Value?>(nil)
 }

@@ -59,8 +59,9 @@ public struct LocalityAnalysis: Sendable {
     public var outDegrees: [Int]
 
     /// `masks` are all layers' masks, first layer first; `weights` the first layer's trained weights.
+    /// The null draws run on at most `threads` threads.
     public init(masks: [ConnectivityMask], firstLayerWeights weights: [Float]?, shape: ImageShape,
-                nullDraws: Int = 8, stream: RandomStream) {
+                nullDraws: Int = 8, threads: Int = 1, stream: RandomStream) {
         let first = masks[0]
         maps = DisplacementMaps(mask: first, shape: shape)
         outDegrees = first.outDegrees
@@ -68,15 +69,18 @@ public struct LocalityAnalysis: Sendable {
         let uniform = uniformMeanPairDistance(height: shape.height, width: shape.width)
         let gyration = UnitShape.meanGyrationRadius(first, shape: shape)
 
-        // Each draw has its own stream and slot, so the draws run in parallel and the result
-        // does not depend on which finishes first.
+        // Each draw has its own stream and slot, so the draws run in `threads` lanes and the result
+        // does not depend on how many lanes there are or which finishes first.
         var draws = [(distance: Double?, gyration: Double?)](repeating: (nil, nil), count: nullDraws)
+        let lanes = max(1, min(threads, nullDraws))
         draws.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedSendable(slots)
-            DispatchQueue.concurrentPerform(iterations: nullDraws) { r in
-                let null = DegreePreservingNull.draw(first, stream: stream.derived("degree-null-\(r)"))
-                slots.value[r] = (DisplacementMaps(mask: null, shape: shape).meanPairDistance,
-                                  UnitShape.meanGyrationRadius(null, shape: shape))
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for r in stride(from: lane, to: nullDraws, by: lanes) {
+                    let null = DegreePreservingNull.draw(first, stream: stream.derived("degree-null-\(r)"))
+                    slots.value[r] = (DisplacementMaps(mask: null, shape: shape).meanPairDistance,
+                                      UnitShape.meanGyrationRadius(null, shape: shape))
+                }
             }
         }
         let nullDistances = draws.compactMap(\.distance), nullGyrations = draws.compactMap(\.gyration)
@@ -103,7 +107,8 @@ public struct LocalityAnalysis: Sendable {
     }
 }
 
-/// Hands a value to concurrent code that touches disjoint parts of it.
+/// Hands a buffer to concurrent code whose lanes write disjoint slots of it: the one use of
+/// `@unchecked Sendable` here, since no checked construct expresses "disjoint slots".
 private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }

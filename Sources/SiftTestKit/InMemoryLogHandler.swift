@@ -1,15 +1,15 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A swift-log backend that keeps every line in memory, for tests to read: "<level> <message>".
 public struct InMemoryLogHandler: LogHandler {
     /// The lines, shared by every copy of the handler (a logger is a value; its handler is copied).
-    public final class Lines: @unchecked Sendable {
-        private let lock = NSLock()
-        private var lines: [String] = []
+    public final class Lines: Sendable {
+        private let lines = Mutex<[String]>([])
         public init() {}
-        func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-        public var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+        func add(_ line: String) { lines.withLock { $0.append(line) } }
+        public var all: [String] { lines.withLock { $0 } }
     }
 
     public let lines: Lines

@@ -1,5 +1,6 @@
 import CZeroMQ
 import Foundation
+import Synchronization
 
 /// The security handshakes of one socket, as libzmq's socket monitor reports them over an inproc pair.
 ///
@@ -28,10 +29,15 @@ public final class SocketMonitor {
     }
 
     private let socket: ZeroMQSocket
-    private static let counter = Counter()
+    /// Numbers the monitors' inproc addresses, which must be unique in the process.
+    private static let counter = Mutex(0)
 
     public init(watching target: ZeroMQSocket, context: ZeroMQContext) throws {
-        let address = "inproc://sift-monitor-\(getpid())-\(Self.counter.next())"
+        let number = Self.counter.withLock { value in
+            value += 1
+            return value
+        }
+        let address = "inproc://sift-monitor-\(getpid())-\(number)"
         let events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
         guard zmq_socket_monitor(target.handle, address, events) == 0 else { throw ZeroMQError("socket_monitor", endpoint: address) }
@@ -56,11 +62,5 @@ public final class SocketMonitor {
             }
         }
         return events
-    }
-
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
     }
 }

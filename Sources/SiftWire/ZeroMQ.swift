@@ -18,7 +18,8 @@ public struct ZeroMQError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// One libzmq context per process; sockets borrow it.
+/// One libzmq context per process; sockets borrow it. `@unchecked` because it holds a C pointer: libzmq
+/// documents contexts as thread-safe (sockets are not, and are not Sendable).
 public final class ZeroMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 

@@ -1,16 +1,20 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Sift's log backend (swift-log): one line per message — UTC time, level, metadata in key order, message —
 /// appended to a file or standard output. Lines from several threads never interleave.
 struct LineLogHandler: LogHandler {
     /// Where lines go; shared by every logger writing to the same place.
-    final class Sink: @unchecked Sendable {
-        private let lock = NSLock()
-        private let handle: FileHandle
-        private let formatter = ISO8601DateFormatter()
+    final class Sink: Sendable {
+        private struct Writer {
+            let handle: FileHandle
+            let formatter = ISO8601DateFormatter()
+        }
 
-        init(_ handle: FileHandle) { self.handle = handle }
+        private let writer: Mutex<Writer>
+
+        init(_ handle: FileHandle) { writer = Mutex(Writer(handle: handle)) }
 
         /// Appends to `path`, creating it.
         convenience init(appendingTo path: String) throws {
@@ -23,10 +27,10 @@ struct LineLogHandler: LogHandler {
         static let standardOutput = Sink(FileHandle.standardOutput)
 
         func write(_ text: String) {
-            lock.lock()
-            defer { lock.unlock() }
-            // A log line that cannot be written (a full disk) must not stop the sweep; the store is what counts.
-            try? handle.write(contentsOf: Data("\(formatter.string(from: Date())) \(text)\n".utf8))
+            writer.withLock { writer in
+                // A log line that cannot be written (a full disk) must not stop the sweep; the store is what counts.
+                try? writer.handle.write(contentsOf: Data("\(writer.formatter.string(from: Date())) \(text)\n".utf8))
+            }
         }
     }
 

@@ -19,7 +19,7 @@ struct MetricsCommand: ParsableCommand {
     @Option(help: "Trained weights .npy of the same shape, for the IPR and participation ratio.") var weights: String?
     @Option(help: "Draws of the degree-preserving null.") var nullDraws = 8
     @Option(help: "Seed of the null draws.") var seed: UInt64 = 0
-    @Option(help: "BLAS threads.") var threads = 1
+    @Option(help: "Threads: BLAS and the null draws.") var threads = 1
 
     func run() throws {
         guard let shape = ImageShape(parsing: image) else {
@@ -40,7 +40,7 @@ struct MetricsCommand: ParsableCommand {
         }
         let analysis = LocalityAnalysis(
             masks: [ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values)], firstLayerWeights: weightValues,
-            shape: shape, nullDraws: nullDraws, stream: RandomStream(root: 0x4D45_5452, seed: seed, purpose: "sift-metrics"))
+            shape: shape, nullDraws: nullDraws, threads: threads, stream: RandomStream(root: 0x4D45_5452, seed: seed, purpose: "sift-metrics"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(analysis.metrics), as: UTF8.self))

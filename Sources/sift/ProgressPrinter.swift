@@ -1,40 +1,44 @@
 import Foundation
 import SiftCluster
 import SiftEngine
+import Synchronization
 
 /// Prints a chain's progress to stderr. On a terminal: one line redrawn twice a second from the
 /// trainer's step counter, with a bar, the epoch and step, the loss and the ETAs. On a pipe: plain
 /// lines, a level's start and end and at most one epoch line every 5 s.
+///
+/// `@unchecked` only for the timer, which Dispatch does not mark Sendable on Linux: it is set once in
+/// `init` and afterwards only cancelled; every figure the line shows is under `state`'s lock.
 final class ProgressPrinter: @unchecked Sendable {
+    private struct State {
+        var levelDensity = 1.0
+        /// Seconds a level takes, as measured so far (training and measuring), for the chain's ETA.
+        var levelSeconds: [Double] = []
+        var levelStart = Date()
+        var lastEpochLine = Date.distantPast
+    }
+
     private let interactive = isatty(STDERR_FILENO) != 0
     private let maxLevels: Int
     private let progress: TrainingProgress
-    private let chainStart = Date()
-    private let lock = NSLock()
-    private var levelDensity = 1.0
-    /// Seconds a level takes, as measured so far (training and measuring), for the chain's ETA.
-    private var levelSeconds: [Double] = []
-    private var levelStart = Date()
-    private var lastEpochLine = Date.distantPast
-    private var timer: DispatchSourceTimer?
+    /// The figures the line shows; writes to stderr happen under it too, so lines never interleave.
+    private let state = Mutex(State())
+    /// Redraws the line on a terminal.
+    private let timer: DispatchSourceTimer?
 
     init(maxLevels: Int, progress: TrainingProgress) {
         self.maxLevels = maxLevels
         self.progress = progress
-        guard interactive else { return }
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sift.progress"))
-        timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
-        timer.setEventHandler { [weak self] in self?.redraw() }
-        timer.resume()
-        self.timer = timer
+        timer = interactive ? DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sift.progress")) : nil
+        timer?.schedule(deadline: .now() + 0.5, repeating: 0.5)
+        timer?.setEventHandler { [weak self] in self?.redraw() }
+        timer?.resume()
     }
 
-    deinit { timer?.cancel() }
+    deinit { finish() }
 
     func note(_ text: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        write((interactive ? "\r\u{1B}[2K" : "") + text + "\n")
+        state.withLock { _ in write((interactive ? "\r\u{1B}[2K" : "") + text + "\n") }
     }
 
     private func write(_ text: String) {
@@ -47,44 +51,43 @@ final class ProgressPrinter: @unchecked Sendable {
         guard p.phase == .training, p.steps > 0 else { return }
         let fraction = min(Double(p.step) / Double(p.steps), 1)
         let width = 20, filled = Int(fraction * Double(width))
-        var line = "level \(p.level)/\(maxLevels) · density \(percent(levelDensity)) · ["
+        let (density, measured) = state.withLock { ($0.levelDensity, $0.levelSeconds) }
+        var line = "level \(p.level)/\(maxLevels) · density \(percent(density)) · ["
             + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
             + String(format: "%.0f%%", fraction * 100) + " · step \(p.step)/\(p.steps) · epoch \(p.epoch)/\(p.epochs)"
         if let loss = p.loss { line += String(format: " · loss %.4f", loss) }
         if let rate = p.stepsPerSecond, rate > 0 {
             let levelLeft = Double(p.steps - p.step) / rate
             line += " · level ETA \(clockText(levelLeft))"
-            lock.lock()
-            let perLevel = levelSeconds.isEmpty ? Double(p.steps) / rate : levelSeconds.reduce(0, +) / Double(levelSeconds.count)
-            lock.unlock()
+            let perLevel = measured.isEmpty ? Double(p.steps) / rate : measured.reduce(0, +) / Double(measured.count)
             line += " · chain ETA ≤\(clockText(levelLeft + perLevel * Double(max(maxLevels - p.level, 0))))"
         }
-        lock.lock()
-        write("\r\u{1B}[2K" + line)
-        lock.unlock()
+        state.withLock { _ in write("\r\u{1B}[2K" + line) }
     }
 
     func handle(_ event: ChainEvent) {
         switch event {
         case let .levelStarted(level, density, _, sparseLayers):
-            lock.lock()
-            levelDensity = density
-            levelStart = Date()
-            lock.unlock()
+            state.withLock {
+                $0.levelDensity = density
+                $0.levelStart = Date()
+            }
             let path = sparseLayers.isEmpty ? ""
                 : " (sparse path: layer\(sparseLayers.count > 1 ? "s" : "") \(sparseLayers.map(String.init).joined(separator: ", ")))"
             if !interactive { note("level \(level): training at density \(percent(density))\(path)") }
         case let .epochFinished(level, p):
-            guard !interactive, Date().timeIntervalSince(lastEpochLine) >= 5 || p.epoch == p.epochs else { return }
-            lastEpochLine = Date()
+            let due = state.withLock { state in
+                let due = Date().timeIntervalSince(state.lastEpochLine) >= 5 || p.epoch == p.epochs
+                if due { state.lastEpochLine = Date() }
+                return due
+            }
+            guard !interactive, due else { return }
             var line = "level \(level)/\(maxLevels) · epoch \(p.epoch)/\(p.epochs) · loss \(String(format: "%.4f", p.trainLoss))"
             if let accuracy = p.testAccuracy { line += " · test \(percent(accuracy))" }
             line += " · level ETA \(clockText(p.elapsedSeconds / Double(p.epoch) * Double(p.epochs - p.epoch)))"
             note(line)
         case .levelFinished(let metrics):
-            lock.lock()
-            levelSeconds.append(Date().timeIntervalSince(levelStart))
-            lock.unlock()
+            state.withLock { $0.levelSeconds.append(Date().timeIntervalSince($0.levelStart)) }
             let m = metrics.training
             let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
             note("level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))" + (m.lastLevel ? " · last level" : ""))
@@ -94,7 +97,6 @@ final class ProgressPrinter: @unchecked Sendable {
     /// Stops the live line and ends it, so that what follows starts on a line of its own.
     func finish() {
         timer?.cancel()
-        timer = nil
     }
 
     private func percent(_ x: Double) -> String {

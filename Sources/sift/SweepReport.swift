@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import SiftReport
 import SiftSweep
 
@@ -22,15 +23,14 @@ enum SweepReport {
 /// Rewrites OUT/report/ every `interval` seconds while a sweep runs, on a queue of its own so that the
 /// coordinator's loop never waits for it, and once more when the run ends. Someone who syncs OUT to a
 /// laptop watches the figures fill in.
-final class ReportRefresher: @unchecked Sendable {
+final class ReportRefresher: Sendable {
     let root: String
     let store: TaskStore
     let interval: Double
     let log: Logger
     private let queue = DispatchQueue(label: "sift.report")
-    private let lock = NSLock()
-    private var writing = false
-    private var lastStarted = Date()
+    /// Whether a rewrite is under way, and when the last one started.
+    private let state = Mutex((writing: false, lastStarted: Date()))
 
     init(root: String, store: TaskStore, interval: Double, log: Logger) {
         self.root = root
@@ -42,16 +42,15 @@ final class ReportRefresher: @unchecked Sendable {
     /// Starts a rewrite in the background if one is due and none is under way.
     func tick(now: Date = Date()) {
         guard interval > 0 else { return }
-        lock.lock()
-        let due = !writing && now.timeIntervalSince(lastStarted) >= interval
-        if due { (writing, lastStarted) = (true, now) }
-        lock.unlock()
+        let due = state.withLock { state in
+            let due = !state.writing && now.timeIntervalSince(state.lastStarted) >= interval
+            if due { state = (true, now) }
+            return due
+        }
         guard due else { return }
         queue.async {
             self.rewrite()
-            self.lock.lock()
-            self.writing = false
-            self.lock.unlock()
+            self.state.withLock { $0.writing = false }
         }
     }
 

@@ -39,4 +39,7 @@ extension StopFlag {
     }
 }
 
+/// The signal sources, kept alive for the process's life. Unsafe but sound: appended to only by
+/// `onTermination`, which commands call once from the main thread, and never read; Dispatch's sources
+/// are not Sendable on Linux, so no Mutex can hold them.
 nonisolated(unsafe) private var retainedSignalSources: [DispatchSourceSignal] = []
