@@ -40,15 +40,51 @@ public enum ConfigValue: Equatable, Sendable {
         return out + "\""
     }
 
-    var bool: Bool { if case .bool(let b) = self { return b }; return false }
-    var int: Int { if case .int(let i) = self { return i }; return 0 }
-    var double: Double {
+    /// A value of another type than its field's: the reader never lets one through, so this only
+    /// guards the spec's assembly against a table and a parser that disagree.
+    struct Mismatch: Error {
+        var expected: String
+        var value: ConfigValue
+    }
+
+    func boolValue() throws -> Bool {
+        guard case .bool(let b) = self else { throw Mismatch(expected: "true or false", value: self) }
+        return b
+    }
+
+    func intValue() throws -> Int {
+        guard case .int(let i) = self else { throw Mismatch(expected: "a whole number", value: self) }
+        return i
+    }
+
+    func doubleValue() throws -> Double {
         switch self {
         case .double(let d): return d
         case .int(let i): return Double(i)
-        default: return 0
+        default: throw Mismatch(expected: "a number", value: self)
         }
     }
+
+    func stringValue() throws -> String {
+        guard case .string(let s) = self else { throw Mismatch(expected: "text", value: self) }
+        return s
+    }
+
+    /// Text, or nothing for `null`.
+    func optionalString() throws -> String? {
+        if case .null = self { return nil }
+        return try stringValue()
+    }
+
+    /// A list of numbers, or nothing for `null`.
+    func optionalDoubles() throws -> [Double]? {
+        switch self {
+        case .null: return nil
+        case .doubles(let list): return list
+        default: throw Mismatch(expected: "a list of numbers", value: self)
+        }
+    }
+
+    /// For choices, and for `string` in the reader's checks.
     var string: String? { if case .string(let s) = self { return s }; return nil }
-    var doubles: [Double]? { if case .doubles(let d) = self { return d }; return nil }
 }

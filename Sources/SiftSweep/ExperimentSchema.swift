@@ -1,110 +1,107 @@
 import SiftData
 import SiftEngine
 
-/// Every key an experiment config may set: its type, its check and its default.
-///
-/// Pruning defaults depend on the preset, so a default is a function of it.
-struct ConfigField: Sendable {
-    enum Kind: Sendable {
-        case bool
-        case int(minimum: Int)
-        case double(check: @Sendable (Double) -> String?)
-        case choice([String])
-        case string
-        case doubles(check: @Sendable (Double) -> String?)
-        /// A positive integer, or else a file path.
-        case intOrPath
-        case architecture
-    }
-
-    let key: String
-    let kind: Kind
-    let help: String
-    let defaultValue: @Sendable (PruningPreset) -> ConfigValue
-
-    init(_ key: String, _ kind: Kind, _ help: String, default value: ConfigValue) {
-        self.init(key, kind, help, presetDefault: { _ in value })
-    }
-
-    init(_ key: String, _ kind: Kind, _ help: String, presetDefault: @escaping @Sendable (PruningPreset) -> ConfigValue) {
-        self.key = key
-        self.kind = kind
-        self.help = help
-        self.defaultValue = presetDefault
-    }
-}
-
-private func choices<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> ConfigField.Kind where T.RawValue == String {
-    .choice(T.allCases.map(\.rawValue))
-}
-
 private func positive(_ v: Double) -> String? { v > 0 ? nil : "must be greater than 0" }
 private func fraction(_ v: Double) -> String? { v >= 0 && v < 1 ? nil : "must be in [0, 1)" }
 private func unitInterval(_ v: Double) -> String? { v >= 0 && v <= 1 ? nil : "must be in [0, 1]" }
 private func openFraction(_ v: Double) -> String? { v > 0 && v < 1 ? nil : "must be in (0, 1)" }
 private func subsetFraction(_ v: Double) -> String? { v > 0 && v <= 1 ? nil : "must be in (0, 1]" }
+/// A default that does not depend on the preset.
+private func always<Value: Sendable>(_ value: Value) -> @Sendable (PruningPreset) -> Value { { _ in value } }
 private func classIndex(_ v: Double) -> String? { v >= 0 && v == v.rounded() ? nil : "must be class indices (0, 1, …)" }
+
+/// An experiment's spec while the fields are applied one by one. The data source combines several
+/// keys (the dataset, its paths and the nlgp settings), so it is assembled once they are all in.
+struct SpecDraft {
+    var dataset = "fashion_mnist"
+    var path: String?
+    var testPath: String?
+    var grayscale = false
+    var nlgp = NLGPSettings()
+    var cloneEveryClass = false
+    var cloneClasses: [Double]?
+    var transforms = DataTransforms()
+    var widths: [Int] = []
+    var model = ModelSpec(widths: [])
+    var train = TrainSpec()
+    var pruning: PruningSpec
+
+    init(preset: PruningPreset) { pruning = PruningSpec(preset: preset) }
+}
 
 enum ExperimentSchema {
     static let datasets = ["fashion_mnist", "mnist", "cifar10", "arrays", "nlgp"]
 
     static let fields: [ConfigField] = [
-        ConfigField("data.dataset", .choice(datasets), "which data: fashion_mnist, mnist, cifar10, arrays (.npz) or nlgp", default: .string("fashion_mnist")),
-        ConfigField("data.path", .string, "folder of IDX or CIFAR files, or the training .npz for arrays", default: .null),
-        ConfigField("data.test_path", .string, "the test .npz for arrays", default: .null),
-        ConfigField("data.grayscale", .bool, "cifar10 only: convert to one luma channel", default: .bool(false)),
-        ConfigField("data.normalization", choices(Normalization.self), "standardise, mean_image or none (training statistics)", default: .string("standardise")),
-        ConfigField("data.scramble", .bool, "apply one fixed, seeded permutation of pixel positions", default: .bool(false)),
-        ConfigField("data.shuffle_labels", .bool, "shuffle the training labels (a memorisation control)", default: .bool(false)),
-        ConfigField("data.gaussian_clone", .bool, "redraw every image from its class's Gaussian (training mean and covariance)", default: .bool(false)),
-        ConfigField("data.subset", .double(check: subsetFraction), "fraction of the training set kept", default: .double(1)),
-        ConfigField("data.reclass", .intOrPath, "labels mod k, or a mapping file with one new label per line", default: .null),
-        ConfigField("data.nlgp.side", .int(minimum: 2), "nlgp: image side L", default: .int(28)),
-        ConfigField("data.nlgp.xi", .doubles(check: positive), "nlgp: correlation length of each class, in pixels", default: .doubles([1, 3])),
-        ConfigField("data.nlgp.gain", .double(check: positive), "nlgp: gain g of the erf nonlinearity", default: .double(3)),
-        ConfigField("data.nlgp.periodic", .bool, "nlgp: periodic distance on the grid", default: .bool(false)),
-        ConfigField("data.nlgp.clone", .bool, "nlgp: draw every class from the Gaussian clone instead", default: .bool(false)),
-        ConfigField("data.nlgp.clone_classes", .doubles(check: classIndex), "nlgp: indices of the classes drawn from the clone (e.g. [1] with xi [3, 3]: NLGP against its own clone)", default: .null),
-        ConfigField("data.nlgp.train_size", .int(minimum: 1), "nlgp: training samples", default: .int(60_000)),
-        ConfigField("data.nlgp.test_size", .int(minimum: 1), "nlgp: test samples", default: .int(10_000)),
+        .choice("data.dataset", of: datasets, "which data: fashion_mnist, mnist, cifar10, arrays (.npz) or nlgp",
+                default: "fashion_mnist") { $0.dataset = $1 },
+        .optionalString("data.path", "folder of IDX or CIFAR files, or the training .npz for arrays") { $0.path = $1 },
+        .optionalString("data.test_path", "the test .npz for arrays") { $0.testPath = $1 },
+        .bool("data.grayscale", "cifar10 only: convert to one luma channel", default: always(false)) { $0.grayscale = $1 },
+        .choice("data.normalization", Normalization.self, "standardise, mean_image or none (training statistics)",
+                default: always(.standardise)) { $0.transforms.normalization = $1 },
+        .bool("data.scramble", "apply one fixed, seeded permutation of pixel positions", default: always(false)) { $0.transforms.scramble = $1 },
+        .bool("data.shuffle_labels", "shuffle the training labels (a memorisation control)", default: always(false)) {
+            $0.transforms.shuffleLabels = $1
+        },
+        .bool("data.gaussian_clone", "redraw every image from its class's Gaussian (training mean and covariance)", default: always(false)) {
+            $0.transforms.gaussianClone = $1
+        },
+        .double("data.subset", subsetFraction, "fraction of the training set kept", default: always(1)) { $0.transforms.subsetFraction = $1 },
+        .intOrPath("data.reclass", "labels mod k, or a mapping file with one new label per line") { $0.transforms.reclass = $1 },
+        .int("data.nlgp.side", minimum: 2, "nlgp: image side L", default: always(28)) { $0.nlgp.side = $1 },
+        .doubles("data.nlgp.xi", positive, "nlgp: correlation length of each class, in pixels", default: [1, 3]) {
+            $0.nlgp.correlationLengths = $1 ?? []
+        },
+        .double("data.nlgp.gain", positive, "nlgp: gain g of the erf nonlinearity", default: always(3)) { $0.nlgp.gain = $1 },
+        .bool("data.nlgp.periodic", "nlgp: periodic distance on the grid", default: always(false)) { $0.nlgp.periodic = $1 },
+        .bool("data.nlgp.clone", "nlgp: draw every class from the Gaussian clone instead", default: always(false)) { $0.cloneEveryClass = $1 },
+        .doubles("data.nlgp.clone_classes", classIndex,
+                 "nlgp: indices of the classes drawn from the clone (e.g. [1] with xi [3, 3]: NLGP against its own clone)",
+                 default: nil) { $0.cloneClasses = $1 },
+        .int("data.nlgp.train_size", minimum: 1, "nlgp: training samples", default: always(60_000)) { $0.nlgp.trainCount = $1 },
+        .int("data.nlgp.test_size", minimum: 1, "nlgp: test samples", default: always(10_000)) { $0.nlgp.testCount = $1 },
 
-        ConfigField("model.arch", .architecture, "input-hidden…-classes, e.g. 784-1024-1024-1024-10", default: .string("784-1024-1024-1024-10")),
-        ConfigField("model.activation", choices(Activation.self), "relu, tanh or erf", default: .string("relu")),
-        ConfigField("model.batch_norm", .bool, "batch-normalise every layer's input", default: .bool(false)),
-        ConfigField("model.batch_norm_eps", .double(check: positive), "batch norm epsilon", default: .double(1e-10)),
-        ConfigField("model.batch_norm_decay", .double(check: fraction), "running-statistics decay", default: .double(0.99)),
-        ConfigField("model.init", choices(InitScheme.self), "glorot or kaiming (normal)", default: .string("glorot")),
-        ConfigField("model.loss", choices(LossKind.self), "cross_entropy or mse", default: .string("cross_entropy")),
-        ConfigField("model.sparse_below", .double(check: unitInterval),
-                    "a layer keeping less than this fraction of its weights trains on the sparse path, whose cost follows density (0: always dense); the paths agree to float rounding",
-                    default: .double(ModelSpec.defaultSparseBelow)),
+        .architecture("model.arch", "input-hidden…-classes, e.g. 784-1024-1024-1024-10", default: "784-1024-1024-1024-10") {
+            $0.widths = $1
+        },
+        .choice("model.activation", Activation.self, "relu, tanh or erf", default: always(.relu)) { $0.model.activation = $1 },
+        .bool("model.batch_norm", "batch-normalise every layer's input", default: always(false)) { $0.model.batchNorm = $1 },
+        .double("model.batch_norm_eps", positive, "batch norm epsilon", default: always(1e-10)) { $0.model.batchNormEpsilon = $1 },
+        .double("model.batch_norm_decay", fraction, "running-statistics decay", default: always(0.99)) { $0.model.batchNormDecay = $1 },
+        .choice("model.init", InitScheme.self, "glorot or kaiming (normal)", default: always(.glorot)) { $0.model.initScheme = $1 },
+        .choice("model.loss", LossKind.self, "cross_entropy or mse", default: always(.crossEntropy)) { $0.model.loss = $1 },
+        .double("model.sparse_below", unitInterval,
+                "a layer keeping less than this fraction of its weights trains on the sparse path, whose cost follows density (0: always dense); the paths agree to float rounding",
+                default: always(ModelSpec.defaultSparseBelow)) { $0.model.sparseBelow = $1 },
 
-        ConfigField("train.optimizer", choices(OptimizerKind.self), "sgd or adam", default: .string("sgd")),
-        ConfigField("train.lr", .double(check: positive), "learning rate", default: .double(0.1)),
-        ConfigField("train.momentum", .double(check: fraction), "SGD momentum", default: .double(0)),
-        ConfigField("train.adam_beta1", .double(check: fraction), "Adam β1", default: .double(0.9)),
-        ConfigField("train.adam_beta2", .double(check: fraction), "Adam β2", default: .double(0.999)),
-        ConfigField("train.adam_eps", .double(check: positive), "Adam ε", default: .double(1e-8)),
-        ConfigField("train.batch", .int(minimum: 1), "mini-batch size", default: .int(128)),
-        ConfigField("train.epochs", .int(minimum: 0), "epochs per level", default: .int(10)),
-        ConfigField("train.sampling", choices(BatchSampling.self), "shuffle (per epoch) or replacement", default: .string("shuffle")),
-        ConfigField("train.eval_every", .int(minimum: 1), "evaluate test accuracy every this many epochs", default: .int(1)),
+        .choice("train.optimizer", OptimizerKind.self, "sgd or adam", default: always(.sgd)) { $0.train.optimizer = $1 },
+        .double("train.lr", positive, "learning rate", default: always(0.1)) { $0.train.learningRate = $1 },
+        .double("train.momentum", fraction, "SGD momentum", default: always(0)) { $0.train.momentum = $1 },
+        .double("train.adam_beta1", fraction, "Adam β1", default: always(0.9)) { $0.train.adamBeta1 = $1 },
+        .double("train.adam_beta2", fraction, "Adam β2", default: always(0.999)) { $0.train.adamBeta2 = $1 },
+        .double("train.adam_eps", positive, "Adam ε", default: always(1e-8)) { $0.train.adamEpsilon = $1 },
+        .int("train.batch", minimum: 1, "mini-batch size", default: always(128)) { $0.train.batchSize = $1 },
+        .int("train.epochs", minimum: 0, "epochs per level", default: always(10)) { $0.train.epochs = $1 },
+        .choice("train.sampling", BatchSampling.self, "shuffle (per epoch) or replacement", default: always(.shuffle)) { $0.train.sampling = $1 },
+        .int("train.eval_every", minimum: 1, "evaluate test accuracy every this many epochs", default: always(1)) { $0.train.evalEveryEpochs = $1 },
 
-        ConfigField("pruning.preset", choices(PruningPreset.self), "paper, lth or global (SPEC 4)", default: .string("paper")),
-        ConfigField("pruning.scope", choices(PruningScope.self), "layerwise or global ranking",
-                    presetDefault: { .string(PruningSpec(preset: $0).scope.rawValue) }),
-        ConfigField("pruning.rate", .double(check: openFraction), "fraction of alive weights removed per level",
-                    presetDefault: { .double(PruningSpec(preset: $0).rate) }),
-        ConfigField("pruning.layer_rates", .doubles(check: fraction), "one rate per layer (output included), overriding rate and output_rate", default: .null),
-        ConfigField("pruning.output_rate", .double(check: fraction), "rate of the output layer (0: not pruned)",
-                    presetDefault: { .double(PruningSpec(preset: $0).outputRate) }),
-        ConfigField("pruning.prune_biases", .bool, "rank biases with their layer's weights",
-                    presetDefault: { .bool(PruningSpec(preset: $0).pruneBiases) }),
-        ConfigField("pruning.rewind_step", .int(minimum: 0), "dense-run step every level restarts from (0: init)",
-                    presetDefault: { .int(PruningSpec(preset: $0).rewindStep) }),
-        ConfigField("pruning.max_levels", .int(minimum: 0), "most pruning rounds", default: .int(20)),
-        ConfigField("pruning.stop_fraction", .double(check: unitInterval), "stop when a hidden layer keeps this fraction of connected units", default: .double(0.2)),
-        ConfigField("pruning.control", choices(PruningControl.self), "none, one_shot, random, shuffled or reinit", default: .string("none")),
+        .choice("pruning.preset", PruningPreset.self, "paper, lth or global (SPEC 4)", default: always(.paper)) { _, _ in
+            // Read first, to start the draft's pruning from the preset (`SpecDraft.init`).
+        },
+        .choice("pruning.scope", PruningScope.self, "layerwise or global ranking", default: { PruningSpec(preset: $0).scope }) { $0.pruning.scope = $1 },
+        .double("pruning.rate", openFraction, "fraction of alive weights removed per level", default: { PruningSpec(preset: $0).rate }) { $0.pruning.rate = $1 },
+        .doubles("pruning.layer_rates", fraction, "one rate per layer (output included), overriding rate and output_rate",
+                 default: nil) { $0.pruning.layerRates = $1 },
+        .double("pruning.output_rate", fraction, "rate of the output layer (0: not pruned)", default: { PruningSpec(preset: $0).outputRate }) { $0.pruning.outputRate = $1 },
+        .bool("pruning.prune_biases", "rank biases with their layer's weights", default: { PruningSpec(preset: $0).pruneBiases }) { $0.pruning.pruneBiases = $1 },
+        .int("pruning.rewind_step", minimum: 0, "dense-run step every level restarts from (0: init)", default: { PruningSpec(preset: $0).rewindStep }) { $0.pruning.rewindStep = $1 },
+        .int("pruning.max_levels", minimum: 0, "most pruning rounds", default: always(20)) { $0.pruning.maxLevels = $1 },
+        .double("pruning.stop_fraction", unitInterval, "stop when a hidden layer keeps this fraction of connected units",
+                default: always(0.2)) { $0.pruning.stopConnectedFraction = $1 },
+        .choice("pruning.control", PruningControl.self, "none, one_shot, random, shuffled or reinit", default: always(.none)) {
+            $0.pruning.control = $1
+        },
     ]
 
     static let byKey: [String: ConfigField] = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0) })

@@ -115,11 +115,12 @@ public struct SweepConfig: Sendable {
                 node = Node(metadata.filter { $0.0.string != "name" } + (node.mapping.map { Array($0) } ?? []))
                 var experiment = try ExperimentConfig.parse(node: node, file: file)
                 let suffix = combination.map { "\($0.0)=\($0.1.string ?? "…")" }.joined(separator: " ")
-                experiment.name = suffix.isEmpty ? label : "\(label) \(suffix)"
+                let experimentName = suffix.isEmpty ? label : "\(label) \(suffix)"
+                experiment.name = experimentName
                 if let earlier = seen[experiment.hash] {
-                    throw ConfigError(file: file, message: "'\(experiment.name!)' and '\(earlier)' are the same experiment (hash \(experiment.shortHash)); remove one")
+                    throw ConfigError(file: file, message: "'\(experimentName)' and '\(earlier)' are the same experiment (hash \(experiment.shortHash)); remove one")
                 }
-                seen[experiment.hash] = experiment.name!
+                seen[experiment.hash] = experimentName
                 experiments.append(experiment)
             }
         }
