@@ -31,11 +31,12 @@ let package = Package(
             "SiftEngine", "SiftData",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The sweep's durable task states, on SQLite; knows nothing of experiments or training.
+        .target(name: "SiftStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
         .target(name: "SiftCluster", dependencies: [
-            "SiftWire", "SiftSweep", "SiftEngine", "SiftData",
+            "SiftWire", "SiftSweep", "SiftStore", "SiftEngine", "SiftData",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -43,7 +44,7 @@ let package = Package(
         // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
         .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftRandom", "CZlib", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "sift", dependencies: [
-            "SiftEngine", "SiftSweep", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
+            "SiftEngine", "SiftSweep", "SiftStore", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -53,10 +54,10 @@ let package = Package(
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftMetrics", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftReportTests", dependencies: ["SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
-        .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftTestKit",
+        .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit",
-                                                           .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftSweep", "SiftWire", "SiftCluster"]),
+        .testTarget(name: "SiftSweepTests", dependencies: ["SiftSweep", "SiftEngine", "SiftTestKit"]),
+        .testTarget(name: "SiftStoreTests", dependencies: ["SiftStore", "SiftTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftSweep", "SiftStore", "SiftWire", "SiftCluster"]),
     ]
 )

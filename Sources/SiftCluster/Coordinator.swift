@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SiftStore
 import SiftSweep
 import SiftWire
 

@@ -1,9 +1,10 @@
 import Foundation
 import SiftData
-import Synchronization
 import SiftEngine
+import SiftStore
 import SiftSweep
 import SiftWire
+import Synchronization
 
 /// What a level task tells its worker, besides the attached files.
 struct LevelTaskParameters: Codable {

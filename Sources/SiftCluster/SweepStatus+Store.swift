@@ -1,4 +1,5 @@
 import Foundation
+import SiftStore
 import SiftSweep
 import SiftWire
 

@@ -1,9 +1,10 @@
+import Foundation
 import ArgumentParser
 import Dispatch
-import Foundation
 import Logging
 import SiftCluster
 import SiftEngine
+import SiftStore
 import SiftSweep
 import SiftWire
 

@@ -1,6 +1,7 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import SiftReport
+import SiftStore
 import SiftSweep
 
 struct ReportCommand: ParsableCommand {

@@ -1,7 +1,8 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import Logging
 import SiftCluster
+import SiftStore
 import SiftSweep
 import SiftWire
 

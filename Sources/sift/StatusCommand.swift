@@ -1,6 +1,7 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import SiftCluster
+import SiftStore
 import SiftSweep
 import SiftWire
 

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
-import Synchronization
 import SiftReport
+import SiftStore
 import SiftSweep
+import Synchronization
 
 /// Writing DIR/report/ for `sift report` and for a running sweep, with the sweep's state when DIR holds one.
 enum SweepReport {

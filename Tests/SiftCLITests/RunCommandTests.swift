@@ -1,6 +1,7 @@
 import Foundation
-import SiftData
 import SiftCluster
+import SiftData
+import SiftStore
 import SiftSweep
 import SiftTestKit
 import SiftWire

@@ -1,5 +1,6 @@
 import Foundation
 import SiftCluster
+import SiftStore
 import SiftSweep
 import SiftWire
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SiftCluster
+import SiftStore
 import SiftSweep
 import SiftTestKit
 import SiftWire

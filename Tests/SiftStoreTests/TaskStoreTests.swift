@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import SiftSweep
+import SiftStore
 import SiftTestKit
 import Testing
 

@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+
+/// Where a task stands. `blocked` waits for its dependencies; `diverged` finished with a non-finite
+/// training (its files are written, its chain ends there); `skipped` depends on a task that failed
+/// for good and can be retried with it; `unneeded` lies past the end of its chain.
+public enum TaskState: String, Codable, CaseIterable, Sendable {
+    case blocked, queued, leased, done, diverged, failed, skipped, unneeded
+}
+
+/// Why an attempt at a task ended without a result; each cause has its own budget.
+public enum FailureCause: String, Codable, Sendable {
+    /// The task itself is at fault (its config, its inputs): it fails at once.
+    case task
+    /// The worker's host is at fault (its data, its resources): retried on another worker.
+    case host
+    /// The worker holding the lease died or fell silent: not the task's doing, but a task that kills
+    /// every worker it touches must end too, so these are counted against a higher limit.
+    case lostLease = "lost-lease"
+}
+
+/// How many failures of each kind a task may have before it fails for good.
+public struct RetryLimits: Sendable, Equatable {
+    /// Attempts that failed on a host (distinct workers where there is a choice).
+    public var hostFailures: Int
+    /// Leases lost with the worker that held them.
+    public var lostLeases: Int
+
+    public init(hostFailures: Int = 3, lostLeases: Int = 8) {
+        self.hostFailures = hostFailures
+        self.lostLeases = lostLeases
+    }
+}
+
+/// How a recorded result ends its chain, if it does.
+public enum ChainEnding: Sendable, Equatable {
+    case continues
+    /// The chain's last level (max_levels or the stop rule): later levels are not needed.
+    case endsChain
+    /// Training became non-finite; the reason names the step and the last finite loss.
+    case diverged(String)
+}
+
+/// A task to enter into the store: one unit of work and the tasks it needs first.
+public struct PlannedTask: Sendable, Equatable {
+    public var id: String
+    public var experiment: String
+    public var seed: UInt64
+    public var level: Int
+    public var kind: String
+    public var parameters: String
+    public var dependsOn: [String]
+
+    public init(id: String, experiment: String, seed: UInt64, level: Int, kind: String, parameters: String, dependsOn: [String]) {
+        self.id = id
+        self.experiment = experiment
+        self.seed = seed
+        self.level = level
+        self.kind = kind
+        self.parameters = parameters
+        self.dependsOn = dependsOn
+    }
+}
+
+/// A task as the store holds it.
+public struct TaskRecord: Sendable, Equatable, FetchableRecord {
+    public var id: String
+    public var experiment: String
+    public var seed: UInt64
+    public var level: Int
+    public var kind: String
+    public var parameters: String
+    public var state: TaskState
+    /// Leases handed out so far; the current lease's attempt number.
+    public var attempts: Int
+    public var worker: String?
+    public var leaseExpires: Double?
+    public var error: String?
+    public var digest: String?
+    /// Attempts that failed on a host, and leases lost with their worker.
+    public var hostFailures: Int
+    public var lostLeases: Int
+    /// The build of the worker whose result was recorded.
+    public var build: String?
+    /// The latest progress its worker reported while it is leased (JSON), and when (seconds since 1970).
+    public var progress: String?
+    public var progressAt: Double?
+
+    public init(row: Row) throws {
+        id = row["id"]
+        experiment = row["experiment"]
+        seed = UInt64(row["seed"] as Int64)
+        level = row["level"]
+        kind = row["kind"]
+        parameters = row["parameters"]
+        // The store checks every state when it opens; an unknown one can only come from a change since.
+        state = TaskState(rawValue: row["state"]) ?? .failed
+        attempts = row["attempts"]
+        worker = row["worker"]
+        leaseExpires = row["lease_expires"]
+        error = row["error"]
+        digest = row["digest"]
+        hostFailures = (row["host_failures"] as Int?) ?? 0
+        lostLeases = (row["lost_leases"] as Int?) ?? 0
+        build = row["build"]
+        progress = row["progress"]
+        progressAt = row["progress_at"]
+    }
+}
+
+/// What became of a result handed to the store.
+public enum CompletionOutcome: Equatable, Sendable {
+    /// First valid result: stored, dependants released.
+    case recorded
+    /// The task was already done: acknowledge and ignore.
+    case duplicate
+    /// From the holder of the task's most recent lease, for a task that no longer waits for it: acknowledge and ignore.
+    case stale
+    /// Not from the holder of the lease it names (another worker, a wrong token or CURVE key): dropped.
+    case wrongLease
+    case unknownTask
+}
+
+/// The peer a lease was handed to, as a result or failure must prove it: the worker's name, the
+/// lease's token and, under CURVE, the worker's public key.
+public struct LeaseHolder: Sendable, Equatable {
+    public var worker: String
+    public var token: String
+    public var key: String?
+
+    public init(worker: String, token: String, key: String? = nil) {
+        self.worker = worker
+        self.token = token
+        self.key = key
+    }
+
+    /// A fresh unguessable token: 128 bits from the system's generator, in hex.
+    public static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16) }.map {
+            String(repeating: "0", count: 16 - $0.count) + $0
+        }.joined()
+    }
+}
+
+/// Where a store's tasks came from and which build ran them.
+public struct Provenance: Sendable, Equatable {
+    /// The sweep file, as given.
+    public var sweepFile: String
+    /// SHA-256 of its bytes.
+    public var sweepDigest: String
+    /// The build of the coordinator admitting it.
+    public var build: String
+
+    public init(sweepFile: String, sweepDigest: String, build: String) {
+        self.sweepFile = sweepFile
+        self.sweepDigest = sweepDigest
+        self.build = build
+    }
+}
