@@ -118,7 +118,7 @@ public final class Coordinator {
         log.notice("serving on \(socket.lastEndpoint) as build \(settings.build)")
         // No lease survives a restart: those tasks go back to the queue, at no cost to them.
         let released = try store.releaseAllLeases(now: clock())
-        if released > 0 { log.notice("returned \(released) leased task(s) to the queue after a restart") }
+        if released > 0 { note(.notice, "returned \(released) leased task(s) to the queue after a restart") }
     }
 
     public var endpoint: String { socket.lastEndpoint }
@@ -155,7 +155,7 @@ public final class Coordinator {
                 case .protocolError, .failed:
                     counters.refused += 1
                     let hint = gatekeeper != nil ? " (a worker without CURVE keys, or with another coordinator's public key?)" : ""
-                    log.warning("refused a connection to \(endpoint): \(event.problem ?? "")\(hint)")
+                    note(.warning, "refused a connection to \(endpoint): \(event.problem ?? "")\(hint)")
                 case .succeeded, .refusedCredentials:
                     continue
                 }
@@ -174,7 +174,7 @@ public final class Coordinator {
         let now = clock()
         let idle = peers.contains { $0.value.task == nil && $0.value.answered }
         if !burst.isEmpty || idle {
-            try store.transaction { tx in
+            try committing { tx in
                 for message in burst { try handle(message, tx, now: now, replies: &outgoing) }
                 try dispatch(tx, now: now, sends: &outgoing)
             }
@@ -196,7 +196,7 @@ public final class Coordinator {
         for identity in peers.keys { send(.done, to: identity) }
         // The workers exit on `done`: the store should not go on showing them at work.
         try store.recordWorkers([])
-        log.notice("sweep complete")
+        note(.notice, "sweep complete")
         return true
     }
 
@@ -230,7 +230,7 @@ public final class Coordinator {
             let reason = "its training stood at step \(watch.step) for \(Int(still)) s (limit \(Int(limit)) s) while its heartbeats went on"
             let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: "hung on \(peer.name): \(reason)",
                                     limits: settings.retryLimits, now: now)
-            log.warning("revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); \(Self.verdict(state))")
+            note(.warning, "revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); \(Self.verdict(state))")
             noteTrouble(worker: peer.name, "its training of \(task.id) hung", now: now)
             peers.removeValue(forKey: identity)
             sends.append((identity, .revoke(TaskReference(task: task.id), reason: reason)))
@@ -243,11 +243,11 @@ public final class Coordinator {
         let deadline = settings.heartbeatInterval * Double(settings.liveness)
         let silent = peers.filter { now.timeIntervalSince($0.value.lastSeen) > deadline }
         var revocations: [(identity: [UInt8], message: WireMessage)] = []
-        try store.transaction { tx in
+        try committing { tx in
             try revokeHungLeases(tx, now: now, sends: &revocations)
             for (identity, peer) in silent {
                 peers.removeValue(forKey: identity)
-                log.warning("worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
+                note(.warning, "worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
                 if peer.task != nil { noteTrouble(worker: peer.name, "its lease expired: it fell silent", now: now) }
                 try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
             }
@@ -255,7 +255,7 @@ public final class Coordinator {
                 let state = try tx.fail(task: lease.task, attempt: lease.attempt, cause: .lostLease,
                                         error: "lease expired: worker \(lease.worker ?? "?") fell silent",
                                         limits: settings.retryLimits, now: now)
-                log.warning("lease of \(lease.task) expired; \(Self.verdict(state))")
+                note(.warning, "lease of \(lease.task) expired; \(Self.verdict(state))")
                 if let worker = lease.worker { noteTrouble(worker: worker, "its lease of \(lease.task) expired", now: now) }
                 // A live peer that let its lease run out (it stopped naming the task) is idle again.
                 for (identity, peer) in peers where peer.task?.id == lease.task { peers[identity]?.task = nil }
@@ -272,17 +272,17 @@ public final class Coordinator {
     /// A worker process known to have exited (a local worker of `sift run`): its lease is lost now,
     /// rather than when its heartbeats are missed.
     public func workerExited(host: String, pid: Int32, cause: String) throws {
-        log.warning("\(cause)")
+        note(.warning, "\(cause)")
         guard let entry = peers.first(where: { $0.value.hello.host == host && $0.value.hello.pid == pid }) else { return }
         peers.removeValue(forKey: entry.key)
-        try store.transaction { tx in try loseLease(of: entry.value, tx, reason: cause, now: clock()) }
+        try committing { tx in try loseLease(of: entry.value, tx, reason: cause, now: clock()) }
     }
 
     private func loseLease(of peer: Peer, _ tx: TaskStore.Transaction, reason: String, now: Date) throws {
         guard let task = peer.task else { return }
         let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: reason, limits: settings.retryLimits, now: now)
         if let state {
-            log.notice("\(task.id): \(reason) while holding it; \(Self.verdict(state))")
+            note(.notice, "\(task.id): \(reason) while holding it; \(Self.verdict(state))")
         }
     }
 
@@ -291,7 +291,7 @@ public final class Coordinator {
         guard let identity = received.frames.first else { return }
         guard !received.truncated else {
             counters.dropped += 1
-            log.warning("dropped an oversized message from \(Self.name(identity))")
+            note(.warning, "dropped an oversized message from \(Self.name(identity))")
             return
         }
         let message: WireMessage
@@ -299,7 +299,7 @@ public final class Coordinator {
             message = try WireMessage(frames: Array(received.frames.dropFirst()))
         } catch let error as WireError {
             counters.dropped += 1
-            log.warning("dropped a message from \(Self.name(identity)): \(error)")
+            note(.warning, "dropped a message from \(Self.name(identity)): \(error)")
             if case .versionMismatch = error {
                 replies.append((identity, .refuse(Refusal(reason: "\(error); upgrade the worker"))))
             }
@@ -310,13 +310,13 @@ public final class Coordinator {
         case .ready(let hello):
             if let problem = hello.problem {
                 counters.refused += 1
-                log.warning("refused \(Self.name(identity)): \(problem)")
+                note(.warning, "refused \(Self.name(identity)): \(problem)")
                 replies.append((identity, .refuse(Refusal(reason: problem))))
                 return
             }
             guard hello.build == settings.build else {
                 counters.refused += 1
-                log.warning("refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
+                note(.warning, "refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
                 replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
                 return
             }
@@ -326,7 +326,7 @@ public final class Coordinator {
                 if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
                     peer.task = (task, attempt, lease)
                 } else {
-                    log.warning("ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
+                    note(.warning, "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
                 }
             }
             // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not. A peer
@@ -334,7 +334,7 @@ public final class Coordinator {
             if let (old, known) = peers.first(where: { $0.value.name == peer.name && $0.key != identity }) {
                 guard known.key == peer.key, known.task == nil || peer.task != nil else {
                     counters.refused += 1
-                    log.warning("refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
+                    note(.warning, "refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
                     replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
                     return
                 }
@@ -342,7 +342,7 @@ public final class Coordinator {
             }
             peers[identity] = peer
             replies.append((identity, .heartbeat(Heartbeat(challenge: peer.challenge))))
-            log.info("worker \(peer.name) ready (\(hello.cores) cores)\(peer.key.map { ", key \($0)" } ?? "")")
+            note(.info, "worker \(peer.name) ready (\(hello.cores) cores)\(peer.key.map { ", key \($0)" } ?? "")")
         case .heartbeat(let beat):
             guard var peer = sender else { return }
             peer.lastSeen = now
@@ -358,13 +358,13 @@ public final class Coordinator {
         case let .result(result, attachments):
             guard let peer = sender else {
                 counters.dropped += 1
-                log.warning("dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+                note(.warning, "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
                 return
             }
             peers[identity]?.lastSeen = now
             guard TaskDigest.of(attachments) == result.digest else {
                 counters.dropped += 1
-                log.warning("dropped a result for \(result.task) from \(peer.name): digest does not match its attachments")
+                note(.warning, "dropped a result for \(result.task) from \(peer.name): digest does not match its attachments")
                 return
             }
             let outcome = try record(result, attachments: attachments, from: peer, tx, now: now)
@@ -372,23 +372,23 @@ public final class Coordinator {
             case .recorded:
                 counters.recorded += 1
                 hosts[peer.name]?.failuresInARow = 0
-                log.info("recorded \(result.task) (attempt \(result.attempt)) from \(peer.name)")
+                note(.info, "recorded \(result.task) (attempt \(result.attempt)) from \(peer.name)")
             case .duplicate, .stale:
                 counters.duplicates += 1
-                log.notice("ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")
+                note(.notice, "ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")
             case .wrongLease:
                 counters.dropped += 1
-                log.warning("dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer.name)\(peer.key.map { " (key \($0))" } ?? ""): it does not hold that lease (another worker's, or a wrong token or key)")
+                note(.warning, "dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer.name)\(peer.key.map { " (key \($0))" } ?? ""): it does not hold that lease (another worker's, or a wrong token or key)")
             case .unknownTask:
                 counters.dropped += 1
-                log.warning("dropped a result for \(result.task) from \(peer.name): no such task")
+                note(.warning, "dropped a result for \(result.task) from \(peer.name): no such task")
             }
             if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: result.task))))
         case .failure(let failure):
             guard let peer = sender else {
                 counters.dropped += 1
-                log.warning("dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
+                note(.warning, "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
                 return
             }
             peers[identity]?.lastSeen = now
@@ -401,7 +401,7 @@ public final class Coordinator {
                 try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx, now: now)
             } else {
                 counters.dropped += 1
-                log.warning("dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
+                note(.warning, "dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
             }
             if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
@@ -409,7 +409,7 @@ public final class Coordinator {
             replies.append((identity, .status(try status(now: now))))
         case .task, .acknowledge, .revoke, .refuse, .done, .status:
             counters.dropped += 1
-            log.warning("dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
+            note(.warning, "dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
         }
     }
 
@@ -420,7 +420,7 @@ public final class Coordinator {
                                 limits: settings.retryLimits, now: now)
         guard state != nil else { return }
         let verdict = state == .failed ? "marked failed" : "back to the queue for another worker"
-        log.warning("task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
+        note(.warning, "task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
         if cause == .host { noteTrouble(worker: worker, error, now: now) }
     }
 
@@ -434,7 +434,7 @@ public final class Coordinator {
             let seconds = min(settings.setAsideSeconds * pow(2, Double(record.timesSetAside - 1)), 3600)
             record.setAsideUntil = now.addingTimeInterval(seconds)
             record.failuresInARow = 0
-            log.warning("worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)")
+            note(.warning, "worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)")
         }
         hosts[worker] = record
     }
@@ -459,14 +459,14 @@ public final class Coordinator {
             if task.state == .leased && task.attempts == result.attempt {
                 try fail(result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: peer.name, tx, now: now)
             } else {
-                log.warning("dropped a result for \(result.task) from \(peer.name): \(rejected)")
+                note(.warning, "dropped a result for \(result.task) from \(peer.name): \(rejected)")
             }
             return .stale
         }
         switch ending {
         case .continues: break
-        case .endsChain: log.info("\(result.task) ends its chain; later levels are not needed")
-        case .diverged(let reason): log.warning("\(result.task) diverged (\(reason)); later levels of its chain are not needed")
+        case .endsChain: note(.info, "\(result.task) ends its chain; later levels are not needed")
+        case .diverged(let reason): note(.warning, "\(result.task) diverged (\(reason)); later levels of its chain are not needed")
         }
         return try tx.complete(task: result.task, attempt: result.attempt, from: holder, build: peer.hello.build,
                                digest: result.digest, summary: result.summary, ending: ending, now: now)
@@ -494,13 +494,33 @@ public final class Coordinator {
                 peers[identity]?.task = nil
                 _ = try tx.fail(task: task.id, attempt: task.attempts, cause: .task, error: "cannot prepare: \(error)",
                                 limits: settings.retryLimits, now: now)
-                log.error("task \(task.id) cannot be prepared: \(error); marked failed")
+                note(.error, "task \(task.id) cannot be prepared: \(error); marked failed")
                 continue
             }
             let assignment = TaskAssignment(task: task.id, attempt: task.attempts, lease: holder.token, kind: task.kind,
                                             parameters: prepared.parameters)
             sends.append((identity, .task(assignment, attachments: prepared.attachments)))
         }
+    }
+
+    /// Log lines held back while a transaction is open, or nil when none is.
+    private var heldLines: [(level: Logger.Level, message: String)]?
+
+    /// Logs now, or once the open transaction has committed.
+    private func note(_ level: Logger.Level, _ message: String) {
+        if heldLines != nil { heldLines?.append((level, message)) } else { log.log(level: level, "\(message)") }
+    }
+
+    /// A store transaction whose log lines come out only after it commits: a line that says a level was
+    /// recorded is never ahead of the store, whenever the coordinator is killed.
+    private func committing<T>(_ body: (TaskStore.Transaction) throws -> T) throws -> T {
+        heldLines = []
+        defer {
+            let lines = heldLines ?? []
+            heldLines = nil
+            for line in lines { log.log(level: line.level, "\(line.message)") }
+        }
+        return try store.transaction(body)
     }
 
     /// The live view: the store's counts and failures, and the workers as this coordinator sees them now.
