@@ -24,10 +24,12 @@ let package = Package(
         // Our own C: the sparse kernels, built for AVX2 and for baseline x86-64 in one binary.
         .target(name: "CSparseKernels"),
         .target(name: "SiftRandom"),
-        .target(name: "SiftData", dependencies: ["CZlib", "SiftRandom", "CBLAS"]),
-        .target(name: "SiftMetrics", dependencies: ["CBLAS", "SiftData", "SiftRandom"]),
-        .target(name: "SiftEngine", dependencies: ["CBLAS", "CSparseKernels", "SiftData", "SiftRandom", "SiftMetrics"]),
-        .target(name: "SiftSweep", dependencies: [
+        // The file formats Sift reads and writes (npy, npz, gzip, zip), bounded against crafted input.
+        .target(name: "SiftFiles", dependencies: ["CZlib"]),
+        .target(name: "SiftData", dependencies: ["SiftFiles", "CZlib", "SiftRandom", "CBLAS"]),
+        .target(name: "SiftMetrics", dependencies: ["SiftFiles", "CBLAS", "SiftData", "SiftRandom"]),
+        .target(name: "SiftEngine", dependencies: ["SiftFiles", "CBLAS", "CSparseKernels", "SiftData", "SiftRandom", "SiftMetrics"]),
+        .target(name: "SiftSweep", dependencies: ["SiftFiles", 
             "SiftEngine", "SiftData",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -35,24 +37,24 @@ let package = Package(
         // The sweep's durable task states, on SQLite; knows nothing of experiments or training.
         .target(name: "SiftStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
-        .target(name: "SiftCluster", dependencies: [
+        .target(name: "SiftCluster", dependencies: ["SiftFiles", 
             "SiftWire", "SiftSweep", "SiftStore", "SiftEngine", "SiftData",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "SiftReport", dependencies: ["SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
+        .target(name: "SiftReport", dependencies: ["SiftFiles", "SiftData", "SiftMetrics", "SiftEngine", "CZlib"]),
         // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
-        .target(name: "SiftTestKit", dependencies: ["SiftData", "SiftRandom", "CZlib", .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(name: "sift", dependencies: [
+        .target(name: "SiftTestKit", dependencies: ["SiftFiles", "SiftData", "SiftRandom", "CZlib", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "sift", dependencies: ["SiftFiles", 
             "SiftEngine", "SiftSweep", "SiftStore", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "SiftDataTests", dependencies: ["SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
-        .testTarget(name: "SiftEngineTests", dependencies: ["SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
-        .testTarget(name: "SiftMetricsTests", dependencies: ["SiftMetrics", "SiftData", "SiftRandom"]),
-        .testTarget(name: "SiftReportTests", dependencies: ["SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
+        .testTarget(name: "SiftDataTests", dependencies: ["SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
+        .testTarget(name: "SiftEngineTests", dependencies: ["SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
+        .testTarget(name: "SiftMetricsTests", dependencies: ["SiftFiles", "SiftMetrics", "SiftData", "SiftRandom"]),
+        .testTarget(name: "SiftReportTests", dependencies: ["SiftFiles", "SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftSweep", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),

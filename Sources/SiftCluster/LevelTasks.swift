@@ -1,6 +1,7 @@
 import Foundation
 import SiftData
 import SiftEngine
+import SiftFiles
 import SiftStore
 import SiftSweep
 import SiftWire

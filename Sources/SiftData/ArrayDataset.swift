@@ -1,4 +1,5 @@
 import Foundation
+import SiftFiles
 
 /// Arrays brought in from anywhere (ImageNet32 included): an .npz holding `x` and `y`,
 /// or a folder holding `x.npy` and `y.npy`. `x` is N×C×H×W or N×H×W, uint8 (scaled to [0,1]) or float.

@@ -1,4 +1,5 @@
 import Foundation
+import SiftFiles
 
 /// CIFAR-10 binary batches: records of one label byte and 3072 bytes of RGB planes.
 public enum CIFARDataset {

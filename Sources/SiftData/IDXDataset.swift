@@ -1,4 +1,5 @@
 import Foundation
+import SiftFiles
 
 /// MNIST-layout folders: train-images-idx3-ubyte[.gz] and friends.
 public enum IDXDataset {

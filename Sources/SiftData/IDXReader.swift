@@ -41,3 +41,5 @@ public enum IDXReader {
         return Array(dimensions: dimensions, bytes: Swift.Array(data[headerSize...]))
     }
 }
+
+import SiftFiles

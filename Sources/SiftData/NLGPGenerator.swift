@@ -1,4 +1,5 @@
 import Foundation
+import SiftFiles
 import SiftRandom
 
 /// The non-linear Gaussian process of Ingrosso & Goldt (PNAS 2022) and its Gaussian clone (SPEC 5).

@@ -1,5 +1,6 @@
-import CBLAS
 import Foundation
+import CBLAS
+import SiftFiles
 import SiftRandom
 
 /// How inputs are centred and scaled, from training-set statistics only.

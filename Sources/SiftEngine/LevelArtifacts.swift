@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 
 /// One level's files (SPEC 8): mask-<l>.npy, weights-<l>.npy, metrics.json; the biases, bias masks
 /// and batch-norm parameters that let a later level be derived from it (bias-<l>.npy,

@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 
 /// Files by name: a level's artifacts, a mask set or a network state, the same on disk and
 /// as wire attachments. Arrays are .npy (SPEC 8), all [fan_in, fan_out] like the masks.

@@ -1,5 +1,6 @@
 import CBLAS
 import SiftData
+import SiftFiles
 
 /// The displacement maps S^sc (same channel) and S^dc (different channels) of SPEC 6.1,
 /// each (2H−1)×(2W−1), index [dy+H−1][dx+W−1], counting every unordered pair of a unit's inputs at d and −d.

@@ -1,5 +1,6 @@
 import Dispatch
 import SiftData
+import SiftFiles
 import SiftRandom
 
 /// The locality scalars of SPEC 6 for one network's masks, as they appear in metrics.json.

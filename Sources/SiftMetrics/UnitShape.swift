@@ -1,4 +1,5 @@
 import SiftData
+import SiftFiles
 
 /// Per-unit shape measures of SPEC 6.5 and 6.6.
 public enum UnitShape {

@@ -1,6 +1,7 @@
 import Foundation
 import SiftData
 import SiftEngine
+import SiftFiles
 
 /// How far a sweep had come when its report was written.
 public struct Completeness: Sendable, Equatable {

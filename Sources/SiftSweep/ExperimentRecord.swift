@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 
 /// What `experiment.json` records beside an experiment's chains: its name (the report's label),
 /// hash, canonical form and, for a single chain, the seed.

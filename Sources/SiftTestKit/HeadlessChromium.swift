@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 
 /// Renders a page in headless Chromium to a PNG screenshot, for tests that check a report is drawn.
 public enum HeadlessChromium {

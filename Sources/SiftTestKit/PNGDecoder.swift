@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 
 /// Decodes 8-bit RGB or RGBA PNG files (as headless Chromium writes them), for tests that look at screenshots.
 public struct DecodedPNG {

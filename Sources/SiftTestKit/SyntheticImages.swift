@@ -1,4 +1,5 @@
 import SiftData
+import SiftFiles
 import SiftRandom
 
 /// Small learnable datasets made in memory, for engine tests that must not read real data.

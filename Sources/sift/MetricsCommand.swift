@@ -1,7 +1,8 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import SiftData
 import SiftEngine
+import SiftFiles
 import SiftMetrics
 import SiftRandom
 

@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 import SiftTestKit
 import Testing
 

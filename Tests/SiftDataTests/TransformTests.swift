@@ -1,4 +1,5 @@
 import SiftData
+import SiftFiles
 import SiftRandom
 import SiftTestKit
 import Testing

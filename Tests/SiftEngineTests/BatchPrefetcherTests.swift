@@ -1,5 +1,6 @@
 @testable import SiftEngine
 import SiftData
+import SiftFiles
 import SiftRandom
 import Testing
 

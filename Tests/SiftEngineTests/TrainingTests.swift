@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 @testable import SiftEngine
 import SiftRandom
 import SiftTestKit

@@ -1,5 +1,6 @@
 import Foundation
 import SiftData
+import SiftFiles
 import SiftMetrics
 import SiftRandom
 import Testing

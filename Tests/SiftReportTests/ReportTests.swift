@@ -1,6 +1,7 @@
 import Foundation
 import SiftData
 import SiftEngine
+import SiftFiles
 import SiftReport
 import SiftTestKit
 import Testing

@@ -1,9 +1,9 @@
 /// Sizes that a file's header declares, checked before anything is allocated or indexed: a crafted
 /// header must give an error naming the file, never an overflow trap or a huge allocation.
-enum DeclaredSize {
+public enum DeclaredSize {
     /// The product of `dimensions` times `elementSize` bytes, if it fits within `available` bytes
     /// after `offset`; otherwise a `DataError` naming `path` (truncated when the size is representable).
-    static func payload(_ dimensions: [Int], elementSize: Int, offset: Int, available: Int, path: String) throws -> Int {
+    public static func payload(_ dimensions: [Int], elementSize: Int, offset: Int, available: Int, path: String) throws -> Int {
         var bytes = elementSize
         for dimension in dimensions {
             let (product, overflow) = bytes.multipliedReportingOverflow(by: dimension)
