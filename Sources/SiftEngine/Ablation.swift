@@ -1,18 +1,10 @@
+import SiftArtifacts
 import SiftData
 import SiftMetrics
 import SiftRandom
 
-/// SPEC 6.8: test accuracy after silencing first-layer units, chosen by in-degree.
-public struct AblationCurves: Codable, Sendable, Equatable {
-    /// Fractions of first-layer units silenced.
-    public var fractions: [Double]
-    /// Accuracy when the units with the most surviving inputs are silenced first.
-    public var most: [Double]
-    public var fewest: [Double]
-    public var random: [Double]
-
-    public static let defaultFractions = [0.1, 0.25, 0.5]
-
+/// The ablation curves measured on a trained network.
+extension AblationCurves {
     /// Zeroes the incoming weights of each chosen set in turn, evaluates, and restores the weights.
     init(trainer: Trainer, inDegrees: [Int], fractions: [Double] = defaultFractions, stream: RandomStream) {
         let layer = trainer.network.layers[0]
@@ -32,7 +24,6 @@ public struct AblationCurves: Codable, Sendable, Equatable {
                 return accuracy
             })
         }
-        self.fractions = fractions
-        (most, fewest, random) = (curves[0], curves[1], curves[2])
+        self.init(fractions: fractions, most: curves[0], fewest: curves[1], random: curves[2])
     }
 }

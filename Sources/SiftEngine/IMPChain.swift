@@ -1,8 +1,9 @@
 import Foundation
-import Synchronization
+import SiftArtifacts
 import SiftData
 import SiftMetrics
 import SiftRandom
+import Synchronization
 
 /// Who a chain is: the experiment's hash, the key of its random streams, and the seed.
 public struct ChainIdentity: Sendable {

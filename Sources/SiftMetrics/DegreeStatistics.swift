@@ -1,17 +1,8 @@
 import Foundation
+import SiftArtifacts
 
-/// The in-degree histogram of a layer with its binomial null (SPEC 6.7).
-public struct InDegreeHistogram: Codable, Sendable, Equatable {
-    /// counts[k]: units with exactly k surviving inputs, k = 0…max observed or expected.
-    public var counts: [Int]
-    /// Units expected with k inputs if every weight survived independently with the layer's density.
-    public var binomialExpected: [Double]
-
-    enum CodingKeys: String, CodingKey {
-        case counts
-        case binomialExpected = "binomial_expected"
-    }
-
+/// The in-degree histogram of a layer, against the binomial null of its density.
+extension InDegreeHistogram {
     public init(_ mask: ConnectivityMask) {
         let degrees = mask.inDegrees
         let u = mask.density
@@ -21,8 +12,7 @@ public struct InDegreeHistogram: Codable, Sendable, Equatable {
         let length = max(degrees.max() ?? 0, lastExpected) + 1
         var counts = [Int](repeating: 0, count: length)
         for k in degrees { counts[k] += 1 }
-        self.counts = counts
-        binomialExpected = Array(expected.prefix(length))
+        self.init(counts: counts, binomialExpected: Array(expected.prefix(length)))
     }
 }
 

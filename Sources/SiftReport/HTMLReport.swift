@@ -1,6 +1,5 @@
 import Foundation
-import SiftData
-import SiftEngine
+import SiftArtifacts
 import SiftFiles
 
 /// How far a sweep had come when its report was written.

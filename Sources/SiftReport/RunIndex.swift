@@ -1,5 +1,5 @@
 import Foundation
-import SiftEngine
+import SiftArtifacts
 
 /// One level of one chain found on disk.
 public struct LevelRecord: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import SiftMetrics
+import SiftArtifacts
 
 /// Aggregates over seeds per (experiment, level), and comparisons between experiments at matched levels (SPEC 7).
 public struct Summary: Codable, Sendable {

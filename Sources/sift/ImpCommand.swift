@@ -1,5 +1,6 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
+import SiftArtifacts
 import SiftData
 import SiftEngine
 import SiftSweep

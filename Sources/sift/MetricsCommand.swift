@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import SiftArtifacts
 import SiftData
 import SiftEngine
 import SiftFiles

@@ -1,4 +1,5 @@
 import Foundation
+import SiftArtifacts
 import SiftData
 import SiftFiles
 @testable import SiftEngine

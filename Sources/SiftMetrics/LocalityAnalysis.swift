@@ -1,56 +1,8 @@
 import Dispatch
 import SiftData
 import SiftFiles
+import SiftArtifacts
 import SiftRandom
-
-/// The locality scalars of SPEC 6 for one network's masks, as they appear in metrics.json.
-/// Scalars describe layer 1; `connectedFraction` has one entry per layer (effective masks).
-/// A scalar is absent where it is undefined (no unit with two inputs, no weights given).
-public struct LocalityMetrics: Codable, Sendable, Equatable {
-    public var meanPairDistance: Double?
-    public var pairDistanceRatioUniform: Double?
-    public var pairDistanceRatioDegree: Double?
-    public var pairDistanceZDegree: Double?
-    public var gyrationRadiusMean: Double?
-    public var gyrationRatioDegree: Double?
-    public var iprMean: Double?
-    public var participationRatioMean: Double?
-    public var connectedFraction: [Double]
-    public var inDegreeHistogram: InDegreeHistogram
-    public var nullDraws: Int
-
-    enum CodingKeys: String, CodingKey {
-        case meanPairDistance = "mean_pair_distance"
-        case pairDistanceRatioUniform = "pair_distance_ratio_uniform"
-        case pairDistanceRatioDegree = "pair_distance_ratio_degree"
-        case pairDistanceZDegree = "pair_distance_z_degree"
-        case gyrationRadiusMean = "gyration_radius_mean"
-        case gyrationRatioDegree = "gyration_ratio_degree"
-        case iprMean = "ipr_mean"
-        case participationRatioMean = "participation_ratio_mean"
-        case connectedFraction = "connected_fraction"
-        case inDegreeHistogram = "in_degree_histogram"
-        case nullDraws = "null_draws"
-    }
-
-    /// The metrics.json keys of the scalars a summary table reports, in order.
-    public static let scalarKeys = [
-        "pair_distance_ratio_uniform", "pair_distance_ratio_degree", "pair_distance_z_degree", "mean_pair_distance",
-        "gyration_radius_mean", "gyration_ratio_degree", "ipr_mean", "participation_ratio_mean",
-    ]
-
-    /// The defined scalars by metrics.json key, with layer 1's connected fraction as `connected_fraction`
-    /// and every layer's as `connected_fraction_layer_<l>`.
-    public var scalars: [String: Double] {
-        let values: [Double?] = [pairDistanceRatioUniform, pairDistanceRatioDegree, pairDistanceZDegree, meanPairDistance,
-                                 gyrationRadiusMean, gyrationRatioDegree, iprMean, participationRatioMean]
-        var out: [String: Double] = [:]
-        for (key, value) in zip(Self.scalarKeys, values) { out[key] = value }
-        out["connected_fraction"] = connectedFraction.first
-        for (l, fraction) in connectedFraction.enumerated() { out["connected_fraction_layer_\(l)"] = fraction }
-        return out
-    }
-}
 
 /// Everything SPEC 6 computes from masks: the scalars and the maps saved beside them.
 public struct LocalityAnalysis: Sendable {

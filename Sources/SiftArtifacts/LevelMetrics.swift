@@ -1,5 +1,3 @@
-import SiftMetrics
-
 /// How one level trained: the training half of its metrics.json.
 public struct LevelTraining: Codable, Sendable, Equatable {
     public var experiment: String
@@ -24,6 +22,30 @@ public struct LevelTraining: Codable, Sendable, Equatable {
     public var diverged: Bool?
     /// The last finite batch loss before the divergence, if there was one.
     public var lastFiniteLoss: Double?
+
+    // Public memberwise: Swift synthesizes only an internal one, and the engine fills this in.
+    public init(experiment: String, seed: UInt64, level: Int, control: String, architecture: String, densityLayers: [Double],
+                densityTotal: Double, aliveWeights: [Int], connectedFractionLayers: [Double], testAccuracy: Double,
+                bestTestAccuracy: Double, trainLoss: Double, steps: Int, seconds: Double, lastLevel: Bool, diverged: Bool?,
+                lastFiniteLoss: Double?) {
+        self.experiment = experiment
+        self.seed = seed
+        self.level = level
+        self.control = control
+        self.architecture = architecture
+        self.densityLayers = densityLayers
+        self.densityTotal = densityTotal
+        self.aliveWeights = aliveWeights
+        self.connectedFractionLayers = connectedFractionLayers
+        self.testAccuracy = testAccuracy
+        self.bestTestAccuracy = bestTestAccuracy
+        self.trainLoss = trainLoss
+        self.steps = steps
+        self.seconds = seconds
+        self.lastLevel = lastLevel
+        self.diverged = diverged
+        self.lastFiniteLoss = lastFiniteLoss
+    }
 
     enum CodingKeys: String, CodingKey {
         case experiment, seed, level, control, architecture, steps, seconds, diverged

@@ -1,0 +1,31 @@
+import Foundation
+import SiftArtifacts
+import SiftData
+import SiftFiles
+
+/// A trained level as its files.
+extension LevelArtifacts {
+    /// Every file of a finished level, as written to disk and sent by workers. Throws if a figure of
+    /// metrics.json is not a finite number (JSON has no NaN), naming it.
+    public static func files(_ outcome: LevelOutcome, model: ModelSpec) throws -> NamedFiles {
+        var files = NamedFiles(masks: outcome.masks)
+        files.add(NamedFiles(state: outcome.trained, model: model))
+        let maps = outcome.analysis.maps
+        files.add("sc_map.npy", NumpyArray(float64: maps.sameChannel, shape: [maps.height, maps.width]).encoded())
+        files.add("dc_map.npy", NumpyArray(float64: maps.crossChannel, shape: [maps.height, maps.width]).encoded())
+        files.add("out_degree.npy", NumpyArray(int32: outcome.analysis.outDegrees.map { Int32($0) },
+                                               shape: [maps.shape.channels, maps.shape.height, maps.shape.width]).encoded())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            files.add("metrics.json", Array(try encoder.encode(outcome.metrics)))
+        } catch {
+            throw ArtifactError.write(path: "level-\(outcome.metrics.training.level)/metrics.json", reason: "\(error)")
+        }
+        return files
+    }
+
+    public static func write(root: String, level outcome: LevelOutcome, model: ModelSpec) throws {
+        try files(outcome, model: model).write(to: directory(root, level: outcome.metrics.training.level))
+    }
+}
