@@ -1,6 +1,6 @@
 import Foundation
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 /// Liveness and retry settings shared by the coordinator and its workers.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 /// A result that arrived intact but does not hold what its task should produce; the attempt counts

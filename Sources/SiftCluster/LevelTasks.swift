@@ -4,7 +4,7 @@ import SiftData
 import SiftEngine
 import SiftFiles
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 import Synchronization
 

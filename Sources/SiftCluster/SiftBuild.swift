@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import SiftEngine
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 /// Which build a coordinator and its workers run: results are only byte-identical within one build.

@@ -1,6 +1,6 @@
 import Foundation
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 /// The test-only task kind: sleep for a while and return the task's name. Used by protocol,

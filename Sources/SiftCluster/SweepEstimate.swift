@@ -1,6 +1,6 @@
 import Foundation
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 /// How long a sweep has left, from what its levels measurably cost.

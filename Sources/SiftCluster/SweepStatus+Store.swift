@@ -1,6 +1,6 @@
 import Foundation
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 extension SweepStatus {

@@ -5,7 +5,7 @@ import Logging
 import SiftCluster
 import SiftEngine
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 /// Options shared by the coordinator and the worker.

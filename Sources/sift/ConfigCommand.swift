@@ -1,5 +1,5 @@
 import ArgumentParser
-import SiftSweep
+import SiftConfig
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import ArgumentParser
 import SiftArtifacts
 import SiftData
 import SiftEngine
-import SiftSweep
+import SiftConfig
 
 struct ImpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

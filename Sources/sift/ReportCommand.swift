@@ -2,7 +2,7 @@ import Foundation
 import ArgumentParser
 import SiftReport
 import SiftStore
-import SiftSweep
+import SiftConfig
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

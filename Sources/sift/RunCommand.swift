@@ -3,7 +3,7 @@ import ArgumentParser
 import Logging
 import SiftCluster
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 struct RunCommand: ParsableCommand {

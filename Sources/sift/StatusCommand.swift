@@ -2,7 +2,7 @@ import Foundation
 import ArgumentParser
 import SiftCluster
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 struct StatusCommand: ParsableCommand {

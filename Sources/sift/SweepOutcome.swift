@@ -2,7 +2,7 @@ import Foundation
 import ArgumentParser
 import SiftCluster
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 
 /// How a settled sweep ended, as `sift run` and `sift coordinator` print it, and the exit status it

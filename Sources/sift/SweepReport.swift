@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import SiftReport
 import SiftStore
-import SiftSweep
+import SiftConfig
 import Synchronization
 
 /// Writing DIR/report/ for `sift report` and for a running sweep, with the sweep's state when DIR holds one.

@@ -2,7 +2,7 @@ import Foundation
 import SiftCluster
 import SiftData
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftTestKit
 import SiftWire
 import Testing

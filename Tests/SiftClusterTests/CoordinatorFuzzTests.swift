@@ -1,7 +1,7 @@
 import Foundation
 import SiftCluster
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftWire
 import Testing
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import SiftCluster
 import SiftStore
-import SiftSweep
+import SiftConfig
 import SiftTestKit
 import SiftWire
 import Testing

@@ -1,6 +1,6 @@
 import Foundation
 import SiftCluster
-import SiftSweep
+import SiftConfig
 import SiftWire
 import Testing
 

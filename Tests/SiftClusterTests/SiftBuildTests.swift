@@ -1,5 +1,5 @@
 import SiftCluster
-import SiftSweep
+import SiftConfig
 import Testing
 
 @Suite struct SiftBuildTests {

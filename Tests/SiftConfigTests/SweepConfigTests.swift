@@ -1,6 +1,6 @@
 import Foundation
 import SiftEngine
-import SiftSweep
+import SiftConfig
 import Testing
 
 @Suite struct SweepConfigTests {
