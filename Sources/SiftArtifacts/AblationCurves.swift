@@ -9,6 +9,7 @@ public struct AblationCurves: Codable, Sendable, Equatable {
 
     public static let defaultFractions = [0.1, 0.25, 0.5]
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(fractions: [Double], most: [Double], fewest: [Double], random: [Double]) {
         self.fractions = fractions
         self.most = most

@@ -68,6 +68,7 @@ public struct LevelMetrics: Codable, Sendable, Equatable {
     public var locality: LocalityMetrics?
     public var ablation: AblationCurves?
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(training: LevelTraining, locality: LocalityMetrics?, ablation: AblationCurves?) {
         self.training = training
         self.locality = locality

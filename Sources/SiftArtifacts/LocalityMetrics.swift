@@ -14,6 +14,7 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
     public var inDegreeHistogram: InDegreeHistogram
     public var nullDraws: Int
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(meanPairDistance: Double?, pairDistanceRatioUniform: Double?, pairDistanceRatioDegree: Double?,
                 pairDistanceZDegree: Double?, gyrationRadiusMean: Double?, gyrationRatioDegree: Double?, iprMean: Double?,
                 participationRatioMean: Double?, connectedFraction: [Double], inDegreeHistogram: InDegreeHistogram, nullDraws: Int) {

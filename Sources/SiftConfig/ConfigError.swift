@@ -6,6 +6,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var key: String?
     public var message: String
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(file: String, line: Int? = nil, column: Int? = nil, key: String? = nil, message: String) {
         self.file = file
         self.line = line

@@ -16,6 +16,7 @@ public struct NLGPGenerator: Sendable {
     /// Classes whose samples come from the Gaussian clone.
     public var cloneClasses: Set<Int>
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(side: Int, correlationLengths: [Double], gain: Double, periodic: Bool = false, cloneClasses: Set<Int> = []) {
         self.side = side
         self.correlationLengths = correlationLengths

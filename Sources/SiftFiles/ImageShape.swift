@@ -4,6 +4,7 @@ public struct ImageShape: Hashable, Sendable, Codable, CustomStringConvertible {
     public var height: Int
     public var width: Int
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(channels: Int, height: Int, width: Int) {
         self.channels = channels
         self.height = height

@@ -9,6 +9,7 @@ public struct Completeness: Sendable, Equatable {
     public var running: Int
     public var waiting: Int
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(asOf: Date, done: Int, running: Int, waiting: Int) {
         self.asOf = asOf
         self.done = done

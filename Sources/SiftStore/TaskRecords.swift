@@ -51,6 +51,7 @@ public struct PlannedTask: Sendable, Equatable {
     public var parameters: String
     public var dependsOn: [String]
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(id: String, experiment: String, seed: UInt64, level: Int, kind: String, parameters: String, dependsOn: [String]) {
         self.id = id
         self.experiment = experiment
@@ -128,6 +129,7 @@ public struct LeaseHolder: Sendable, Equatable {
     public var token: String
     public var key: String?
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(worker: String, token: String, key: String? = nil) {
         self.worker = worker
         self.token = token
@@ -152,6 +154,7 @@ public struct Provenance: Sendable, Equatable {
     /// The build of the coordinator admitting it.
     public var build: String
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(sweepFile: String, sweepDigest: String, build: String) {
         self.sweepFile = sweepFile
         self.sweepDigest = sweepDigest

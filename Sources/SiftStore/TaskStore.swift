@@ -166,6 +166,7 @@ public final class TaskStore: Sendable {
         /// Why the coordinator gives this worker no task for now (set aside after host failures).
         public var note: String?
 
+        // Memberwise, and public: Swift synthesizes only an internal one.
         public init(name: String, cores: Int, task: String?, lastSeen: Date, alive: Bool, note: String? = nil) {
             self.name = name
             self.cores = cores

@@ -137,6 +137,7 @@ public struct WorkerHello: Codable, Equatable, Sendable {
     /// The lease token of that task: without it the claim is ignored.
     public var lease: String?
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(host: String, pid: Int32, cores: Int, build: String) {
         self.host = host
         self.pid = pid
@@ -167,7 +168,8 @@ struct Revocation: Codable {
 }
 
 /// How far a worker's task has come: its training's step, rate and loss, so the coordinator can show
-/// progress and tell a slow level from a hung one.
+/// progress and tell a slow level from a hung one. The wire's copy of the engine's
+/// `TrainingProgress.Snapshot` (SiftWire does not link the engine).
 public struct TaskProgress: Codable, Equatable, Sendable {
     /// "preparing", "training" or "measuring".
     public var phase: String
@@ -221,6 +223,7 @@ public struct Heartbeat: Codable, Equatable, Sendable {
     /// The named task's progress.
     public var progress: TaskProgress?
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil) {
         self.task = task
         self.challenge = challenge
@@ -240,6 +243,7 @@ public struct TaskAssignment: Codable, Equatable, Sendable {
     /// Kind-specific parameters as JSON text (for a level: the experiment config, seed, level).
     public var parameters: String
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(task: String, attempt: Int, lease: String, kind: String, parameters: String) {
         self.task = task
         self.attempt = attempt
@@ -258,6 +262,7 @@ public struct TaskResult: Codable, Equatable, Sendable {
     public var digest: String
     public var summary: String
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(task: String, attempt: Int, lease: String, digest: String, summary: String) {
         self.task = task
         self.attempt = attempt
@@ -281,6 +286,7 @@ public struct TaskFailure: Codable, Equatable, Sendable {
     public var error: String
     public var cause: Cause
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(task: String, attempt: Int, lease: String, error: String, cause: Cause) {
         self.task = task
         self.attempt = attempt
@@ -316,6 +322,7 @@ public struct SweepStatus: Codable, Equatable, Sendable {
         /// Why it gets no task for now (set aside after failures on its host), if so.
         public var setAside: String?
 
+        // Memberwise, and public: Swift synthesizes only an internal one.
         public init(name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool, setAside: String? = nil) {
             self.name = name
             self.cores = cores
@@ -334,6 +341,7 @@ public struct SweepStatus: Codable, Equatable, Sendable {
         /// The worker (host:pid) of the last failed attempt, when one is known.
         public var worker: String?
 
+        // Memberwise, and public: Swift synthesizes only an internal one.
         public init(task: String, attempts: Int, error: String, worker: String? = nil) {
             self.task = task
             self.attempts = attempts
@@ -348,6 +356,7 @@ public struct SweepStatus: Codable, Equatable, Sendable {
         public var worker: String?
         public var progress: TaskProgress?
 
+        // Memberwise, and public: Swift synthesizes only an internal one.
         public init(task: String, worker: String?, progress: TaskProgress?) {
             self.task = task
             self.worker = worker
@@ -367,6 +376,7 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     /// until a level time is known.
     public var secondsLeft: Double?
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
                 running: [Running] = [], secondsLeft: Double? = nil) {
         self.counts = counts

@@ -21,6 +21,15 @@ struct LivenessOptions: ParsableArguments {
     }
 }
 
+/// What a run may do to an output folder that exists: re-queue failures, extend the sweep, change builds.
+struct ResumeOptions: ParsableArguments {
+    @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
+    var retryFailed = false
+    @Flag(help: "Add the sweep's new experiments to an existing output folder (refused without it).") var extend = false
+    @Flag(help: "Go on with an output folder that another build of sift ran (its levels may differ byte for byte).")
+    var allowOtherBuild = false
+}
+
 /// How much the coordinator and the workers log.
 struct LogOptions: ParsableArguments {
     @Option(help: "Least level logged: trace, debug, info, notice, warning, error or critical.")
@@ -76,11 +85,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Test mode: milliseconds each sleep task takes.") var sleepMs = 0
     @Option(help: "Failures on workers' hosts before a task is marked failed.") var maxAttempts = 3
     @Option(help: "Leases a task may lose with the worker holding them before it is marked failed.") var maxLostLeases = 8
-    @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
-    var retryFailed = false
-    @Flag(help: "Add the sweep's new experiments to an existing output folder (refused without it).") var extend = false
-    @Flag(help: "Go on with an output folder that another build of sift ran (its levels may differ byte for byte).")
-    var allowOtherBuild = false
+    @OptionGroup var resume: ResumeOptions
     @Option(help: "CURVE secret key file of the coordinator (`sift keygen`): encrypts and authenticates all traffic.")
     var curveSecret: String?
     @Option(help: "With --curve-secret: file of worker public keys allowed in, one per line.") var allow: String?
@@ -124,8 +129,8 @@ struct CoordinatorCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let storePath = "\(out)/sweep.sqlite"
         let store = try TaskStore(path: storePath)
-        try store.admit(plan, provenance: provenance, store: storePath, extending: extend, allowingOtherBuild: allowOtherBuild)
-        if retryFailed {
+        try store.admit(plan, provenance: provenance, store: storePath, extending: resume.extend, allowingOtherBuild: resume.allowOtherBuild)
+        if resume.retryFailed {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }
         settings.retryLimits = RetryLimits(hostFailures: maxAttempts, lostLeases: maxLostLeases)

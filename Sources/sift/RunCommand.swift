@@ -25,11 +25,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Local worker processes (default: the number of cores).") var workers: Int?
     @Option(help: "Output folder (default: runs/<sweep name>).") var out: String?
     @Option(help: "BLAS threads per worker.") var threads = 1
-    @Flag(help: "Put failed levels, and the levels skipped because of them, back in the queue; finished levels stay.")
-    var retryFailed = false
-    @Flag(help: "Add the sweep's new experiments to an existing output folder (refused without it).") var extend = false
-    @Flag(help: "Go on with an output folder that another build of sift ran (its levels may differ byte for byte).")
-    var allowOtherBuild = false
+    @OptionGroup var resume: ResumeOptions
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var watchdog: WatchdogOptions
     @OptionGroup var logging: LogOptions
@@ -49,8 +45,8 @@ struct RunCommand: ParsableCommand {
         var settings = liveness.settings
         watchdog.apply(to: &settings)
         try store.admit(plan, provenance: Provenance(sweepFile: config, sweepDigest: sweep.digest, build: settings.build),
-                        store: "\(root)/sweep.sqlite", extending: extend, allowingOtherBuild: allowOtherBuild)
-        if retryFailed {
+                        store: "\(root)/sweep.sqlite", extending: resume.extend, allowingOtherBuild: resume.allowOtherBuild)
+        if resume.retryFailed {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }
         let stop = StopFlag.onTermination()

@@ -13,6 +13,7 @@ public struct ChainIdentity: Sendable {
     public var streamRoot: UInt64
     public var seed: UInt64
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(experiment: String, streamRoot: UInt64, seed: UInt64) {
         self.experiment = experiment
         self.streamRoot = streamRoot

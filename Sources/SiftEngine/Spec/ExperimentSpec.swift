@@ -188,6 +188,7 @@ public struct ExperimentSpec: Sendable, Equatable {
     public var train: TrainSpec
     public var pruning: PruningSpec
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(data: DataSpec, model: ModelSpec, train: TrainSpec, pruning: PruningSpec) {
         self.data = data
         self.model = model

@@ -37,6 +37,7 @@ public struct TrainBenchmark {
     public var warmup: Int
     public var density: Double
 
+    // Memberwise, and public: Swift synthesizes only an internal one.
     public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int, density: Double = 1) {
         self.model = model
         self.train = train
