@@ -14,22 +14,23 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // System libraries, each a module map plus a one-line shim header.
         .systemLibrary(name: "CBLAS", pkgConfig: nil, providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
 
         // Our own C: the sparse kernels, built for AVX2 and for baseline x86-64 in one binary.
         .target(name: "CSparseKernels"),
         .target(name: "SiftRandom"),
         // The file formats Sift reads and writes (npy, npz, gzip, zip), bounded against crafted input.
-        .target(name: "SiftFiles", dependencies: ["CZlib"]),
+        .target(name: "SiftFiles", dependencies: ["CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // What a level leaves on disk: its named files, metrics.json and the records in it; reads and writes
         // them with no engine, BLAS or metrics code, so the report can link it alone.
         .target(name: "SiftArtifacts", dependencies: ["SiftFiles"]),
-        .target(name: "SiftData", dependencies: ["SiftFiles", "CZlib", "SiftRandom", "CBLAS"]),
+        .target(name: "SiftData", dependencies: ["SiftFiles", "CSystemZlib", "SiftRandom", "CBLAS"]),
         .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "CBLAS", "SiftData", "SiftRandom"]),
         .target(name: "SiftEngine", dependencies: ["SiftArtifacts", "SiftFiles", "CBLAS", "CSparseKernels", "SiftData", "SiftRandom", "SiftMetrics"]),
         .target(name: "SiftConfig", dependencies: ["SiftFiles", 
@@ -45,9 +46,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "SiftReport", dependencies: ["SiftArtifacts", "SiftFiles", "CZlib"]),
+        .target(name: "SiftReport", dependencies: ["SiftArtifacts", "SiftFiles", "CSystemZlib"]),
         // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
-        .target(name: "SiftTestKit", dependencies: ["SiftFiles", "SiftData", "SiftRandom", "CZlib", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SiftTestKit", dependencies: ["SiftFiles", "SiftData", "SiftRandom", "CSystemZlib", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "sift", dependencies: ["SiftArtifacts", "SiftFiles", 
             "SiftEngine", "SiftConfig", "SiftStore", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

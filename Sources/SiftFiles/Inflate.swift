@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 
 /// zlib inflation: gzip members (IDX files) and raw deflate streams (zip entries).
 ///
@@ -61,7 +61,7 @@ public enum Inflate {
                     let room = min(piece, outBuffer.count - produced)
                     stream.next_out = outBuffer.baseAddress! + produced
                     stream.avail_out = UInt32(room)
-                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    status = CSystemZlib.inflate(&stream, Z_NO_FLUSH)
                     produced += room - Int(stream.avail_out)
                 }
                 if status == Z_BUF_ERROR && stream.avail_in == 0 && consumed == inBuffer.count { break }

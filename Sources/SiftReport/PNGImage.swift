@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 import Foundation
 
 /// An 8-bit RGB image that encodes itself as PNG, so the report can embed pictures without network or libraries.

@@ -1,6 +1,11 @@
 import Foundation
 
 /// A long-running `sift` child (coordinator or worker) that a test starts, signals and always stops.
+///
+/// Foundation's Process rather than swift-subprocess (in the mirror): swift-subprocess runs a child for
+/// the span of one async call (`run(...) { execution in … }`), while these tests hold children across
+/// synchronous steps (start, wait for a log line, SIGKILL, start another, compare) and sometimes outlive
+/// the step that started them.
 public final class ChildProcess {
     public let process = Process()
     public let logPath: String

@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 import Foundation
 
 /// Writers for the small dataset files that reader tests feed back in.
@@ -35,7 +35,7 @@ public enum FileFixtures {
                 stream.avail_in = UInt32(inBuffer.count)
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = UInt32(outBuffer.count)
-                let result = CZlib.deflate(&stream, Z_FINISH)
+                let result = CSystemZlib.deflate(&stream, Z_FINISH)
                 precondition(result == Z_STREAM_END, "deflate did not finish")
                 return outBuffer.count - Int(stream.avail_out)
             }

@@ -1,6 +1,10 @@
 import Foundation
 
 /// Runs the built `sift` executable as a child process and collects its output.
+///
+/// Foundation's Process rather than swift-subprocess (in the mirror): swift-subprocess is async only, and
+/// the tests calling this are synchronous; bridging each call with a semaphore would block a thread of
+/// the cooperative pool that Swift Testing runs tests on.
 public enum SiftProcess {
     public struct Outcome: Sendable {
         public var status: Int32

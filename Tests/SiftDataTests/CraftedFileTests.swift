@@ -57,6 +57,18 @@ import Testing
         #expect(text.contains("claims-4gb.npz") && text.contains("more than deflate can produce"), "\(text)")
     }
 
+    @Test func aCorruptZipEntryFailsItsChecksum() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let x = NumpyArray(float32: [Float](repeating: 1, count: 64), shape: [64])
+        var archive = FileFixtures.zip([("x.npy", x.encoded()), ("y.npy", x.encoded())], deflated: false)
+        // A bit flipped in the middle of the first stored entry's data: sizes and headers still agree.
+        archive[30 + 5 + 100] ^= 0x10
+        let path = try dir.write(archive, to: "flipped.npz")
+        let text = message { _ = try ArrayDataset.loadImages(path) }
+        #expect(text.contains("flipped.npz:x.npy") && text.contains("CRC-32"), "\(text)")
+    }
+
     @Test func inflationIsBoundedAtAnySize() throws {
         let deflated = FileFixtures.deflate([UInt8](repeating: 7, count: 1000), gzip: false)
         // An entry declared over 4 GiB (zip64) from a few bytes: an error, no 32-bit trap and no 5 GiB buffer.
