@@ -1,36 +1,27 @@
 import CSystemZlib
 
-/// zlib inflation: gzip members (IDX files) and raw deflate streams (zip entries).
+/// zlib inflation: gzip members (IDX files) and zlib streams (PNG data).
 ///
 /// Output is bounded before it is allocated: deflate cannot expand data more than 1032-fold, so a
-/// declared size past that (a crafted archive) is an error, and so is a stream that inflates past
-/// its declared size. zlib counts in 32 bits, so input and output are fed to it in pieces.
+/// stream that inflates past that (a crafted file) is an error. zlib counts in 32 bits, so input and
+/// output are fed to it in pieces.
 public enum Inflate {
     /// The most a deflate stream of `compressed` bytes can inflate to (zlib's own bound, plus headers).
-    static func maximumInflated(_ compressed: Int) -> Int {
+    public static func maximumInflated(_ compressed: Int) -> Int {
         compressed.multipliedReportingOverflow(by: 1032).overflow ? Int.max : compressed * 1032 + 1024
     }
 
     public static func gzip(_ bytes: [UInt8], path: String) throws -> [UInt8] {
-        try inflate(bytes, windowBits: 15 + 16, expectedSize: nil, path: path)
+        try inflate(bytes, windowBits: 15 + 16, path: path)
     }
 
     /// A zlib stream (as in PNG image data).
     public static func zlib(_ bytes: [UInt8], path: String) throws -> [UInt8] {
-        try inflate(bytes, windowBits: 15, expectedSize: nil, path: path)
+        try inflate(bytes, windowBits: 15, path: path)
     }
 
-    public static func rawDeflate(_ bytes: [UInt8], expectedSize: Int, path: String) throws -> [UInt8] {
-        try inflate(bytes, windowBits: -15, expectedSize: expectedSize, path: path)
-    }
-
-    private static func inflate(_ input: [UInt8], windowBits: Int32, expectedSize: Int?, path: String) throws -> [UInt8] {
-        let limit = maximumInflated(input.count)
-        if let expectedSize {
-            guard expectedSize >= 0, expectedSize <= limit else {
-                throw DataError.badFormat(path: path, reason: "declares \(expectedSize) bytes inflated from \(input.count) compressed, more than deflate can produce")
-            }
-        }
+    private static func inflate(_ input: [UInt8], windowBits: Int32, path: String) throws -> [UInt8] {
+        let bound = maximumInflated(input.count)
         var stream = z_stream()
         let initStatus = inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard initStatus == Z_OK else {
@@ -38,9 +29,8 @@ public enum Inflate {
         }
         defer { inflateEnd(&stream) }
 
-        let bound = expectedSize ?? limit
         // Grow as output appears, never beyond what the stream may legitimately produce.
-        var output = [UInt8](repeating: 0, count: min(max(expectedSize ?? input.count * 4, 1024), bound + 1))
+        var output = [UInt8](repeating: 0, count: min(max(input.count * 4, 1024), bound + 1))
         var produced = 0, consumed = 0
         var status: Int32 = Z_OK
         let piece = Int(UInt32.max)
@@ -69,18 +59,13 @@ public enum Inflate {
             }
         }
         if produced > bound {
-            throw DataError.badFormat(path: path, reason: expectedSize == nil
-                ? "inflates past \(bound) bytes, more than deflate can produce from \(input.count)"
-                : "inflates past its declared \(bound) bytes")
+            throw DataError.badFormat(path: path, reason: "inflates past \(bound) bytes, more than deflate can produce from \(input.count)")
         }
         guard status == Z_STREAM_END else {
             let reason = status == Z_BUF_ERROR || status == Z_OK
                 ? "compressed stream ends early (truncated download?)"
                 : "corrupt compressed data (zlib code \(status))"
             throw DataError.badFormat(path: path, reason: reason)
-        }
-        if let expectedSize, produced != expectedSize {
-            throw DataError.badFormat(path: path, reason: "inflated to \(produced) bytes, expected \(expectedSize)")
         }
         output.removeLast(output.count - produced)
         return output
