@@ -21,40 +21,46 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: nil, providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
-
         // Our own C: the sparse kernels, built for AVX2 and for baseline x86-64 in one binary.
         .target(name: "CSparseKernels"),
+
+        // Along the data path (ARCHITECTURE.md says what each owns and must not know).
         .target(name: "SiftRandom"),
         // The file formats Sift reads and writes (npy, npz, gzip, zip), bounded against crafted input.
         .target(name: "SiftFiles", dependencies: ["CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        // What a level leaves on disk: its named files, metrics.json and the records in it; reads and writes
-        // them with no engine, BLAS or metrics code, so the report can link it alone.
+        // What a level leaves on disk: its named files, metrics.json and the records in it; no engine, BLAS
+        // or metrics code, so the report can link it alone.
         .target(name: "SiftArtifacts", dependencies: ["SiftFiles"]),
-        .target(name: "SiftData", dependencies: ["SiftFiles", "CSystemZlib", "SiftRandom", "CBLAS"]),
-        .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "CBLAS", "SiftData", "SiftRandom"]),
-        .target(name: "SiftEngine", dependencies: ["SiftArtifacts", "SiftFiles", "CBLAS", "CSparseKernels", "SiftData", "SiftRandom", "SiftMetrics"]),
-        .target(name: "SiftConfig", dependencies: ["SiftFiles", 
-            "SiftEngine", "SiftData",
+        .target(name: "SiftData", dependencies: ["SiftFiles", "SiftRandom", "CBLAS"]),
+        .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "CBLAS"]),
+        .target(name: "SiftEngine", dependencies: [
+            "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "CBLAS", "CSparseKernels",
+        ]),
+        .target(name: "SiftConfig", dependencies: [
+            "SiftFiles", "SiftEngine", "SiftData",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The sweep's durable task states, on SQLite; knows nothing of experiments or training.
         .target(name: "SiftStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
-        .target(name: "SiftCluster", dependencies: ["SiftArtifacts", "SiftFiles", 
-            "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftData",
+        .target(name: "SiftCluster", dependencies: [
+            "SiftArtifacts", "SiftFiles", "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftData",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SiftReport", dependencies: ["SiftArtifacts", "SiftFiles", "CSystemZlib"]),
-        // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
-        .target(name: "SiftTestKit", dependencies: ["SiftFiles", "SiftData", "SiftRandom", "CSystemZlib", .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(name: "sift", dependencies: ["SiftArtifacts", "SiftFiles", 
-            "SiftEngine", "SiftConfig", "SiftStore", "SiftData", "SiftMetrics", "SiftReport", "SiftCluster", "SiftWire",
+        .executableTarget(name: "sift", dependencies: [
+            "SiftRandom", "SiftFiles", "SiftArtifacts", "SiftData", "SiftMetrics", "SiftEngine", "SiftConfig", "SiftStore",
+            "SiftWire", "SiftCluster", "SiftReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
+        .target(name: "SiftTestKit", dependencies: [
+            "SiftFiles", "SiftData", "SiftRandom", "CSystemZlib", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SiftDataTests", dependencies: ["SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftMetrics", "SiftData", "SiftRandom"]),
@@ -62,7 +68,7 @@ let package = Package(
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftConfig", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine", "SiftTestKit"]),
+        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine"]),
         .testTarget(name: "SiftStoreTests", dependencies: ["SiftStore", "SiftTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster"]),
     ]
