@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftConfig", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine"]),
+        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiftStoreTests", dependencies: ["SiftStore", "SiftTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster"]),
     ]

@@ -6,12 +6,19 @@ import Yams
 /// Walks the YAML tree, checking every key and value against the schema.
 struct ConfigReader {
     let file: String
+    /// The keys it knows: the experiment schema, or a table a test extends.
+    let fields: [ConfigField]
+    let byKey: [String: ConfigField]
     var values: [String: ConfigValue] = [:]
     var marks: [String: Mark] = [:]
     var name: String?
     var seeds: [UInt64] = []
 
-    init(file: String) { self.file = file }
+    init(file: String, fields: [ConfigField] = ExperimentSchema.fields) {
+        self.file = file
+        self.fields = fields
+        byKey = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0) })
+    }
 
     func error(_ node: Node?, _ key: String?, _ message: String) -> ConfigError {
         ConfigError(file: file, line: node?.mark?.line, column: node?.mark?.column, key: key, message: message)
@@ -28,7 +35,7 @@ struct ConfigReader {
             } else if ExperimentSchema.sections.contains(key) {
                 guard case .mapping(let inner) = valueNode else { throw error(valueNode, key, "must be a mapping of settings") }
                 try read(inner, prefix: key)
-            } else if let field = ExperimentSchema.byKey[key] {
+            } else if let field = byKey[key] {
                 values[key] = try parse(valueNode, field)
                 marks[key] = valueNode.mark
             } else {
@@ -43,18 +50,18 @@ struct ConfigReader {
         var given: [String: Node] = [:]
         for (keyNode, valueNode) in mapping {
             guard let key = keyNode.string else { throw error(keyNode, nil, "keys must be dotted names") }
-            guard ExperimentSchema.byKey[key] != nil else {
+            guard byKey[key] != nil else {
                 throw error(keyNode, key, "unknown setting: this worker's build does not have it; run the coordinator's build")
             }
             given[key] = valueNode
         }
-        let missing = ExperimentSchema.fields.map(\.key).filter { given[$0] == nil }
+        let missing = fields.map(\.key).filter { given[$0] == nil }
         if let first = missing.first {
             throw error(nil, first, "missing" + (missing.count > 1 ? " (with \(missing.count - 1) more)" : "")
                         + ": a task carries every setting, so the coordinator runs another build")
         }
         var parsed: [String: ConfigValue] = [:]
-        for field in ExperimentSchema.fields {
+        for field in fields {
             guard let node = given[field.key] else { continue }
             if node.scalar?.style == .plain && node.string == "null" {
                 guard PruningPreset.allCases.contains(where: { field.defaultValue($0) == .null }) else {
@@ -68,14 +75,14 @@ struct ConfigReader {
         guard let presetName = parsed["pruning.preset"]?.string, let preset = PruningPreset(rawValue: presetName) else {
             throw error(nil, "pruning.preset", "must name a preset")
         }
-        for field in ExperimentSchema.fields {
+        for field in fields {
             if let value = parsed[field.key], value != field.defaultValue(preset) { values[field.key] = value }
         }
     }
 
     func suggestion(for key: String) -> String {
         let section = key.split(separator: ".").dropLast().joined(separator: ".")
-        let siblings = ExperimentSchema.fields.map(\.key).filter { $0.hasPrefix(section + ".") && !section.isEmpty }
+        let siblings = fields.map(\.key).filter { $0.hasPrefix(section + ".") && !section.isEmpty }
         if siblings.isEmpty { return "; sections are data, model, train and pruning" }
         return "; known keys here: " + siblings.map { String($0.dropFirst(section.count + 1)) }.joined(separator: ", ")
     }
@@ -165,7 +172,7 @@ struct ConfigReader {
         var resolved: [String: ConfigValue] = [:]
         var overrides: [String: ConfigValue] = [:]
         var draft = SpecDraft(preset: preset)
-        for field in ExperimentSchema.fields {
+        for field in fields {
             let fallback = field.defaultValue(preset)
             let value = values[field.key] ?? fallback
             resolved[field.key] = value

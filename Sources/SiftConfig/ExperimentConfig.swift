@@ -83,9 +83,10 @@ public struct ExperimentConfig: Sendable {
         }
     }
 
-    /// Builds an experiment from a YAML mapping of sections (metadata keys allowed at the top).
-    static func parse(node root: Node?, file: String) throws -> ExperimentConfig {
-        var reader = ConfigReader(file: file)
+    /// Builds an experiment from a YAML mapping of sections (metadata keys allowed at the top), with the
+    /// schema's keys (a test may pass the table with one more).
+    static func parse(node root: Node?, file: String, fields: [ConfigField] = ExperimentSchema.fields) throws -> ExperimentConfig {
+        var reader = ConfigReader(file: file, fields: fields)
         guard let root else { return try reader.build(source: file) }
         guard case .mapping(let mapping) = root else {
             throw ConfigError(file: file, line: root.mark?.line, column: root.mark?.column, message: "the top level must be a mapping of sections (data, model, train, pruning)")

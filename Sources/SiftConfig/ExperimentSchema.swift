@@ -104,8 +104,6 @@ enum ExperimentSchema {
         },
     ]
 
-    static let byKey: [String: ConfigField] = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0) })
-
     /// Sections that group keys; a key under any other mapping is unknown.
     static let sections: Set<String> = ["data", "data.nlgp", "model", "train", "pruning"]
 

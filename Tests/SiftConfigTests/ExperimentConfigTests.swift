@@ -1,7 +1,8 @@
 import Foundation
+@testable import SiftConfig
 import SiftEngine
-import SiftConfig
 import Testing
+import Yams
 
 @Suite struct ExperimentConfigTests {
     func parse(_ yaml: String) throws -> ExperimentConfig {
@@ -180,5 +181,26 @@ import Testing
         #expect(error("data: { dataset: nlgp, nlgp: { side: 10 } }\nmodel: { arch: 100-20-2 }\n") == nil)
         #expect(error("data: { reclass: 2 }\nmodel: { arch: 784-20-2 }\n") == nil, "labels mod 2 leave two classes")
         #expect(error("data: { dataset: cifar10, path: /c, grayscale: true }\nmodel: { arch: 1024-20-10 }\n") == nil)
+    }
+
+    /// A key is one declaration: given the table with one more entry, the reader accepts it, checks it,
+    /// keeps it out of the canonical form at its default, hashes it when set, resolves it for tasks and
+    /// puts it into the spec. (It writes momentum here, standing in for an engine field it would own.)
+    @Test func aKeyIsOneDeclaration() throws {
+        let fields = ExperimentSchema.fields + [
+            .double("train.nesterov_mix", { $0 >= 0 && $0 < 1 ? nil : "must be in [0, 1)" }, "a new key for this test",
+                    default: { _ in 0 }) { $0.train.momentum = $1 },
+        ]
+        func parse(_ yaml: String) throws -> ExperimentConfig {
+            try ExperimentConfig.parse(node: try Yams.compose(yaml: yaml), file: "new.yaml", fields: fields)
+        }
+        let bare = try parse("model: { arch: 784-32-10 }\n")
+        #expect(bare.hash == (try self.parse("model: { arch: 784-32-10 }\n")).hash, "at its default it changes no hash")
+        #expect(bare.resolved["train.nesterov_mix"] == .double(0))
+        let set = try parse("model: { arch: 784-32-10 }\ntrain: { nesterov_mix: 0.5 }\n")
+        #expect(set.hash != bare.hash && set.canonicalJSON.contains("\"train.nesterov_mix\":0.5"))
+        #expect(set.spec.train.momentum == 0.5, "its value reaches the spec")
+        #expect(throws: ConfigError.self) { try parse("train: { nesterov_mix: 2 }\n") }
+        #expect(throws: ConfigError.self) { try parse("train: { nesterov_mix: fast }\n") }
     }
 }
