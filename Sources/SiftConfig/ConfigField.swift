@@ -72,6 +72,13 @@ extension ConfigField {
                     apply: { v, draft in apply(&draft, try v.stringValue()) })
     }
 
+    /// A whole number that may be left unset (nil).
+    static func optionalInt(_ key: String, minimum: Int, _ help: String,
+                            _ apply: @escaping @Sendable (inout SpecDraft, Int?) -> Void) -> ConfigField {
+        ConfigField(key: key, kind: .int(minimum: minimum), help: help, defaultValue: { _ in .null },
+                    apply: { v, draft in apply(&draft, v == .null ? nil : try v.intValue()) })
+    }
+
     /// Text that may be left unset (a path).
     static func optionalString(_ key: String, _ help: String,
                                _ apply: @escaping @Sendable (inout SpecDraft, String?) -> Void) -> ConfigField {

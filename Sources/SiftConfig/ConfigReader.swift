@@ -206,6 +206,9 @@ struct ConfigReader {
         try requireOnly("data.test_path", when: dataset == "arrays", "applies only when data.dataset is arrays")
         try requireOnly("data.grayscale", when: dataset == "cifar10", "applies only when data.dataset is cifar10")
         try requireOnly("data.path", when: dataset != "nlgp", "nlgp data is generated; it reads no path")
+        try requireOnly("train.epochs", when: values["train.steps"] == nil, "is exclusive with train.steps: a level's length is one or the other")
+        try requireOnly("train.eval_every", when: values["train.eval_every_steps"] == nil,
+                        "is exclusive with train.eval_every_steps")
 
         func required(_ key: String, _ value: String?) throws -> String {
             guard let value else { throw ConfigError(file: file, key: key, message: "is required when data.dataset is \(dataset)") }

@@ -83,8 +83,14 @@ enum ExperimentSchema {
         .double("train.adam_eps", positive, "Adam ε", default: always(1e-8)) { $0.train.adamEpsilon = $1 },
         .int("train.batch", minimum: 1, "mini-batch size", default: always(128)) { $0.train.batchSize = $1 },
         .int("train.epochs", minimum: 0, "epochs per level", default: always(10)) { $0.train.epochs = $1 },
+        .optionalInt("train.steps", minimum: 0, "updates per level, instead of train.epochs (the paper counts steps)") {
+            $0.train.steps = $1
+        },
         .choice("train.sampling", BatchSampling.self, "shuffle (per epoch) or replacement", default: always(.shuffle)) { $0.train.sampling = $1 },
         .int("train.eval_every", minimum: 1, "evaluate test accuracy every this many epochs", default: always(1)) { $0.train.evalEveryEpochs = $1 },
+        .optionalInt("train.eval_every_steps", minimum: 1, "evaluate test accuracy every this many steps instead (best_test_accuracy is the best)") {
+            $0.train.evalEverySteps = $1
+        },
 
         .choice("pruning.preset", PruningPreset.self, "paper, lth or global (SPEC 4)", default: always(.paper)) { _, _ in
             // Read first, to start the draft's pruning from the preset (`SpecDraft.init`).

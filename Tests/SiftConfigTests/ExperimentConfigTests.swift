@@ -203,4 +203,14 @@ import Yams
         #expect(throws: ConfigError.self) { try parse("train: { nesterov_mix: 2 }\n") }
         #expect(throws: ConfigError.self) { try parse("train: { nesterov_mix: fast }\n") }
     }
+
+    @Test func aLevelsLengthIsInEpochsOrInStepsNotBoth() throws {
+        let steps = try parse("model: { arch: 784-32-10 }\ntrain: { steps: 100000, eval_every_steps: 100 }\n")
+        #expect(steps.spec.train.steps == 100_000 && steps.spec.train.evalEverySteps == 100)
+        #expect(try parse("model: { arch: 784-32-10 }\n").spec.train.steps == nil, "unset, the level runs in epochs")
+        let both = error("model: { arch: 784-32-10 }\ntrain: { epochs: 5, steps: 1000 }\n")
+        #expect(both?.key == "train.epochs" && both?.message.contains("exclusive with train.steps") == true)
+        let evals = error("model: { arch: 784-32-10 }\ntrain: { eval_every: 2, eval_every_steps: 100 }\n")
+        #expect(evals?.key == "train.eval_every")
+    }
 }

@@ -35,6 +35,28 @@ import Testing
         return levels
     }
 
+    /// A level's length in steps ends inside a pass; accuracy is measured every so many steps and at the end.
+    @Test(arguments: [BatchSampling.shuffle, .replacement])
+    func trainStepsTrainsExactlyThatManySteps(_ sampling: BatchSampling) throws {
+        var train = spec().train
+        train.steps = 37   // 512 images in batches of 32: 16 a pass, so 2 passes and 5 steps of a third
+        train.evalEverySteps = 10
+        train.sampling = sampling
+        let trainer = Trainer(network: Network(spec: spec().model), spec: train, data: data)
+        trainer.network.initialize(stream: RandomStream(root: 1, seed: 0, purpose: "init"))
+        let progress = TrainingProgress()
+        var updates: [Int] = [], passes: [(Int, Int)] = []
+        let outcome = trainer.train(order: RandomStream(root: 1, seed: 0, purpose: "order"), afterStep: { updates.append($0) },
+                                    onEpoch: { passes.append(($0.epoch, $0.epochs)) }, progress: progress)
+        #expect(outcome.steps == 37 && updates == Array(0...37))
+        #expect(passes.map(\.0) == [1, 2, 3] && passes.allSatisfy { $0.1 == 3 })
+        #expect(progress.snapshot.steps == 37 && progress.snapshot.step == 37)
+        #expect(outcome.bestTestAccuracy >= outcome.testAccuracy)
+        #expect(Trainer.totalSteps(train, trainingImages: 512) == 37)
+        train.steps = nil
+        #expect(Trainer.totalSteps(train, trainingImages: 512) == 32, "without steps, whole epochs: 2 × 16")
+    }
+
     @Test func learnsASeparableTask() throws {
         let levels = try runChain(spec())
         #expect(levels[0].metrics.training.testAccuracy > 0.9)

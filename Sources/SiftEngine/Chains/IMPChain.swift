@@ -63,7 +63,7 @@ public final class IMPChain {
             throw EngineError.incompatible(field: "pruning.layer_rates",
                 reason: "\(rates.count) rates for \(spec.model.layerCount) layers")
         }
-        let totalSteps = Trainer.stepsPerEpoch(spec.train, trainingImages: data.train.count) * spec.train.epochs
+        let totalSteps = Trainer.totalSteps(spec.train, trainingImages: data.train.count)
         guard spec.pruning.rewindStep <= totalSteps else {
             throw EngineError.incompatible(field: "pruning.rewind_step",
                 reason: "step \(spec.pruning.rewindStep) is past the end of training (\(totalSteps) steps)")

@@ -71,9 +71,13 @@ public struct TrainSpec: Sendable, Equatable {
     public var adamEpsilon = 1e-8
     public var batchSize = 128
     public var epochs = 10
+    /// The level's length in updates, instead of `epochs` when set (the paper's protocol counts steps).
+    public var steps: Int?
     public var sampling: BatchSampling = .shuffle
-    /// Test accuracy is evaluated every this many epochs (and at the end) for `best_test_accuracy`.
+    /// Test accuracy is evaluated every this many epochs (and at the end) for `best_test_accuracy`…
     public var evalEveryEpochs = 1
+    /// …or every this many steps, when set.
+    public var evalEverySteps: Int?
 
     public init() {}
 }

@@ -54,22 +54,40 @@ public final class Trainer {
         trainingImages / max(min(spec.batchSize, trainingImages), 1)
     }
 
-    /// Trains for `spec.epochs`. `afterStep(s)` runs after update s (1-based) and once with 0 before any update;
+    /// The level's length in updates: `spec.steps`, or whole epochs.
+    public static func totalSteps(_ spec: TrainSpec, trainingImages: Int) -> Int {
+        spec.steps ?? stepsPerEpoch(spec, trainingImages: trainingImages) * spec.epochs
+    }
+
+    /// Trains for `spec.steps` updates, or else `spec.epochs` passes over the data (a pass is one permutation,
+    /// or one epoch's worth of draws with replacement; a length in steps ends inside a pass). Test accuracy
+    /// is measured every `evalEverySteps` steps, or else every `evalEveryEpochs` passes, and at the end.
+    /// `afterStep(s)` runs after update s (1-based) and once with 0 before any update;
     /// `progress`, if given, follows every step (for heartbeats and displays), as `level`.
     /// A non-finite batch loss stops training at once, as does non-finite state at the end: the outcome
     /// then carries a `Divergence`, and the network's state is what it was when it stopped.
     public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
                       onEpoch: (EpochProgress) -> Void = { _ in }, progress: TrainingProgress? = nil, level: Int = 0) -> TrainingOutcome {
         let start = Date()
-        progress?.began(level: level, steps: stepsPerEpoch * spec.epochs, epochs: spec.epochs)
+        let total = Self.totalSteps(spec, trainingImages: data.train.count)
+        let perPass = max(stepsPerEpoch, 1)
+        let passes = (total + perPass - 1) / perPass
+        progress?.began(level: level, steps: total, epochs: passes)
         let optimizer = Optimizer(spec: spec, network: network)
         var stream = order
         var step = 0
         var best = 0.0, last = 0.0, lastLoss = 0.0
         var lastFiniteLoss: Double?
+        func evaluate() -> Double {
+            last = accuracy(on: data.test)
+            best = max(best, last)
+            return last
+        }
         afterStep(0)
-        for epoch in stride(from: 1, through: spec.epochs, by: 1) {
+        for epoch in stride(from: 1, through: passes, by: 1) {
             var lossSum = 0.0
+            let stepsThisPass = min(stepsPerEpoch, total - step)
+            var accuracy: Double?
             let indices: [Int]
             switch spec.sampling {
             case .shuffle: indices = stream.permutation(data.train.count)
@@ -80,9 +98,9 @@ public final class Trainer {
                 batches.fill(batch: b, indices: indices[(b * rows)..<((b + 1) * rows)], transposed: transposed)
             }
             prefetch(0)
-            for b in 0..<stepsPerEpoch {
+            for b in 0..<stepsThisPass {
                 let slot = batches.slot(batch: b)
-                if b + 1 < stepsPerEpoch { prefetch(b + 1) }
+                if b + 1 < stepsThisPass { prefetch(b + 1) }
                 let loss = Double(network.trainStep(slot.input, inputT: slot.inputT, labels: slot.labels.baseAddress!,
                                                     optimizer: optimizer))
                 step += 1
@@ -95,18 +113,16 @@ public final class Trainer {
                 lossSum += loss
                 progress?.stepped(step, epoch: epoch, loss: loss)
                 afterStep(step)
+                if let every = spec.evalEverySteps, step % max(every, 1) == 0 || step == total { accuracy = evaluate() }
             }
-            lastLoss = lossSum / Double(max(stepsPerEpoch, 1))
-            var accuracy: Double?
-            if epoch % max(spec.evalEveryEpochs, 1) == 0 || epoch == spec.epochs {
-                last = self.accuracy(on: data.test)
-                best = max(best, last)
-                accuracy = last
+            lastLoss = lossSum / Double(max(stepsThisPass, 1))
+            if spec.evalEverySteps == nil && (epoch % max(spec.evalEveryEpochs, 1) == 0 || epoch == passes) {
+                accuracy = evaluate()
             }
-            onEpoch(EpochProgress(epoch: epoch, epochs: spec.epochs, trainLoss: lastLoss, testAccuracy: accuracy,
+            onEpoch(EpochProgress(epoch: epoch, epochs: passes, trainLoss: lastLoss, testAccuracy: accuracy,
                                   elapsedSeconds: Date().timeIntervalSince(start)))
         }
-        if spec.epochs == 0 {
+        if total == 0 {
             last = accuracy(on: data.test)
             best = last
         }
