@@ -57,6 +57,28 @@ import Testing
         #expect(Trainer.totalSteps(train, trainingImages: 512) == 32, "without steps, whole epochs: 2 × 16")
     }
 
+    /// The paper's rewind: weights, biases, γ and β come back; the running statistics start afresh.
+    @Test func theRewindRestoresGammaAndBetaAndResetsTheRunningStatistics() throws {
+        var train = spec(batchNorm: true).train
+        train.steps = 20
+        let trainer = Trainer(network: Network(spec: spec(batchNorm: true).model), spec: train, data: data)
+        trainer.network.initialize(stream: RandomStream(root: 2, seed: 0, purpose: "init"))
+        var point: NetworkState?
+        _ = trainer.train(order: RandomStream(root: 2, seed: 0, purpose: "order"), afterStep: { step in
+            if step == 10 { point = trainer.network.state }
+        })
+        let saved = try #require(point)
+        #expect(saved.layers[0].runningMean?.contains { $0 != 0 } == true, "ten steps moved the running statistics")
+        #expect(trainer.network.state != saved, "ten more steps moved everything")
+        trainer.network.rewind(to: saved)
+        let now = trainer.network.state
+        for (layer, before) in zip(now.layers, saved.layers) {
+            #expect(layer.weights == before.weights && layer.bias == before.bias)
+            #expect(layer.gamma == before.gamma && layer.beta == before.beta)
+            #expect(layer.runningMean?.allSatisfy { $0 == 0 } == true && layer.runningVariance?.allSatisfy { $0 == 1 } == true)
+        }
+    }
+
     @Test func learnsASeparableTask() throws {
         let levels = try runChain(spec())
         #expect(levels[0].metrics.training.testAccuracy > 0.9)

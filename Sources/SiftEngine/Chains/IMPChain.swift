@@ -86,7 +86,7 @@ public final class IMPChain {
         let network = trainer.network
         network.apply(masks)
         if let start {
-            network.state = start
+            network.rewind(to: start)
         } else {
             network.initialize(stream: identity.stream(level == 0 ? "init" : "reinit-level-\(level)"))
         }

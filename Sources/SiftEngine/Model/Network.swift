@@ -184,6 +184,20 @@ public final class Network {
     }
 }
 
+extension Network {
+    /// Restarts from a rewind point (SPEC 4) as the paper's code does: the weights, the biases and batch
+    /// norm's γ and β come back; the running statistics start afresh (mean 0, variance 1), since they
+    /// described the dense run's activations, not this level's network.
+    public func rewind(to point: NetworkState) {
+        state = point
+        for layer in layers {
+            guard let bn = layer.batchNorm else { continue }
+            bn.runningMean.fill(0)
+            bn.runningVariance.fill(1)
+        }
+    }
+}
+
 /// A copy of a network's trainable values and batch-norm statistics.
 public struct NetworkState: Sendable, Equatable {
     public struct Layer: Sendable, Equatable {
