@@ -42,9 +42,7 @@ public struct LevelTasks: Sendable {
     /// The largest frame a level's result can hold: the float32 weights of the sweep's largest layer
     /// (masks, biases, maps and metrics are smaller), plus a margin for headers and small files.
     public var maximumFrameBytes: Int {
-        let largest = sweep.experiments.flatMap { experiment in
-            zip(experiment.spec.model.widths, experiment.spec.model.widths.dropFirst()).map { $0 * $1 }
-        }.max() ?? 0
+        let largest = sweep.experiments.flatMap { $0.spec.model.layerWeightCounts.map { $0 ?? Int.max } }.max() ?? 0
         let (weights, overflow) = largest.multipliedReportingOverflow(by: 4)
         return overflow ? Int.max : weights + (1 << 20)
     }
@@ -53,11 +51,9 @@ public struct LevelTasks: Sendable {
     /// of every layer, biases alike, plus a margin for metrics, maps and headers.
     public var maximumMessageBytes: Int {
         let largest = sweep.experiments.map { experiment in
-            zip(experiment.spec.model.widths, experiment.spec.model.widths.dropFirst()).reduce(0) { total, layer in
-                let (weights, o1) = layer.0.multipliedReportingOverflow(by: layer.1)
-                let (sum, o2) = total.addingReportingOverflow(weights + layer.1)
-                return o1 || o2 ? Int.max : sum
-            }
+            let model = experiment.spec.model, units = model.widths.dropFirst().reduce(0, +)
+            guard let weights = model.weightCount, case let (sum, false) = weights.addingReportingOverflow(units) else { return Int.max }
+            return sum
         }.max() ?? 0
         let (bytes, overflow) = largest.multipliedReportingOverflow(by: 9)
         return overflow ? Int.max : bytes + (8 << 20)

@@ -6,7 +6,7 @@ import SiftWire
 extension SweepStatus {
     /// The sweep's health as its store records it (workers as of the coordinator's last update).
     public init(store: TaskStore, now: Date = Date()) throws {
-        let counts = try store.counts()
+        let counts = try store.counts(), tally = TaskTally(counts)
         let pending = try store.pendingTasks()
         let leased = pending.filter { $0.state == .leased }
         var progress: [String: TaskProgress] = [:]
@@ -18,7 +18,7 @@ extension SweepStatus {
                                      running: leased.compactMap { task in progress[task.id].map { (task.level, $0) } })
         self.init(
             counts: Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            finished: try store.isFinished(),
+            finished: tally.running + tally.waiting == 0,
             workers: workers.map {
                 Worker(name: $0.name, cores: $0.cores, task: $0.task, secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen),
                        alive: $0.alive, setAside: $0.alive ? $0.note : nil)

@@ -180,7 +180,7 @@ public final class Worker {
             let now = clock()
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
                 lastBeat = now
-                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job.map { Self.report($0.progress, now: now) })).frames)
+                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job.map { TaskProgress($0.progress.snapshot, now: now) })).frames)
             }
             if now.timeIntervalSince(lastHeard) > silence && !stopping {
                 log(.warning, "coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
@@ -194,13 +194,6 @@ public final class Worker {
                 lastHeard = clock()
             }
         }
-    }
-
-    /// A task's progress as the heartbeat carries it.
-    static func report(_ progress: TrainingProgress, now: Date) -> TaskProgress {
-        let s = progress.snapshot
-        return TaskProgress(phase: s.phase.rawValue, step: s.step, steps: s.steps, epoch: s.epoch, epochs: s.epochs, loss: s.loss,
-                            stepsPerSecond: s.stepsPerSecond, secondsSinceChange: now.timeIntervalSince(s.lastChange))
     }
 
     /// Why the coordinator refused this worker at the security handshake, if it did: a refusal that no

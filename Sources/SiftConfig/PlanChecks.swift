@@ -13,12 +13,7 @@ extension ConfigReader {
     /// An architecture whose training would not fit this machine's memory is refused here, before a
     /// store is written or a worker allocates it.
     func checkFitsInMemory(_ model: ModelSpec) throws {
-        var weights = 0, overflow = false
-        for (fanIn, fanOut) in zip(model.widths, model.widths.dropFirst()) {
-            let (layer, o1) = fanIn.multipliedReportingOverflow(by: fanOut)
-            let (sum, o2) = weights.addingReportingOverflow(layer)
-            (weights, overflow) = (sum, overflow || o1 || o2)
-        }
+        let overflow = model.weightCount == nil, weights = model.weightCount ?? Int.max
         let (bytes, o3) = weights.multipliedReportingOverflow(by: Self.bytesPerWeight)
         let memory = ProcessInfo.processInfo.physicalMemory
         guard overflow || o3 || UInt64(bytes) > memory else { return }

@@ -161,3 +161,18 @@ public struct Provenance: Sendable, Equatable {
         self.build = build
     }
 }
+
+/// Tasks by how far they are, from their counts by state: finished (done or diverged), running (leased)
+/// and waiting (queued or blocked). Failed, skipped and unneeded tasks are in none.
+public struct TaskTally: Sendable, Equatable {
+    public var finished: Int
+    public var running: Int
+    public var waiting: Int
+
+    public init(_ counts: [TaskState: Int]) {
+        func n(_ state: TaskState) -> Int { counts[state] ?? 0 }
+        finished = n(.done) + n(.diverged)
+        running = n(.leased)
+        waiting = n(.queued) + n(.blocked)
+    }
+}

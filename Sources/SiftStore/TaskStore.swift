@@ -27,7 +27,8 @@ public final class TaskStore: Sendable {
         try checkIntegrity(path: path)
     }
 
-    /// Any other SQLite error, with the store's file: a corrupt page, a locked or unreadable file.
+    /// A SQLite error, with the store's file and what was being done: a full disk, a corrupt page, a
+    /// locked or unreadable file.
     public struct Failed: Error, CustomStringConvertible {
         public var path: String
         public var action: String
@@ -48,21 +49,14 @@ public final class TaskStore: Sendable {
         }
     }
 
-    /// A write the store could not make: the disk is full, or the file cannot be written.
-    public struct WriteFailed: Error, CustomStringConvertible {
-        public var path: String
-        public var reason: String
-        public var description: String { "cannot write the store \(path): \(reason)" }
-    }
-
     /// Every write goes through here, so that a full disk reads as one, naming the store.
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try database.write(body)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-            throw WriteFailed(path: database.path, reason: "No space left on device (SQLite: \(error.message ?? "database or disk is full"))")
+            throw Failed(path: database.path, action: "write", reason: "No space left on device (SQLite: \(error.message ?? "database or disk is full"))")
         } catch let error as DatabaseError {
-            throw WriteFailed(path: database.path, reason: Self.reason(error))
+            throw Failed(path: database.path, action: "write", reason: Self.reason(error))
         }
     }
 

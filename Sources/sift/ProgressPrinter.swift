@@ -1,6 +1,7 @@
 import Foundation
 import SiftCluster
 import SiftEngine
+import SiftWire
 import Synchronization
 
 /// Prints a chain's progress to stderr. On a terminal: one line redrawn twice a second from the
@@ -47,20 +48,17 @@ final class ProgressPrinter: @unchecked Sendable {
 
     /// The live line: level, density, a bar, step and epoch, loss, the level's and the chain's ETA.
     private func redraw() {
-        let p = progress.snapshot
-        guard p.phase == .training, p.steps > 0 else { return }
-        let fraction = min(Double(p.step) / Double(p.steps), 1)
-        let width = 20, filled = Int(fraction * Double(width))
+        let snapshot = progress.snapshot
+        guard snapshot.phase == .training, snapshot.steps > 0 else { return }
+        let p = TaskProgress(snapshot, now: Date())
         let (density, measured) = state.withLock { ($0.levelDensity, $0.levelSeconds) }
-        var line = "level \(p.level)/\(maxLevels) · density \(percent(density)) · ["
-            + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
-            + String(format: "%.0f%%", fraction * 100) + " · step \(p.step)/\(p.steps) · epoch \(p.epoch)/\(p.epochs)"
+        var line = "level \(snapshot.level)/\(maxLevels) · density \(percent(density)) · " + progressBar(p.fraction, width: 20)
+            + String(format: " %.0f%%", p.fraction * 100) + " · step \(p.step)/\(p.steps) · epoch \(p.epoch)/\(p.epochs)"
         if let loss = p.loss { line += String(format: " · loss %.4f", loss) }
-        if let rate = p.stepsPerSecond, rate > 0 {
-            let levelLeft = Double(p.steps - p.step) / rate
+        if let rate = p.stepsPerSecond, let levelLeft = p.secondsLeft {
             line += " · level ETA \(clockText(levelLeft))"
             let perLevel = measured.isEmpty ? Double(p.steps) / rate : measured.reduce(0, +) / Double(measured.count)
-            line += " · chain ETA ≤\(clockText(levelLeft + perLevel * Double(max(maxLevels - p.level, 0))))"
+            line += " · chain ETA ≤\(clockText(levelLeft + perLevel * Double(max(maxLevels - snapshot.level, 0))))"
         }
         state.withLock { _ in write("\r\u{1B}[2K" + line) }
     }

@@ -118,11 +118,10 @@ final class SweepProgress {
         }
         guard let counts = try? store.counts() else { return }
         func n(_ state: TaskState) -> Int { counts[state] ?? 0 }
-        let done = n(.done) + n(.diverged), leased = n(.leased)
-        let waiting = n(.queued) + n(.blocked)
+        let tally = TaskTally(counts)
         let elapsed = now.timeIntervalSince(start)
-        let perMinute = elapsed > 0 ? Double(done - initiallyDone) / elapsed * 60 : 0
-        var states = "levels: \(n(.done)) done · \(leased) running · \(waiting) waiting"
+        let perMinute = elapsed > 0 ? Double(tally.finished - initiallyDone) / elapsed * 60 : 0
+        var states = "levels: \(n(.done)) done · \(tally.running) running · \(tally.waiting) waiting"
         if n(.diverged) > 0 { states += " · \(n(.diverged)) diverged" }
         states += " · \(n(.failed)) failed"
         if n(.skipped) > 0 { states += " · \(n(.skipped)) skipped after a failure" }
@@ -130,13 +129,11 @@ final class SweepProgress {
         var line = states + " · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
         if let level = status?.running.compactMap({ running in running.progress.map { (running.task, $0) } }).first,
            level.1.phase == "training" {
-            let filled = Int(level.1.fraction * 10)
-            line += " · " + level.0.split(separator: "/").suffix(2).joined(separator: " ")
-                + " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: 10 - filled) + "]"
+            line += " · " + level.0.split(separator: "/").suffix(2).joined(separator: " ") + " " + progressBar(level.1.fraction, width: 10)
                 + String(format: " %.0f%%", level.1.fraction * 100)
                 + (level.1.loss.map { String(format: " loss %.3g", $0) } ?? "")
         }
-        if let left = status?.secondsLeft, waiting + leased > 0 { line += " · ETA ~\(clockText(left))" }
+        if let left = status?.secondsLeft, tally.waiting + tally.running > 0 { line += " · ETA ~\(clockText(left))" }
         if interactive {
             FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
         } else if (states != lastStates && now.timeIntervalSince(lastPrinted) >= 5) || now.timeIntervalSince(lastPrinted) >= 60 {

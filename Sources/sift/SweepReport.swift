@@ -11,9 +11,8 @@ enum SweepReport {
     @discardableResult
     static func write(root: String, store: TaskStore?, mosaicLevels: [Int]? = nil) throws -> (folder: String, index: RunIndex, completeness: Completeness?) {
         let completeness = try store.map { store -> Completeness in
-            let counts = try store.counts()
-            func n(_ state: TaskState) -> Int { counts[state] ?? 0 }
-            return Completeness(asOf: Date(), done: n(.done) + n(.diverged), running: n(.leased), waiting: n(.queued) + n(.blocked))
+            let tally = TaskTally(try store.counts())
+            return Completeness(asOf: Date(), done: tally.finished, running: tally.running, waiting: tally.waiting)
         }
         let index = try RunIndex(root: root)
         let folder = try ReportWriter(index: index, mosaicLevels: mosaicLevels, completeness: completeness).write()

@@ -52,6 +52,23 @@ public struct ModelSpec: Sendable, Equatable {
     public init(widths: [Int]) { self.widths = widths }
 
     public var layerCount: Int { widths.count - 1 }
+
+    /// Each layer's weights (fan_in × fan_out); nil where the product overflows (a crafted architecture).
+    public var layerWeightCounts: [Int?] {
+        zip(widths, widths.dropFirst()).map { fanIn, fanOut in
+            let (count, overflow) = fanIn.multipliedReportingOverflow(by: fanOut)
+            return overflow ? nil : count
+        }
+    }
+
+    /// All the weights, or nil past Int.max.
+    public var weightCount: Int? {
+        layerWeightCounts.reduce(Optional(0)) { total, layer in
+            guard let total, let layer else { return nil }
+            let (sum, overflow) = total.addingReportingOverflow(layer)
+            return overflow ? nil : sum
+        }
+    }
     public var architecture: String { widths.map(String.init).joined(separator: "-") }
 
     /// Parses "784-300-100-10"; nil unless there are at least two positive widths.
