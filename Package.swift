@@ -11,7 +11,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
@@ -21,11 +20,14 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: nil, providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        // SHA-256 (SiftDigest says why not swift-crypto); libzmq3-dev brings libsodium-dev along.
+        .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
         // Our own C: the sparse kernels, built for AVX2 and for baseline x86-64 in one binary.
         .target(name: "CSparseKernels"),
 
         // Along the data path (ARCHITECTURE.md says what each owns and must not know).
         .target(name: "SiftRandom"),
+        .target(name: "SiftDigest", dependencies: ["CSodium"]),
         // The file formats Sift reads and writes (npy, npz, gzip, zip), bounded against crafted input.
         .target(name: "SiftFiles", dependencies: ["CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // What a level leaves on disk: its named files, metrics.json and the records in it; no engine, BLAS
@@ -37,16 +39,14 @@ let package = Package(
             "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "CBLAS", "CSparseKernels",
         ]),
         .target(name: "SiftConfig", dependencies: [
-            "SiftFiles", "SiftEngine", "SiftData",
+            "SiftFiles", "SiftEngine", "SiftData", "SiftDigest",
             .product(name: "Yams", package: "Yams"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The sweep's durable task states, on SQLite; knows nothing of experiments or training.
         .target(name: "SiftStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
         .target(name: "SiftCluster", dependencies: [
-            "SiftArtifacts", "SiftFiles", "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftData",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "SiftArtifacts", "SiftFiles", "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftData", "SiftDigest",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SiftReport", dependencies: ["SiftArtifacts", "SiftFiles", "CSystemZlib"]),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftConfig", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine", "SiftDigest", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiftStoreTests", dependencies: ["SiftStore", "SiftTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster"]),
     ]

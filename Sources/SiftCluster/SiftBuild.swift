@@ -1,4 +1,4 @@
-import Crypto
+import SiftDigest
 import Foundation
 import SiftEngine
 import SiftConfig
@@ -22,8 +22,7 @@ public enum SiftBuild {
     /// The identifier of a build with this defaults table and BLAS version (and this binary's version,
     /// protocol and engine revision): `sift-<version>-wire<protocol>-engine<revision>-<digest>`.
     public static func identifier(defaults: String, blas: String) -> String {
-        let digest = SHA256.hash(data: Data("defaults:\n\(defaults)\nblas: \(blas)\n".utf8))
-            .prefix(6).map { String(format: "%02x", $0) }.joined()
+        let digest = Array(SHA256.hash("defaults:\n\(defaults)\nblas: \(blas)\n").prefix(6)).hexDigits
         return "sift-\(version)-wire\(WireMessage.protocolVersion)-engine\(engineRevision)-\(digest)"
     }
 }

@@ -1,5 +1,4 @@
-import Crypto
-import Foundation
+import SiftDigest
 
 /// SHA-256 over a result's attachments, each length-prefixed so that frame boundaries count.
 public enum TaskDigest {
@@ -7,9 +6,9 @@ public enum TaskDigest {
         var hasher = SHA256()
         for attachment in attachments {
             var length = UInt64(attachment.count).bigEndian
-            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
-            hasher.update(data: attachment)
+            withUnsafeBytes(of: &length) { hasher.update($0) }
+            hasher.update(attachment)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexDigits
     }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import SiftDigest
 import Foundation
 import SiftData
 import SiftEngine
@@ -36,7 +36,7 @@ public struct ExperimentConfig: Sendable {
         var lineage = overrides
         lineage.removeValue(forKey: "pruning.control")
         // The first 8 bytes of the digest, big-endian: the first 16 hex digits of its text.
-        return SHA256.hash(data: Data(Self.canonicalJSON(lineage).utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        return SHA256.hash(Self.canonicalJSON(lineage)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     public func identity(seed: UInt64) -> ChainIdentity {
@@ -48,7 +48,7 @@ public struct ExperimentConfig: Sendable {
     }
 
     static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(text).hexDigits
     }
 
     // MARK: - Loading

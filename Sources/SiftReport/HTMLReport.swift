@@ -205,7 +205,7 @@ public struct ReportWriter {
         let m = mask.integers(), w = weights.floats()
         var degree = [Int](repeating: 0, count: fanOut)
         for i in 0..<fanIn { for n in 0..<fanOut where m[i * fanOut + n] != 0 { degree[n] += 1 } }
-        let units = (0..<fanOut).sorted { degree[$0] != degree[$1] ? degree[$0] > degree[$1] : $0 < $1 }.prefix(16)
+        let units = UnitOrder.mostConnectedFirst(degree).prefix(16)
         let shape = [experimentShape.channels, experimentShape.height, experimentShape.width]
         var masks = "", weighted = ""
         for n in units {

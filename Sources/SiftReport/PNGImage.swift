@@ -31,7 +31,8 @@ public struct PNGImage: Sendable {
         raw.reserveCapacity(height * (width * 3 + 1))
         for y in 0..<height {
             raw.append(0)   // filter: none
-            raw += pixels[(y * width * 3)..<((y + 1) * width * 3)]
+            let rowStart: Int = y * width * 3
+            raw.append(contentsOf: pixels[rowStart..<(rowStart + width * 3)])
         }
         var compressedSize = compressBound(UInt(raw.count))
         var compressed = [UInt8](repeating: 0, count: Int(compressedSize))

@@ -65,7 +65,10 @@ public enum StudentT {
         if x <= 0 { return 0 }
         if x >= 1 { return 1 }
         if x > (a + 1) / (a + b + 2) { return 1 - regularizedIncompleteBeta(1 - x, a: b, b: a) }
-        let front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x)) / a
+        // In steps: as one expression this took the type checker seconds.
+        let logGammas: Double = lgamma(a + b) - lgamma(a) - lgamma(b)
+        let exponent: Double = logGammas + a * log(x) + b * log1p(-x)
+        let front: Double = exp(exponent) / a
         let tiny = 1e-300
         var c = 1.0, d = 1 - (a + b) * x / (a + 1)
         d = 1 / (abs(d) < tiny ? tiny : d)

@@ -9,7 +9,7 @@ extension AblationCurves {
     init(trainer: Trainer, inDegrees: [Int], fractions: [Double] = defaultFractions, stream: RandomStream) {
         let layer = trainer.network.layers[0]
         let units = inDegrees.count
-        let byDegree = (0..<units).sorted { inDegrees[$0] != inDegrees[$1] ? inDegrees[$0] > inDegrees[$1] : $0 < $1 }
+        let byDegree = UnitOrder.mostConnectedFirst(inDegrees)
         var s = stream
         let orders = [byDegree, Array(byDegree.reversed()), s.permutation(units)]
         let saved = layer.weights.values
