@@ -1,5 +1,6 @@
 /// The locality scalars of SPEC 6 for one network's masks, as they appear in metrics.json.
-/// Scalars describe layer 1; `connectedFraction` has one entry per layer (effective masks).
+/// Scalars describe layer 1; `connectedFraction` has one entry per layer (effective masks), and
+/// `effectiveLayers` one per deeper hidden layer (absent with a single hidden layer).
 /// A scalar is absent where it is undefined (no unit with two inputs, no weights given).
 public struct LocalityMetrics: Codable, Sendable, Equatable {
     public var meanPairDistance: Double?
@@ -13,11 +14,13 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
     public var connectedFraction: [Double]
     public var inDegreeHistogram: InDegreeHistogram
     public var nullDraws: Int
+    public var effectiveLayers: [EffectiveLayerMetrics]?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
     public init(meanPairDistance: Double?, pairDistanceRatioUniform: Double?, pairDistanceRatioDegree: Double?,
                 pairDistanceZDegree: Double?, gyrationRadiusMean: Double?, gyrationRatioDegree: Double?, iprMean: Double?,
-                participationRatioMean: Double?, connectedFraction: [Double], inDegreeHistogram: InDegreeHistogram, nullDraws: Int) {
+                participationRatioMean: Double?, connectedFraction: [Double], inDegreeHistogram: InDegreeHistogram, nullDraws: Int,
+                effectiveLayers: [EffectiveLayerMetrics]?) {
         self.meanPairDistance = meanPairDistance
         self.pairDistanceRatioUniform = pairDistanceRatioUniform
         self.pairDistanceRatioDegree = pairDistanceRatioDegree
@@ -29,6 +32,7 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
         self.connectedFraction = connectedFraction
         self.inDegreeHistogram = inDegreeHistogram
         self.nullDraws = nullDraws
+        self.effectiveLayers = effectiveLayers
     }
 
     enum CodingKeys: String, CodingKey {
@@ -43,6 +47,7 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
         case connectedFraction = "connected_fraction"
         case inDegreeHistogram = "in_degree_histogram"
         case nullDraws = "null_draws"
+        case effectiveLayers = "effective_layers"
     }
 
     /// The metrics.json keys of the scalars a summary table reports, in order.
@@ -52,7 +57,7 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
     ]
 
     /// The defined scalars by metrics.json key, with layer 1's connected fraction as `connected_fraction`
-    /// and every layer's as `connected_fraction_layer_<l>`.
+    /// every layer's as `connected_fraction_layer_<l>`, and the deeper layers' effective-mask figures.
     public var scalars: [String: Double] {
         let values: [Double?] = [pairDistanceRatioUniform, pairDistanceRatioDegree, pairDistanceZDegree, meanPairDistance,
                                  gyrationRadiusMean, gyrationRatioDegree, iprMean, participationRatioMean]
@@ -60,6 +65,7 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
         for (key, value) in zip(Self.scalarKeys, values) { out[key] = value }
         out["connected_fraction"] = connectedFraction.first
         for (l, fraction) in connectedFraction.enumerated() { out["connected_fraction_layer_\(l)"] = fraction }
+        for layer in effectiveLayers ?? [] { out.merge(layer.scalars) { $1 } }
         return out
     }
 }

@@ -1,5 +1,3 @@
-import CBLAS
-
 /// A layer's surviving connections, stored [fan_in, fan_out] row-major (SPEC 2):
 /// column n is unit n's receptive field.
 public struct ConnectivityMask: Sendable, Equatable {
@@ -49,24 +47,13 @@ public struct ConnectivityMask: Sendable, Equatable {
         self.init(fanIn: fanIn, fanOut: receptiveFields.count, values: values)
     }
 
+    /// Every connection absent, every absent one present.
+    public var complement: ConnectivityMask {
+        ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values.map { $0 != 0 ? 0 : 1 })
+    }
+
     /// Fraction of units with at least one surviving input.
     public var connectedFraction: Double {
         Double(inDegrees.filter { $0 > 0 }.count) / Double(max(fanOut, 1))
-    }
-
-    /// The effective masks M_1, M_1·M_2, …: which units of each layer a path connects to each input (SPEC 6).
-    public static func effective(_ layers: [ConnectivityMask]) -> [ConnectivityMask] {
-        guard var current = layers.first else { return [] }
-        var out = [current]
-        for next in layers.dropFirst() {
-            precondition(next.fanIn == current.fanOut, "layer shapes do not chain")
-            let a = current.values.map { Float($0 != 0 ? 1 : 0) }, b = next.values.map { Float($0 != 0 ? 1 : 0) }
-            var c = [Float](repeating: 0, count: current.fanIn * next.fanOut)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(current.fanIn), Int32(next.fanOut), Int32(current.fanOut),
-                        1, a, Int32(current.fanOut), b, Int32(next.fanOut), 0, &c, Int32(next.fanOut))
-            current = ConnectivityMask(fanIn: current.fanIn, fanOut: next.fanOut, values: c.map { $0 > 0 ? 1 : 0 })
-            out.append(current)
-        }
-        return out
     }
 }

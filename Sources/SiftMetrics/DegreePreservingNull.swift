@@ -6,9 +6,18 @@ public enum DegreePreservingNull {
     /// Trades per draw: enough for the chain to mix on masks of this project's sizes.
     public static func defaultTrades(units: Int) -> Int { max(1000, 20 * units) }
 
-    /// One draw. Each trade picks two units, pools the inputs only one of them has, shuffles the pool
-    /// and deals it back in the same sizes: both units keep their degree, and every input its out-degree.
+    /// One draw. A mask denser than one half is drawn through its complement, whose degrees are fixed by
+    /// the mask's: complementing is a bijection between the two sets of masks, so a uniform draw of one is a
+    /// uniform draw of the other, and a trade costs the sparser side's degrees (effective masks are dense).
     public static func draw(_ mask: ConnectivityMask, stream: RandomStream, trades: Int? = nil) -> ConnectivityMask {
+        let alive = mask.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        guard 2 * alive > mask.values.count else { return curveball(mask, stream: stream, trades: trades) }
+        return curveball(mask.complement, stream: stream, trades: trades).complement
+    }
+
+    /// Each trade picks two units, pools the inputs only one of them has, shuffles the pool and deals it
+    /// back in the same sizes: both units keep their degree, and every input its out-degree.
+    static func curveball(_ mask: ConnectivityMask, stream: RandomStream, trades: Int?) -> ConnectivityMask {
         let fields = mask.receptiveFields
         let units = fields.count
         guard units >= 2 else { return mask }

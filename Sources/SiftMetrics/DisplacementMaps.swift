@@ -37,6 +37,13 @@ public struct DisplacementMaps: Sendable {
         crossChannel = cross
     }
 
+    /// Maps with no pairs counted yet.
+    public init(empty shape: ImageShape) {
+        self.shape = shape
+        sameChannel = [Double](repeating: 0, count: (2 * shape.height - 1) * (2 * shape.width - 1))
+        crossChannel = sameChannel
+    }
+
     /// D of SPEC 6.2: mean Euclidean length of same-channel pair displacements; nil without pairs.
     public var meanPairDistance: Double? {
         var weighted = 0.0, total = 0.0

@@ -1,4 +1,3 @@
-import Dispatch
 import SiftData
 import SiftFiles
 import SiftArtifacts
@@ -7,67 +6,51 @@ import SiftRandom
 /// Everything SPEC 6 computes from masks: the scalars and the maps saved beside them.
 public struct LocalityAnalysis: Sendable {
     public var metrics: LocalityMetrics
+    /// Layer 1's S^sc and S^dc.
     public var maps: DisplacementMaps
+    /// The same, split by the units' in-degree (SPEC 6.10).
+    public var mapsByInDegree: MapsByInDegree
     /// o_i of layer 1 as a C×H×W image.
     public var outDegrees: [Int]
 
-    /// `masks` are all layers' masks, first layer first; `weights` the first layer's trained weights.
-    /// The null draws run on at most `threads` threads.
+    /// `masks` are all layers' masks, first layer first (the last is the output layer); `weights` the first
+    /// layer's trained weights. The null draws run on at most `threads` threads.
     public init(masks: [ConnectivityMask], firstLayerWeights weights: [Float]?, shape: ImageShape,
                 nullDraws: Int = 8, threads: Int = 1, stream: RandomStream) {
         let first = masks[0]
-        maps = DisplacementMaps(mask: first, shape: shape)
+        mapsByInDegree = MapsByInDegree(mask: first, shape: shape)
+        maps = mapsByInDegree.total(shape: shape)
         outDegrees = first.outDegrees
-        let distance = maps.meanPairDistance
-        let uniform = uniformMeanPairDistance(height: shape.height, width: shape.width)
-        let gyration = UnitShape.meanGyrationRadius(first, shape: shape)
-
-        // Each draw has its own stream and slot, so the draws run in `threads` lanes and the result
-        // does not depend on how many lanes there are or which finishes first.
-        var draws = [(distance: Double?, gyration: Double?)](repeating: (nil, nil), count: nullDraws)
-        let lanes = max(1, min(threads, nullDraws))
-        draws.withUnsafeMutableBufferPointer { slots in
-            let slots = UncheckedSendable(slots)
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                for r in stride(from: lane, to: nullDraws, by: lanes) {
-                    let null = DegreePreservingNull.draw(first, stream: stream.derived("degree-null-\(r)"))
-                    slots.value[r] = (DisplacementMaps(mask: null, shape: shape).meanPairDistance,
-                                      UnitShape.meanGyrationRadius(null, shape: shape))
-                }
-            }
-        }
-        let nullDistances = draws.compactMap(\.distance), nullGyrations = draws.compactMap(\.gyration)
-        let nullMean = mean(nullDistances)
-        var z: Double?
-        if let distance, let nullMean, nullDistances.count >= 2 {
-            let variance = nullDistances.reduce(0) { $0 + ($1 - nullMean) * ($1 - nullMean) } / Double(nullDistances.count - 1)
-            z = variance > 0 ? (distance - nullMean) / variance.squareRoot() : nil
-        }
+        let layer1 = FieldMeasures(mask: first, maps: maps, shape: shape, nullDraws: nullDraws, threads: threads, stream: stream)
         let ipr = weights.map { UnitShape.inverseParticipationRatios(weights: $0, mask: first).compactMap { $0 } }
 
+        // SPEC 6.11: the hidden layers after the first (the output layer is not one), on their effective masks.
+        let effective = EffectiveMasks.of(masks)
+        let deeper = effective.indices.dropFirst().dropLast().map { l in
+            let field = effective[l]
+            let measures = FieldMeasures(mask: field, shape: shape, nullDraws: nullDraws, threads: threads,
+                                         stream: stream.derived("layer-\(l)"))
+            let reached = field.outDegrees.filter { $0 > 0 }.count
+            return EffectiveLayerMetrics(
+                layer: l, meanPairDistance: measures.meanPairDistance,
+                pairDistanceRatioUniform: measures.pairDistanceRatioUniform,
+                pairDistanceRatioDegree: measures.pairDistanceRatioDegree,
+                gyrationRadiusMean: measures.gyrationRadiusMean, gyrationRatioDegree: measures.gyrationRatioDegree,
+                pixelsReachedFraction: Double(reached) / Double(max(field.fanIn, 1)))
+        }
+
         metrics = LocalityMetrics(
-            meanPairDistance: distance,
-            pairDistanceRatioUniform: distance.map { $0 / uniform },
-            pairDistanceRatioDegree: ratio(distance, nullMean),
-            pairDistanceZDegree: z,
-            gyrationRadiusMean: gyration,
-            gyrationRatioDegree: ratio(gyration, mean(nullGyrations)),
+            meanPairDistance: layer1.meanPairDistance,
+            pairDistanceRatioUniform: layer1.pairDistanceRatioUniform,
+            pairDistanceRatioDegree: layer1.pairDistanceRatioDegree,
+            pairDistanceZDegree: layer1.pairDistanceZDegree,
+            gyrationRadiusMean: layer1.gyrationRadiusMean,
+            gyrationRatioDegree: layer1.gyrationRatioDegree,
             iprMean: ipr.flatMap { mean($0) },
             participationRatioMean: ipr.flatMap { mean($0.map { 1 / $0 }) },
-            connectedFraction: ConnectivityMask.effective(masks).map(\.connectedFraction),
+            connectedFraction: effective.map(\.connectedFraction),
             inDegreeHistogram: InDegreeHistogram(first),
-            nullDraws: nullDraws)
+            nullDraws: nullDraws,
+            effectiveLayers: deeper.isEmpty ? nil : deeper)
     }
-}
-
-/// Hands a buffer to concurrent code whose lanes write disjoint slots of it: the one use of
-/// `@unchecked Sendable` here, since no checked construct expresses "disjoint slots".
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-private func ratio(_ a: Double?, _ b: Double?) -> Double? {
-    guard let a, let b, b > 0 else { return nil }
-    return a / b
 }

@@ -22,7 +22,7 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a config or sweep and print each experiment's hash and canonical form.")
+        static let configuration = CommandConfiguration(abstract: "Check a config or sweep and print each experiment's hash, canonical form and every setting.")
         @Argument(help: "Experiment or sweep config (YAML).") var config: String
 
         func run() throws {
@@ -32,6 +32,13 @@ struct ConfigCommand: ParsableCommand {
                 print("  hash:      \(experiment.hash)")
                 print("  seeds:     \(experiment.seeds.map(String.init).joined(separator: ", "))")
                 print("  canonical: \(experiment.canonicalJSON)")
+                print("  settings (every key; * set by this config, the rest its defaults):")
+                let width = ConfigKeyReference.all.map(\.key.count).max() ?? 0
+                for row in ConfigKeyReference.all {
+                    guard let value = experiment.resolved[row.key] else { continue }
+                    let mark = experiment.overrides[row.key] == nil ? " " : "*"
+                    print("    \(mark) \(row.key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value.canonicalJSON)")
+                }
             }
         }
     }

@@ -163,17 +163,88 @@ import Testing
         #expect(abs(analysis.metrics.participationRatioMean! - (4 + 1 + 25.0 / 17) / 3) < 1e-12)
     }
 
+    /// Three layers, with more inputs than one 64-bit word holds: the bitset product against paths counted one by one.
     @Test func effectiveMasksFollowPaths() {
-        let first = randomMask(fanIn: 12, fanOut: 8, density: 0.2, seed: 1)
+        let first = randomMask(fanIn: 130, fanOut: 8, density: 0.05, seed: 1)
         let second = randomMask(fanIn: 8, fanOut: 5, density: 0.3, seed: 2)
-        let effective = ConnectivityMask.effective([first, second])
-        for i in 0..<12 {
+        let third = randomMask(fanIn: 5, fanOut: 3, density: 0.5, seed: 3)
+        let effective = EffectiveMasks.of([first, second, third])
+        #expect(effective.count == 3 && effective[0] == first)
+        for i in 0..<130 {
             for n in 0..<5 {
-                let path = (0..<8).contains { first[i, $0] && second[$0, n] }
-                #expect(effective[1][i, n] == path)
+                #expect(effective[1][i, n] == (0..<8).contains { first[i, $0] && second[$0, n] })
+            }
+            for m in 0..<3 {
+                let paths = (0..<8).flatMap { a in (0..<5).map { b in (a, b) } }.filter { a, b in first[i, a] && second[a, b] && third[b, m] }
+                #expect(effective[2][i, m] == !paths.isEmpty)
             }
         }
-        #expect(effective[0] == first)
+    }
+
+    /// SPEC 6.10: every unit falls in the bin of its in-degree, and the bins' maps add up to the whole map.
+    @Test(arguments: [0.1, 0.5])
+    func mapsByInDegreeSumToTheWholeMap(_ density: Double) {
+        let shape = ImageShape(channels: 2, height: 5, width: 6)
+        let mask = randomMask(fanIn: 60, fanOut: 40, density: density, seed: 11)
+        let binned = MapsByInDegree(mask: mask, shape: shape, binWidth: 4)
+        let whole = bruteMaps(mask, shape)
+        #expect(binned.bins.count >= 3, "degrees spread over several bins")
+        #expect(binned.bins.map(\.units).reduce(0, +) == 40)
+        var same = [Double](repeating: 0, count: whole.same.count), cross = same
+        let degrees = mask.inDegrees
+        for bin in binned.bins {
+            let members = degrees.indices.filter { degrees[$0] >= bin.lowestDegree && degrees[$0] <= bin.highestDegree }
+            #expect(bin.units == members.count && bin.highestDegree - bin.lowestDegree == 3 && bin.lowestDegree % 4 == 0)
+            let part = ConnectivityMask(fanIn: 60, receptiveFields: members.map { n in (0..<60).filter { mask[$0, n] } })
+            #expect(bin.maps.sameChannel == bruteMaps(part, shape).same)
+            for k in same.indices { same[k] += bin.maps.sameChannel[k]; cross[k] += bin.maps.crossChannel[k] }
+        }
+        #expect(same == whole.same && cross == whole.cross)
+        let analysis = LocalityAnalysis(masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 0,
+                                        stream: RandomStream(root: 1, seed: 0, purpose: "t"))
+        #expect(analysis.maps.sameChannel == whole.same && analysis.maps.crossChannel == whole.cross)
+    }
+
+    /// SPEC 6.11 on hand-built masks: a 4×4 image, four units in layer 1 each holding one corner's 2×2
+    /// block, layer 2 joining the top two corners in one unit and all four in another, and a unit with
+    /// no path at all. Every figure against its definition, the fields found by counting paths.
+    @Test func effectiveLayerFiguresFollowThePathCount() {
+        let shape = ImageShape(channels: 1, height: 4, width: 4)
+        let corners = [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]]
+        let first = ConnectivityMask(fanIn: 16, receptiveFields: corners)
+        let second = ConnectivityMask(fanIn: 4, receptiveFields: [[0, 1], [0, 1, 2, 3], []])
+        let output = ConnectivityMask(fanIn: 3, receptiveFields: [[0, 1, 2]])
+        let stream = RandomStream(root: 3, seed: 0, purpose: "effective")
+        let analysis = LocalityAnalysis(masks: [first, second, output], firstLayerWeights: nil, shape: shape,
+                                        nullDraws: 4, stream: stream)
+        let layers = analysis.metrics.effectiveLayers ?? []
+        #expect(layers.count == 1 && layers.first?.layer == 1, "one deeper hidden layer; the output layer is not one")
+        guard let figures = layers.first else { return }
+
+        // Fields by path count: pixel i reaches unit m when Σ_n M1[i,n]·M2[n,m] > 0.
+        let fields = (0..<3).map { m in (0..<16).filter { i in (0..<4).reduce(0) { $0 + (first[i, $1] && second[$1, m] ? 1 : 0) } > 0 } }
+        #expect(fields == [[0, 1, 2, 3, 4, 5, 6, 7], Array(0..<16), []])
+        let effective = ConnectivityMask(fanIn: 16, receptiveFields: fields)
+        let distance = bruteMeanDistance(bruteMaps(effective, shape).same, shape)
+        #expect(abs(figures.meanPairDistance! - distance) < 1e-12)
+        #expect(abs(figures.pairDistanceRatioUniform! - distance / uniformMeanPairDistance(height: 4, width: 4)) < 1e-12)
+        // Radii of gyration: the 4×2 top half, and the whole 4×4 image.
+        let top = (1.25 + 0.25).squareRoot(), whole = (1.25 + 1.25).squareRoot()
+        #expect(abs(figures.gyrationRadiusMean! - (top + whole) / 2) < 1e-12)
+        #expect(figures.pixelsReachedFraction == 1)
+        // The null is drawn on that same effective mask, from the layer's own streams.
+        let nulls = (0..<4).map { DegreePreservingNull.draw(effective, stream: stream.derived("layer-1").derived("degree-null-\($0)")) }
+        let nullDistance = nulls.map { bruteMeanDistance(bruteMaps($0, shape).same, shape) }.reduce(0, +) / 4
+        #expect(abs(figures.pairDistanceRatioDegree! - distance / nullDistance) < 1e-12)
+        #expect(analysis.metrics.connectedFraction == [1, 2.0 / 3, 1])
+    }
+
+    /// A draw through the complement (masks denser than one half) keeps every degree.
+    @Test func denseNullDrawsKeepEveryDegree() {
+        let mask = randomMask(fanIn: 30, fanOut: 20, density: 0.8, seed: 4)
+        let null = DegreePreservingNull.draw(mask, stream: RandomStream(root: 4, seed: 0, purpose: "dense"))
+        #expect(null.inDegrees == mask.inDegrees && null.outDegrees == mask.outDegrees)
+        #expect(null != mask, "the draw moved some connections")
     }
 
     @Test func histogramAndBinomialNull() {

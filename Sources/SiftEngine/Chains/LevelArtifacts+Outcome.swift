@@ -15,6 +15,12 @@ extension LevelArtifacts {
         files.add("dc_map.npy", NumpyArray(float64: maps.crossChannel, shape: [maps.height, maps.width]).encoded())
         files.add("out_degree.npy", NumpyArray(int32: outcome.analysis.outDegrees.map { Int32($0) },
                                                shape: [maps.shape.channels, maps.shape.height, maps.shape.width]).encoded())
+        let bins = outcome.analysis.mapsByInDegree.bins
+        let binnedShape = [bins.count, maps.height, maps.width]
+        files.add("sc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.sameChannel), shape: binnedShape).encoded())
+        files.add("dc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.crossChannel), shape: binnedShape).encoded())
+        files.add("degree_bins.npy", NumpyArray(int32: bins.flatMap { [Int32($0.lowestDegree), Int32($0.highestDegree), Int32($0.units)] },
+                                                shape: [bins.count, 3]).encoded())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {

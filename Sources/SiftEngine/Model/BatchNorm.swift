@@ -24,8 +24,19 @@ final class BatchNorm {
         reset()
     }
 
+    /// Whether the running statistics hold anything yet: the first training batch after a (re)start
+    /// sets them outright, as the paper's code does (`amv = mv` at step 0), and later batches average in.
+    var hasRunningStatistics = false
+
     func reset() {
-        gamma.fill(1); beta.fill(0); runningMean.fill(0); runningVariance.fill(1)
+        gamma.fill(1); beta.fill(0)
+        restartRunningStatistics()
+    }
+
+    /// Forgets the running statistics (mean 0, variance 1 until the next training batch sets them).
+    func restartRunningStatistics() {
+        runningMean.fill(0); runningVariance.fill(1)
+        hasRunningStatistics = false
     }
 
     /// Writes γ·x̂+β into `output` and x̂ into `normalized`. Training mode uses and records batch statistics.
@@ -41,10 +52,16 @@ final class BatchNorm {
             for r in 0..<rows { for j in 0..<f { let d = x[r * f + j] - mean[j]; inv[j] += d * d } }
             for j in 0..<f {
                 let variance = inv[j] / Float(rows)
-                runningMean.pointer[j] = decay * runningMean.pointer[j] + (1 - decay) * mean[j]
-                runningVariance.pointer[j] = decay * runningVariance.pointer[j] + (1 - decay) * variance
+                if hasRunningStatistics {
+                    runningMean.pointer[j] = decay * runningMean.pointer[j] + (1 - decay) * mean[j]
+                    runningVariance.pointer[j] = decay * runningVariance.pointer[j] + (1 - decay) * variance
+                } else {
+                    runningMean.pointer[j] = mean[j]
+                    runningVariance.pointer[j] = variance
+                }
                 inv[j] = 1 / (variance + epsilon).squareRoot()
             }
+            hasRunningStatistics = true
         } else {
             for j in 0..<f {
                 mean[j] = runningMean.pointer[j]

@@ -177,6 +177,7 @@ public final class Network {
                    let mean = saved.runningMean, let variance = saved.runningVariance {
                     bn.gamma.copy(from: gamma); bn.beta.copy(from: beta)
                     bn.runningMean.copy(from: mean); bn.runningVariance.copy(from: variance)
+                    bn.hasRunningStatistics = true
                 }
                 layer.applyMask()
             }
@@ -186,15 +187,11 @@ public final class Network {
 
 extension Network {
     /// Restarts from a rewind point (SPEC 4) as the paper's code does: the weights, the biases and batch
-    /// norm's γ and β come back; the running statistics start afresh (mean 0, variance 1), since they
-    /// described the dense run's activations, not this level's network.
+    /// norm's γ and β come back; the running statistics start afresh (the level's first batch sets them),
+    /// since they described the dense run's activations, not this level's network.
     public func rewind(to point: NetworkState) {
         state = point
-        for layer in layers {
-            guard let bn = layer.batchNorm else { continue }
-            bn.runningMean.fill(0)
-            bn.runningVariance.fill(1)
-        }
+        for layer in layers { layer.batchNorm?.restartRunningStatistics() }
     }
 }
 
