@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 build=yes
 if [ "${1:-}" = "--no-build" ]; then build=no; shift; fi
-packages=(libopenblas-dev zlib1g-dev libzmq3-dev libsqlite3-dev dataset-fashion-mnist "$@")
+packages=(libopenblas-dev zlib1g-dev libzmq3-dev libsodium-dev libsqlite3-dev dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -191,9 +191,79 @@ public struct ReportWriter {
             }
         }
         html += "</div>"
+        html += fieldsByLayer(e)
         let levels = mosaicLevels ?? [chain[chain.count / 2].level, chain[chain.count - 1].level]
-        for record in chain where levels.contains(record.level) { html += mosaic(record) }
+        for record in chain where levels.contains(record.level) { html += mapsByInDegree(record) + mosaic(record) }
+        html += ablation(chain.filter { levels.contains($0.level) })
         return html
+    }
+
+    /// Whether receptive fields widen with depth, as in a CNN: each hidden layer's radius of gyration
+    /// (layer 1's own, the deeper layers' on their effective masks) and its ratio to the degree null.
+    func fieldsByLayer(_ e: Summary.Experiment) -> String {
+        let layers = e.levels.flatMap { $0.columns.keys }.compactMap { column -> Int? in
+            guard column.hasPrefix("effective_gyration_radius_mean_layer_") else { return nil }
+            return Int(column.dropFirst("effective_gyration_radius_mean_layer_".count))
+        }
+        guard let deepest = layers.max() else { return "" }
+        /// One series a layer; layer 1 only where it has a column of its own.
+        func series(_ layer1: String?, _ deeper: String) -> [SVGChart.Series] {
+            ((layer1 == nil ? 1 : 0)...deepest).map { l in
+                let column = l == 0 ? layer1 ?? "" : EffectiveLayerMetrics.column(deeper, layer: l)
+                return SVGChart.Series(label: l == 0 ? "layer 1" : "layer \(l + 1) (effective)", points: e.levels.compactMap { level in
+                    guard let x = level.columns["density_layer_0"]?.mean, let y = level.columns[column] else { return nil }
+                    return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
+                })
+            }
+        }
+        return "<h3>Receptive fields by depth</h3><p>A unit's effective field in layer ℓ is every pixel with a path to it "
+            + "(the product of the masks M<sub>1</sub>·…·M<sub>ℓ</sub>). In a CNN, fields widen with depth.</p><div class=\"grid\">"
+            + SVGChart.lines(title: "Radius of gyration (pixels)", xLabel: "density of layer 1", yLabel: "radius",
+                             series: series("gyration_radius_mean", "gyration_radius_mean"), logX: true)
+            + SVGChart.lines(title: "Radius of gyration / degree-preserving null", xLabel: "density of layer 1", yLabel: "ratio",
+                             series: series("gyration_ratio_degree", "gyration_ratio_degree"), logX: true, reference: 1)
+            + SVGChart.lines(title: "Pair distance / degree-preserving null", xLabel: "density of layer 1", yLabel: "ratio",
+                             series: series("pair_distance_ratio_degree", "pair_distance_ratio_degree"), logX: true, reference: 1)
+            + SVGChart.lines(title: "Fraction of pixels reaching the layer", xLabel: "density of layer 1", yLabel: "fraction",
+                             series: series(nil, "pixels_reached_fraction"), logX: true)
+            + "</div>"
+    }
+
+    /// S^sc of one level split by the units' in-degree (the paper's panels), each bin scaled to its own peak.
+    func mapsByInDegree(_ record: LevelRecord) -> String {
+        guard let maps = try? NumpyArray.read("\(record.directory)/sc_map_by_degree.npy"),
+              let bins = try? NumpyArray.read("\(record.directory)/degree_bins.npy"),
+              maps.shape.count == 3, bins.shape == [maps.shape[0], 3] else { return "" }
+        let values = maps.floats(), edges = bins.integers()
+        let height = maps.shape[1], width = maps.shape[2], size = height * width
+        var panels = ""
+        for b in 0..<maps.shape[0] {
+            let map = values[(b * size)..<((b + 1) * size)].map(Double.init)
+            let peak = max(map.max() ?? 1, 1e-12)
+            let image = PNGImage(width: width, height: height, values: map.map { $0 / peak }, color: ColorScale.sequential)
+            panels += figure(image, scale: 2, caption: "k \(edges[3 * b])–\(edges[3 * b + 1]) · \(edges[3 * b + 2]) units")
+        }
+        return "<h3>S<sup>sc</sup> by in-degree at level \(record.level) (\(percent(record.metrics.training.densityLayers[0])) of layer 1)</h3>"
+            + "<p>The same-channel map summed over the units whose in-degree k falls in each bin of 10, each panel scaled to its own peak.</p>"
+            + "<div class=\"strip\">\(panels)</div>"
+    }
+
+    /// The paper's ablation curve: test accuracy against the number of first-layer units silenced,
+    /// the most connected first, the fewest first, or at random.
+    func ablation(_ records: [LevelRecord]) -> String {
+        let charts = records.compactMap { record -> String? in
+            guard let curves = record.metrics.ablation?.byUnits, !curves.units.isEmpty else { return nil }
+            let orders = [("most connected first", curves.most), ("fewest first", curves.fewest), ("random", curves.random)]
+            let series = orders.map { label, accuracies in
+                SVGChart.Series(label: label, points: zip(curves.units, accuracies).map { units, accuracy in
+                    SVGChart.Point(x: Double(units), y: accuracy, low: accuracy, high: accuracy)
+                })
+            }
+            return SVGChart.lines(title: "Units silenced at level \(record.level)", xLabel: "first-layer units silenced",
+                                  yLabel: "test accuracy", series: series, logX: true)
+        }
+        guard !charts.isEmpty else { return "" }
+        return "<h3>Ablation (seed's own chain)</h3><div class=\"grid\">" + charts.joined() + "</div>"
     }
 
     /// The 16 most connected first-layer units: their masks, then their masked weights.

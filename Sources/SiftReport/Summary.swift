@@ -72,10 +72,13 @@ public struct Summary: Codable, Sendable {
         self.comparisons = comparisons
     }
 
-    /// density_layer_<l> and connected_fraction_layer_<l> for every layer seen.
+    /// density_layer_<l> and connected_fraction_layer_<l> for every layer seen, and the effective-mask
+    /// figures of every deeper hidden layer (1 … layers − 2; the last layer is the output).
     static func layerColumns(_ index: RunIndex) -> [String] {
         let layers = index.levels.map(\.metrics.training.densityLayers.count).max() ?? 0
+        let deeper = layers > 2 ? Array(1...(layers - 2)) : []
         return (0..<layers).map { "density_layer_\($0)" } + (0..<layers).map { "connected_fraction_layer_\($0)" }
+            + deeper.flatMap { l in EffectiveLayerMetrics.figureNames.map { EffectiveLayerMetrics.column($0, layer: l) } }
     }
 
     /// One row per (experiment, seed, level); empty cells where a value is undefined. The last column,

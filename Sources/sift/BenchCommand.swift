@@ -1,10 +1,15 @@
 import ArgumentParser
 import Foundation
+import SiftArtifacts
+import SiftData
 import SiftEngine
+import SiftFiles
+import SiftMetrics
+import SiftRandom
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self, LocalityBench.self])
 }
 
 struct TrainBench: ParsableCommand {
@@ -49,5 +54,68 @@ struct TrainBench: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    }
+}
+
+struct LocalityBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "locality",
+        abstract: "Time a written level's locality analysis with and without the deeper layers' effective masks.",
+        discussion: """
+            Prints one JSON line: the analysis of layer 1 alone, the whole analysis, their difference (the deeper \
+            layers' share), and the level's training seconds from its metrics.json, so that deeper_share_of_level \
+            is what the effective masks add to the level's time. Each figure is the median of --rounds.
+            """)
+
+    @Argument(help: "A level folder (level-<k>) with its masks, out_degree.npy and metrics.json.") var level: String
+    @Option(help: "Timed rounds of each analysis.") var rounds = 3
+    @Option(help: "Threads for the null draws, as a worker's --threads.") var threads = 1
+
+    struct Figures: Encodable {
+        var layers: Int
+        var layer1Seconds: Double
+        var wholeSeconds: Double
+        var deeperSeconds: Double
+        var levelTrainingSeconds: Double
+        var deeperShareOfLevel: Double
+
+        enum CodingKeys: String, CodingKey {
+            case layers
+            case layer1Seconds = "layer1_seconds"
+            case wholeSeconds = "whole_seconds"
+            case deeperSeconds = "deeper_seconds"
+            case levelTrainingSeconds = "level_training_seconds"
+            case deeperShareOfLevel = "deeper_share_of_level"
+        }
+    }
+
+    func run() throws {
+        guard rounds > 0, threads > 0 else { throw ValidationError("--rounds and --threads must be positive") }
+        let metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(try FileBytes.read("\(level)/metrics.json")))
+        let outDegree = try NumpyArray.read("\(level)/out_degree.npy")
+        guard outDegree.shape.count == 3 else { throw ValidationError("\(level)/out_degree.npy is not C×H×W") }
+        let shape = ImageShape(channels: outDegree.shape[0], height: outDegree.shape[1], width: outDegree.shape[2])
+        let masks = try metrics.training.densityLayers.indices.map { l in
+            let (values, fanIn, fanOut) = try LevelArtifacts.readMask("\(level)/mask-\(l).npy")
+            return ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values)
+        }
+        let stream = RandomStream(root: 0x4245_4E43, seed: 0, purpose: "bench-locality")
+        func median(_ body: () -> Void) -> Double {
+            let times = (0..<rounds).map { _ in
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
+            return times.sorted()[rounds / 2]
+        }
+        let layer1 = median { _ = LocalityAnalysis(masks: [masks[0]], firstLayerWeights: nil, shape: shape, threads: threads, stream: stream) }
+        let whole = median { _ = LocalityAnalysis(masks: masks, firstLayerWeights: nil, shape: shape, threads: threads, stream: stream) }
+        let deeper = max(0, whole - layer1)
+        let training = metrics.training.seconds
+        let figures = Figures(layers: masks.count, layer1Seconds: layer1, wholeSeconds: whole, deeperSeconds: deeper,
+                              levelTrainingSeconds: training, deeperShareOfLevel: deeper / (training + whole))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(figures), as: UTF8.self))
     }
 }

@@ -10,13 +10,15 @@ import SiftRandom
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
-        abstract: "Locality metrics (SPEC 6) of any first-layer mask, printed as one JSON object.",
+        abstract: "Locality metrics (SPEC 6) of any network's masks, printed as one JSON object.",
         discussion: """
-        Works on masks from anywhere, a PyTorch run included: a uint8 .npy of shape [fan_in, fan_out], \
-        nonzero = connected, inputs flattened channel-major (c·H·W + y·W + x).
+        Works on masks from anywhere, a PyTorch run included: uint8 .npy files of shape [fan_in, fan_out], \
+        nonzero = connected, inputs flattened channel-major (c·H·W + y·W + x). Give the first layer's mask \
+        alone, or every layer's in order, the output layer's last: the hidden layers after the first are \
+        then measured on their effective masks (effective_layers).
         """)
 
-    @Argument(help: "Mask .npy, shape [fan_in, fan_out].") var mask: String
+    @Argument(help: "Mask .npy files, shape [fan_in, fan_out], first layer first.") var masks: [String]
     @Option(help: "Image shape as CxHxW or HxW; C·H·W must equal fan_in.") var image: String
     @Option(help: "Trained weights .npy of the same shape, for the IPR and participation ratio.") var weights: String?
     @Option(help: "Draws of the degree-preserving null.") var nullDraws = 8
@@ -28,9 +30,17 @@ struct MetricsCommand: ParsableCommand {
             throw ValidationError("--image must look like 1x28x28 or 28x28; got '\(image)'")
         }
         BLAS.threads = threads
-        let (values, fanIn, fanOut) = try LevelArtifacts.readMask(mask)
+        let layers = try masks.map { path in
+            let (values, fanIn, fanOut) = try LevelArtifacts.readMask(path)
+            return ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values)
+        }
+        guard let first = layers.first else { throw ValidationError("give at least the first layer's mask") }
+        let (fanIn, fanOut) = (first.fanIn, first.fanOut)
         guard fanIn == shape.size else {
-            throw ValidationError("\(mask) has fan_in \(fanIn) but --image \(shape) has \(shape.size) pixels")
+            throw ValidationError("\(masks[0]) has fan_in \(fanIn) but --image \(shape) has \(shape.size) pixels")
+        }
+        for l in layers.indices.dropFirst() where layers[l].fanIn != layers[l - 1].fanOut {
+            throw ValidationError("\(masks[l]) has fan_in \(layers[l].fanIn) but \(masks[l - 1]) has \(layers[l - 1].fanOut) units")
         }
         var weightValues: [Float]?
         if let weights {
@@ -41,7 +51,7 @@ struct MetricsCommand: ParsableCommand {
             weightValues = array.floats()
         }
         let analysis = LocalityAnalysis(
-            masks: [ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values)], firstLayerWeights: weightValues,
+            masks: layers, firstLayerWeights: weightValues,
             shape: shape, nullDraws: nullDraws, threads: threads, stream: RandomStream(root: 0x4D45_5452, seed: seed, purpose: "sift-metrics"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

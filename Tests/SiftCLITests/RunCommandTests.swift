@@ -99,9 +99,9 @@ import Testing
         for worker in workers { #expect(worker.wait(timeout: 10)) }
 
         let reference = arrays(dir.file("one/experiments"))
-        // Per level: mask, bias mask, weights and bias of 2 layers, 2 maps and the out-degree map;
-        // per chain: the rewind point's weights and biases.
-        #expect(reference.count == 12 * 11 + 4 * 4)
+        // Per level: mask, bias mask, weights and bias of 2 layers, 2 maps, 2 maps by in-degree with
+        // their bins and the out-degree map; per chain: the rewind point's weights and biases.
+        #expect(reference.count == 12 * 14 + 4 * 4)
         #expect(arrays(dir.file("three/experiments")) == reference)
         #expect(arrays(dir.file("distributed/experiments")) == reference)
     }

@@ -79,6 +79,22 @@ import Testing
         }
     }
 
+    /// The paper's Network.py normalises the input of every dense layer, the output layer's included,
+    /// and trains each γ and β.
+    @Test func batchNormSitsOnEveryLayersInputTheOutputsIncluded() {
+        var train = spec(batchNorm: true).train
+        train.steps = 5
+        let trainer = Trainer(network: Network(spec: spec(batchNorm: true).model), spec: train, data: data)
+        trainer.network.initialize(stream: RandomStream(root: 4, seed: 0, purpose: "init"))
+        let layers = trainer.network.layers
+        #expect(layers.count == 3 && layers.allSatisfy { $0.batchNorm?.features == $0.fanIn })
+        #expect(layers.last?.isOutput == true)
+        _ = trainer.train(order: RandomStream(root: 4, seed: 0, purpose: "order"))
+        for layer in trainer.network.state.layers {
+            #expect(layer.gamma?.contains { $0 != 1 } == true && layer.beta?.contains { $0 != 0 } == true, "γ and β trained")
+        }
+    }
+
     /// As the paper's code (`amv = mv` at step 0): a restart's first training batch sets the running
     /// statistics outright; the batches after it are averaged in with the decay.
     @Test func theFirstBatchSetsTheRunningStatistics() {
