@@ -2,7 +2,10 @@
 """Print Markdown tables of a report's figures: for each experiment and level, the mean and
 95 % interval over seeds of accuracy and the locality scalars. Reads DIR/report/summary.json.
 
-    python3 Scripts/results-table.py runs/controls [--levels 0 4 8 11 13]
+    python3 Scripts/results-table.py runs/controls [--levels 0 4 8 11 13] [--depth]
+
+With --depth, a second table per experiment gives each hidden layer's radius of gyration (layer 1's own,
+the deeper layers' on their effective masks), its ratio to the degree null, and the pixels reached.
 """
 import argparse
 import json
@@ -29,7 +32,8 @@ def cell(summary, percent):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory")
-    parser.add_argument("--levels", type=int, nargs="*", help="levels to show (default: every other one, and the last)")
+    parser.add_argument("--levels", type=int, nargs="*", help="levels to show (default: every third one, and the last)")
+    parser.add_argument("--depth", action="store_true", help="also tabulate the deeper layers' effective fields")
     args = parser.parse_args()
     summary = json.load(open(os.path.join(args.directory, "report", "summary.json")))
     for experiment in summary["experiments"]:
@@ -43,6 +47,29 @@ def main():
             if level["level"] not in chosen:
                 continue
             cells = [cell(level["columns"].get(key), percent) for key, _, percent in COLUMNS]
+            print(f"| {level['level']} | " + " | ".join(cells) + " |")
+        if args.depth:
+            depth_table(levels, chosen)
+
+
+def depth_table(levels, chosen):
+    """Radius of gyration (pixels), its ratio to the degree null, and pixels reached, layer by layer."""
+    prefix = "effective_gyration_radius_mean_layer_"
+    deeper = sorted({int(k[len(prefix):]) for l in levels for k in l["columns"] if k.startswith(prefix)})
+    if not deeper:
+        return
+    columns = [("gyration_radius_mean", "R_g L1", False), ("gyration_ratio_degree", "R_g/deg L1", False)]
+    for layer in deeper:
+        name = f"L{layer + 1}"
+        columns += [(f"effective_gyration_radius_mean_layer_{layer}", f"R_g {name}", False),
+                    (f"effective_gyration_ratio_degree_layer_{layer}", f"R_g/deg {name}", False),
+                    (f"effective_pair_distance_ratio_degree_layer_{layer}", f"D/D_deg {name}", False),
+                    (f"effective_pixels_reached_fraction_layer_{layer}", f"pixels {name}", True)]
+    print("\n| level | " + " | ".join(title for _, title, _ in columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for level in levels:
+        if level["level"] in chosen:
+            cells = [cell(level["columns"].get(key), percent) for key, _, percent in columns]
             print(f"| {level['level']} | " + " | ".join(cells) + " |")
 
 

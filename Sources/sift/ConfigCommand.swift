@@ -32,7 +32,7 @@ struct ConfigCommand: ParsableCommand {
                 print("  hash:      \(experiment.hash)")
                 print("  seeds:     \(experiment.seeds.map(String.init).joined(separator: ", "))")
                 print("  canonical: \(experiment.canonicalJSON)")
-                print("  settings (every key; * set by this config, the rest its defaults):")
+                print("  settings (every key; * where it differs from the default):")
                 let width = ConfigKeyReference.all.map(\.key.count).max() ?? 0
                 for row in ConfigKeyReference.all {
                     guard let value = experiment.resolved[row.key] else { continue }
