@@ -292,6 +292,15 @@ public final class Coordinator {
         guard !received.truncated else {
             counters.dropped += 1
             note(.warning, "dropped an oversized message from \(Self.name(identity))")
+            // Most likely its result: retrying would only send it again, so the level fails with the
+            // reason (and the worker is released) instead of waiting on a result that can never arrive.
+            if let peer = peers[identity], let task = peer.task {
+                try fail(task.id, attempt: task.attempt, cause: .task,
+                         error: "its result exceeded the wire's limit (\(WireMessage.maxFrames) frames, \(settings.maximumMessageBytes) bytes)",
+                         worker: peer.name, tx, now: now)
+                peers[identity]?.task = nil
+                replies.append((identity, .acknowledge(TaskReference(task: task.id))))
+            }
             return
         }
         let message: WireMessage

@@ -236,6 +236,7 @@ struct ConfigReader {
         var model = draft.model
         model.widths = draft.widths
         try checkFitsInMemory(model)
+        try checkFitsOneMessage(model)
         try checkFitsData(model, data)
         let pruning = draft.pruning
         if let rates = pruning.layerRates, rates.count != model.layerCount {

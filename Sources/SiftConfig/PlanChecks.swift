@@ -24,6 +24,16 @@ extension ConfigReader {
                               + " to train; this machine has \(memory >> 30) GiB")
     }
 
+    /// A level's result travels as one message, a frame per file (about 10 a layer with its rewind
+    /// point), so the wire's frame limit bounds the depth: refused here rather than dropped mid-sweep.
+    func checkFitsOneMessage(_ model: ModelSpec) throws {
+        guard model.layerCount > ModelSpec.maximumLayers else { return }
+        let key = "model.arch"
+        throw ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
+                          message: "\(model.architecture) has \(model.layerCount) layers; a level's files travel as one message, "
+                              + "which holds at most \(ModelSpec.maximumLayers)")
+    }
+
     /// The image size and class count of `data`, where they are known without reading it (not for arrays,
     /// nor for classes remapped by a file).
     static func knownShape(of data: DataSpec) -> (name: String, values: Int, classes: Int?)? {

@@ -25,7 +25,10 @@ public enum WireMessage: Equatable, Sendable {
     static let magic: [UInt8] = Array("SIFT".utf8)
     /// Largest message accepted: a paper-scale level (3×1024² weights and masks) fits with room to spare.
     public static let maxBytes = 256 << 20
-    public static let maxFrames = 32
+    /// Most frames in a message: a level's result is a frame per file, about 10 a layer with its rewind
+    /// point (mask, weights, biases, bias mask, batch norm), plus maps and metrics; SiftConfig refuses
+    /// networks deeper than `ModelSpec.maximumLayers` (24) so that every level fits.
+    public static let maxFrames = 256
 
     enum Kind: UInt8 {
         case ready = 1, heartbeat, task, result, failure, acknowledge, refuse, done, statusRequest, status, revoke

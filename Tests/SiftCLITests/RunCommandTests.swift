@@ -76,6 +76,35 @@ import Testing
         #expect(csv.contains("scrambled") && csv.contains("natural"))
     }
 
+    /// A deep batch-normalised network sends about 10 files a layer with level 0's rewind point: every
+    /// level arrives (the wire's frame limit once dropped such results and stalled the sweep), and a
+    /// network deeper than one message can carry is refused before anything runs.
+    @Test func deepBatchNormalisedLevelsArriveAndTooDeepIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try SyntheticImages.writeArrays(in: dir, train: 128, test: 64)
+        func sweep(_ arch: String) throws -> String {
+            try dir.write(Array("""
+                name: deep
+                seeds: [0]
+                data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
+                model: {arch: \(arch), batch_norm: true}
+                train: {epochs: 1, batch: 32}
+                pruning: {preset: paper, rewind_step: 2, max_levels: 1, stop_fraction: 0.0}
+                """.utf8), to: "\(arch).yaml")
+        }
+        let deep = "16" + String(repeating: "-8", count: 11) + "-2"
+        let run = try SiftProcess.run(["run", try sweep(deep), "--out", dir.file("deep"), "--workers", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("2 done") || FileManager.default.fileExists(atPath: dir.file("deep/report/index.html")))
+        let levels = FileManager.default.enumerator(atPath: dir.file("deep/experiments"))?.compactMap { $0 as? String }
+            .filter { $0.hasSuffix("metrics.json") } ?? []
+        #expect(levels.count == 2, "both levels of a 12-layer network arrived: \(levels)")
+        let tooDeep = "16" + String(repeating: "-8", count: 24) + "-2"
+        let refused = try SiftProcess.run(["config", "show", try sweep(tooDeep)])
+        #expect(refused.status != 0 && refused.stderr.contains("model.arch") && refused.stderr.contains("at most 24"))
+    }
+
     /// Every .npy file under `root`, by path relative to it.
     func arrays(_ root: String) -> [String: Data] {
         var files: [String: Data] = [:]

@@ -53,6 +53,10 @@ public struct ModelSpec: Sendable, Equatable {
 
     public var layerCount: Int { widths.count - 1 }
 
+    /// The deepest network a sweep can carry: a level's files go as one message of at most 256 frames
+    /// (SiftWire's `WireMessage.maxFrames`), about 10 a layer with the rewind point, plus maps and metrics.
+    public static let maximumLayers = 24
+
     /// Each layer's weights (fan_in × fan_out); nil where the product overflows (a crafted architecture).
     public var layerWeightCounts: [Int?] {
         zip(widths, widths.dropFirst()).map { fanIn, fanOut in
