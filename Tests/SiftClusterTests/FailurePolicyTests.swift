@@ -259,6 +259,23 @@ import Testing
         #expect(try h.store.task("sleep-0/0")?.state == .leased)
     }
 
+    /// A result with more frames than a message may hold can never arrive whole, however often it is
+    /// sent: its level fails with the reason and the worker is acknowledged, so nothing waits on it.
+    @Test func aResultTooLargeForAMessageFailsItsLevelInsteadOfStalling() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let worker = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try worker.task())
+        let files = (0..<(WireMessage.maxFrames + 4)).map { [UInt8(truncatingIfNeeded: $0)] }
+        try worker.send(.result(TaskResult(task: task.task, attempt: task.attempt, lease: task.lease,
+                                           digest: TaskDigest.of(files), summary: "{}"), attachments: files))
+        try h.turn()
+        let record = try #require(try h.store.task(task.task))
+        #expect(record.state == .failed)
+        #expect(record.error?.contains("exceeded the wire's limit") == true)
+        #expect(try worker.inbox().contains { if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false })
+    }
+
     @Test func readiesThatNeverAnswerGetNoTask() throws {
         let h = try Harness(chains: 2, levels: 1)
         let ghosts = try (0..<10).map { i -> ZeroMQSocket in
