@@ -225,7 +225,7 @@ public struct ReportWriter {
             + SVGChart.lines(title: "Pair distance / degree-preserving null", xLabel: "density of layer 1", yLabel: "ratio",
                              series: series("pair_distance_ratio_degree", "pair_distance_ratio_degree"), logX: true, reference: 1)
             + SVGChart.lines(title: "Fraction of pixels reaching the layer", xLabel: "density of layer 1", yLabel: "fraction",
-                             series: series(nil, "pixels_reached_fraction"), logX: true)
+                             series: series(nil, "pixels_reached_fraction"), logX: true, firstColor: 1)
             + "</div>"
     }
 
@@ -260,7 +260,7 @@ public struct ReportWriter {
                 })
             }
             return SVGChart.lines(title: "Units silenced at level \(record.level)", xLabel: "first-layer units silenced",
-                                  yLabel: "test accuracy", series: series, logX: true)
+                                  yLabel: "test accuracy", series: series, logX: true, xPercent: false)
         }
         guard !charts.isEmpty else { return "" }
         return "<h3>Ablation (seed's own chain)</h3><div class=\"grid\">" + charts.joined() + "</div>"

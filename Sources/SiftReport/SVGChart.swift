@@ -21,8 +21,11 @@ public enum SVGChart {
     static let width = 460.0, height = 280.0, left = 58.0, right = 12.0, top = 26.0, bottom = 42.0
 
     /// Mean lines with 95 % bands against a log or linear x axis. A reference line is drawn at `reference`.
+    /// Series take the palette's colours from `firstColor` on, so that charts showing a subset of the
+    /// same series can keep each one's colour. A log x axis is labelled in percent (densities) unless
+    /// `xPercent` is false (counts).
     public static func lines(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool,
-                             reference: Double? = nil) -> String {
+                             reference: Double? = nil, firstColor: Int = 0, xPercent: Bool? = nil) -> String {
         let all = series.flatMap(\.points).filter { $0.x > 0 || !logX }
         guard !all.isEmpty else { return "<p class=\"empty\">\(HTML.escape(title)): no values</p>" }
         let fx: (Double) -> Double = logX ? { log10($0) } : { $0 }
@@ -56,12 +59,15 @@ public enum SVGChart {
         for t in xTicks {
             let x = px(t)
             svg += "<line x1=\"\(f(x))\" y1=\"\(f(top + plotH))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH + 4))\" class=\"axis\"/>"
-            svg += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" class=\"tick\" text-anchor=\"middle\">\(tickText(t, percent: logX))</text>"
+            svg += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" class=\"tick\" text-anchor=\"middle\">\(tickText(t, percent: xPercent ?? logX))</text>"
         }
+        // Enough decimals that neighbouring ticks differ, however narrow the range.
+        let yStep = (yMax - yMin) / 4
+        let decimals = max(0, min(6, 1 - Int(log10(yStep).rounded(.down))))
         for i in 0...4 {
-            let t = yMin + Double(i) / 4 * (yMax - yMin), y = py(t)
+            let t = yMin + Double(i) * yStep, y = py(t)
             svg += "<line x1=\"\(f(left - 4))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" class=\"gridline\"/>"
-            svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" class=\"tick\" text-anchor=\"end\">\(tickText(t, percent: false))</text>"
+            svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" class=\"tick\" text-anchor=\"end\">\(String(format: "%.\(decimals)f", t))</text>"
         }
         if let reference {
             svg += "<line x1=\"\(left)\" y1=\"\(f(py(reference)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(py(reference)))\" class=\"reference\"/>"
@@ -69,7 +75,7 @@ public enum SVGChart {
         svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 6))\" class=\"label\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
         svg += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" class=\"label\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
         for (s, item) in series.enumerated() {
-            let color = palette[s % palette.count]
+            let color = palette[(s + firstColor) % palette.count]
             let points = item.points.filter { $0.x > 0 || !logX }.sorted { $0.x < $1.x }
             guard !points.isEmpty else { continue }
             let band = points.map { "\(f(px($0.x))),\(f(py($0.high)))" } + points.reversed().map { "\(f(px($0.x))),\(f(py($0.low)))" }
