@@ -364,6 +364,7 @@ public final class Coordinator {
                     watch(progress, of: identity, now: now)
                 }
             }
+            if let echo = beat.echo, echo.utf8.count <= 64 { replies.append((identity, .heartbeat(Heartbeat(echo: echo)))) }
         case let .result(result, attachments):
             guard let peer = sender else {
                 counters.dropped += 1

@@ -1,4 +1,5 @@
 import Foundation
+import SiftArtifacts
 import SiftStore
 import SiftConfig
 import SiftWire
@@ -16,6 +17,14 @@ public enum SleepTasks {
                             parameters: "{\"ms\":\(milliseconds)}", dependsOn: level > 0 ? ["sleep-\(chain)/\(level - 1)"] : [])
             }
         }
+    }
+
+    /// Writes a sleep task's result files to ROOT/sleep/<task>, as a level's are written: a load test's
+    /// stand-in for the coordinator's real disk work.
+    public static func store(_ task: TaskRecord, attachments: [[UInt8]], root: String) throws {
+        var files = NamedFiles()
+        for (index, bytes) in attachments.enumerated() { files.add("part-\(index)", bytes) }
+        try files.write(to: "\(root)/sleep/\(task.id.replacingOccurrences(of: "/", with: "-"))")
     }
 
     /// Runs a sleep task: its only attachment is the task's name, so digests differ per task.

@@ -225,13 +225,18 @@ public struct Heartbeat: Codable, Equatable, Sendable {
     public var answer: String?
     /// The named task's progress.
     public var progress: TaskProgress?
+    /// A round-trip probe: the coordinator sends a heartbeat back with the same text as soon as it has
+    /// committed what came with this one (the lease renewal), so the round trip measures its loop.
+    public var echo: String?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil) {
+    public init(task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil,
+                echo: String? = nil) {
         self.task = task
         self.challenge = challenge
         self.answer = answer
         self.progress = progress
+        self.echo = echo
     }
 }
 

@@ -173,6 +173,8 @@ public enum ZeroMQOption {
     public static let maximumMessageSize = ZMQ_MAXMSGSIZE
     /// How many whole messages are queued from one peer before libzmq stops reading its connection.
     public static let receiveQueueLength = ZMQ_RCVHWM
+    /// How long a closed socket keeps trying to send what is queued (0: drop it at once).
+    public static let linger = ZMQ_LINGER
 }
 
 extension ZeroMQSocket {

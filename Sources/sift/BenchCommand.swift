@@ -9,7 +9,7 @@ import SiftRandom
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self, LocalityBench.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self, LocalityBench.self, CoordinatorBench.self])
 }
 
 struct TrainBench: ParsableCommand {

@@ -83,6 +83,8 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Test mode: serve this many chains of sleep tasks instead of a sweep.") var sleepTasks: Int?
     @Option(help: "Test mode: levels per chain.") var sleepLevels = 1
     @Option(help: "Test mode: milliseconds each sleep task takes.") var sleepMs = 0
+    @Flag(help: "Test mode: write each sleep task's result files under OUT/sleep, as a level's are (for load tests).")
+    var sleepWrite = false
     @Option(help: "Failures on workers' hosts before a task is marked failed.") var maxAttempts = 3
     @Option(help: "Leases a task may lose with the worker holding them before it is marked failed.") var maxLostLeases = 8
     @OptionGroup var resume: ResumeOptions
@@ -142,7 +144,11 @@ struct CoordinatorCommand: ParsableCommand {
             store: store, context: ZeroMQContext(), bind: bind, settings: settings, security: security,
             log: log,
             prepare: { task in try levels?.prepare(task) ?? (task.parameters, []) },
-            onResult: { task, result, files in try levels?.store(task, result: result, attachments: files) ?? .continues })
+            onResult: { task, result, files in
+                if let levels { return try levels.store(task, result: result, attachments: files) }
+                if sleepWrite { try SleepTasks.store(task, attachments: files, root: out) }
+                return .continues
+            })
         say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
             + "; store \(out)/sweep.sqlite")
         let report = levels.map { _ in ReportRefresher(root: out, store: store, interval: reporting.reportEvery, log: log) }

@@ -174,4 +174,17 @@ import Testing
                 "the coordinator knows the worker by its CURVE key, and binds its leases to it")
         #expect(!stranger.log.contains("executed") && !plain.log.contains("executed"), "the refused workers got no task")
     }
+
+    /// The simulated cluster speaks the real protocol: its workers take tasks, their heartbeats come back
+    /// as round trips, their results are written and acknowledged, and no lease expires.
+    @Test func aSimulatedClusterIsServedWithoutLeaseExpiries() throws {
+        let result = try SiftProcess.run(["bench", "coordinator", "--workers", "6", "--threads", "2", "--seconds", "4",
+                                          "--result-mib", "0.25", "--results-per-second", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["false_lease_expiries"] as? Int == 0 && json["revoked"] as? Int == 0 && json["refused"] as? Int == 0)
+        #expect((json["heartbeat_round_trips"] as? Int ?? 0) > 0)
+        #expect((json["results_acknowledged_per_second"] as? Double ?? 0) > 0)
+        #expect((json["coordinator_rss_mib_peak"] as? Double ?? 0) > 0)
+    }
 }

@@ -1,0 +1,166 @@
+import Foundation
+import SiftWire
+import Synchronization
+
+/// Many workers in one process, each a DEALER socket speaking the real protocol, for measuring what one
+/// coordinator holds (`sift bench coordinator`). A worker says READY, answers its challenge, takes a
+/// task, heartbeats it every interval with a round-trip probe, and returns a result of the given size
+/// when its turn comes: turns are staggered so that results reach the coordinator at a steady rate.
+public final class SimulatedWorkers: Sendable {
+    public struct Settings: Sendable {
+        public var workers: Int
+        /// Threads the sockets are spread over.
+        public var threads: Int
+        public var resultBytes: Int
+        /// Results per second over the whole cluster.
+        public var resultsPerSecond: Double
+        public var heartbeatInterval: Double
+        /// The coordinator's build identifier (a worker of another build is refused).
+        public var build: String
+
+        public init(workers: Int, threads: Int, resultBytes: Int, resultsPerSecond: Double, heartbeatInterval: Double,
+                    build: String) {
+            self.workers = workers
+            self.threads = threads
+            self.resultBytes = resultBytes
+            self.resultsPerSecond = resultsPerSecond
+            self.heartbeatInterval = heartbeatInterval
+            self.build = build
+        }
+    }
+
+    /// What the workers saw.
+    public struct Tally: Sendable {
+        /// Heartbeat round trips, in seconds.
+        public var roundTrips: [Double] = []
+        public var tasksTaken = 0
+        public var resultsSent = 0
+        public var resultsAcknowledged = 0
+        /// Leases taken back (revoked) or refusals: none should happen to a worker that keeps heartbeating.
+        public var revoked = 0
+        public var refused = 0
+
+        mutating func merge(_ other: Tally) {
+            roundTrips += other.roundTrips
+            tasksTaken += other.tasksTaken
+            resultsSent += other.resultsSent
+            resultsAcknowledged += other.resultsAcknowledged
+            revoked += other.revoked
+            refused += other.refused
+        }
+    }
+
+    private let settings: Settings
+    private let endpoint: String
+    private let context = ZeroMQContext()
+    /// The one result every worker sends: level-sized, in parts of at most 4 MiB (as a level's files are),
+    /// with its digest computed once.
+    private let attachments: [[UInt8]]
+    private let digest: String
+
+    public init(settings: Settings, endpoint: String) {
+        self.settings = settings
+        self.endpoint = endpoint
+        let part = 4 << 20
+        attachments = stride(from: 0, to: max(settings.resultBytes, 1), by: part).map { start in
+            [UInt8](repeating: UInt8(truncatingIfNeeded: start >> 20), count: min(part, max(settings.resultBytes, 1) - start))
+        }
+        digest = TaskDigest.of(attachments)
+    }
+
+    /// Runs every worker for `seconds`, then closes their sockets.
+    public func run(seconds: Double) throws -> Tally {
+        let total = Mutex(Tally())
+        let failure = Mutex<String?>(nil)
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: settings.threads) { lane in
+            do {
+                let tally = try runLane(lane, start: start, seconds: seconds)
+                total.withLock { $0.merge(tally) }
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+        }
+        if let message = failure.withLock({ $0 }) { throw SimulationError(message: message) }
+        return total.withLock { $0 }
+    }
+
+    public struct SimulationError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { "simulated workers: \(message)" }
+    }
+
+    private struct Worker {
+        let index: Int
+        let socket: ZeroMQSocket
+        var task: TaskAssignment?
+        var due = 0.0
+        var nextBeat = 0.0
+        var tasksDone = 0
+    }
+
+    private func runLane(_ lane: Int, start: Date, seconds: Double) throws -> Tally {
+        var tally = Tally()
+        var workers = try stride(from: lane, to: settings.workers, by: settings.threads).map { index -> Worker in
+            let socket = try ZeroMQSocket(context, kind: .dealer)
+            try socket.set(ZeroMQOption.linger, 0)
+            try socket.connect(endpoint)
+            try socket.send(WireMessage.ready(WorkerHello(host: "simulated", pid: Int32(index + 1), cores: 1,
+                                                          build: settings.build)).frames)
+            return Worker(index: index, socket: socket, nextBeat: settings.heartbeatInterval * Double(index % 100) / 100)
+        }
+        defer { for worker in workers { worker.socket.close() } }
+        let sockets = workers.map(\.socket)
+        // A task is held this long, so that N workers return results at the given rate; a worker's first
+        // task is held in proportion to its index, so the results start at that rate at once.
+        let holding = Double(settings.workers) / settings.resultsPerSecond
+        while true {
+            let now = Date().timeIntervalSince(start)
+            if now >= seconds { break }
+            let ready = try ZeroMQSocket.poll(sockets, timeout: 5)
+            let now2 = Date().timeIntervalSince(start)
+            for k in workers.indices where ready[k] {
+                while let received = try workers[k].socket.receive(timeout: 0, maxFrames: 4, maxBytes: 1 << 20) {
+                    guard let message = try? WireMessage(frames: received.frames) else { continue }
+                    switch message {
+                    case .heartbeat(let beat):
+                        if let challenge = beat.challenge {
+                            try workers[k].socket.send(WireMessage.heartbeat(Heartbeat(answer: challenge)).frames)
+                        }
+                        if let echo = beat.echo, let sent = Double(echo) { tally.roundTrips.append(now2 - sent) }
+                    case let .task(assignment, _):
+                        tally.tasksTaken += 1
+                        workers[k].task = assignment
+                        let first = workers[k].tasksDone == 0
+                        workers[k].due = now2 + (first ? Double(workers[k].index + 1) / settings.resultsPerSecond : holding)
+                    case .acknowledge:
+                        tally.resultsAcknowledged += 1
+                    case .revoke:
+                        tally.revoked += 1
+                        workers[k].task = nil
+                    case .refuse:
+                        tally.refused += 1
+                    default:
+                        break
+                    }
+                }
+            }
+            for k in workers.indices {
+                if now2 >= workers[k].nextBeat {
+                    workers[k].nextBeat = now2 + settings.heartbeatInterval
+                    let beat = Heartbeat(task: workers[k].task?.task, echo: String(now2))
+                    // A full queue (the coordinator not reading) loses this beat, as it would a real worker's.
+                    try? workers[k].socket.send(WireMessage.heartbeat(beat).frames, waiting: false)
+                }
+                if let task = workers[k].task, now2 >= workers[k].due {
+                    let result = TaskResult(task: task.task, attempt: task.attempt, lease: task.lease, digest: digest, summary: "{}")
+                    try workers[k].socket.send(WireMessage.result(result, attachments: attachments).frames)
+                    tally.resultsSent += 1
+                    workers[k].tasksDone += 1
+                    workers[k].task = nil
+                }
+            }
+        }
+        return tally
+    }
+}

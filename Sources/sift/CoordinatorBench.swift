@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import SiftCluster
+
+struct CoordinatorBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "A simulated cluster against a real coordinator: how many workers and results per second it holds.",
+        discussion: """
+            Starts `sift coordinator` on sleep tasks that write their results to disk as levels do, then --workers \
+            simulated workers (DEALER sockets in a few threads, speaking the real protocol) that heartbeat every \
+            second with a round-trip probe and return --result-mib results at --results-per-second over the cluster. \
+            Prints one JSON line: heartbeat round trips (p50, p99), lease expiries (all false: every worker keeps \
+            heartbeating), results acknowledged per second, and the coordinator's CPU and resident memory.
+            """)
+
+    @Option(help: "Simulated workers.") var workers = 100
+    @Option(help: "Threads the simulated workers are spread over.") var threads = 4
+    @Option(help: "Size of each result, MiB (a 784-1024-1024-1024-10 level with its rewind point is about 26).")
+    var resultMib = 15.0
+    @Option(help: "Results per second over the whole cluster.") var resultsPerSecond = 2.0
+    @Option(help: "Seconds to run.") var seconds = 60.0
+
+    struct Figures: Encodable {
+        var workers: Int
+        var seconds: Double
+        var resultMib: Double
+        var resultsPerSecondTarget: Double
+        var resultsAcknowledgedPerSecond: Double
+        var heartbeatRoundTripP50Ms: Double?
+        var heartbeatRoundTripP99Ms: Double?
+        var heartbeatRoundTrips: Int
+        var falseLeaseExpiries: Int
+        var revoked: Int
+        var refused: Int
+        var coordinatorCPUPercent: Double
+        var coordinatorRSSMiBStart: Double
+        var coordinatorRSSMiBEnd: Double
+        var coordinatorRSSMiBPeak: Double
+
+        enum CodingKeys: String, CodingKey {
+            case workers, seconds, revoked, refused
+            case resultMib = "result_mib"
+            case resultsPerSecondTarget = "results_per_second_target"
+            case resultsAcknowledgedPerSecond = "results_acknowledged_per_second"
+            case heartbeatRoundTripP50Ms = "heartbeat_round_trip_p50_ms"
+            case heartbeatRoundTripP99Ms = "heartbeat_round_trip_p99_ms"
+            case heartbeatRoundTrips = "heartbeat_round_trips"
+            case falseLeaseExpiries = "false_lease_expiries"
+            case coordinatorCPUPercent = "coordinator_cpu_percent"
+            case coordinatorRSSMiBStart = "coordinator_rss_mib_start"
+            case coordinatorRSSMiBEnd = "coordinator_rss_mib_end"
+            case coordinatorRSSMiBPeak = "coordinator_rss_mib_peak"
+        }
+    }
+
+    func run() throws {
+        guard workers > 0, threads > 0, resultMib >= 0, resultsPerSecond > 0, seconds > 0 else {
+            throw ValidationError("--workers, --threads, --results-per-second and --seconds must be positive")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sift-bench-coordinator-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let logPath = "\(folder)/coordinator.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        // Enough tasks that no worker runs out: one each, plus every result the run can return.
+        let tasks = workers + Int(resultsPerSecond * seconds * 2) + 10
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe")
+                                        ? "/proc/self/exe" : CommandLine.arguments[0])
+        coordinator.arguments = ["coordinator", "--out", "\(folder)/out", "--bind", "tcp://127.0.0.1:0",
+                                 "--sleep-tasks", String(tasks), "--sleep-write"]
+        coordinator.standardOutput = log
+        coordinator.standardError = log
+        try coordinator.run()
+        defer { if coordinator.isRunning { coordinator.terminate(); coordinator.waitUntilExit() } }
+        let endpoint = try waitForEndpoint(logPath, coordinator: coordinator)
+
+        let pid = coordinator.processIdentifier
+        let startCPU = cpuSeconds(pid), startRSS = residentMiB(pid)
+        let wallStart = Date()
+        let simulation = SimulatedWorkers(settings: .init(workers: workers, threads: threads, resultBytes: Int(resultMib * 1_048_576),
+                                                          resultsPerSecond: resultsPerSecond, heartbeatInterval: 1,
+                                                          build: SiftBuild.identifier),
+                                          endpoint: endpoint)
+        let tally = try simulation.run(seconds: seconds)
+        let wall = Date().timeIntervalSince(wallStart)
+        let cpu = cpuSeconds(pid) - startCPU, endRSS = residentMiB(pid), peakRSS = peakResidentMiB(pid)
+        coordinator.terminate()
+        coordinator.waitUntilExit()
+
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let expiries = text.split(separator: "\n").filter { $0.contains("expired") || $0.contains("fell silent") }.count
+        let trips = tally.roundTrips.sorted()
+        func percentile(_ p: Double) -> Double? {
+            trips.isEmpty ? nil : trips[min(trips.count - 1, Int(p * Double(trips.count)))] * 1000
+        }
+        let figures = Figures(workers: workers, seconds: wall, resultMib: resultMib, resultsPerSecondTarget: resultsPerSecond,
+                              resultsAcknowledgedPerSecond: Double(tally.resultsAcknowledged) / wall,
+                              heartbeatRoundTripP50Ms: percentile(0.5), heartbeatRoundTripP99Ms: percentile(0.99),
+                              heartbeatRoundTrips: trips.count, falseLeaseExpiries: expiries, revoked: tally.revoked,
+                              refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
+                              coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(figures), as: UTF8.self))
+    }
+
+    /// The endpoint the coordinator announces once it listens (port 0 resolved).
+    private func waitForEndpoint(_ logPath: String, coordinator: Process) throws -> String {
+        for _ in 0..<600 {
+            if let text = try? String(contentsOfFile: logPath, encoding: .utf8),
+               let range = text.range(of: "listening on ") {
+                let rest = text[range.upperBound...]
+                if let end = rest.firstIndex(where: { $0 == " " || $0 == ";" || $0 == "\n" }) { return String(rest[..<end]) }
+            }
+            guard coordinator.isRunning else { throw ValidationError("the coordinator exited; its log: \(logPath)") }
+            usleep(50_000)
+        }
+        throw ValidationError("the coordinator did not start listening within 30 s; its log: \(logPath)")
+    }
+
+    /// User and system CPU seconds of a process, from /proc/<pid>/stat.
+    private func cpuSeconds(_ pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command name: state is field 0, utime 11, stime 12 (fields 14 and 15 of proc(5)).
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    private func residentMiB(_ pid: Int32) -> Double { statusField("VmRSS:", pid) }
+    private func peakResidentMiB(_ pid: Int32) -> Double { statusField("VmHWM:", pid) }
+
+    private func statusField(_ name: String, _ pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kib / 1024
+    }
+}
