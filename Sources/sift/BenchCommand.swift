@@ -7,6 +7,13 @@ import SiftFiles
 import SiftMetrics
 import SiftRandom
 
+/// Prints `value` as one line of JSON with sorted keys: what the benchmarks and `sift metrics` print.
+func printJSONLine<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self, LocalityBench.self, CoordinatorBench.self])
@@ -51,9 +58,7 @@ struct TrainBench: ParsableCommand {
         var model = ModelSpec(widths: widths)
         model.sparseBelow = sparseBelow
         let result = TrainBenchmark(model: model, train: train, steps: steps, warmup: warmup, density: density).run()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        try printJSONLine(result)
     }
 }
 
@@ -114,8 +119,6 @@ struct LocalityBench: ParsableCommand {
         let training = metrics.training.seconds
         let figures = Figures(layers: masks.count, layer1Seconds: layer1, wholeSeconds: whole, deeperSeconds: deeper,
                               levelTrainingSeconds: training, deeperShareOfLevel: deeper / (training + whole))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(figures), as: UTF8.self))
+        try printJSONLine(figures)
     }
 }

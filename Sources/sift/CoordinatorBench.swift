@@ -102,9 +102,7 @@ struct CoordinatorBench: ParsableCommand {
                               heartbeatRoundTrips: trips.count, falseLeaseExpiries: expiries, revoked: tally.revoked,
                               refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
                               coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(figures), as: UTF8.self))
+        try printJSONLine(figures)
     }
 
     /// The endpoint the coordinator announces once it listens (port 0 resolved).

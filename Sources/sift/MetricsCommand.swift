@@ -53,8 +53,6 @@ struct MetricsCommand: ParsableCommand {
         let analysis = LocalityAnalysis(
             masks: layers, firstLayerWeights: weightValues,
             shape: shape, nullDraws: nullDraws, threads: threads, stream: RandomStream(root: 0x4D45_5452, seed: seed, purpose: "sift-metrics"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(analysis.metrics), as: UTF8.self))
+        try printJSONLine(analysis.metrics)
     }
 }
