@@ -73,14 +73,20 @@ public final class SimulatedWorkers: Sendable {
         let total = Mutex(Tally())
         let failure = Mutex<String?>(nil)
         let start = Date()
-        DispatchQueue.concurrentPerform(iterations: settings.threads) { lane in
-            do {
-                let tally = try runLane(lane, start: start, seconds: seconds)
-                total.withLock { $0.merge(tally) }
-            } catch {
-                failure.withLock { $0 = "\(error)" }
-            }
+        // One thread a lane, all at once (concurrentPerform would run no more lanes than there are cores).
+        let finished = DispatchSemaphore(value: 0)
+        for lane in 0..<settings.threads {
+            Thread {
+                do {
+                    let tally = try self.runLane(lane, start: start, seconds: seconds)
+                    total.withLock { $0.merge(tally) }
+                } catch {
+                    failure.withLock { $0 = "\(error)" }
+                }
+                finished.signal()
+            }.start()
         }
+        for _ in 0..<settings.threads { finished.wait() }
         if let message = failure.withLock({ $0 }) { throw SimulationError(message: message) }
         return total.withLock { $0 }
     }
