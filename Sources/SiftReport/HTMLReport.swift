@@ -241,7 +241,7 @@ public struct ReportWriter {
             let map = values[(b * size)..<((b + 1) * size)].map(Double.init)
             let peak = max(map.max() ?? 1, 1e-12)
             let image = PNGImage(width: width, height: height, values: map.map { $0 / peak }, color: ColorScale.sequential)
-            panels += figure(image, scale: 2, caption: "k \(edges[3 * b])–\(edges[3 * b + 1]) · \(edges[3 * b + 2]) units")
+            panels += figure(image, scale: 2, caption: "k \(edges[3 * b])–\(edges[3 * b + 1]) · \(edges[3 * b + 2]) unit\(edges[3 * b + 2] == 1 ? "" : "s")")
         }
         return "<h3>S<sup>sc</sup> by in-degree at level \(record.level) (\(percent(record.metrics.training.densityLayers[0])) of layer 1)</h3>"
             + "<p>The same-channel map summed over the units whose in-degree k falls in each bin of 10, each panel scaled to its own peak.</p>"
