@@ -120,11 +120,9 @@ public final class SimulatedWorkers: Sendable {
         // A task is held this long, so that N workers return results at the given rate; a worker's first
         // task is held in proportion to its index, so the results start at that rate at once.
         let holding = Double(settings.workers) / settings.resultsPerSecond
-        while true {
-            let now = Date().timeIntervalSince(start)
-            if now >= seconds { break }
+        while Date().timeIntervalSince(start) < seconds {
             let ready = try ZeroMQSocket.poll(sockets, timeout: 5)
-            let now2 = Date().timeIntervalSince(start)
+            let now = Date().timeIntervalSince(start)
             for k in workers.indices where ready[k] {
                 while let received = try workers[k].socket.receive(timeout: 0, maxFrames: 4, maxBytes: 1 << 20) {
                     guard let message = try? WireMessage(frames: received.frames) else { continue }
@@ -133,12 +131,12 @@ public final class SimulatedWorkers: Sendable {
                         if let challenge = beat.challenge {
                             try workers[k].socket.send(WireMessage.heartbeat(Heartbeat(answer: challenge)).frames)
                         }
-                        if let echo = beat.echo, let sent = Double(echo) { tally.roundTrips.append(now2 - sent) }
+                        if let echo = beat.echo, let sent = Double(echo) { tally.roundTrips.append(now - sent) }
                     case let .task(assignment, _):
                         tally.tasksTaken += 1
                         workers[k].task = assignment
                         let first = workers[k].tasksDone == 0
-                        workers[k].due = now2 + (first ? Double(workers[k].index + 1) / settings.resultsPerSecond : holding)
+                        workers[k].due = now + (first ? Double(workers[k].index + 1) / settings.resultsPerSecond : holding)
                     case .acknowledge:
                         tally.resultsAcknowledged += 1
                     case .revoke:
@@ -152,13 +150,13 @@ public final class SimulatedWorkers: Sendable {
                 }
             }
             for k in workers.indices {
-                if now2 >= workers[k].nextBeat {
-                    workers[k].nextBeat = now2 + settings.heartbeatInterval
-                    let beat = Heartbeat(task: workers[k].task?.task, echo: String(now2))
+                if now >= workers[k].nextBeat {
+                    workers[k].nextBeat = now + settings.heartbeatInterval
+                    let beat = Heartbeat(task: workers[k].task?.task, echo: String(now))
                     // A full queue (the coordinator not reading) loses this beat, as it would a real worker's.
                     try? workers[k].socket.send(WireMessage.heartbeat(beat).frames, waiting: false)
                 }
-                if let task = workers[k].task, now2 >= workers[k].due {
+                if let task = workers[k].task, now >= workers[k].due {
                     let result = TaskResult(task: task.task, attempt: task.attempt, lease: task.lease, digest: digest, summary: "{}")
                     try workers[k].socket.send(WireMessage.result(result, attachments: attachments).frames)
                     tally.resultsSent += 1

@@ -1,3 +1,5 @@
+import SiftArtifacts
+
 /// A layer's surviving connections, stored [fan_in, fan_out] row-major (SPEC 2):
 /// column n is unit n's receptive field.
 public struct ConnectivityMask: Sendable, Equatable {
@@ -45,6 +47,12 @@ public struct ConnectivityMask: Sendable, Equatable {
         var values = [UInt8](repeating: 0, count: fanIn * receptiveFields.count)
         for (n, field) in receptiveFields.enumerated() { for i in field { values[i * receptiveFields.count + n] = 1 } }
         self.init(fanIn: fanIn, fanOut: receptiveFields.count, values: values)
+    }
+
+    /// A mask file as a level writes it (uint8 [fan_in, fan_out]); a file of another shape or type is an error naming it.
+    public init(contentsOf path: String) throws {
+        let (values, fanIn, fanOut) = try LevelArtifacts.readMask(path)
+        self.init(fanIn: fanIn, fanOut: fanOut, values: values)
     }
 
     /// Every connection absent, every absent one present.

@@ -10,8 +10,7 @@ public enum DegreePreservingNull {
     /// the mask's: complementing is a bijection between the two sets of masks, so a uniform draw of one is a
     /// uniform draw of the other, and a trade costs the sparser side's degrees (effective masks are dense).
     public static func draw(_ mask: ConnectivityMask, stream: RandomStream, trades: Int? = nil) -> ConnectivityMask {
-        let alive = mask.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        guard 2 * alive > mask.values.count else { return curveball(mask, stream: stream, trades: trades) }
+        guard mask.density > 0.5 else { return curveball(mask, stream: stream, trades: trades) }
         return curveball(mask.complement, stream: stream, trades: trades).complement
     }
 

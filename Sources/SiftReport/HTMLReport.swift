@@ -124,12 +124,7 @@ public struct ReportWriter {
     }
 
     func chart(_ column: String, title: String, reference: Double?) -> String {
-        let series = summary.experiments.map { e in
-            SVGChart.Series(label: e.label, points: e.levels.compactMap { level in
-                guard let x = level.columns["density_layer_0"]?.mean, let y = level.columns[column] else { return nil }
-                return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
-            })
-        }
+        let series = summary.experiments.map { SVGChart.Series(label: $0.label, points: densityPoints($0, column)) }
         return SVGChart.lines(title: title, xLabel: "density of layer 1", yLabel: column, series: series, logX: true, reference: reference)
     }
 
@@ -198,6 +193,14 @@ public struct ReportWriter {
         return html
     }
 
+    /// One column of an experiment, mean and 95 % interval per level, against the density of layer 1.
+    func densityPoints(_ e: Summary.Experiment, _ column: String) -> [SVGChart.Point] {
+        e.levels.compactMap { level in
+            guard let x = level.columns["density_layer_0"]?.mean, let y = level.columns[column] else { return nil }
+            return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
+        }
+    }
+
     /// Whether receptive fields widen with depth, as in a CNN: each hidden layer's radius of gyration
     /// (layer 1's own, the deeper layers' on their effective masks) and its ratio to the degree null.
     func fieldsByLayer(_ e: Summary.Experiment) -> String {
@@ -210,10 +213,7 @@ public struct ReportWriter {
         func series(_ layer1: String?, _ deeper: String) -> [SVGChart.Series] {
             ((layer1 == nil ? 1 : 0)...deepest).map { l in
                 let column = l == 0 ? layer1 ?? "" : EffectiveLayerMetrics.column(deeper, layer: l)
-                return SVGChart.Series(label: l == 0 ? "layer 1" : "layer \(l + 1) (effective)", points: e.levels.compactMap { level in
-                    guard let x = level.columns["density_layer_0"]?.mean, let y = level.columns[column] else { return nil }
-                    return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
-                })
+                return SVGChart.Series(label: l == 0 ? "layer 1" : "layer \(l + 1) (effective)", points: densityPoints(e, column))
             }
         }
         return "<h3>Receptive fields by depth</h3><p>A unit's effective field in layer ℓ is every pixel with a path to it "

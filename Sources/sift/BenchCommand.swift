@@ -101,8 +101,7 @@ struct LocalityBench: ParsableCommand {
         guard outDegree.shape.count == 3 else { throw ValidationError("\(level)/out_degree.npy is not C×H×W") }
         let shape = ImageShape(channels: outDegree.shape[0], height: outDegree.shape[1], width: outDegree.shape[2])
         let masks = try metrics.training.densityLayers.indices.map { l in
-            let (values, fanIn, fanOut) = try LevelArtifacts.readMask("\(level)/mask-\(l).npy")
-            return ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values)
+            try ConnectivityMask(contentsOf: "\(level)/mask-\(l).npy")
         }
         let stream = RandomStream(root: 0x4245_4E43, seed: 0, purpose: "bench-locality")
         func median(_ body: () -> Void) -> Double {

@@ -67,8 +67,7 @@ struct CoordinatorBench: ParsableCommand {
         // Enough tasks that no worker runs out: one each, plus every result the run can return.
         let tasks = workers + Int(resultsPerSecond * seconds * 2) + 10
         let coordinator = Process()
-        coordinator.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe")
-                                        ? "/proc/self/exe" : CommandLine.arguments[0])
+        coordinator.executableURL = thisExecutable
         coordinator.arguments = ["coordinator", "--out", "\(folder)/out", "--bind", "tcp://127.0.0.1:0",
                                  "--sleep-tasks", String(tasks), "--sleep-write"]
         coordinator.standardOutput = log

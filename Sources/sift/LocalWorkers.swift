@@ -38,9 +38,7 @@ final class LocalWorkers {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
         let process = Process()
-        // /proc/self/exe is this very binary, even if the file is rebuilt meanwhile.
-        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = thisExecutable
         process.arguments = arguments
         process.standardOutput = handle
         process.standardError = handle
@@ -85,4 +83,9 @@ final class LocalWorkers {
         let reaped = Date().addingTimeInterval(2)
         while !running().isEmpty && Date() < reaped { usleep(20_000) }
     }
+}
+
+/// This very binary, for child processes: /proc/self/exe stays it even if the file is rebuilt meanwhile.
+var thisExecutable: URL {
+    URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0])
 }

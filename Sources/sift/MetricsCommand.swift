@@ -31,8 +31,7 @@ struct MetricsCommand: ParsableCommand {
         }
         BLAS.threads = threads
         let layers = try masks.map { path in
-            let (values, fanIn, fanOut) = try LevelArtifacts.readMask(path)
-            return ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: values)
+            try ConnectivityMask(contentsOf: path)
         }
         guard let first = layers.first else { throw ValidationError("give at least the first layer's mask") }
         let (fanIn, fanOut) = (first.fanIn, first.fanOut)
