@@ -6,7 +6,7 @@ import SiftWire
 
 /// A result that arrived intact but does not hold what its task should produce; the attempt counts
 /// as a failure on the sender's host, and the coordinator serves on.
-public struct RejectedResult: Error, CustomStringConvertible {
+public struct RejectedResult: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public init(_ reason: String) { self.reason = reason }
     public var description: String { "invalid result: \(reason)" }
@@ -25,6 +25,8 @@ public final class Coordinator {
         public var duplicates = 0
         public var dropped = 0
         public var refused = 0
+        /// Store transactions committed: the store's write rate, with `sift bench coordinator`.
+        public var commits = 0
         /// When the first task went out, to measure throughput from there.
         public var firstDispatch: Date?
 
@@ -81,25 +83,27 @@ public final class Coordinator {
     let clock: () -> Date
     /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
     let prepare: (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]])
-    /// Called with each valid result before it is recorded (artifacts are written here); says
-    /// whether it ends its chain. Throws `RejectedResult` for a result that does not hold what it should.
-    let onResult: (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding
+    /// Checks results and writes their files off the loop (see `ResultIntake`).
+    let intake: ResultIntake
     private var peers: [[UInt8]: Peer] = [:]
     private var hosts: [String: HostRecord] = [:]
     private var lastBeat = Date.distantPast
     private var finishedCheckDue = true
     public private(set) var counters = Counters()
 
+    /// `onResult` is called with each result whose digest and lease check out, before it is recorded, on a
+    /// background queue (one result at a time): it writes the artifacts and says whether the result ends its
+    /// chain, or throws `RejectedResult` for a result that does not hold what it should.
     public init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
                 security: Security? = nil, log: Logger, clock: @escaping () -> Date = Date.init,
                 prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) },
-                onResult: @escaping (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding = { _, _, _ in .continues }) throws {
+                onResult: @escaping @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding = { _, _, _ in .continues }) throws {
         self.store = store
         self.settings = settings
         self.log = log
         self.clock = clock
         self.prepare = prepare
-        self.onResult = onResult
+        intake = ResultIntake(store: onResult)
         socket = try ZeroMQSocket(context, kind: .router)
         handshakes = try SocketMonitor(watching: socket, context: context)
         try socket.set(ZeroMQOption.routerMandatory, 1)
@@ -116,6 +120,11 @@ public final class Coordinator {
         }
         try socket.bind(endpoint)
         log.notice("serving on \(socket.lastEndpoint) as build \(settings.build)")
+        // Each worker's connection is an open file here.
+        let openFiles = OpenFileLimit.raiseToHardLimit()
+        if openFiles < 4096 {
+            log.warning("this process may open only \(openFiles) files, so it can hold about \(max(openFiles - 100, 0)) workers; raise the hard limit (ulimit -Hn, LimitNOFILE= in systemd, or ask the cluster's admins) for more")
+        }
         // No lease survives a restart: those tasks go back to the queue, at no cost to them.
         let released = try store.releaseAllLeases(now: clock())
         if released > 0 { note(.notice, "returned \(released) leased task(s) to the queue after a restart") }
@@ -128,6 +137,9 @@ public final class Coordinator {
 
     /// Workers currently registered.
     public var workerCount: Int { peers.count }
+
+    /// Results taken in whose files are still being written: a test that steps the loop turns it until none is.
+    public var resultsInFlight: Int { intake.inFlight }
 
     /// Serves until the sweep is finished (then tells every worker) or `shouldStop` returns true.
     /// `onTick` runs about once per heartbeat interval, for progress displays and supervision.
@@ -146,7 +158,11 @@ public final class Coordinator {
     /// Messages are taken in bursts: every change a burst causes is committed in one transaction,
     /// and only then are its acknowledgements and new tasks sent. Nothing is acknowledged before it is durable.
     public func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
-        let ready = try ZeroMQSocket.poll([socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: waitMilliseconds)
+        // Two of the largest results unwritten: take no more until the disk catches up.
+        intake.waitWhileBacklog(exceeds: 2 * settings.maximumMessageBytes)
+        // A result being written is picked up within a few milliseconds of being ready.
+        let wait = intake.inFlight > 0 ? min(waitMilliseconds, 2) : waitMilliseconds
+        let ready = try ZeroMQSocket.poll([socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: wait)
         if ready[1] {
             // A refused CURVE key is logged by the ZAP handler, with the key. Which side notices a mechanism
             // mismatch first is a race: here it shows as a protocol error or as a connection cut mid-handshake.
@@ -173,8 +189,10 @@ public final class Coordinator {
         var outgoing: [(identity: [UInt8], message: WireMessage)] = []
         let now = clock()
         let idle = peers.contains { $0.value.task == nil && $0.value.answered }
-        if !burst.isEmpty || idle {
+        let written = intake.collect()
+        if !burst.isEmpty || idle || !written.isEmpty {
             try committing { tx in
+                for (job, outcome) in written { try record(job, outcome, tx, now: now, replies: &outgoing) }
                 for message in burst { try handle(message, tx, now: now, replies: &outgoing) }
                 try dispatch(tx, now: now, sends: &outgoing)
             }
@@ -372,29 +390,17 @@ public final class Coordinator {
                 return
             }
             peers[identity]?.lastSeen = now
-            guard TaskDigest.of(attachments) == result.digest else {
-                counters.dropped += 1
-                note(.warning, "dropped a result for \(result.task) from \(peer.name): digest does not match its attachments")
+            let holder = peer.holder(result.lease)
+            let verdict = try tx.verdict(task: result.task, attempt: result.attempt, from: holder)
+            guard verdict == .recorded, let task = try tx.task(result.task) else {
+                conclude(result, verdict, from: identity, peer: peer.name, replies: &replies)
                 return
             }
-            let outcome = try record(result, attachments: attachments, from: peer, tx, now: now)
-            switch outcome {
-            case .recorded:
-                counters.recorded += 1
-                hosts[peer.name]?.failuresInARow = 0
-                note(.info, "recorded \(result.task) (attempt \(result.attempt)) from \(peer.name)")
-            case .duplicate, .stale:
-                counters.duplicates += 1
-                note(.notice, "ignored a \(outcome == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer.name)")
-            case .wrongLease:
-                counters.dropped += 1
-                note(.warning, "dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer.name)\(peer.key.map { " (key \($0))" } ?? ""): it does not hold that lease (another worker's, or a wrong token or key)")
-            case .unknownTask:
-                counters.dropped += 1
-                note(.warning, "dropped a result for \(result.task) from \(peer.name): no such task")
+            let job = ResultIntake.Job(identity: identity, peer: peer.name, holder: holder, build: peer.hello.build,
+                                       task: task, result: result)
+            if !intake.submit(job, attachments: attachments) {
+                note(.notice, "ignored a second copy of \(result.task) (attempt \(result.attempt)) from \(peer.name): the first is being written")
             }
-            if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
-            replies.append((identity, .acknowledge(TaskReference(task: result.task))))
         case .failure(let failure):
             guard let peer = sender else {
                 counters.dropped += 1
@@ -455,31 +461,60 @@ public final class Coordinator {
         return "set aside for \(Int(until.timeIntervalSince(now))) s more after failures or expired leases: \(record.lastError)"
     }
 
-    /// Stores a result (after the artifact hook) and says what became of it.
-    private func record(_ result: TaskResult, attachments: [[UInt8]], from peer: Peer, _ tx: TaskStore.Transaction,
-                        now: Date) throws -> CompletionOutcome {
-        let holder = peer.holder(result.lease)
-        let verdict = try tx.verdict(task: result.task, attempt: result.attempt, from: holder)
-        guard verdict == .recorded, let task = try tx.task(result.task) else { return verdict }
-        let ending: ChainEnding
-        do {
-            ending = try onResult(task, result, attachments)
-        } catch let rejected as RejectedResult {
+    /// Records a result whose files the intake has written (or refused), then acknowledges it.
+    private func record(_ job: ResultIntake.Job, _ outcome: ResultIntake.Outcome, _ tx: TaskStore.Transaction, now: Date,
+                        replies: inout [(identity: [UInt8], message: WireMessage)]) throws {
+        let result = job.result
+        let verdict: CompletionOutcome
+        switch outcome {
+        case .corrupt:
+            counters.dropped += 1
+            note(.warning, "dropped a result for \(result.task) from \(job.peer): digest does not match its attachments")
+            return
+        case .failed(let error):
+            throw error
+        case .rejected(let rejected):
             // Record it against the lease the sender holds now, if it still holds one for this task.
-            if task.state == .leased && task.attempts == result.attempt {
-                try fail(result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: peer.name, tx, now: now)
+            if let task = try tx.task(result.task), task.state == .leased && task.attempts == result.attempt {
+                try fail(result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: job.peer, tx, now: now)
             } else {
-                note(.warning, "dropped a result for \(result.task) from \(peer.name): \(rejected)")
+                note(.warning, "dropped a result for \(result.task) from \(job.peer): \(rejected)")
             }
-            return .stale
+            verdict = .stale
+        case .stored(let ending):
+            verdict = try tx.complete(task: result.task, attempt: result.attempt, from: job.holder, build: job.build,
+                                      digest: result.digest, summary: result.summary, ending: ending, now: now)
+            guard verdict == .recorded else { break }
+            switch ending {
+            case .continues: break
+            case .endsChain: note(.info, "\(result.task) ends its chain; later levels are not needed")
+            case .diverged(let reason): note(.warning, "\(result.task) diverged (\(reason)); later levels of its chain are not needed")
+            }
         }
-        switch ending {
-        case .continues: break
-        case .endsChain: note(.info, "\(result.task) ends its chain; later levels are not needed")
-        case .diverged(let reason): note(.warning, "\(result.task) diverged (\(reason)); later levels of its chain are not needed")
+        conclude(result, verdict, from: job.identity, peer: job.peer, replies: &replies)
+    }
+
+    /// Counts and logs what became of a result, frees its worker and acknowledges it.
+    private func conclude(_ result: TaskResult, _ verdict: CompletionOutcome, from identity: [UInt8], peer: String,
+                          replies: inout [(identity: [UInt8], message: WireMessage)]) {
+        switch verdict {
+        case .recorded:
+            counters.recorded += 1
+            hosts[peer]?.failuresInARow = 0
+            note(.info, "recorded \(result.task) (attempt \(result.attempt)) from \(peer)")
+        case .duplicate, .stale:
+            counters.duplicates += 1
+            note(.notice, "ignored a \(verdict == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer)")
+        case .wrongLease:
+            counters.dropped += 1
+            let key = peers[identity]?.key.map { " (key \($0))" } ?? ""
+            note(.warning, "dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer)\(key): it does not hold that lease (another worker's, or a wrong token or key)")
+        case .unknownTask:
+            counters.dropped += 1
+            note(.warning, "dropped a result for \(result.task) from \(peer): no such task")
         }
-        return try tx.complete(task: result.task, attempt: result.attempt, from: holder, build: peer.hello.build,
-                               digest: result.digest, summary: result.summary, ending: ending, now: now)
+        if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
+        replies.append((identity, .acknowledge(TaskReference(task: result.task))))
     }
 
     /// Leases a task to every idle worker that answered its first heartbeat and is not set aside (unless
@@ -530,7 +565,9 @@ public final class Coordinator {
             heldLines = nil
             for line in lines { log.log(level: line.level, "\(line.message)") }
         }
-        return try store.transaction(body)
+        let value = try store.transaction(body)
+        counters.commits += 1
+        return value
     }
 
     /// The live view: the store's counts and failures, and the workers as this coordinator sees them now.

@@ -52,7 +52,8 @@ public final class SimulatedWorkers: Sendable {
 
     private let settings: Settings
     private let endpoint: String
-    private let context = ZeroMQContext()
+    /// One context for every worker: libzmq allows 1,023 sockets a context unless told more.
+    private let context: ZeroMQContext
     /// The one result every worker sends: level-sized, in parts of at most 4 MiB (as a level's files are),
     /// with its digest computed once.
     private let attachments: [[UInt8]]
@@ -61,6 +62,8 @@ public final class SimulatedWorkers: Sendable {
     public init(settings: Settings, endpoint: String) {
         self.settings = settings
         self.endpoint = endpoint
+        OpenFileLimit.raiseToHardLimit()
+        context = ZeroMQContext(maximumSockets: Int32(clamping: settings.workers + 64))
         let part = 4 << 20
         attachments = stride(from: 0, to: max(settings.resultBytes, 1), by: part).map { start in
             [UInt8](repeating: UInt8(truncatingIfNeeded: start >> 20), count: min(part, max(settings.resultBytes, 1) - start))

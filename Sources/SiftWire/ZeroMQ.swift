@@ -23,8 +23,11 @@ public struct ZeroMQError: Error, CustomStringConvertible, Equatable {
 public final class ZeroMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
-    public init() {
+    /// `maximumSockets` above libzmq's default of 1,023 is for processes that open thousands of sockets
+    /// (the simulated cluster); it must be set before the first socket.
+    public init(maximumSockets: Int32? = nil) {
         handle = zmq_ctx_new()
+        if let maximumSockets { zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, maximumSockets) }
     }
 
     deinit { zmq_ctx_term(handle) }

@@ -156,7 +156,7 @@ struct CoordinatorCommand: ParsableCommand {
         report?.finish()
         let c = coordinator.counters
         let seconds = Date().timeIntervalSince(start)
-        var summary = "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused) in \(String(format: "%.2f", seconds)) s"
+        var summary = "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused), store commits \(c.commits) in \(String(format: "%.2f", seconds)) s"
         if let first = c.firstDispatch, c.recorded > 0 {
             summary += String(format: "; %.0f tasks/s from the first dispatch", Double(c.recorded) / Date().timeIntervalSince(first))
         }

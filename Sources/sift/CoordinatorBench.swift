@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SiftCluster
+import Synchronization
 
 struct CoordinatorBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,12 @@ struct CoordinatorBench: ParsableCommand {
         var coordinatorRSSMiBStart: Double
         var coordinatorRSSMiBEnd: Double
         var coordinatorRSSMiBPeak: Double
+        /// Resident memory at the end of each quarter of the run: flat once every worker is known, if
+        /// memory does not grow with the number of results.
+        var coordinatorRSSMiBByQuarter: [Double]
+        var storeCommitsPerSecond: Double?
+        /// Everything the coordinator wrote (the results' files and the store), per second.
+        var diskWriteMiBPerSecond: Double
 
         enum CodingKeys: String, CodingKey {
             case workers, seconds, revoked, refused
@@ -51,6 +58,9 @@ struct CoordinatorBench: ParsableCommand {
             case coordinatorRSSMiBStart = "coordinator_rss_mib_start"
             case coordinatorRSSMiBEnd = "coordinator_rss_mib_end"
             case coordinatorRSSMiBPeak = "coordinator_rss_mib_peak"
+            case coordinatorRSSMiBByQuarter = "coordinator_rss_mib_by_quarter"
+            case storeCommitsPerSecond = "store_commits_per_second"
+            case diskWriteMiBPerSecond = "disk_write_mib_per_second"
         }
     }
 
@@ -77,8 +87,16 @@ struct CoordinatorBench: ParsableCommand {
         let endpoint = try waitForEndpoint(logPath, coordinator: coordinator)
 
         let pid = coordinator.processIdentifier
-        let startCPU = cpuSeconds(pid), startRSS = residentMiB(pid)
+        let startCPU = cpuSeconds(pid), startRSS = residentMiB(pid), startWritten = writtenMiB(pid)
         let wallStart = Date()
+        let quarters = Mutex<[Double]>([])
+        let sampler = Thread { [seconds] in
+            for quarter in 1...4 {
+                Thread.sleep(until: wallStart.addingTimeInterval(seconds * Double(quarter) / 4 - 0.5))
+                quarters.withLock { $0.append(self.residentMiB(pid)) }
+            }
+        }
+        sampler.start()
         let simulation = SimulatedWorkers(settings: .init(workers: workers, threads: threads, resultBytes: Int(resultMib * 1_048_576),
                                                           resultsPerSecond: resultsPerSecond, heartbeatInterval: 1,
                                                           build: SiftBuild.identifier),
@@ -86,11 +104,19 @@ struct CoordinatorBench: ParsableCommand {
         let tally = try simulation.run(seconds: seconds)
         let wall = Date().timeIntervalSince(wallStart)
         let cpu = cpuSeconds(pid) - startCPU, endRSS = residentMiB(pid), peakRSS = peakResidentMiB(pid)
+        let written = writtenMiB(pid) - startWritten
         coordinator.terminate()
         coordinator.waitUntilExit()
+        while quarters.withLock({ $0.count }) < 4 { usleep(10_000) }
 
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let expiries = text.split(separator: "\n").filter { $0.contains("expired") || $0.contains("fell silent") }.count
+        // The coordinator's last line: "…, store commits N in T s".
+        var commitRate: Double?
+        if let range = text.range(of: "store commits ", options: .backwards) {
+            let words = text[range.upperBound...].split(separator: " ")
+            if words.count >= 3, let commits = Double(words[0]), let span = Double(words[2]), span > 0 { commitRate = commits / span }
+        }
         let trips = tally.roundTrips.sorted()
         func percentile(_ p: Double) -> Double? {
             trips.isEmpty ? nil : trips[min(trips.count - 1, Int(p * Double(trips.count)))] * 1000
@@ -100,7 +126,9 @@ struct CoordinatorBench: ParsableCommand {
                               heartbeatRoundTripP50Ms: percentile(0.5), heartbeatRoundTripP99Ms: percentile(0.99),
                               heartbeatRoundTrips: trips.count, falseLeaseExpiries: expiries, revoked: tally.revoked,
                               refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
-                              coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS)
+                              coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS,
+                              coordinatorRSSMiBByQuarter: quarters.withLock { $0 }, storeCommitsPerSecond: commitRate,
+                              diskWriteMiBPerSecond: written / wall)
         try printJSONLine(figures)
     }
 
@@ -129,6 +157,14 @@ struct CoordinatorBench: ParsableCommand {
     }
 
     private func residentMiB(_ pid: Int32) -> Double { statusField("VmRSS:", pid) }
+
+    /// Bytes the process has caused to be written to storage (/proc/<pid>/io), in MiB.
+    private func writtenMiB(_ pid: Int32) -> Double {
+        guard let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
+              let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }),
+              let bytes = Double(line.split(separator: " ").last ?? "") else { return 0 }
+        return bytes / 1_048_576
+    }
     private func peakResidentMiB(_ pid: Int32) -> Double { statusField("VmHWM:", pid) }
 
     private func statusField(_ name: String, _ pid: Int32) -> Double {

@@ -73,7 +73,8 @@ import Testing
         private static let counter = NSLock()
         nonisolated(unsafe) private static var next = 0
 
-        init(chains: Int, levels: Int, bind: String? = nil, maximumFrameBytes: Int = WireMessage.maxBytes) throws {
+        init(chains: Int, levels: Int, bind: String? = nil, maximumFrameBytes: Int = WireMessage.maxBytes,
+             onResult: @escaping @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding = { _, _, _ in .continues }) throws {
             dir = try TemporaryDirectory()
             store = try TaskStore(path: dir.file("sweep.sqlite"))
             try store.add(SleepTasks.plan(chains: chains, levels: levels, milliseconds: 0))
@@ -88,7 +89,8 @@ import Testing
             Self.counter.lock(); Self.next += 1; let id = Self.next; Self.counter.unlock()
             let clock = self.clock
             coordinator = try Coordinator(store: store, context: context, bind: bind ?? "inproc://failure-policy-\(getpid())-\(id)",
-                                          settings: settings, log: InMemoryLogHandler.logger(lines), clock: { clock.now })
+                                          settings: settings, log: InMemoryLogHandler.logger(lines), clock: { clock.now },
+                                          onResult: onResult)
         }
 
         deinit { dir.remove() }
@@ -103,11 +105,16 @@ import Testing
             return worker
         }
 
-        /// A few turns of the coordinator's loop, without waiting: enough to take in every message sent so far.
+        /// A few turns of the coordinator's loop: enough to take in every message sent so far, and as many
+        /// more as it takes to record the results whose files are being written (at most 10 s).
         @discardableResult
         func turn() throws -> Bool {
             var finished = false
             for _ in 0..<3 { finished = try coordinator.serveOnce(waitMilliseconds: 0) || finished }
+            for _ in 0..<5000 where coordinator.resultsInFlight > 0 {
+                finished = try coordinator.serveOnce(waitMilliseconds: 2) || finished
+            }
+            finished = try coordinator.serveOnce(waitMilliseconds: 0) || finished
             return finished
         }
     }
@@ -274,6 +281,38 @@ import Testing
         #expect(record.state == .failed)
         #expect(record.error?.contains("exceeded the wire's limit") == true)
         #expect(try worker.inbox().contains { if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false })
+    }
+
+    /// A result's files are written off the loop: while they are (here, until the test lets the write finish),
+    /// heartbeats are answered, and the result is neither recorded nor acknowledged; a second copy of it is
+    /// not taken in twice. Once written, it is recorded and acknowledged in the next turn.
+    @Test func heartbeatsAreAnsweredWhileAResultIsWrittenAndItIsAcknowledgedOnlyOnceWritten() throws {
+        let gate = DispatchSemaphore(value: 0)
+        let h = try Harness(chains: 1, levels: 1, onResult: { _, _, _ in
+            gate.wait()
+            return .continues
+        })
+        let worker = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try worker.task())
+        try worker.result(task)
+        try worker.result(task)
+        try worker.send(.heartbeat(Heartbeat(task: task.task, echo: "probe")))
+        for _ in 0..<3 { try h.coordinator.serveOnce(waitMilliseconds: 0) }
+        var delivered: [WireMessage] = []
+        while let received = try worker.socket.receive(timeout: 0) { delivered.append(try WireMessage(frames: received.frames)) }
+        #expect(delivered.contains { if case .heartbeat(let beat) = $0 { return beat.echo == "probe" }; return false },
+                "the heartbeat is answered while the result is being written")
+        #expect(!delivered.contains { if case .acknowledge = $0 { return true }; return false })
+        #expect(h.coordinator.resultsInFlight == 1 && h.coordinator.counters.recorded == 0)
+        #expect(try h.store.task(task.task)?.state == .leased)
+
+        gate.signal()
+        try h.turn()
+        #expect(try worker.inbox().contains { if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false })
+        #expect(try h.store.task(task.task)?.state == .done)
+        #expect(h.coordinator.counters.recorded == 1)
+        #expect(h.log.contains { $0.contains("ignored a second copy of \(task.task)") })
     }
 
     @Test func readiesThatNeverAnswerGetNoTask() throws {
