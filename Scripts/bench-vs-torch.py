@@ -8,12 +8,15 @@ same architecture, batch and thread count. PyTorch is timed two ways:
 With --density U below 1, every layer gets a random mask keeping that fraction of its weights: Sift
 runs on the path its engine picks for that density (the sparse one below model.sparse_below) and, for
 the ratio, again forced onto its dense path; PyTorch runs the same masked-dense step as above.
+With --batch-norm both sides normalise every layer's input (BatchNorm1d before each Linear, the output
+layer's included), as the paper's protocol does.
 The sides alternate for --rounds rounds and the medians are reported, since these machines are shared
 and noisy. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both sides.
 
     pip install torch==2.13.0+cpu
     python3 Scripts/bench-vs-torch.py --arch 784-1024-1024-1024-10 --batch 128 --threads 1
     python3 Scripts/bench-vs-torch.py --arch 784-1024-1024-1024-10 --batch 128 --threads 1 --density 0.05
+    python3 Scripts/bench-vs-torch.py --arch 784-1024-1024-1024-10 --batch 1000 --threads 1 --batch-norm
 """
 import argparse
 import json
@@ -27,7 +30,7 @@ for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
     os.environ.pop(name, None)
 
 
-def torch_step_ms(widths, batch, threads, steps, warmup, optimizer, masking, density):
+def torch_step_ms(widths, batch, threads, steps, warmup, optimizer, masking, density, batch_norm):
     import torch
     import torch.nn.utils.prune as prune
 
@@ -35,6 +38,8 @@ def torch_step_ms(widths, batch, threads, steps, warmup, optimizer, masking, den
     torch.manual_seed(0)
     layers = []
     for i in range(len(widths) - 1):
+        if batch_norm:
+            layers.append(torch.nn.BatchNorm1d(widths[i]))
         layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
         if i < len(widths) - 2:
             layers.append(torch.nn.ReLU())
@@ -80,6 +85,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
     parser.add_argument("--density", type=float, default=1.0, help="fraction of each layer's weights kept (random masks)")
+    parser.add_argument("--batch-norm", action="store_true", help="batch normalisation on every layer's input")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     parser.add_argument("--sift", default=".build/release/sift", help="path to the sift binary (release build)")
     args = parser.parse_args()
@@ -91,7 +97,7 @@ def main():
         run = subprocess.run(
             [args.sift, "bench", "train", "--arch", args.arch, "--batch", str(args.batch), "--threads",
              str(args.threads), "--steps", str(args.steps), "--warmup", str(args.warmup), "--optimizer", args.optimizer,
-             "--density", str(args.density), *extra],
+             "--density", str(args.density), *(["--batch-norm"] if args.batch_norm else []), *extra],
             check=True, capture_output=True, text=True)
         return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -101,16 +107,16 @@ def main():
         if masked:
             dense_path_ms.append(sift_step("--sparse-below", "0")["ms_per_step"])
         ms, version = torch_step_ms(widths, args.batch, args.threads, args.steps, args.warmup, args.optimizer, "grad",
-                                    args.density)
+                                    args.density, args.batch_norm)
         grad_ms.append(ms)
         ms, _ = torch_step_ms(widths, args.batch, args.threads, args.steps, args.warmup, args.optimizer, "prune",
-                              args.density)
+                              args.density, args.batch_norm)
         prune_ms.append(ms)
     ours = statistics.median(r["ms_per_step"] for r in sift_runs)
     grad, prune = statistics.median(grad_ms), statistics.median(prune_ms)
     result = {
         "arch": args.arch, "batch": args.batch, "threads": args.threads, "optimizer": args.optimizer,
-        "density": args.density, "sift_sparse_layers": sift_runs[0]["sparse_layers"],
+        "density": args.density, "batch_norm": args.batch_norm, "sift_sparse_layers": sift_runs[0]["sparse_layers"],
         "rounds": args.rounds, "sift_ms_per_step": round(ours, 3),
         "torch_version": version,
         "torch_grad_mask_ms_per_step": round(grad, 3),
@@ -128,6 +134,9 @@ def main():
         result.update({
             "sift_fraction_of_sgemm_peak": round(statistics.median(r["fraction_of_peak"] for r in sift_runs), 3),
             "sgemm_peak_gflops": round(statistics.median(r["sgemm_peak_gflops"] for r in sift_runs), 1),
+            "sift_gflops": round(statistics.median(r["gflops"] for r in sift_runs), 1),
+            "sgemm_limit_gflops": round(statistics.median(r["sgemm_limit_gflops"] for r in sift_runs), 1),
+            "sift_fraction_of_sgemm_limit": round(statistics.median(r["fraction_of_sgemm_limit"] for r in sift_runs), 3),
             "speedup_vs_torch_grad_mask": round(grad / ours, 3),
             "speedup_vs_torch_prune_api": round(prune / ours, 3),
         })

@@ -158,8 +158,6 @@ public final class Coordinator {
     /// Messages are taken in bursts: every change a burst causes is committed in one transaction,
     /// and only then are its acknowledgements and new tasks sent. Nothing is acknowledged before it is durable.
     public func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
-        // Two of the largest results unwritten: take no more until the disk catches up.
-        intake.waitWhileBacklog(exceeds: 2 * settings.maximumMessageBytes)
         // A result being written is picked up within a few milliseconds of being ready.
         let wait = intake.inFlight > 0 ? min(waitMilliseconds, 2) : waitMilliseconds
         let ready = try ZeroMQSocket.poll([socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: wait)
@@ -269,7 +267,7 @@ public final class Coordinator {
                 if peer.task != nil { noteTrouble(worker: peer.name, "its lease expired: it fell silent", now: now) }
                 try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
             }
-            for lease in try tx.expiredLeases(now: now) {
+            for lease in try tx.expiredLeases(now: now) where !intake.isTaking(lease.task) {
                 let state = try tx.fail(task: lease.task, attempt: lease.attempt, cause: .lostLease,
                                         error: "lease expired: worker \(lease.worker ?? "?") fell silent",
                                         limits: settings.retryLimits, now: now)
@@ -297,7 +295,8 @@ public final class Coordinator {
     }
 
     private func loseLease(of peer: Peer, _ tx: TaskStore.Transaction, reason: String, now: Date) throws {
-        guard let task = peer.task else { return }
+        // A result of it that is being written will be recorded: the lease is not lost.
+        guard let task = peer.task, !intake.isTaking(task.id) else { return }
         let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: reason, limits: settings.retryLimits, now: now)
         if let state {
             note(.notice, "\(task.id): \(reason) while holding it; \(Self.verdict(state))")

@@ -8,6 +8,10 @@ import Synchronization
 /// heartbeats from a thousand workers are answered while a result is written. The loop records a checked
 /// result in its next transaction and acknowledges it only then: nothing is acknowledged before its files
 /// are on disk and its state is committed. One queue, so a chain's files are written in order.
+///
+/// When results arrive faster than they can be written, they wait here in memory, at most one per worker
+/// (a worker sends its next result only after this one is acknowledged), while the loop goes on serving
+/// heartbeats: a slow disk delays acknowledgements, never a lease.
 final class ResultIntake: Sendable {
     /// A result whose lease checked out when it arrived, with what recording it needs.
     struct Job: Sendable {
@@ -39,12 +43,8 @@ final class ResultIntake: Sendable {
         var finished: [(job: Job, outcome: Outcome)] = []
         /// Tasks taken in and not yet collected: a second copy of one (resent after a reconnect) is not taken twice.
         var inFlight: Set<String> = []
-        /// Attachment bytes taken in and not yet written: what the coordinator holds for results.
-        var backlogBytes = 0
     }
     private let state = Mutex(State())
-    /// Signalled after each job, so that the loop can wait for a backlog to shrink.
-    private let progress = DispatchSemaphore(value: 0)
 
     init(store: @escaping Store) {
         self.store = store
@@ -52,14 +52,7 @@ final class ResultIntake: Sendable {
 
     /// Takes a result in unless a copy of it is already in; returns whether it was taken.
     func submit(_ job: Job, attachments: [[UInt8]]) -> Bool {
-        let bytes = attachments.reduce(0) { $0 + $1.count }
-        let taken = state.withLock { state in
-            guard !state.inFlight.contains(job.task.id) else { return false }
-            state.inFlight.insert(job.task.id)
-            state.backlogBytes += bytes
-            return true
-        }
-        guard taken else { return false }
+        guard state.withLock({ $0.inFlight.insert(job.task.id).inserted }) else { return false }
         queue.async { [self] in
             let outcome: Outcome
             if TaskDigest.of(attachments) != job.result.digest {
@@ -73,11 +66,7 @@ final class ResultIntake: Sendable {
                     outcome = .failed(error)
                 }
             }
-            state.withLock {
-                $0.finished.append((job, outcome))
-                $0.backlogBytes -= bytes
-            }
-            progress.signal()
+            state.withLock { $0.finished.append((job, outcome)) }
         }
         return true
     }
@@ -95,9 +84,6 @@ final class ResultIntake: Sendable {
     /// Results taken in and not yet collected.
     var inFlight: Int { state.withLock { $0.inFlight.count } }
 
-    /// Waits while more than `limit` bytes of results are unwritten: when the disk is slower than results
-    /// arrive, the loop slows to its pace rather than holding every worker's result in memory.
-    func waitWhileBacklog(exceeds limit: Int) {
-        while state.withLock({ $0.backlogBytes > limit }) { progress.wait() }
-    }
+    /// Whether a result for `task` is being checked or written: its lease must not lapse meanwhile.
+    func isTaking(_ task: String) -> Bool { state.withLock { $0.inFlight.contains(task) } }
 }

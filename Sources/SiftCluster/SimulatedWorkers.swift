@@ -31,8 +31,11 @@ public final class SimulatedWorkers: Sendable {
 
     /// What the workers saw.
     public struct Tally: Sendable {
-        /// Heartbeat round trips, in seconds.
-        public var roundTrips: [Double] = []
+        /// Heartbeat round trips: when each probe was sent (seconds from the start) and how long it took.
+        public var roundTrips: [(sent: Double, seconds: Double)] = []
+        /// Seconds from the start until the last worker took its first task: the ramp, when every worker
+        /// joins at once, after which the cluster runs in its steady state.
+        public var rampSeconds: Double?
         public var tasksTaken = 0
         public var resultsSent = 0
         public var resultsAcknowledged = 0
@@ -42,6 +45,7 @@ public final class SimulatedWorkers: Sendable {
 
         mutating func merge(_ other: Tally) {
             roundTrips += other.roundTrips
+            if let ramp = other.rampSeconds { rampSeconds = max(rampSeconds ?? 0, ramp) }
             tasksTaken += other.tasksTaken
             resultsSent += other.resultsSent
             resultsAcknowledged += other.resultsAcknowledged
@@ -106,6 +110,8 @@ public final class SimulatedWorkers: Sendable {
         var due = 0.0
         var nextBeat = 0.0
         var tasksDone = 0
+        var hasTakenATask = false
+        var resultSent = false
     }
 
     private func runLane(_ lane: Int, start: Date, seconds: Double) throws -> Tally {
@@ -123,6 +129,7 @@ public final class SimulatedWorkers: Sendable {
         // A task is held this long, so that N workers return results at the given rate; a worker's first
         // task is held in proportion to its index, so the results start at that rate at once.
         let holding = Double(settings.workers) / settings.resultsPerSecond
+        var waitingForFirstTask = workers.count
         while Date().timeIntervalSince(start) < seconds {
             let ready = try ZeroMQSocket.poll(sockets, timeout: 5)
             let now = Date().timeIntervalSince(start)
@@ -134,14 +141,21 @@ public final class SimulatedWorkers: Sendable {
                         if let challenge = beat.challenge {
                             try workers[k].socket.send(WireMessage.heartbeat(Heartbeat(answer: challenge)).frames)
                         }
-                        if let echo = beat.echo, let sent = Double(echo) { tally.roundTrips.append(now - sent) }
+                        if let echo = beat.echo, let sent = Double(echo) { tally.roundTrips.append((sent, now - sent)) }
                     case let .task(assignment, _):
                         tally.tasksTaken += 1
                         workers[k].task = assignment
+                        workers[k].resultSent = false
                         let first = workers[k].tasksDone == 0
+                        if !workers[k].hasTakenATask {
+                            workers[k].hasTakenATask = true
+                            waitingForFirstTask -= 1
+                            if waitingForFirstTask == 0 { tally.rampSeconds = now }
+                        }
                         workers[k].due = now + (first ? Double(workers[k].index + 1) / settings.resultsPerSecond : holding)
                     case .acknowledge:
                         tally.resultsAcknowledged += 1
+                        workers[k].task = nil
                     case .revoke:
                         tally.revoked += 1
                         workers[k].task = nil
@@ -159,12 +173,13 @@ public final class SimulatedWorkers: Sendable {
                     // A full queue (the coordinator not reading) loses this beat, as it would a real worker's.
                     try? workers[k].socket.send(WireMessage.heartbeat(beat).frames, waiting: false)
                 }
-                if let task = workers[k].task, now >= workers[k].due {
+                if let task = workers[k].task, !workers[k].resultSent, now >= workers[k].due {
                     let result = TaskResult(task: task.task, attempt: task.attempt, lease: task.lease, digest: digest, summary: "{}")
                     try workers[k].socket.send(WireMessage.result(result, attachments: attachments).frames)
                     tally.resultsSent += 1
                     workers[k].tasksDone += 1
-                    workers[k].task = nil
+                    // Like a real worker, it names the task in its heartbeats until the result is acknowledged.
+                    workers[k].resultSent = true
                 }
             }
         }

@@ -38,6 +38,7 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Fraction of each layer's weights kept by a random mask (1: unmasked).") var density = 1.0
     @Option(help: "Layers kept below this fraction take the sparse path (0: all dense). Defaults to the engine's own threshold.")
     var sparseBelow = ModelSpec.defaultSparseBelow
+    @Flag(help: "Batch normalisation on every layer's input, as in the paper's protocol.") var batchNorm = false
 
     func run() throws {
         guard let widths = ModelSpec.parseWidths(arch) else {
@@ -57,6 +58,7 @@ struct TrainBench: ParsableCommand {
         train.optimizer = kind
         var model = ModelSpec(widths: widths)
         model.sparseBelow = sparseBelow
+        model.batchNorm = batchNorm
         let result = TrainBenchmark(model: model, train: train, steps: steps, warmup: warmup, density: density).run()
         try printJSONLine(result)
     }

@@ -28,9 +28,14 @@ struct CoordinatorBench: ParsableCommand {
         var resultMib: Double
         var resultsPerSecondTarget: Double
         var resultsAcknowledgedPerSecond: Double
+        /// Seconds until every worker held its first task: all of them join at once, a harder start than a real cluster's.
+        var rampSeconds: Double?
+        /// Round trips of the heartbeats sent after the ramp: the steady state.
         var heartbeatRoundTripP50Ms: Double?
         var heartbeatRoundTripP99Ms: Double?
         var heartbeatRoundTrips: Int
+        /// The same over the whole run, the ramp included.
+        var heartbeatRoundTripP99MsWithRamp: Double?
         var falseLeaseExpiries: Int
         var revoked: Int
         var refused: Int
@@ -53,6 +58,8 @@ struct CoordinatorBench: ParsableCommand {
             case heartbeatRoundTripP50Ms = "heartbeat_round_trip_p50_ms"
             case heartbeatRoundTripP99Ms = "heartbeat_round_trip_p99_ms"
             case heartbeatRoundTrips = "heartbeat_round_trips"
+            case rampSeconds = "ramp_seconds"
+            case heartbeatRoundTripP99MsWithRamp = "heartbeat_round_trip_p99_ms_with_ramp"
             case falseLeaseExpiries = "false_lease_expiries"
             case coordinatorCPUPercent = "coordinator_cpu_percent"
             case coordinatorRSSMiBStart = "coordinator_rss_mib_start"
@@ -117,14 +124,17 @@ struct CoordinatorBench: ParsableCommand {
             let words = text[range.upperBound...].split(separator: " ")
             if words.count >= 3, let commits = Double(words[0]), let span = Double(words[2]), span > 0 { commitRate = commits / span }
         }
-        let trips = tally.roundTrips.sorted()
-        func percentile(_ p: Double) -> Double? {
+        let ramp = tally.rampSeconds ?? .infinity
+        let steady = tally.roundTrips.filter { $0.sent > ramp }.map(\.seconds).sorted()
+        let all = tally.roundTrips.map(\.seconds).sorted()
+        func percentile(_ p: Double, of trips: [Double]) -> Double? {
             trips.isEmpty ? nil : trips[min(trips.count - 1, Int(p * Double(trips.count)))] * 1000
         }
         let figures = Figures(workers: workers, seconds: wall, resultMib: resultMib, resultsPerSecondTarget: resultsPerSecond,
                               resultsAcknowledgedPerSecond: Double(tally.resultsAcknowledged) / wall,
-                              heartbeatRoundTripP50Ms: percentile(0.5), heartbeatRoundTripP99Ms: percentile(0.99),
-                              heartbeatRoundTrips: trips.count, falseLeaseExpiries: expiries, revoked: tally.revoked,
+                              rampSeconds: tally.rampSeconds,
+                              heartbeatRoundTripP50Ms: percentile(0.5, of: steady), heartbeatRoundTripP99Ms: percentile(0.99, of: steady),
+                              heartbeatRoundTrips: steady.count, heartbeatRoundTripP99MsWithRamp: percentile(0.99, of: all), falseLeaseExpiries: expiries, revoked: tally.revoked,
                               refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
                               coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS,
                               coordinatorRSSMiBByQuarter: quarters.withLock { $0 }, storeCommitsPerSecond: commitRate,

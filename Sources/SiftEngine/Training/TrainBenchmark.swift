@@ -19,6 +19,11 @@ public struct TrainBenchmark {
         public var gflops: Double?
         public var sgemmPeakGflops: Double?
         public var fractionOfPeak: Double?
+        /// cblas_sgemm on 2048×2048×2048, the machine's limit for one product; and the step's matrix-product
+        /// rate against it.
+        public var sgemmLimitGflops: Double?
+        public var fractionOfSgemmLimit: Double?
+        public var batchNorm: Bool
         public var blasCore: String
 
         enum CodingKeys: String, CodingKey {
@@ -27,6 +32,9 @@ public struct TrainBenchmark {
             case msPerStep = "ms_per_step", gflops
             case sgemmPeakGflops = "sgemm_peak_gflops"
             case fractionOfPeak = "fraction_of_peak"
+            case sgemmLimitGflops = "sgemm_limit_gflops"
+            case fractionOfSgemmLimit = "fraction_of_sgemm_limit"
+            case batchNorm = "batch_norm"
             case blasCore = "blas_core"
         }
     }
@@ -73,14 +81,27 @@ public struct TrainBenchmark {
         }
         var result = Result(architecture: model.architecture, batch: train.batchSize, density: density,
                             sparseLayers: network.sparseLayerIndices.count, threads: BLAS.threads,
-                            steps: steps, msPerStep: stepSeconds * 1000, blasCore: BLAS.coreName)
+                            steps: steps, msPerStep: stepSeconds * 1000, batchNorm: model.batchNorm, blasCore: BLAS.coreName)
         if density == 1 {
             let gemmSeconds = sgemmOnlySeconds(), flops = flopsPerStep
-            result.gflops = flops / stepSeconds / 1e9
+            let gflops = flops / stepSeconds / 1e9, limit = Self.sgemmLimitGflops()
+            result.gflops = gflops
             result.sgemmPeakGflops = flops / gemmSeconds / 1e9
             result.fractionOfPeak = gemmSeconds / stepSeconds
+            result.sgemmLimitGflops = limit
+            result.fractionOfSgemmLimit = gflops / limit
         }
         return result
+    }
+
+    /// cblas_sgemm's rate on one 2048³ product (best of 3 after a warm-up): the machine's own limit.
+    public static func sgemmLimitGflops() -> Double {
+        let n = 2048
+        let a = Matrix(rows: n, cols: n), b = Matrix(rows: n, cols: n), c = Matrix(rows: n, cols: n)
+        a.fill(0.5); b.fill(0.01)
+        BLAS.gemm(a, b, into: c)
+        let best = (0..<3).map { _ in time(warmup: 0, repeats: 1) { BLAS.gemm(a, b, into: c) } }.min() ?? 1
+        return 2 * Double(n * n * n) / best / 1e9
     }
 
     /// Seconds per step spent in cblas_sgemm alone, on preallocated matrices of the step's shapes.
