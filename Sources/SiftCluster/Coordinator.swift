@@ -33,13 +33,15 @@ public final class Coordinator {
         public init() {}
     }
 
-    struct Peer {
-        var hello: WorkerHello
+    /// A class, not a struct: the loop looks over every peer on most turns, and with thousands of workers
+    /// copying each one's strings there was the coordinator's largest cost.
+    final class Peer {
+        let hello: WorkerHello
         /// Its CURVE public key, as the ZAP handler vouched for it.
-        var key: String?
+        let key: String?
         var lastSeen: Date
         /// Sent with the first heartbeat; the peer gets no task until it sends it back.
-        var challenge: String
+        let challenge: String
         var answered = false
         var task: (id: String, attempt: Int, lease: String)? {
             didSet { if task?.id != oldValue?.id || task?.attempt != oldValue?.attempt { watch = nil } }
@@ -47,7 +49,15 @@ public final class Coordinator {
         /// The task's training step as last reported, when it last moved (this coordinator's clock), and
         /// the worker's measured steps per second: what the watchdog judges.
         var watch: (step: Int, movedAt: Date, stepsPerSecond: Double?)?
-        var name: String { "\(hello.host):\(hello.pid)" }
+        let name: String
+
+        init(hello: WorkerHello, key: String?, lastSeen: Date, challenge: String) {
+            self.hello = hello
+            self.key = key
+            self.lastSeen = lastSeen
+            self.challenge = challenge
+            name = "\(hello.host):\(hello.pid)"
+        }
 
         func holder(_ lease: String) -> LeaseHolder { LeaseHolder(worker: name, token: lease, key: key) }
     }
@@ -346,7 +356,7 @@ public final class Coordinator {
                 replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
                 return
             }
-            var peer = Peer(hello: hello, key: received.userID, lastSeen: now, challenge: LeaseHolder.newToken())
+            let peer = Peer(hello: hello, key: received.userID, lastSeen: now, challenge: LeaseHolder.newToken())
             // A worker that reconnects names the task it still runs; the claim stands only with that lease's token.
             if let task = hello.task?.task, let attempt = hello.attempt, let lease = hello.lease {
                 if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
@@ -370,10 +380,9 @@ public final class Coordinator {
             replies.append((identity, .heartbeat(Heartbeat(challenge: peer.challenge))))
             note(.info, "worker \(peer.name) ready (\(hello.cores) cores)\(peer.key.map { ", key \($0)" } ?? "")")
         case .heartbeat(let beat):
-            guard var peer = sender else { return }
+            guard let peer = sender else { return }
             peer.lastSeen = now
             if beat.answer == peer.challenge { peer.answered = true }
-            peers[identity] = peer
             if let task = peer.task, beat.task == task.id {
                 try tx.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
                 if let progress = beat.progress {
