@@ -57,9 +57,13 @@ public enum DegreePreservingNull {
                         for (k, i) in pool[onlyA...].enumerated() { f[sharedEndB + k] = i }
                         return
                     }
-                    s.shuffle(&pool)
-                    for k in 0..<onlyA { f[sharedEndA + k] = pool[k] }
-                    for k in onlyA..<pool.count { f[sharedEndB + k - onlyA] = pool[k] }
+                    // Only which inputs go to a matters, not their order: a uniform subset of the smaller of the
+                    // two sizes (a partial Fisher–Yates shuffle) costs that many draws instead of the whole pool's.
+                    let onlyB = pool.count - onlyA, chosen = min(onlyA, onlyB)
+                    for k in 0..<chosen { pool.swapAt(k, k + s.nextInt(below: pool.count - k)) }
+                    let toA = chosen == onlyA ? 0 : chosen, toB = chosen == onlyA ? chosen : 0
+                    for k in 0..<onlyA { f[sharedEndA + k] = pool[toA + k] }
+                    for k in 0..<onlyB { f[sharedEndB + k] = pool[toB + k] }
                 }
             }
         }

@@ -98,6 +98,8 @@ struct LocalityBench: ParsableCommand {
 
     func run() throws {
         guard rounds > 0, threads > 0 else { throw ValidationError("--rounds and --threads must be positive") }
+        // As a worker runs it: its BLAS threads are its --threads.
+        BLAS.threads = threads
         let metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(try FileBytes.read("\(level)/metrics.json")))
         let outDegree = try NumpyArray.read("\(level)/out_degree.npy")
         guard outDegree.shape.count == 3 else { throw ValidationError("\(level)/out_degree.npy is not C×H×W") }
