@@ -78,10 +78,10 @@ final class BatchNorm {
         }
     }
 
-    /// From d(loss)/d(output) computes the parameter gradients and d(loss)/d(input).
-    func backward(_ gradOutput: Matrix, normalized: Matrix, gradInput: Matrix) {
+    /// From d(loss)/d(output) computes the parameter gradients and, given `gradInput`, d(loss)/d(input).
+    func backward(_ gradOutput: Matrix, normalized: Matrix, gradInput: Matrix?) {
         let rows = gradOutput.rows, f = features
-        let dy = gradOutput.pointer, xhat = normalized.pointer, dx = gradInput.pointer
+        let dy = gradOutput.pointer, xhat = normalized.pointer
         let dg = gradGamma.pointer, db = gradBeta.pointer, g = gamma.pointer, inv = inverseStd.pointer
         dg.update(repeating: 0, count: f)
         db.update(repeating: 0, count: f)
@@ -91,6 +91,7 @@ final class BatchNorm {
                 dg[j] += dy[r * f + j] * xhat[r * f + j]
             }
         }
+        guard let dx = gradInput?.pointer else { return }
         // dx = γ·inv/B · (B·dy − Σdy − x̂·Σ(dy·x̂))
         let n = Float(rows)
         for r in 0..<rows {

@@ -174,7 +174,7 @@ public final class DenseLayer {
         if needInputGradient || gradNormalized != nil {
             BLAS.gemm(gradZ, weightStore, transposeB: true, into: gradNormalized ?? buffers.gradInput)
         }
-        finishInputGradient(buffers)
+        finishInputGradient(buffers, needInputGradient: needInputGradient)
         switch weightGradient {
         case .store:
             BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: gradWeights)
@@ -193,16 +193,17 @@ public final class DenseLayer {
             sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
             BLAS.transpose(t.gradInputT, rows: fanIn, cols: gradZ.rows, into: gradNormalized)
         }
-        finishInputGradient(buffers)
+        finishInputGradient(buffers, needInputGradient: needInputGradient)
         var rate: Float?
         if case .descend(let learningRate) = weightGradient { rate = learningRate }
         sparse.weightGradient(inputT: t.inputT.pointer, gradOutputT: t.gradOutputT.pointer, layout: t.layout, descend: rate)
     }
 
-    /// With batch norm, carries d(loss)/d(normalised input) back to the layer's input.
-    private func finishInputGradient(_ buffers: Buffers) {
+    /// With batch norm, computes γ's and β's gradients and, when asked, carries d(loss)/d(normalised input)
+    /// back to the layer's input (the first layer's input is the data: nothing needs its gradient).
+    private func finishInputGradient(_ buffers: Buffers, needInputGradient: Bool) {
         if let batchNorm, let gradNormalized = buffers.gradNormalizedInput, let normalized = buffers.normalized {
-            batchNorm.backward(gradNormalized, normalized: normalized, gradInput: buffers.gradInput)
+            batchNorm.backward(gradNormalized, normalized: normalized, gradInput: needInputGradient ? buffers.gradInput : nil)
         }
     }
 

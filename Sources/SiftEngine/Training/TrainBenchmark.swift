@@ -54,15 +54,18 @@ public struct TrainBenchmark {
         self.density = density
     }
 
-    /// Floating-point operations of one step's matrix products: forward, weight gradient,
-    /// and input gradient for every layer but the first.
+    /// Floating-point operations of one step's matrix products: forward, weight gradient, and input
+    /// gradient for every layer that needs one: all but the first, and the first too under batch norm,
+    /// whose γ and β on the data need the gradient of their output.
     public var flopsPerStep: Double {
         let b = Double(train.batchSize)
         return (0..<model.layerCount).reduce(0.0) { total, l in
             let product = 2 * b * Double(model.widths[l]) * Double(model.widths[l + 1])
-            return total + product * (l == 0 ? 2 : 3)
+            return total + product * (needsInputGradient(l) ? 3 : 2)
         }
     }
+
+    private func needsInputGradient(_ layer: Int) -> Bool { layer > 0 || model.batchNorm }
 
     public func run() -> Result {
         let stream = RandomStream(root: 0x5EED, seed: 0, purpose: "benchmark")
@@ -116,7 +119,7 @@ public struct TrainBenchmark {
                 { BLAS.gemm(x, w, into: z, beta: 1) },
                 { BLAS.gemm(x, transposeA: true, z, into: dw) },
             ]
-            if l > 0 { list.append { BLAS.gemm(z, w, transposeB: true, into: dx) } }
+            if needsInputGradient(l) { list.append { BLAS.gemm(z, w, transposeB: true, into: dx) } }
             return list
         }
         return Self.time(warmup: warmup, repeats: steps) { for product in products { product() } }
