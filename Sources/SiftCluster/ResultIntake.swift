@@ -7,7 +7,7 @@ import Synchronization
 /// its files (a 784-1024-1024-1024-10 level carries 15 MB and more) run on one background queue, so that
 /// heartbeats from a thousand workers are answered while a result is written. The loop records a checked
 /// result in its next transaction and acknowledges it only then: nothing is acknowledged before its files
-/// are on disk and its state is committed. One queue, so a chain's files are written in order.
+/// are written and its state is committed. One queue, so a chain's files are written in order.
 ///
 /// When results arrive faster than they can be written, they wait here in memory, at most one per worker
 /// (a worker sends its next result only after this one is acknowledged), while the loop goes on serving
