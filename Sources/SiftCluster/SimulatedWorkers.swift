@@ -109,7 +109,6 @@ public final class SimulatedWorkers: Sendable {
         var task: TaskAssignment?
         var due = 0.0
         var nextBeat = 0.0
-        var tasksDone = 0
         var hasTakenATask = false
         var resultSent = false
     }
@@ -146,8 +145,8 @@ public final class SimulatedWorkers: Sendable {
                         tally.tasksTaken += 1
                         workers[k].task = assignment
                         workers[k].resultSent = false
-                        let first = workers[k].tasksDone == 0
-                        if !workers[k].hasTakenATask {
+                        let first = !workers[k].hasTakenATask
+                        if first {
                             workers[k].hasTakenATask = true
                             waitingForFirstTask -= 1
                             if waitingForFirstTask == 0 { tally.rampSeconds = now }
@@ -177,7 +176,6 @@ public final class SimulatedWorkers: Sendable {
                     let result = TaskResult(task: task.task, attempt: task.attempt, lease: task.lease, digest: digest, summary: "{}")
                     try workers[k].socket.send(WireMessage.result(result, attachments: attachments).frames)
                     tally.resultsSent += 1
-                    workers[k].tasksDone += 1
                     // Like a real worker, it names the task in its heartbeats until the result is acknowledged.
                     workers[k].resultSent = true
                 }

@@ -166,21 +166,16 @@ struct CoordinatorBench: ParsableCommand {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    private func residentMiB(_ pid: Int32) -> Double { statusField("VmRSS:", pid) }
+    private func residentMiB(_ pid: Int32) -> Double { procField("status", "VmRSS:", pid) / 1024 }
+    private func peakResidentMiB(_ pid: Int32) -> Double { procField("status", "VmHWM:", pid) / 1024 }
+    /// Bytes the process has caused to be written to storage, in MiB.
+    private func writtenMiB(_ pid: Int32) -> Double { procField("io", "write_bytes:", pid) / 1_048_576 }
 
-    /// Bytes the process has caused to be written to storage (/proc/<pid>/io), in MiB.
-    private func writtenMiB(_ pid: Int32) -> Double {
-        guard let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
-              let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }),
-              let bytes = Double(line.split(separator: " ").last ?? "") else { return 0 }
-        return bytes / 1_048_576
-    }
-    private func peakResidentMiB(_ pid: Int32) -> Double { statusField("VmHWM:", pid) }
-
-    private func statusField(_ name: String, _ pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
-              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kib / 1024
+    /// The number after `name` on its line of /proc/<pid>/<file> ("VmRSS:   1234 kB"), or 0.
+    private func procField(_ file: String, _ name: String, _ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
+              let value = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return value
     }
 }
