@@ -5,34 +5,48 @@ import SiftRandom
 
 /// The ablation curves measured on a trained network.
 extension AblationCurves {
-    /// Zeroes the incoming weights of each chosen set in turn, evaluates, and restores the weights:
-    /// at each fraction of the units, and at each count of `UnitCountCurves.defaultCounts`.
+    /// Silences the units of each chosen set in turn (zero incoming weights) and evaluates: at each fraction
+    /// of the units, and at each count of `UnitCountCurves.defaultCounts`. The network is left as it was.
     init(trainer: Trainer, inDegrees: [Int], fractions: [Double] = defaultFractions, stream: RandomStream) {
         let units = inDegrees.count
         let byDegree = UnitOrder.mostConnectedFirst(inDegrees)
         var s = stream
         let orders = [byDegree, Array(byDegree.reversed()), s.permutation(units)]
-        let byFraction = Self.accuracies(trainer, orders: orders,
-                                         counts: fractions.map { Int(($0 * Double(units)).rounded()) })
+        let evaluation = SilencedEvaluation(network: trainer.network, images: trainer.data.test)
+        func accuracies(counts: [Int]) -> [[Double]] {
+            orders.map { order in counts.map { evaluation.accuracy(silencing: order.prefix($0)) } }
+        }
+        let byFraction = accuracies(counts: fractions.map { Int(($0 * Double(units)).rounded()) })
         let counts = UnitCountCurves.defaultCounts(units: units)
-        let byCount = Self.accuracies(trainer, orders: orders, counts: counts)
+        let byCount = accuracies(counts: counts)
         self.init(fractions: fractions, most: byFraction[0], fewest: byFraction[1], random: byFraction[2],
                   byUnits: UnitCountCurves(units: counts, most: byCount[0], fewest: byCount[1], random: byCount[2]))
     }
+}
 
-    /// Per order, the test accuracy with the order's first `count` units silenced, for each count.
-    private static func accuracies(_ trainer: Trainer, orders: [[Int]], counts: [Int]) -> [[Double]] {
-        let layer = trainer.network.layers[0]
-        let saved = layer.weights.values
-        return orders.map { order in
-            counts.map { count in
-                for n in order.prefix(count) {
-                    for i in 0..<layer.fanIn { layer.weights[i, n] = 0 }
-                }
-                let accuracy = trainer.accuracy(on: trainer.data.test)
-                layer.weights.copy(from: saved)
-                return accuracy
-            }
+/// Test accuracy with first-layer units silenced, at the cost of the layers above the first: the first
+/// layer's pre-activations on the test set are computed once (in the chunks `Trainer.accuracy` uses), and
+/// each evaluation starts from them. Its predictions are those of zeroing the units' weights and evaluating.
+private struct SilencedEvaluation {
+    let network: Network
+    let labels: [Int32]
+    /// Each chunk's first-layer pre-activations and the index of its first image.
+    let chunks: [(preActivations: Matrix, start: Int)]
+
+    init(network: Network, images: LabelledImages) {
+        var chunks: [(Matrix, Int)] = []
+        Trainer.forEachChunk(of: images) { input, start in chunks.append((network.firstLayerPreActivations(input), start)) }
+        self.network = network
+        self.chunks = chunks
+        labels = images.labels
+    }
+
+    func accuracy(silencing units: ArraySlice<Int>) -> Double {
+        guard !labels.isEmpty else { return 0 }
+        let correct = chunks.reduce(0) { sum, chunk in
+            sum + Trainer.correctCount(network.predict(firstLayerPreActivations: chunk.preActivations, silencing: units),
+                                       labels: labels, from: chunk.start)
         }
+        return Double(correct) / Double(labels.count)
     }
 }

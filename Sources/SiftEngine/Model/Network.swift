@@ -126,8 +126,40 @@ public final class Network {
 
     /// Predicted class of each row.
     public func predict(_ input: Matrix) -> [Int] {
-        let output = forward(input, training: false)
-        return (0..<input.rows).map { r in
+        Self.predictedClasses(forward(input, training: false))
+    }
+
+    /// The first layer's pre-activations for `input` in evaluation mode, as a copy the caller keeps.
+    func firstLayerPreActivations(_ input: Matrix) -> Matrix {
+        let first = buffers(rows: input.rows)[0]
+        layers[0].forward(input, first, training: false)
+        return first.z.clone()
+    }
+
+    /// What `predict` returns for an input whose first-layer pre-activations are `preActivations` once the
+    /// first layer's incoming weights of `silenced` units are zeroed: those units' pre-activations fall
+    /// to their biases and no other unit's changes, so only the layers above need to run again.
+    func predict(firstLayerPreActivations preActivations: Matrix, silencing silenced: some Sequence<Int>) -> [Int] {
+        let buffers = buffers(rows: preActivations.rows)
+        let first = layers[0], z = buffers[0].z
+        z.copy(from: preActivations)
+        for unit in silenced {
+            // `+ 0`: the product over zeroed weights adds a zero to the bias, which turns a bias of −0 into +0.
+            let value = first.bias.pointer[unit] + 0
+            for r in 0..<z.rows { z[r, unit] = value }
+        }
+        if !first.isOutput { first.activation.apply(z.pointer, into: buffers[0].a.pointer, count: z.count) }
+        var x = buffers[0].a
+        for (layer, b) in zip(layers, buffers).dropFirst() {
+            layer.forward(x, b, training: false)
+            x = b.a
+        }
+        return Self.predictedClasses(x)
+    }
+
+    /// The index of each row's largest output (the first, on a tie).
+    private static func predictedClasses(_ output: Matrix) -> [Int] {
+        (0..<output.rows).map { r in
             let row = output.pointer + r * output.cols
             var best = 0
             for c in 1..<output.cols where row[c] > row[best] { best = c }

@@ -132,23 +132,34 @@ public final class Trainer {
                                seconds: Date().timeIntervalSince(start), divergence: divergence)
     }
 
-    /// Fraction of `images` classified correctly, evaluated in chunks of up to 1000 rows.
+    /// Fraction of `images` classified correctly.
     public func accuracy(on images: LabelledImages) -> Double {
-        guard images.count > 0 else { return 0 }
-        let chunk = min(1000, images.count), d = images.shape.size
         var correct = 0
-        var start = 0
+        Self.forEachChunk(of: images) { input, start in
+            correct += Self.correctCount(network.predict(input), labels: images.labels, from: start)
+        }
+        return images.count > 0 ? Double(correct) / Double(images.count) : 0
+    }
+
+    /// Hands `body` the images in chunks of up to 1,000 rows, with each chunk's first index: evaluation
+    /// always goes in these chunks, so every evaluation of one network does the same arithmetic.
+    /// The matrix is reused from one chunk of its size to the next.
+    static func forEachChunk(of images: LabelledImages, _ body: (Matrix, Int) -> Void) {
+        let chunk = min(1000, images.count), d = images.shape.size
         var buffers: [Int: Matrix] = [:]
+        var start = 0
         while start < images.count {
             let rows = min(chunk, images.count - start)
             let input = buffers[rows] ?? Matrix(rows: rows, cols: d)
             buffers[rows] = input
             images.features.withUnsafeBufferPointer { input.pointer.update(from: $0.baseAddress! + start * d, count: rows * d) }
-            for (r, predicted) in network.predict(input).enumerated() where Int32(predicted) == images.labels[start + r] {
-                correct += 1
-            }
+            body(input, start)
             start += rows
         }
-        return Double(correct) / Double(images.count)
+    }
+
+    /// How many of `predicted` match the labels from index `start` on.
+    static func correctCount(_ predicted: [Int], labels: [Int32], from start: Int) -> Int {
+        predicted.enumerated().reduce(0) { $0 + (Int32($1.element) == labels[start + $1.offset] ? 1 : 0) }
     }
 }
