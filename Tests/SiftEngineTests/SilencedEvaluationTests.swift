@@ -21,7 +21,7 @@ import Testing
                 }
                 let expected = network.predict(input)
                 layer.weights.copy(from: saved)
-                let shortcut = network.predict(firstLayerPreActivations: preActivations, silencing: silenced)
+                let shortcut = network.predict(rows: c.rows, firstLayerPreActivations: preActivations, silencing: silenced)
                 #expect(shortcut == expected, "silencing \(silenced.count) units, sparse path: \(layer.sparse != nil)")
                 if expected != network.predict(input) { changed += 1 }
             }

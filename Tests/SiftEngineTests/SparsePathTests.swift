@@ -9,7 +9,11 @@ import Testing
         var batchNorm: Bool
         /// Batch rows: not a multiple of the kernel panel, and more than one panel or sweep, among the cases.
         var rows: Int
-        var testDescription: String { "density \(density), \(rows) rows\(batchNorm ? " +bn" : "")" }
+        /// A layer left on the dense path among sparse ones (kept at 60 %), so activations cross between layouts.
+        var denseLayer: Int?
+        var testDescription: String {
+            "density \(density), \(rows) rows\(batchNorm ? " +bn" : "")\(denseLayer.map { ", layer \($0 + 1) dense" } ?? "")"
+        }
     }
 
     static let cases = [
@@ -19,6 +23,10 @@ import Testing
         Case(density: 0.4, batchNorm: false, rows: 5),
         // Wider than one 128-column sweep of the forward kernel, ending in a 32-column panel.
         Case(density: 0.4, batchNorm: false, rows: 150),
+        // Feature-major activations into a dense layer and back out of it, and into a dense output layer.
+        Case(density: 0.1, batchNorm: false, rows: 100, denseLayer: 1),
+        Case(density: 0.1, batchNorm: false, rows: 37, denseLayer: 2),
+        Case(density: 0.1, batchNorm: true, rows: 64, denseLayer: 2),
     ]
 
     /// Input units: enough that the first layer's survivors split into several blocks of inputs at 40 %
@@ -31,8 +39,11 @@ import Testing
         var model = ModelSpec(widths: [Self.inputs, 100, 100, 7])
         model.batchNorm = c.batchNorm
         model.batchNormEpsilon = 1e-5
-        let masks = MaskSet.random(model, density: c.density, stream: RandomStream(root: 9, seed: 1, purpose: "mask"))
-        let networks = [0.0, 2.0].map { threshold -> Network in
+        var masks = MaskSet.random(model, density: c.density, stream: RandomStream(root: 9, seed: 1, purpose: "mask"))
+        if let k = c.denseLayer {
+            masks.layers[k] = MaskSet.random(model, density: 0.6, stream: RandomStream(root: 9, seed: 1, purpose: "dense")).layers[k]
+        }
+        let networks = [0.0, c.denseLayer == nil ? 2.0 : 0.5].map { threshold -> Network in
             var spec = model
             spec.sparseBelow = threshold
             let network = Network(spec: spec)
@@ -41,7 +52,11 @@ import Testing
             return network
         }
         #expect(networks[0].layers.allSatisfy { $0.sparse == nil })
-        #expect(networks[1].layers.allSatisfy { $0.sparse != nil })
+        #expect(networks[1].layers.indices.allSatisfy { (networks[1].layers[$0].sparse == nil) == ($0 == c.denseLayer) })
+        if let k = c.denseLayer {
+            // The dense layer reads the sparse one's activations feature-major, unless it normalises them first.
+            #expect(networks[1].layers[k].readsFeatureMajor == !c.batchNorm)
+        }
         if c.density >= 0.4 {
             #expect(networks[1].layers[0].sparse!.byOutput.blocks > 1)
             #expect(networks[1].layers[1].sparse!.byInput.blocks > 1)
@@ -84,7 +99,9 @@ import Testing
         for (l, (d, s)) in zip(dense.layers, sparse.layers).enumerated() {
             let mask = d.weightMask.values
             let expected = zip(d.denseWeightGradient.values, mask).map { $0 * $1 }
-            let actual = s.denseWeightGradient.values
+            // A layer left on the dense path keeps its gradient unmasked (the update masks it), as the reference does.
+            let stored = s.denseWeightGradient.values
+            let actual = s.sparse == nil ? zip(stored, mask).map { $0 * $1 } : stored
             #expect(zip(actual, mask).allSatisfy { $1 != 0 || $0 == 0 }, "layer \(l): gradient at a pruned entry")
             #expect(Self.relativeError(expected, actual) < 1e-4, "layer \(l) weights")
             #expect(Self.relativeError(d.gradBias.values, s.gradBias.values) < 1e-4, "layer \(l) bias")

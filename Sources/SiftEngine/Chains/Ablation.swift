@@ -30,12 +30,14 @@ extension AblationCurves {
 private struct SilencedEvaluation {
     let network: Network
     let labels: [Int32]
-    /// Each chunk's first-layer pre-activations and the index of its first image.
-    let chunks: [(preActivations: Matrix, start: Int)]
+    /// Each chunk's first-layer pre-activations, its first image's index and its number of images.
+    let chunks: [(preActivations: Matrix, start: Int, rows: Int)]
 
     init(network: Network, images: LabelledImages) {
-        var chunks: [(Matrix, Int)] = []
-        Trainer.forEachChunk(of: images) { input, start in chunks.append((network.firstLayerPreActivations(input), start)) }
+        var chunks: [(Matrix, Int, Int)] = []
+        Trainer.forEachChunk(of: images) { input, start in
+            chunks.append((network.firstLayerPreActivations(input), start, input.rows))
+        }
         self.network = network
         self.chunks = chunks
         labels = images.labels
@@ -44,7 +46,8 @@ private struct SilencedEvaluation {
     func accuracy(silencing units: ArraySlice<Int>) -> Double {
         guard !labels.isEmpty else { return 0 }
         let correct = chunks.reduce(0) { sum, chunk in
-            sum + Trainer.correctCount(network.predict(firstLayerPreActivations: chunk.preActivations, silencing: units),
+            sum + Trainer.correctCount(network.predict(rows: chunk.rows, firstLayerPreActivations: chunk.preActivations,
+                                                                   silencing: units),
                                        labels: labels, from: chunk.start)
         }
         return Double(correct) / Double(labels.count)

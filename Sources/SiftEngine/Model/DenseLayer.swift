@@ -58,7 +58,7 @@ public final class DenseLayer {
         let gradInput: Matrix
         let gradNormalizedInput: Matrix?
         /// The last forward pass's input (the batch, or the previous layer's activations), for the backward pass.
-        var input: Matrix?
+        var input: Activations?
         private let fanIn: Int, fanOut: Int
         /// Feature-major copies for the sparse path, made on its first use.
         private(set) lazy var featureMajor = FeatureMajor(rows: z.rows, fanIn: fanIn, fanOut: fanOut)
@@ -78,21 +78,29 @@ public final class DenseLayer {
     }
 
     /// Activations transposed to one row per unit, the batch along the row padded to whole kernel panels.
-    /// The padding stays 0: transposes write only the batch's own columns.
+    /// Each matrix is made on its first use: a dense layer that reads feature-major input needs only `gradInputT`.
     final class FeatureMajor {
         let layout: SparseWeights.Layout
-        /// The last forward pass's input: `ownInputT`, or a caller's copy that stays valid until the backward pass.
-        var inputT: Matrix
-        let ownInputT: Matrix, outputT: Matrix, gradOutputT: Matrix, gradInputT: Matrix
+        private let fanIn: Int, fanOut: Int
+        /// The last forward pass's input: `ownInputT`, or the layer below's activations, valid until the backward pass.
+        lazy var inputT: Matrix = ownInputT
+        /// The input transposed here, when it came row-major. Its padding stays 0: transposes write only the batch's columns.
+        private(set) lazy var ownInputT = matrix(fanIn)
+        /// Pre-activations; their padding holds the bias, which only padding columns downstream ever read.
+        private(set) lazy var outputT = matrix(fanOut)
+        /// Activations, when the layer above reads them feature-major.
+        private(set) lazy var activationsT = matrix(fanOut)
+        /// Gradients of the pre-activations and of the input. Their padding is 0, so sums over the padded batch are exact.
+        private(set) lazy var gradOutputT = matrix(fanOut)
+        private(set) lazy var gradInputT = matrix(fanIn)
 
         init(rows: Int, fanIn: Int, fanOut: Int) {
             layout = SparseWeights.Layout(rows: rows)
-            ownInputT = Matrix(rows: fanIn, cols: layout.stride)
-            inputT = ownInputT
-            outputT = Matrix(rows: fanOut, cols: layout.stride)
-            gradOutputT = Matrix(rows: fanOut, cols: layout.stride)
-            gradInputT = Matrix(rows: fanIn, cols: layout.stride)
+            self.fanIn = fanIn
+            self.fanOut = fanOut
         }
+
+        private func matrix(_ units: Int) -> Matrix { Matrix(rows: units, cols: layout.stride) }
     }
 
     /// Takes the sparse path for the current mask, which keeps `density` of the weights, when that is
@@ -118,93 +126,163 @@ public final class DenseLayer {
         return gradWeights
     }
 
-    /// Whether `forward` can take its input already feature-major (`inputT`), saving a transpose.
-    var readsFeatureMajorInput: Bool { sparse != nil && batchNorm == nil }
+    /// The layer's input arrives feature-major (and its input gradient leaves so): from the layer below
+    /// when that one emits it, or, for the first layer on the sparse path, from a caller that offers the data so.
+    /// Set by the network whenever masks are applied.
+    var readsFeatureMajor = false
+    /// The layer hands its activations to the layer above feature-major (and takes their gradient back so):
+    /// set on a sparse hidden layer whose neighbour above has no batch norm, so no transpose is left between them.
+    var emitsFeatureMajor = false
 
-    /// Computes the layer's output into `buffers.a` (logits for the output layer). `inputT`, when given
-    /// and `readsFeatureMajorInput`, is `input` transposed as `SparseWeights.Layout` lays it out.
-    func forward(_ input: Matrix, _ buffers: Buffers, training: Bool, inputT: Matrix? = nil) {
+    /// Computes the layer's output (logits for the output layer) from `input`, and returns it as the layer
+    /// above reads it: feature-major when `emitsFeatureMajor`, row-major otherwise.
+    func forward(_ input: Activations, _ buffers: Buffers, training: Bool) -> Activations {
         var x = input
         if let batchNorm, let normalized = buffers.normalized, let out = buffers.batchNormOutput {
-            batchNorm.forward(input, normalized: normalized, output: out, training: training)
-            x = out
+            guard case .rowMajor(let rows) = input else { preconditionFailure("batch norm reads its input row-major") }
+            batchNorm.forward(rows, normalized: normalized, output: out, training: training)
+            x = .rowMajor(out)
         }
         buffers.input = x
         let z = buffers.z
         if let sparse {
             let t = buffers.featureMajor
-            if let inputT, readsFeatureMajorInput {
+            switch x {
+            case .featureMajor(let inputT):
                 precondition(inputT.rows == fanIn && inputT.cols == t.layout.stride, "feature-major input has the wrong layout")
                 t.inputT = inputT
-            } else {
+            case .rowMajor(let rows):
                 t.inputT = t.ownInputT
-                BLAS.transpose(x, into: t.inputT)
+                BLAS.transpose(rows, into: t.inputT)
             }
             sparse.multiply(inputT: t.inputT.pointer, bias: bias.pointer, into: t.outputT.pointer, layout: t.layout)
-            BLAS.transpose(t.outputT, rows: fanOut, cols: z.rows, into: z)
+            if !emitsFeatureMajor { BLAS.transpose(t.outputT, rows: fanOut, cols: z.rows, into: z) }
         } else {
             for r in 0..<z.rows { (z.pointer + r * fanOut).update(from: bias.pointer, count: fanOut) }
-            BLAS.gemm(x, weightStore, into: z, beta: 1)
+            switch x {
+            case .rowMajor(let rows): BLAS.gemm(rows, weightStore, into: z, beta: 1)
+            case .featureMajor(let inputT):
+                BLAS.gemm(m: z.rows, n: fanOut, k: fanIn, inputT.pointer, lda: inputT.cols, transposeA: true,
+                          weightStore.pointer, ldb: fanOut, into: z.pointer, ldc: fanOut, beta: 1)
+            }
         }
-        if !isOutput { activation.apply(z.pointer, into: buffers.a.pointer, count: z.count) }
+        return activate(buffers)
     }
 
-    /// Given d(loss)/d(output) in `gradOutput`, fills the parameter gradients and, when asked, `buffers.gradInput`.
+    /// The last forward pass's pre-activations, in the layout the layer keeps them.
+    func preActivations(_ buffers: Buffers) -> Activations {
+        emitsFeatureMajor ? .featureMajor(buffers.featureMajor.outputT) : .rowMajor(buffers.z)
+    }
+
+    /// Applies the activation to `preActivations(buffers)` and returns the output as the layer above reads it.
+    func activate(_ buffers: Buffers) -> Activations {
+        if emitsFeatureMajor {
+            let t = buffers.featureMajor
+            activation.apply(t.outputT.pointer, into: t.activationsT.pointer, count: t.outputT.count)
+            return .featureMajor(t.activationsT)
+        }
+        if !isOutput { activation.apply(buffers.z.pointer, into: buffers.a.pointer, count: buffers.z.count) }
+        return .rowMajor(buffers.a)
+    }
+
+    /// Given d(loss)/d(output) in the layout `forward` returned, fills the parameter gradients and, when
+    /// asked, returns d(loss)/d(input) in the layout the input came in (nil when not asked for).
     /// The input gradient is computed before any in-place weight update, so it uses this step's weights.
-    func backward(_ gradOutput: Matrix, _ buffers: Buffers, needInputGradient: Bool, weightGradient: WeightGradient) {
+    func backward(_ gradOutput: Activations, _ buffers: Buffers, needInputGradient: Bool,
+                  weightGradient: WeightGradient) -> Activations? {
+        let rows = buffers.z.rows
+        let db = gradBias.pointer
+        db.update(repeating: 0, count: fanOut)
+        if emitsFeatureMajor, let sparse {
+            guard case .featureMajor(let gradActivationsT) = gradOutput else { preconditionFailure("gradient arrives row-major") }
+            let t = buffers.featureMajor
+            activation.backward(gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
+                                into: t.gradOutputT.pointer, count: t.gradOutputT.count)
+            // Summed over the batch in the same order as the row-major sum below, so the bias gradient is the same.
+            for j in 0..<fanOut {
+                let row = t.gradOutputT.pointer + j * t.layout.stride
+                for r in 0..<rows { db[j] += row[r] }
+            }
+            return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
+        }
+        guard case .rowMajor(let gradRows) = gradOutput else { preconditionFailure("gradient arrives feature-major") }
         let gradZ: Matrix
         if isOutput {
-            gradZ = gradOutput
+            gradZ = gradRows
         } else {
-            activation.backward(gradOutput.pointer, z: buffers.z.pointer, a: buffers.a.pointer,
+            activation.backward(gradRows.pointer, z: buffers.z.pointer, a: buffers.a.pointer,
                                 into: buffers.gradZ.pointer, count: buffers.gradZ.count)
             gradZ = buffers.gradZ
         }
-        let db = gradBias.pointer
-        db.update(repeating: 0, count: fanOut)
-        for r in 0..<gradZ.rows {
+        for r in 0..<rows {
             let row = gradZ.pointer + r * fanOut
             for j in 0..<fanOut { db[j] += row[j] }
         }
         if let sparse {
-            sparseBackward(sparse, gradZ, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
-            return
+            BLAS.transpose(gradZ, into: buffers.featureMajor.gradOutputT)
+            return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
         }
-        let gradNormalized = buffers.gradNormalizedInput
-        if needInputGradient || gradNormalized != nil {
-            BLAS.gemm(gradZ, weightStore, transposeB: true, into: gradNormalized ?? buffers.gradInput)
-        }
-        finishInputGradient(buffers, needInputGradient: needInputGradient)
-        switch weightGradient {
-        case .store:
-            BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: gradWeights)
-        case .descend(let learningRate):
-            BLAS.gemm(buffers.input!, transposeA: true, gradZ, into: weightStore, alpha: -learningRate, beta: 1)
-            if !weightsDense { maskWeights() }
-        }
+        return denseBackward(gradZ, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
     }
 
-    /// The backward products over the survivors only, on feature-major copies of the gradients.
-    private func sparseBackward(_ sparse: SparseWeights, _ gradZ: Matrix, _ buffers: Buffers,
-                                needInputGradient: Bool, weightGradient: WeightGradient) {
-        let t = buffers.featureMajor
-        BLAS.transpose(gradZ, into: t.gradOutputT)
-        if let gradNormalized = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
-            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
-            BLAS.transpose(t.gradInputT, rows: fanIn, cols: gradZ.rows, into: gradNormalized)
+    /// The backward products on the dense weights, from the pre-activations' gradient `gradZ` (row-major).
+    private func denseBackward(_ gradZ: Matrix, _ buffers: Buffers, needInputGradient: Bool,
+                               weightGradient: WeightGradient) -> Activations? {
+        var gradInput: Activations?
+        if readsFeatureMajor, needInputGradient {
+            // dx = dz · Wᵀ, then transposed for the layer below: OpenBLAS rounds the product taken directly
+            // as dxᵀ = W · dzᵀ differently, and this keeps every result what the row-major path gives.
+            // (The forward product and the weight gradient read feature-major input as they are, with the same bits.)
+            let gradInputT = buffers.featureMajor.gradInputT
+            BLAS.gemm(gradZ, weightStore, transposeB: true, into: buffers.gradInput)
+            BLAS.transpose(buffers.gradInput, into: gradInputT)
+            gradInput = .featureMajor(gradInputT)
+        } else if needInputGradient || buffers.gradNormalizedInput != nil {
+            BLAS.gemm(gradZ, weightStore, transposeB: true, into: buffers.gradNormalizedInput ?? buffers.gradInput)
+            gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
         }
-        finishInputGradient(buffers, needInputGradient: needInputGradient)
+        let (target, alpha, beta): (Matrix, Float, Float)
+        switch weightGradient {
+        case .store: (target, alpha, beta) = (gradWeights, 1, 0)
+        case .descend(let learningRate): (target, alpha, beta) = (weightStore, -learningRate, 1)
+        }
+        switch buffers.input! {
+        case .rowMajor(let x): BLAS.gemm(x, transposeA: true, gradZ, into: target, alpha: alpha, beta: beta)
+        case .featureMajor(let xT):
+            BLAS.gemm(m: fanIn, n: fanOut, k: gradZ.rows, xT.pointer, lda: xT.cols, gradZ.pointer, ldb: fanOut,
+                      into: target.pointer, ldc: fanOut, alpha: alpha, beta: beta)
+        }
+        if case .descend = weightGradient, !weightsDense { maskWeights() }
+        return gradInput
+    }
+
+    /// The backward products over the survivors only, from the pre-activations' gradient in `gradOutputT`.
+    private func sparseBackward(_ sparse: SparseWeights, _ buffers: Buffers, needInputGradient: Bool,
+                                weightGradient: WeightGradient) -> Activations? {
+        let t = buffers.featureMajor
+        var gradInput: Activations?
+        if readsFeatureMajor, needInputGradient {
+            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
+            gradInput = .featureMajor(t.gradInputT)
+        } else if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
+            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
+            BLAS.transpose(t.gradInputT, rows: fanIn, cols: buffers.z.rows, into: gradRows)
+            gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
+        }
         var rate: Float?
         if case .descend(let learningRate) = weightGradient { rate = learningRate }
         sparse.weightGradient(inputT: t.inputT.pointer, gradOutputT: t.gradOutputT.pointer, layout: t.layout, descend: rate)
+        return gradInput
     }
 
     /// With batch norm, computes γ's and β's gradients and, when asked, carries d(loss)/d(normalised input)
     /// back to the layer's input (the first layer's input is the data: nothing needs its gradient).
-    private func finishInputGradient(_ buffers: Buffers, needInputGradient: Bool) {
+    /// Returns the row-major input gradient when asked for, nil otherwise.
+    private func finishInputGradient(_ buffers: Buffers, needInputGradient: Bool) -> Activations? {
         if let batchNorm, let gradNormalized = buffers.gradNormalizedInput, let normalized = buffers.normalized {
             batchNorm.backward(gradNormalized, normalized: normalized, gradInput: needInputGradient ? buffers.gradInput : nil)
         }
+        return needInputGradient ? .rowMajor(buffers.gradInput) : nil
     }
 
     /// Zeroes the pruned entries, so that W always equals W⊙M.

@@ -81,12 +81,10 @@ public final class Network {
     public func forward(_ input: Matrix, training: Bool, inputT: Matrix? = nil) -> Matrix {
         precondition(input.cols == inputSize, "input has \(input.cols) features, the network expects \(inputSize)")
         let buffers = buffers(rows: input.rows)
-        var x = input
-        for (l, (layer, b)) in zip(layers, buffers).enumerated() {
-            layer.forward(x, b, training: training, inputT: l == 0 ? inputT : nil)
-            x = b.a
-        }
-        return x
+        var x: Activations = .rowMajor(input)
+        if let inputT, layers[0].readsFeatureMajor { x = .featureMajor(inputT) }
+        for (layer, b) in zip(layers, buffers) { x = layer.forward(x, b, training: training) }
+        return buffers[buffers.count - 1].a
     }
 
     /// Indices (0-based) of the layers that train on the sparse path under the current masks.
@@ -94,7 +92,7 @@ public final class Network {
 
     /// Whether the first layer reads its input feature-major (see `forward`), as laid out for `rows` rows.
     func inputLayoutWanted(rows: Int) -> SparseWeights.Layout? {
-        layers[0].readsFeatureMajorInput ? SparseWeights.Layout(rows: rows) : nil
+        layers[0].readsFeatureMajor ? SparseWeights.Layout(rows: rows) : nil
     }
 
     /// One training forward and backward pass; returns the mean loss and leaves gradients in the layers.
@@ -116,10 +114,10 @@ public final class Network {
         lossGradients[input.rows] = gradient
         let loss = spec.loss.evaluate(output: output, labels: labels, rows: input.rows, gradient: gradient)
         let buffers = buffers(rows: input.rows)
-        var upstream = gradient
+        var upstream: Activations? = .rowMajor(gradient)
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
-            layers[l].backward(upstream, buffers[l], needInputGradient: l > 0, weightGradient: weightGradient)
-            upstream = buffers[l].gradInput
+            guard let gradOutput = upstream else { preconditionFailure("layer \(l + 2) returned no input gradient") }
+            upstream = layers[l].backward(gradOutput, buffers[l], needInputGradient: l > 0, weightGradient: weightGradient)
         }
         return loss
     }
@@ -129,32 +127,37 @@ public final class Network {
         Self.predictedClasses(forward(input, training: false))
     }
 
-    /// The first layer's pre-activations for `input` in evaluation mode, as a copy the caller keeps.
+    /// The first layer's pre-activations for `input` in evaluation mode, as a copy the caller keeps
+    /// (in the layout the layer keeps them).
     func firstLayerPreActivations(_ input: Matrix) -> Matrix {
         let first = buffers(rows: input.rows)[0]
-        layers[0].forward(input, first, training: false)
-        return first.z.clone()
+        _ = layers[0].forward(.rowMajor(input), first, training: false)
+        switch layers[0].preActivations(first) {
+        case .rowMajor(let z), .featureMajor(let z): return z.clone()
+        }
     }
 
-    /// What `predict` returns for an input whose first-layer pre-activations are `preActivations` once the
-    /// first layer's incoming weights of `silenced` units are zeroed: those units' pre-activations fall
-    /// to their biases and no other unit's changes, so only the layers above need to run again.
-    func predict(firstLayerPreActivations preActivations: Matrix, silencing silenced: some Sequence<Int>) -> [Int] {
-        let buffers = buffers(rows: preActivations.rows)
-        let first = layers[0], z = buffers[0].z
-        z.copy(from: preActivations)
-        for unit in silenced {
-            // `+ 0`: the product over zeroed weights adds a zero to the bias, which turns a bias of −0 into +0.
-            let value = first.bias.pointer[unit] + 0
-            for r in 0..<z.rows { z[r, unit] = value }
+    /// What `predict` returns for `rows` inputs whose first-layer pre-activations are `preActivations` (as
+    /// `firstLayerPreActivations` gave them) once the first layer's incoming weights of `silenced` units are
+    /// zeroed: those units' pre-activations fall to their biases and no other unit's changes, so only the
+    /// layers above need to run again.
+    func predict(rows: Int, firstLayerPreActivations preActivations: Matrix, silencing silenced: some Sequence<Int>) -> [Int] {
+        let buffers = buffers(rows: rows), first = layers[0]
+        // `+ 0`: the product over zeroed weights adds a zero to the bias, which turns a bias of −0 into +0.
+        func silencedValue(_ unit: Int) -> Float { first.bias.pointer[unit] + 0 }
+        switch first.preActivations(buffers[0]) {
+        case .rowMajor(let z):
+            z.copy(from: preActivations)
+            for unit in silenced {
+                for r in 0..<rows { z[r, unit] = silencedValue(unit) }
+            }
+        case .featureMajor(let zT):
+            zT.copy(from: preActivations)
+            for unit in silenced { (zT.pointer + unit * zT.cols).update(repeating: silencedValue(unit), count: rows) }
         }
-        if !first.isOutput { first.activation.apply(z.pointer, into: buffers[0].a.pointer, count: z.count) }
-        var x = buffers[0].a
-        for (layer, b) in zip(layers, buffers).dropFirst() {
-            layer.forward(x, b, training: false)
-            x = b.a
-        }
-        return Self.predictedClasses(x)
+        var x = first.activate(buffers[0])
+        for (layer, b) in zip(layers, buffers).dropFirst() { x = layer.forward(x, b, training: false) }
+        return Self.predictedClasses(buffers[buffers.count - 1].a)
     }
 
     /// The index of each row's largest output (the first, on a tie).
@@ -180,6 +183,17 @@ public final class Network {
             layer.biasDense = !mask.bias.contains(0)
             layer.applyMask()
             layer.choosePath(density: mask.weightDensity, sparseBelow: spec.sparseBelow)
+        }
+        chooseLayouts()
+    }
+
+    /// Keeps activations feature-major from a sparse hidden layer to its neighbour above, unless that one
+    /// normalises them (batch norm reads rows); the first layer takes its data so when it is sparse.
+    private func chooseLayouts() {
+        for (l, layer) in layers.enumerated() {
+            let above = l + 1 < layers.count ? layers[l + 1] : nil
+            layer.emitsFeatureMajor = layer.sparse != nil && above.map { $0.batchNorm == nil } ?? false
+            layer.readsFeatureMajor = l == 0 ? layer.sparse != nil && layer.batchNorm == nil : layers[l - 1].emitsFeatureMajor
         }
     }
 

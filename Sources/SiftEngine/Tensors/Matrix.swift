@@ -64,9 +64,18 @@ public enum BLAS {
         let n = transposeB ? b.rows : b.cols
         precondition(k == (transposeB ? b.cols : b.rows) && c.rows == m && c.cols == n,
                      "gemm shapes: \(a.rows)x\(a.cols)\(transposeA ? "ᵀ" : "") · \(b.rows)x\(b.cols)\(transposeB ? "ᵀ" : "") → \(c.rows)x\(c.cols)")
+        gemm(m: m, n: n, k: k, a.pointer, lda: a.cols, transposeA: transposeA, b.pointer, ldb: b.cols, transposeB: transposeB,
+             into: c.pointer, ldc: c.cols, alpha: alpha, beta: beta)
+    }
+
+    /// c = alpha · op(a) · op(b) + beta · c for an m × n result over k, on row-major storage whose rows are
+    /// `lda`, `ldb` and `ldc` floats apart: for feature-major activations, whose rows are padded.
+    @inline(__always)
+    public static func gemm(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                            _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+                            into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a.pointer, Int32(a.cols), b.pointer, Int32(b.cols),
-                    beta, c.pointer, Int32(c.cols))
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// b[c, r] = a[r, c] over the leading `rows` × `cols` block of a (all of it by default);
