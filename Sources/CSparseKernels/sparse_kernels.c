@@ -158,3 +158,21 @@ void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, const int32_t *s
         }
     }
 }
+
+// Eight rows at a time, so that eight sums are in flight instead of one chain of dependent adds;
+// each row is still summed from its first column to its last, as a row-major column sum would.
+SIFT_CLONES
+void sift_row_sums(ptrdiff_t count, const float *rows, ptrdiff_t width, ptrdiff_t stride, float *sums) {
+    ptrdiff_t r = 0;
+    for (; r + 8 <= count; r += 8) {
+        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (ptrdiff_t c = 0; c < width; c++)
+            for (int e = 0; e < 8; e++) s[e] += rows[(r + e) * stride + c];
+        for (int e = 0; e < 8; e++) sums[r + e] = s[e];
+    }
+    for (; r < count; r++) {
+        float s = 0;
+        for (ptrdiff_t c = 0; c < width; c++) s += rows[r * stride + c];
+        sums[r] = s;
+    }
+}

@@ -31,4 +31,7 @@ void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, const int32_t *s
                            const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
                            float *values, float *gradient, float learning_rate, int descend);
 
+/// sums[r] = Σ_{c < width} rows[r · stride + c] for r < count, each added up in order of c.
+void sift_row_sums(ptrdiff_t count, const float *rows, ptrdiff_t width, ptrdiff_t stride, float *sums);
+
 #endif

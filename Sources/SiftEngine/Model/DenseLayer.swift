@@ -1,3 +1,5 @@
+import CSparseKernels
+
 /// One fully connected layer y = f(BN(x)·(W⊙M) + b⊙m), weights stored [fan_in, fan_out] (SPEC 2).
 ///
 /// Pruned entries are kept exactly 0 in `weights` and their gradients are masked
@@ -199,10 +201,7 @@ public final class DenseLayer {
             activation.backward(gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
                                 into: t.gradOutputT.pointer, count: t.gradOutputT.count)
             // Summed over the batch in the same order as the row-major sum below, so the bias gradient is the same.
-            for j in 0..<fanOut {
-                let row = t.gradOutputT.pointer + j * t.layout.stride
-                for r in 0..<rows { db[j] += row[r] }
-            }
+            sift_row_sums(fanOut, t.gradOutputT.pointer, rows, t.layout.stride, db)
             return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
         }
         guard case .rowMajor(let gradRows) = gradOutput else { preconditionFailure("gradient arrives feature-major") }
