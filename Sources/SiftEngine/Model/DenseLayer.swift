@@ -194,7 +194,6 @@ public final class DenseLayer {
                   weightGradient: WeightGradient) -> Activations? {
         let rows = buffers.z.rows
         let db = gradBias.pointer
-        db.update(repeating: 0, count: fanOut)
         if emitsFeatureMajor, let sparse {
             guard case .featureMajor(let gradActivationsT) = gradOutput else { preconditionFailure("gradient arrives row-major") }
             let t = buffers.featureMajor
@@ -213,6 +212,7 @@ public final class DenseLayer {
                                 into: buffers.gradZ.pointer, count: buffers.gradZ.count)
             gradZ = buffers.gradZ
         }
+        db.update(repeating: 0, count: fanOut)
         for r in 0..<rows {
             let row = gradZ.pointer + r * fanOut
             for j in 0..<fanOut { db[j] += row[j] }
@@ -228,17 +228,18 @@ public final class DenseLayer {
     private func denseBackward(_ gradZ: Matrix, _ buffers: Buffers, needInputGradient: Bool,
                                weightGradient: WeightGradient) -> Activations? {
         var gradInput: Activations?
-        if readsFeatureMajor, needInputGradient {
-            // dx = dz · Wᵀ, then transposed for the layer below: OpenBLAS rounds the product taken directly
-            // as dxᵀ = W · dzᵀ differently, and this keeps every result what the row-major path gives.
-            // (The forward product and the weight gradient read feature-major input as they are, with the same bits.)
-            let gradInputT = buffers.featureMajor.gradInputT
-            BLAS.gemm(gradZ, weightStore, transposeB: true, into: buffers.gradInput)
-            BLAS.transpose(buffers.gradInput, into: gradInputT)
-            gradInput = .featureMajor(gradInputT)
-        } else if needInputGradient || buffers.gradNormalizedInput != nil {
-            BLAS.gemm(gradZ, weightStore, transposeB: true, into: buffers.gradNormalizedInput ?? buffers.gradInput)
-            gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
+        if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
+            BLAS.gemm(gradZ, weightStore, transposeB: true, into: gradRows)
+            if readsFeatureMajor {
+                // Transposed for the layer below, rather than taken directly as dxᵀ = W · dzᵀ, which OpenBLAS
+                // rounds differently: this keeps every result what the row-major path gives. (The forward
+                // product and the weight gradient read feature-major input as they are, with the same bits.)
+                let gradInputT = buffers.featureMajor.gradInputT
+                BLAS.transpose(gradRows, into: gradInputT)
+                gradInput = .featureMajor(gradInputT)
+            } else {
+                gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
+            }
         }
         let (target, alpha, beta): (Matrix, Float, Float)
         switch weightGradient {
@@ -260,13 +261,14 @@ public final class DenseLayer {
                                 weightGradient: WeightGradient) -> Activations? {
         let t = buffers.featureMajor
         var gradInput: Activations?
-        if readsFeatureMajor, needInputGradient {
+        if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
             sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
-            gradInput = .featureMajor(t.gradInputT)
-        } else if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
-            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
-            BLAS.transpose(t.gradInputT, rows: fanIn, cols: buffers.z.rows, into: gradRows)
-            gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
+            if readsFeatureMajor {
+                gradInput = .featureMajor(t.gradInputT)
+            } else {
+                BLAS.transpose(t.gradInputT, rows: fanIn, cols: buffers.z.rows, into: gradRows)
+                gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
+            }
         }
         var rate: Float?
         if case .descend(let learningRate) = weightGradient { rate = learningRate }
