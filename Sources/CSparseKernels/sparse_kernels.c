@@ -47,8 +47,8 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 // One block's source rows come from the nearest caches, where prefetching only costs load slots; a single
 // block spans all of them, and they come from L2 in an order the hardware cannot guess.
 static inline __attribute__((always_inline)) void
-accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
-                const int32_t *value_index, const float *values, const float *initial, const float *source,
+accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row, const int32_t *starts,
+                const int32_t *sources, const int32_t *value_index, const float *values, const float *initial, const float *source,
                 float *out, ptrdiff_t width, ptrdiff_t stride, const int indirect, const int look_ahead) {
     // Wide batches (evaluation) go COLUMN_CHUNK columns at a time, so a block's rows stay as small as in training.
     for (ptrdiff_t chunk = 0; chunk < width; chunk += COLUMN_CHUNK) {
@@ -56,7 +56,7 @@ accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const 
         for (ptrdiff_t b = 0; b < blocks; b++) {
             const int first = b == 0;
             const int32_t *segment = starts + b * count;
-            for (ptrdiff_t r = 0; r < count; r++) {
+            for (ptrdiff_t r = first_row; r < end_row; r++) {
                 const int32_t e0 = segment[r], e1 = segment[r + 1];
                 if (e0 == e1 && !first) continue;
                 float *o = out + r * stride;
@@ -70,11 +70,13 @@ accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const 
 }
 
 SIFT_CLONES
-void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
-                          const int32_t *value_index, const float *values, const float *initial,
-                          const float *source, float *out, ptrdiff_t width, ptrdiff_t stride) {
-#define ACCUMULATE_ROWS(indirect, look_ahead) \
-    accumulate_rows(blocks, count, starts, sources, value_index, values, initial, source, out, width, stride, indirect, look_ahead)
+void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row,
+                          const int32_t *starts, const int32_t *sources, const int32_t *value_index,
+                          const float *values, const float *initial, const float *source, float *out,
+                          ptrdiff_t width, ptrdiff_t stride) {
+#define ACCUMULATE_ROWS(indirect, look_ahead)                                                                     \
+    accumulate_rows(blocks, count, first_row, end_row, starts, sources, value_index, values, initial, source, out, \
+                    width, stride, indirect, look_ahead)
     if (value_index) {
         if (blocks == 1) ACCUMULATE_ROWS(1, 1);
         else ACCUMULATE_ROWS(1, 0);
@@ -115,12 +117,13 @@ void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *star
 // and their eight dot products are reduced together. The last one to seven go one by one, each
 // dot product with its own reduction, so that segments of a few entries waste no work.
 SIFT_CLONES
-void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, const int32_t *starts, const int32_t *rows,
+void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_column, ptrdiff_t end_column,
+                           const int32_t *starts, const int32_t *rows,
                            const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
                            float *values, float *gradient, float learning_rate, int descend) {
     for (ptrdiff_t b = 0; b < blocks; b++) {
         const int32_t *segment = starts + b * columns;
-        for (ptrdiff_t j = 0; j < columns; j++) {
+        for (ptrdiff_t j = first_column; j < end_column; j++) {
             const float *g = grad_output_t + j * stride;
             int32_t k = segment[j];
             const int32_t end = segment[j + 1];

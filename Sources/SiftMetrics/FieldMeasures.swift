@@ -49,13 +49,6 @@ struct FieldMeasures {
     }
 }
 
-/// Hands a buffer to concurrent code whose lanes write disjoint slots of it: the one use of
-/// `@unchecked Sendable` here, since no checked construct expresses "disjoint slots".
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
 private func ratio(_ a: Double?, _ b: Double?) -> Double? {
     guard let a, let b, b > 0 else { return nil }
     return a / b

@@ -162,6 +162,42 @@ import Testing
         #expect(Self.relativeError(dense.forward(input, training: false).values, silenced) < 1e-5)
     }
 
+    /// Split over threads (`--threads`), each product computes every output as on one thread, bit for bit.
+    @Test func productsSplitOverThreadsMatchOneThreadBitForBit() {
+        let (fanIn, fanOut, rows) = (300, 400, 100)
+        var s = RandomStream(root: 9, seed: 3, purpose: "threads")
+        func randomMatrix(_ rows: Int, _ cols: Int) -> Matrix {
+            let m = Matrix(rows: rows, cols: cols)
+            for k in 0..<m.count { m.pointer[k] = Float(s.nextNormal()) }
+            return m
+        }
+        let mask = Matrix(rows: fanIn, cols: fanOut)
+        for k in 0..<mask.count { mask.pointer[k] = s.nextInt(below: 10) < 3 ? 1 : 0 }
+        let layout = SparseWeights.Layout(rows: rows)
+        let (weights, bias) = (randomMatrix(fanIn, fanOut), randomMatrix(1, fanOut))
+        let (inputT, gradOutputT) = (randomMatrix(fanIn, layout.stride), randomMatrix(fanOut, layout.stride))
+
+        func products(threads: Int) -> [[UInt32]] {
+            let sparse = SparseWeights(mask: mask, dense: weights.clone(), threads: threads)
+            // Enough work that four threads each get a range.
+            #expect(sparse.count * layout.width >= 4 * SparseWeights.multiplyAddsPerThread)
+            let (outputT, gradInputT) = (Matrix(rows: fanOut, cols: layout.stride), Matrix(rows: fanIn, cols: layout.stride))
+            sparse.multiply(inputT: inputT.pointer, bias: bias.pointer, into: outputT.pointer, layout: layout)
+            sparse.multiplyTransposed(gradOutputT: gradOutputT.pointer, into: gradInputT.pointer, layout: layout)
+            sparse.weightGradient(inputT: inputT.pointer, gradOutputT: gradOutputT.pointer, layout: layout, descend: nil)
+            let gradient = Array(UnsafeBufferPointer(start: sparse.gradient, count: sparse.count))
+            sparse.weightGradient(inputT: inputT.pointer, gradOutputT: gradOutputT.pointer, layout: layout, descend: 0.1)
+            let descended = sparse.denseForAccess().values
+            return [outputT.values, gradInputT.values, gradient, descended].map { $0.map(\.bitPattern) }
+        }
+        let one = products(threads: 1)
+        #expect(one[0].contains { $0 != 0 } && one[2].contains { $0 != 0 })
+        for threads in [3, 4] {
+            let identical = products(threads: threads) == one  // a Bool, so a failure does not print every float
+            #expect(identical, "the products on \(threads) threads differ from those on one")
+        }
+    }
+
     /// A layer is sparse exactly when its surviving fraction is below the threshold, so a config fixes its path.
     @Test func thresholdChoosesThePathPerLayer() {
         var model = ModelSpec(widths: [30, 20, 10])

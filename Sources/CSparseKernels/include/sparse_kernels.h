@@ -18,16 +18,19 @@
 /// so that the kernels can look ahead without a bounds check.
 #define SIFT_INDEX_PADDING 8
 
-/// out[r, ·] = initial[r] + Σ_b Σ_{e in segment (b, r)} v(e) · source[sources[e], ·],
+/// out[r, ·] = initial[r] + Σ_b Σ_{e in segment (b, r)} v(e) · source[sources[e], ·] for first_row ≤ r < end_row,
 /// where v(e) = values[value_index[e]], or values[e] when value_index is NULL; initial may be NULL (0).
-void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, const int32_t *starts, const int32_t *sources,
+/// Each row's arithmetic is the same whatever range it is computed in, so ranges can go to different threads.
+void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row,
+                          const int32_t *starts, const int32_t *sources,
                           const int32_t *value_index, const float *values, const float *initial,
                           const float *source, float *out, ptrdiff_t width, ptrdiff_t stride);
 
-/// For every entry k of segment (b, j) (input rows[k], output j):
+/// For every entry k of segment (b, j) (input rows[k], output j) with first_column ≤ j < end_column:
 /// g = input_t[rows[k], ·] · grad_output_t[j, ·]; then values[k] -= learning_rate · g when
-/// descend is nonzero, gradient[k] = g otherwise.
-void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, const int32_t *starts, const int32_t *rows,
+/// descend is nonzero, gradient[k] = g otherwise. As above, ranges of j can go to different threads.
+void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_column, ptrdiff_t end_column,
+                           const int32_t *starts, const int32_t *rows,
                            const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
                            float *values, float *gradient, float learning_rate, int descend);
 

@@ -106,10 +106,10 @@ public final class DenseLayer {
     }
 
     /// Takes the sparse path for the current mask, which keeps `density` of the weights, when that is
-    /// below `sparseBelow`; the dense path otherwise.
+    /// below `sparseBelow`; the dense path otherwise. Its products use as many threads as BLAS does.
     func choosePath(density: Double, sparseBelow: Double) {
         _ = weights  // brings the dense matrix up to date before a compressed copy is dropped
-        sparse = density < sparseBelow ? SparseWeights(mask: weightMask, dense: weightStore) : nil
+        sparse = density < sparseBelow ? SparseWeights(mask: weightMask, dense: weightStore, threads: BLAS.threads) : nil
     }
 
     /// Where the optimiser finds this layer's weights and gradient: compressed or dense.

@@ -1,4 +1,6 @@
 import CSparseKernels
+import Dispatch
+import SiftMetrics
 
 /// The surviving weights of one masked layer in compressed form, so that a training step
 /// costs in proportion to the number of survivors rather than fanIn × fanOut.
@@ -27,16 +29,19 @@ final class SparseWeights {
     let values: UnsafeMutablePointer<Float>
     let gradient: UnsafeMutablePointer<Float>
     private let dense: Matrix
+    /// Threads a product may split its targets over (`--threads`, as for BLAS).
+    let threads: Int
     private var valuesStale = true
     private var denseStale = false
 
     /// Indexes the nonzero entries of `mask` (fanIn × fanOut, 0 or 1) and mirrors `dense`, the layer's weights.
-    init(mask: Matrix, dense: Matrix) {
+    init(mask: Matrix, dense: Matrix, threads: Int) {
         precondition(mask.rows == dense.rows && mask.cols == dense.cols, "mask and weights differ in shape")
         let (fanIn, fanOut) = (mask.rows, mask.cols)
         self.fanIn = fanIn
         self.fanOut = fanOut
         self.dense = dense
+        self.threads = max(1, threads)
         let m = mask.pointer
         let total = (0..<mask.count).reduce(0) { $0 + (m[$1] != 0 ? 1 : 0) }
         count = total
@@ -118,23 +123,51 @@ final class SparseWeights {
 
     /// zᵀ[j, ·] = bias[j] + Σᵢ W[i, j] · xᵀ[i, ·]: the forward product.
     func multiply(inputT: UnsafePointer<Float>, bias: UnsafePointer<Float>, into outputT: UnsafeMutablePointer<Float>, layout: Layout) {
-        sift_accumulate_rows(byOutput.blocks, fanOut, byOutput.segmentStart, byOutput.sourceOfEntry, nil, valuesForStep(),
-                             bias, inputT, outputT, layout.width, layout.stride)
+        let values = valuesForStep()
+        inRanges(of: fanOut, layout: layout) { first, end in
+            sift_accumulate_rows(byOutput.blocks, fanOut, first, end, byOutput.segmentStart, byOutput.sourceOfEntry, nil,
+                                 values, bias, inputT, outputT, layout.width, layout.stride)
+        }
     }
 
     /// dxᵀ[i, ·] = Σⱼ W[i, j] · dzᵀ[j, ·]: the input gradient.
     func multiplyTransposed(gradOutputT: UnsafePointer<Float>, into gradInputT: UnsafeMutablePointer<Float>, layout: Layout) {
-        sift_accumulate_rows(byInput.blocks, fanIn, byInput.segmentStart, byInput.sourceOfEntry, valueOfInputEntry,
-                             valuesForStep(), nil, gradOutputT, gradInputT, layout.width, layout.stride)
+        let values = valuesForStep()
+        inRanges(of: fanIn, layout: layout) { first, end in
+            sift_accumulate_rows(byInput.blocks, fanIn, first, end, byInput.segmentStart, byInput.sourceOfEntry, valueOfInputEntry,
+                                 values, nil, gradOutputT, gradInputT, layout.width, layout.stride)
+        }
     }
 
     /// g[i, j] = xᵀ[i, ·] · dzᵀ[j, ·] at the surviving entries only (a sampled dense–dense product).
     /// With a learning rate, the weights descend along it at once instead of storing it.
     func weightGradient(inputT: UnsafePointer<Float>, gradOutputT: UnsafePointer<Float>, layout: Layout, descend learningRate: Float?) {
-        sift_sampled_gradient(byOutput.blocks, fanOut, byOutput.segmentStart, byOutput.sourceOfEntry, inputT, gradOutputT,
-                              layout.width, layout.stride, valuesForStep(), gradient, learningRate ?? 0, learningRate == nil ? 0 : 1)
+        let values = valuesForStep()
+        inRanges(of: fanOut, layout: layout) { first, end in
+            sift_sampled_gradient(byOutput.blocks, fanOut, first, end, byOutput.segmentStart, byOutput.sourceOfEntry, inputT,
+                                  gradOutputT, layout.width, layout.stride, values, gradient, learningRate ?? 0,
+                                  learningRate == nil ? 0 : 1)
+        }
         if learningRate != nil { valuesChanged() }
     }
+
+    /// Runs `product(first, end)` over the targets `0..<targets` cut into contiguous ranges, one per
+    /// thread, when each range gets at least `multiplyAddsPerThread` to repay the hand-off. A target's
+    /// arithmetic is the same whichever range holds it, so results do not depend on the thread count.
+    private func inRanges(of targets: Int, layout: Layout, _ product: (Int, Int) -> Void) {
+        let ranges = min(threads, targets, count * layout.width / Self.multiplyAddsPerThread)
+        guard ranges > 1 else { return product(0, targets) }
+        withoutActuallyEscaping(product) { product in
+            // The ranges write disjoint rows of the output (or disjoint entries of the values).
+            let product = UncheckedSendable(product)
+            DispatchQueue.concurrentPerform(iterations: ranges) { part in
+                product.value(targets * part / ranges, targets * (part + 1) / ranges)
+            }
+        }
+    }
+
+    /// About 50 µs of one product's work on one core: below it, waking a second thread costs more than it saves.
+    static let multiplyAddsPerThread = 1 << 20
 
     /// Batch columns one kernel pass holds in registers; feature-major rows are padded to a multiple of it.
     static let panelWidth = Int(SIFT_PANEL_WIDTH)
