@@ -48,8 +48,9 @@ typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 // block spans all of them, and they come from L2 in an order the hardware cannot guess.
 static inline __attribute__((always_inline)) void
 accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row, const int32_t *starts,
-                const int32_t *sources, const int32_t *value_index, const float *values, const float *initial, const float *source,
-                float *out, ptrdiff_t width, ptrdiff_t stride, const int indirect, const int look_ahead) {
+                const int32_t *sources, const int32_t *value_index, const float *values, const float *initial,
+                const float *source, float *out, ptrdiff_t width, ptrdiff_t stride, const int indirect,
+                const int look_ahead) {
     // Wide batches (evaluation) go COLUMN_CHUNK columns at a time, so a block's rows stay as small as in training.
     for (ptrdiff_t chunk = 0; chunk < width; chunk += COLUMN_CHUNK) {
         const ptrdiff_t chunk_end = chunk + COLUMN_CHUNK < width ? chunk + COLUMN_CHUNK : width;
