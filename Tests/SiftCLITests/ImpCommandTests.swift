@@ -68,7 +68,7 @@ import Testing
         let line = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!line.contains("\n"))
         let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        for key in ["ms_per_step", "gflops", "sgemm_peak_gflops"] {
+        for key in ["ms_per_step", "ms_per_step_mean", "stretch_seconds", "gflops", "sgemm_peak_gflops", "sgemm_limit_gflops"] {
             #expect((json[key] as? Double ?? 0) > 0, "\(key)")
         }
     }

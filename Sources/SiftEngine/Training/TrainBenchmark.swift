@@ -13,7 +13,13 @@ public struct TrainBenchmark {
         public var sparseLayers: Int
         public var threads: Int
         public var steps: Int
+        /// The fastest stretch of consecutive steps that lasts at least `stretchSeconds`: on a shared machine,
+        /// the step's own speed, taken the way the 2048³ limit is (its best single product).
         public var msPerStep: Double
+        /// Every timed step's mean, noise included.
+        public var msPerStepMean: Double
+        /// How long a stretch lasts: one 2048³ product, or a tenth of a second when the limit is not measured.
+        public var stretchSeconds: Double
         /// The dense products' rate against cblas_sgemm's own at the same shapes; left out under a
         /// mask, where the step does less than those products.
         public var gflops: Double?
@@ -30,6 +36,8 @@ public struct TrainBenchmark {
             case architecture = "arch", batch, density, threads, steps
             case sparseLayers = "sparse_layers"
             case msPerStep = "ms_per_step", gflops
+            case msPerStepMean = "ms_per_step_mean"
+            case stretchSeconds = "stretch_seconds"
             case sgemmPeakGflops = "sgemm_peak_gflops"
             case fractionOfPeak = "fraction_of_peak"
             case sgemmLimitGflops = "sgemm_limit_gflops"
@@ -85,38 +93,43 @@ public struct TrainBenchmark {
             BLAS.transpose(input, into: transposed)
             return transposed
         }
-        let stepSeconds = Self.time(warmup: warmup, repeats: steps) {
+        // Measured first, so that its product's length sets the stretch that every figure is the best of.
+        let limit = density == 1 ? Self.sgemmLimit() : nil
+        let stretch = limit?.seconds ?? 0.1
+        let steps = Timings(warmup: warmup, repeats: self.steps) {
             labels.withUnsafeBufferPointer {
                 _ = network.trainStep(input, inputT: inputT, labels: $0.baseAddress!, optimizer: optimizer)
             }
         }
+        let stepSeconds = steps.fastestStretch(lasting: stretch)
         var result = Result(architecture: model.architecture, batch: train.batchSize, density: density,
                             sparseLayers: network.sparseLayerIndices.count, threads: BLAS.threads,
-                            steps: steps, msPerStep: stepSeconds * 1000, batchNorm: model.batchNorm, blasCore: BLAS.coreName)
-        if density == 1 {
-            let gemmSeconds = sgemmOnlySeconds(), flops = flopsPerStep
-            let gflops = flops / stepSeconds / 1e9, limit = Self.sgemmLimitGflops()
+                            steps: self.steps, msPerStep: stepSeconds * 1000, msPerStepMean: steps.mean * 1000,
+                            stretchSeconds: stretch, batchNorm: model.batchNorm, blasCore: BLAS.coreName)
+        if let limit {
+            let gemmSeconds = sgemmOnlySeconds(stretch: stretch), flops = flopsPerStep
+            let gflops = flops / stepSeconds / 1e9
             result.gflops = gflops
             result.sgemmPeakGflops = flops / gemmSeconds / 1e9
             result.fractionOfPeak = gemmSeconds / stepSeconds
-            result.sgemmLimitGflops = limit
-            result.fractionOfSgemmLimit = gflops / limit
+            result.sgemmLimitGflops = limit.gflops
+            result.fractionOfSgemmLimit = gflops / limit.gflops
         }
         return result
     }
 
-    /// cblas_sgemm's rate on one 2048³ product (best of 3 after a warm-up): the machine's own limit.
-    public static func sgemmLimitGflops() -> Double {
+    /// cblas_sgemm's rate on one 2048³ product (the best of 3 after a warm-up), the machine's own limit,
+    /// and how long that best product took.
+    public static func sgemmLimit() -> (gflops: Double, seconds: Double) {
         let n = 2048
         let a = Matrix(rows: n, cols: n), b = Matrix(rows: n, cols: n), c = Matrix(rows: n, cols: n)
         a.fill(0.5); b.fill(0.01)
-        BLAS.gemm(a, b, into: c)
-        let best = (0..<3).map { _ in time(warmup: 0, repeats: 1) { BLAS.gemm(a, b, into: c) } }.min() ?? 1
-        return 2 * Double(n * n * n) / best / 1e9
+        let best = Timings(warmup: 1, repeats: 3) { BLAS.gemm(a, b, into: c) }.fastest
+        return (2 * Double(n * n * n) / best / 1e9, best)
     }
 
     /// Seconds per step spent in cblas_sgemm alone, on preallocated matrices of the step's shapes.
-    private func sgemmOnlySeconds() -> Double {
+    private func sgemmOnlySeconds(stretch: Double) -> Double {
         let b = train.batchSize
         let products: [() -> Void] = (0..<model.layerCount).flatMap { l -> [() -> Void] in
             let fanIn = model.widths[l], fanOut = model.widths[l + 1]
@@ -130,14 +143,6 @@ public struct TrainBenchmark {
             if needsInputGradient(l) { list.append { BLAS.gemm(z, w, transposeB: true, into: dx) } }
             return list
         }
-        return Self.time(warmup: warmup, repeats: steps) { for product in products { product() } }
-    }
-
-    /// Mean seconds per call of `body` after `warmup` untimed calls.
-    static func time(warmup: Int, repeats: Int, _ body: () -> Void) -> Double {
-        for _ in 0..<warmup { body() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<max(repeats, 1) { body() }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(max(repeats, 1))
+        return Timings(warmup: warmup, repeats: steps) { for product in products { product() } }.fastestStretch(lasting: stretch)
     }
 }
