@@ -22,8 +22,8 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         // SHA-256 (SiftDigest says why not swift-crypto); libzmq3-dev brings libsodium-dev along.
         .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
-        // Our own C: the sparse kernels, built for AVX2 and for baseline x86-64 in one binary.
-        .target(name: "CSparseKernels"),
+        // Our own C: the engine's hot loops (sparse products, batch norm), built for AVX2 and baseline x86-64 in one binary.
+        .target(name: "CEngineKernels"),
 
         // Along the data path (ARCHITECTURE.md says what each owns and must not know).
         .target(name: "SiftRandom"),
@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "SiftData", dependencies: ["SiftFiles", "SiftRandom", "CBLAS"]),
         .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "CBLAS"]),
         .target(name: "SiftEngine", dependencies: [
-            "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "CBLAS", "CSparseKernels",
+            "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "CBLAS", "CEngineKernels",
         ]),
         .target(name: "SiftConfig", dependencies: [
             "SiftFiles", "SiftEngine", "SiftData", "SiftDigest",
@@ -62,7 +62,7 @@ let package = Package(
             "SiftFiles", "SiftData", "SiftRandom", "CSystemZlib", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SiftDataTests", dependencies: ["SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
-        .testTarget(name: "SiftEngineTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom"]),
+        .testTarget(name: "SiftEngineTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom", "CEngineKernels"]),
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftMetrics", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftReportTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),

@@ -1,24 +1,9 @@
 #include "sparse_kernels.h"
-
-// Eight floats: one AVX register, or two SSE ones on the baseline clone. Aligned to a float and
-// allowed to alias floats, so any float pointer can be read and written through it.
-typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
-
-// Each kernel is compiled for AVX2 with FMA and for the x86-64 baseline; the loader picks
-// the first the CPU runs. Other architectures get the single portable build.
-#if defined(__x86_64__) && defined(__ELF__)
-#define SIFT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SIFT_CLONES
-#endif
+#include "vectors.h"
 
 // How many entries ahead the kernels prefetch. Index arrays carry PREFETCH_AHEAD spare entries at
 // their end so the look-ahead never reads past them.
 #define PREFETCH_AHEAD SIFT_INDEX_PADDING
-
-#define LOAD8(p) (*(const f8 *)(p))
-#define STORE8(p, v) (*(f8 *)(p) = (v))
-#define SPLAT8(x) ((f8){x, x, x, x, x, x, x, x})
 
 // Batch columns one sweep over the blocks covers: a training batch of 128 in one go.
 #define COLUMN_CHUNK (4 * SIFT_PANEL_WIDTH)

@@ -1,3 +1,5 @@
+import CEngineKernels
+
 /// Batch normalisation of a layer's input, per feature, with a learned scale and shift.
 final class BatchNorm {
     let features: Int
@@ -45,11 +47,9 @@ final class BatchNorm {
         let x = input.pointer, xhat = normalized.pointer, y = output.pointer
         let mean = batchMean.pointer, inv = inverseStd.pointer
         if training {
-            mean.update(repeating: 0, count: f)
-            inv.update(repeating: 0, count: f)
-            for r in 0..<rows { for j in 0..<f { mean[j] += x[r * f + j] } }
+            sift_column_sums(rows, f, x, mean)
             for j in 0..<f { mean[j] /= Float(rows) }
-            for r in 0..<rows { for j in 0..<f { let d = x[r * f + j] - mean[j]; inv[j] += d * d } }
+            sift_column_squared_deviations(rows, f, x, mean, inv)
             for j in 0..<f {
                 let variance = inv[j] / Float(rows)
                 if hasRunningStatistics {
@@ -68,37 +68,17 @@ final class BatchNorm {
                 inv[j] = 1 / (runningVariance.pointer[j] + epsilon).squareRoot()
             }
         }
-        let g = gamma.pointer, b = beta.pointer
-        for r in 0..<rows {
-            for j in 0..<f {
-                let v = (x[r * f + j] - mean[j]) * inv[j]
-                xhat[r * f + j] = v
-                y[r * f + j] = g[j] * v + b[j]
-            }
-        }
+        sift_batch_norm_forward(rows, f, x, mean, inv, gamma.pointer, beta.pointer, xhat, y)
     }
 
     /// From d(loss)/d(output) computes the parameter gradients and, given `gradInput`, d(loss)/d(input).
     func backward(_ gradOutput: Matrix, normalized: Matrix, gradInput: Matrix?) {
         let rows = gradOutput.rows, f = features
         let dy = gradOutput.pointer, xhat = normalized.pointer
-        let dg = gradGamma.pointer, db = gradBeta.pointer, g = gamma.pointer, inv = inverseStd.pointer
-        dg.update(repeating: 0, count: f)
-        db.update(repeating: 0, count: f)
-        for r in 0..<rows {
-            for j in 0..<f {
-                db[j] += dy[r * f + j]
-                dg[j] += dy[r * f + j] * xhat[r * f + j]
-            }
-        }
+        sift_batch_norm_parameter_gradients(rows, f, dy, xhat, gradBeta.pointer, gradGamma.pointer)
         guard let dx = gradInput?.pointer else { return }
         // dx = γ·inv/B · (B·dy − Σdy − x̂·Σ(dy·x̂))
-        let n = Float(rows)
-        for r in 0..<rows {
-            for j in 0..<f {
-                let i = r * f + j
-                dx[i] = g[j] * inv[j] / n * (n * dy[i] - db[j] - xhat[i] * dg[j])
-            }
-        }
+        sift_batch_norm_input_gradient(rows, f, dy, xhat, gamma.pointer, inverseStd.pointer, gradBeta.pointer,
+                                       gradGamma.pointer, dx)
     }
 }

@@ -1,4 +1,4 @@
-import CSparseKernels
+import CEngineKernels
 
 /// One fully connected layer y = f(BN(x)·(W⊙M) + b⊙m), weights stored [fan_in, fan_out] (SPEC 2).
 ///
@@ -212,11 +212,7 @@ public final class DenseLayer {
                                 into: buffers.gradZ.pointer, count: buffers.gradZ.count)
             gradZ = buffers.gradZ
         }
-        db.update(repeating: 0, count: fanOut)
-        for r in 0..<rows {
-            let row = gradZ.pointer + r * fanOut
-            for j in 0..<fanOut { db[j] += row[j] }
-        }
+        sift_column_sums(rows, fanOut, gradZ.pointer, db)
         if let sparse {
             BLAS.transpose(gradZ, into: buffers.featureMajor.gradOutputT)
             return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)

@@ -1,4 +1,4 @@
-import CSparseKernels
+import CEngineKernels
 
 /// One product's view of a masked layer's survivors: for each target unit, the source units whose
 /// rows it sums, stored in segments (block of sources, target) with ascending sources inside.

@@ -1,4 +1,4 @@
-import CSparseKernels
+import CEngineKernels
 import Dispatch
 import SiftMetrics
 
