@@ -26,6 +26,9 @@ struct TrainBench: ParsableCommand {
         discussion: """
             Prints one JSON line. With --density below 1 every layer gets a random mask keeping that fraction, and each \
             layer takes the path the engine would take (sparse_layers says how many went sparse). \
+            ms_per_step is the fastest stretch of consecutive steps lasting at least one 2048³ sgemm product (0.1 s \
+            under a mask), and the sgemm limit is the best of three such products: the same statistic on both sides, \
+            so that another process on a shared core does not skew the ratio; ms_per_step_mean keeps every step. \
             Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the command when comparing with another program.
             """)
 
