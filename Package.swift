@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         // SHA-256 (SiftDigest says why not swift-crypto); libzmq3-dev brings libsodium-dev along.
         .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
-        // Our own C: the engine's hot loops (sparse products, batch norm, ReLU), built for AVX2 and baseline x86-64 in one binary.
+        // Our own C: the engine's hot loops (sparse products, batch norm), built for AVX2 and baseline x86-64 in one binary.
         .target(name: "CEngineKernels"),
 
         // Along the data path (ARCHITECTURE.md says what each owns and must not know).
