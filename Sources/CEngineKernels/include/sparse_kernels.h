@@ -37,4 +37,10 @@ void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_
 /// sums[r] = Σ_{c < width} rows[r · stride + c] for r < count, each added up in order of c.
 void sift_row_sums(ptrdiff_t count, const float *rows, ptrdiff_t width, ptrdiff_t stride, float *sums);
 
+/// The ReLU's backward pass on feature-major rows, with the bias gradient in the same pass: for r < count,
+/// dz[r · stride + c] = (a > 0 ? da : +0) at every c < stride, and sums[r] = Σ_{c < width} dz[r · stride + c]
+/// added up in order of c, the bits of the two passes it replaces. `stride` is a multiple of 8.
+void sift_relu_backward_row_sums(ptrdiff_t count, const float *da, const float *a, float *dz, ptrdiff_t width,
+                                 ptrdiff_t stride, float *sums);
+
 #endif

@@ -197,10 +197,15 @@ public final class DenseLayer {
         if emitsFeatureMajor, let sparse {
             guard case .featureMajor(let gradActivationsT) = gradOutput else { preconditionFailure("gradient arrives row-major") }
             let t = buffers.featureMajor
-            activation.backward(gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
-                                into: t.gradOutputT.pointer, count: t.gradOutputT.count)
-            // Summed over the batch in the same order as the row-major sum below, so the bias gradient is the same.
-            sift_row_sums(fanOut, t.gradOutputT.pointer, rows, t.layout.stride, db)
+            // The bias gradient is summed over the batch in the same order as the row-major sum below, so it is the same.
+            if activation == .relu {
+                sift_relu_backward_row_sums(fanOut, gradActivationsT.pointer, t.activationsT.pointer, t.gradOutputT.pointer,
+                                            rows, t.layout.stride, db)
+            } else {
+                activation.backward(gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
+                                    into: t.gradOutputT.pointer, count: t.gradOutputT.count)
+                sift_row_sums(fanOut, t.gradOutputT.pointer, rows, t.layout.stride, db)
+            }
             return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
         }
         guard case .rowMajor(let gradRows) = gradOutput else { preconditionFailure("gradient arrives feature-major") }
