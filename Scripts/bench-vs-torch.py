@@ -12,7 +12,8 @@ With --batch-norm both sides normalise every layer's input (BatchNorm1d before e
 layer's included), as the paper's protocol does.
 Each side's figure is its fastest stretch of consecutive steps lasting at least as long as one 2048³
 sgemm product, the way Sift takes the machine's limit (its best product), since these machines are
-shared and noisy; the sides alternate for --rounds rounds and the medians of those figures are reported. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both sides.
+shared and noisy; the sides alternate for --rounds rounds and the medians of those figures are reported.
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both sides.
 
     pip install torch==2.13.0+cpu
     python3 Scripts/bench-vs-torch.py --arch 784-1024-1024-1024-10 --batch 128 --threads 1

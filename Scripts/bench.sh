@@ -6,7 +6,8 @@
 #  3. the step at 5 % density: Sift's sparse path against its own dense path and PyTorch's masked-dense step;
 #  4. a whole quickstart chain against its all-dense twin, 3 alternating rounds (PyTorch has no such chain).
 # A step's figure is its fastest stretch of steps as long as one 2048³ product, the limit's best product
-# (`sift help bench train` says why). Needs `pip install torch==2.13.0+cpu`. Extra arguments go to the step benchmarks (e.g. --rounds 5).
+# (`sift help bench train` says why). Needs `pip install torch==2.13.0+cpu`. Extra arguments go to the
+# step benchmarks (e.g. --rounds 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/setup.sh

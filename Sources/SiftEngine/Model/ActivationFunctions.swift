@@ -1,3 +1,4 @@
+import CEngineKernels
 import Foundation
 
 extension Activation {
@@ -26,5 +27,16 @@ extension Activation {
             let c = Float(2 / Double.pi.squareRoot())
             for i in 0..<count { dz[i] = da[i] * c * expf(-z[i] * z[i]) }
         }
+    }
+
+    /// `backward` on feature-major rows (`units` rows of `stride` floats) with each row's sum over its first
+    /// `width` columns (the batch), added up in order of the column: the bias gradient. The ReLU does both
+    /// in one pass over the rows; the other activations take the two passes it matches bit for bit.
+    func backward(_ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
+                  into dz: UnsafeMutablePointer<Float>, units: Int, width: Int, stride: Int,
+                  rowSums: UnsafeMutablePointer<Float>) {
+        if self == .relu { return sift_relu_backward_row_sums(units, da, a, dz, width, stride, rowSums) }
+        backward(da, z: z, a: a, into: dz, count: units * stride)
+        sift_row_sums(units, dz, width, stride, rowSums)
     }
 }

@@ -198,14 +198,8 @@ public final class DenseLayer {
             guard case .featureMajor(let gradActivationsT) = gradOutput else { preconditionFailure("gradient arrives row-major") }
             let t = buffers.featureMajor
             // The bias gradient is summed over the batch in the same order as the row-major sum below, so it is the same.
-            if activation == .relu {
-                sift_relu_backward_row_sums(fanOut, gradActivationsT.pointer, t.activationsT.pointer, t.gradOutputT.pointer,
-                                            rows, t.layout.stride, db)
-            } else {
-                activation.backward(gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
-                                    into: t.gradOutputT.pointer, count: t.gradOutputT.count)
-                sift_row_sums(fanOut, t.gradOutputT.pointer, rows, t.layout.stride, db)
-            }
+            activation.backward(gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
+                                into: t.gradOutputT.pointer, units: fanOut, width: rows, stride: t.layout.stride, rowSums: db)
             return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
         }
         guard case .rowMajor(let gradRows) = gradOutput else { preconditionFailure("gradient arrives feature-major") }

@@ -15,6 +15,7 @@ struct Timings {
         }
     }
 
+    /// Timings already taken (at least one).
     init(seconds: [Double]) {
         precondition(!seconds.isEmpty, "timings need at least one call")
         self.seconds = seconds
@@ -24,10 +25,10 @@ struct Timings {
 
     var fastest: Double { seconds.min() ?? 0 }
 
-    /// Of the runs of consecutive calls that last at least `span` seconds, each no longer than it needs to be,
-    /// the lowest mean (or all calls' mean, when together they last less). Another process taking the core slows some stretches and not others,
-    /// so the fastest one is the code's own speed; a span as long as the reference product keeps the
-    /// two figures of a ratio taken alike.
+    /// Of the runs of consecutive calls that last at least `span` seconds, each no longer than it needs
+    /// to be, the lowest mean (or all calls' mean, when together they last less). Another process taking
+    /// the core slows some stretches and not others, so the fastest one is the code's own speed; a span
+    /// as long as the reference product keeps the two figures of a ratio taken alike.
     func fastestStretch(lasting span: Double) -> Double {
         var best = Double.infinity, sum = 0.0, first = 0
         for (last, duration) in seconds.enumerated() {

@@ -96,15 +96,15 @@ public struct TrainBenchmark {
         // Measured first, so that its product's length sets the stretch that every figure is the best of.
         let limit = density == 1 ? Self.sgemmLimit() : nil
         let stretch = limit?.seconds ?? 0.1
-        let steps = Timings(warmup: warmup, repeats: self.steps) {
+        let stepTimings = Timings(warmup: warmup, repeats: steps) {
             labels.withUnsafeBufferPointer {
                 _ = network.trainStep(input, inputT: inputT, labels: $0.baseAddress!, optimizer: optimizer)
             }
         }
-        let stepSeconds = steps.fastestStretch(lasting: stretch)
+        let stepSeconds = stepTimings.fastestStretch(lasting: stretch)
         var result = Result(architecture: model.architecture, batch: train.batchSize, density: density,
                             sparseLayers: network.sparseLayerIndices.count, threads: BLAS.threads,
-                            steps: self.steps, msPerStep: stepSeconds * 1000, msPerStepMean: steps.mean * 1000,
+                            steps: steps, msPerStep: stepSeconds * 1000, msPerStepMean: stepTimings.mean * 1000,
                             stretchSeconds: stretch, batchNorm: model.batchNorm, blasCore: BLAS.coreName)
         if let limit {
             let gemmSeconds = sgemmOnlySeconds(stretch: stretch), flops = flopsPerStep
