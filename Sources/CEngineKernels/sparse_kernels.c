@@ -8,34 +8,47 @@
 // Batch columns one sweep over the blocks covers: a training batch of 128 in one go.
 #define COLUMN_CHUNK (4 * SIFT_PANEL_WIDTH)
 
-// One segment's sum over `lanes` vectors (8 floats each) of the batch, starting at column `c`.
-// Each vector is its own chain of FMAs; 8 of them (a 64-wide panel) hide the FMA latency.
-#define ACCUMULATE_PANEL(lanes)                                                          \
+// One segment's sum over `lanes` vectors of W floats (W = 8 or 16) of the batch, starting at column `c`.
+// Each vector is its own chain of FMAs; eight of them hide the FMA latency. A column's chain is the same
+// whatever W is: it starts from the bias (or the sum so far) and adds the segment's entries in order.
+#define ACCUMULATE_PANEL(W, lanes)                                                       \
     do {                                                                                 \
-        f8 s[lanes];                                                                     \
+        f##W s[lanes];                                                                   \
         for (int l = 0; l < lanes; l++)                                                  \
-            s[l] = first ? SPLAT8(start) : LOAD8(o + c + 8 * l);                          \
+            s[l] = first ? SPLAT##W(start) : LOAD##W(o + c + W * l);                     \
         for (int32_t e = e0; e < e1; e++) {                                              \
             const float w = values[indirect ? value_index[e] : e];                       \
             const float *x = source + (ptrdiff_t)sources[e] * stride + c;                \
             if (look_ahead) {                                                            \
                 const float *ahead = source + (ptrdiff_t)sources[e + PREFETCH_AHEAD] * stride + c; \
-                for (int l = 0; l < lanes; l += 2) __builtin_prefetch(ahead + 8 * l);    \
+                for (int l = 0; l < lanes; l += 16 / W) __builtin_prefetch(ahead + W * l); \
             }                                                                            \
-            for (int l = 0; l < lanes; l++) s[l] += w * LOAD8(x + 8 * l);                \
+            for (int l = 0; l < lanes; l++) s[l] += w * LOAD##W(x + W * l);              \
         }                                                                                \
-        for (int l = 0; l < lanes; l++) STORE8(o + c + 8 * l, s[l]);                     \
+        for (int l = 0; l < lanes; l++) STORE##W(o + c + W * l, s[l]);                   \
+    } while (0)
+
+// One row's columns of the chunk: panels of eight vectors, then one of four, then (for W = 16) one of two.
+#define ACCUMULATE_CHUNK(W)                                                              \
+    do {                                                                                 \
+        ptrdiff_t c = chunk;                                                             \
+        for (; c + 8 * W <= chunk_end; c += 8 * W) ACCUMULATE_PANEL(W, 8);               \
+        if (c + 4 * W <= chunk_end) {                                                    \
+            ACCUMULATE_PANEL(W, 4);                                                      \
+            c += 4 * W;                                                                  \
+        }                                                                                \
+        if (W == 16 && c < chunk_end) ACCUMULATE_PANEL(W, 2);                            \
     } while (0)
 
 // The body of sift_accumulate_rows, inlined once per combination of `indirect` (values through
-// value_index) and `look_ahead` (prefetch source rows), so neither is tested inside the loops.
-// One block's source rows come from the nearest caches, where prefetching only costs load slots; a single
-// block spans all of them, and they come from L2 in an order the hardware cannot guess.
+// value_index), `look_ahead` (prefetch source rows) and `wide` (sixteen-float vectors), so none is tested
+// inside the loops. One block's source rows come from the nearest caches, where prefetching only costs load
+// slots; a single block spans all of them, and they come from L2 in an order the hardware cannot guess.
 static inline __attribute__((always_inline)) void
 accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row, const int32_t *starts,
                 const int32_t *sources, const int32_t *value_index, const float *values, const float *initial,
                 const float *source, float *out, ptrdiff_t width, ptrdiff_t stride, const int indirect,
-                const int look_ahead) {
+                const int look_ahead, const int wide) {
     // Wide batches (evaluation) go COLUMN_CHUNK columns at a time, so a block's rows stay as small as in training.
     for (ptrdiff_t chunk = 0; chunk < width; chunk += COLUMN_CHUNK) {
         const ptrdiff_t chunk_end = chunk + COLUMN_CHUNK < width ? chunk + COLUMN_CHUNK : width;
@@ -47,30 +60,51 @@ accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_
                 if (e0 == e1 && !first) continue;
                 float *o = out + r * stride;
                 const float start = initial ? initial[r] : 0.0f;
-                ptrdiff_t c = chunk;
-                for (; c + 2 * SIFT_PANEL_WIDTH <= chunk_end; c += 2 * SIFT_PANEL_WIDTH) ACCUMULATE_PANEL(8);
-                if (c < chunk_end) ACCUMULATE_PANEL(4);
+                if (wide) ACCUMULATE_CHUNK(16);
+                else ACCUMULATE_CHUNK(8);
             }
         }
     }
 }
 
-SIFT_CLONES
-void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row,
-                          const int32_t *starts, const int32_t *sources, const int32_t *value_index,
-                          const float *values, const float *initial, const float *source, float *out,
-                          ptrdiff_t width, ptrdiff_t stride) {
-#define ACCUMULATE_ROWS(indirect, look_ahead)                                                                     \
+#define ACCUMULATE_ROWS_ARGUMENTS                                                                                  \
+    ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row, const int32_t *starts,             \
+        const int32_t *sources, const int32_t *value_index, const float *values, const float *initial,           \
+        const float *source, float *out, ptrdiff_t width, ptrdiff_t stride
+#define ACCUMULATE_ROWS(indirect, look_ahead, wide)                                                               \
     accumulate_rows(blocks, count, first_row, end_row, starts, sources, value_index, values, initial, source, out, \
-                    width, stride, indirect, look_ahead)
-    if (value_index) {
-        if (blocks == 1) ACCUMULATE_ROWS(1, 1);
-        else ACCUMULATE_ROWS(1, 0);
-    } else {
-        if (blocks == 1) ACCUMULATE_ROWS(0, 1);
-        else ACCUMULATE_ROWS(0, 0);
+                    width, stride, indirect, look_ahead, wide)
+// Picks the inlined body for the index at hand.
+#define ACCUMULATE_ROWS_FOR_INDEX(wide)                                    \
+    do {                                                                   \
+        if (value_index) {                                                 \
+            if (blocks == 1) ACCUMULATE_ROWS(1, 1, wide);                  \
+            else ACCUMULATE_ROWS(1, 0, wide);                              \
+        } else {                                                           \
+            if (blocks == 1) ACCUMULATE_ROWS(0, 1, wide);                  \
+            else ACCUMULATE_ROWS(0, 0, wide);                              \
+        }                                                                  \
+    } while (0)
+
+SIFT_CLONES
+void sift_accumulate_rows_eight_wide(ACCUMULATE_ROWS_ARGUMENTS) { ACCUMULATE_ROWS_FOR_INDEX(0); }
+
+#if SIFT_HAS_AVX512_BUILD
+SIFT_AVX512 static void accumulate_rows_sixteen_wide(ACCUMULATE_ROWS_ARGUMENTS) { ACCUMULATE_ROWS_FOR_INDEX(1); }
+#endif
+
+int sift_has_avx512_kernels(void) { return SIFT_HAS_AVX512_BUILD && SIFT_CPU_HAS_AVX512(); }
+
+void sift_accumulate_rows(ACCUMULATE_ROWS_ARGUMENTS) {
+#if SIFT_HAS_AVX512_BUILD
+    if (SIFT_CPU_HAS_AVX512()) {
+        accumulate_rows_sixteen_wide(blocks, count, first_row, end_row, starts, sources, value_index, values, initial,
+                                     source, out, width, stride);
+        return;
     }
-#undef ACCUMULATE_ROWS
+#endif
+    sift_accumulate_rows_eight_wide(blocks, count, first_row, end_row, starts, sources, value_index, values, initial,
+                                    source, out, width, stride);
 }
 
 // Sums of eight vectors, each reduced to one float: lane e of the result is a_e's sum.

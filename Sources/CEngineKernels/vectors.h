@@ -1,21 +1,35 @@
-// What the kernel files share: an eight-float vector type and the build that picks AVX2 where the CPU has it.
+// What the kernel files share: eight- and sixteen-float vector types, and the builds that pick AVX2 or
+// AVX-512 where the CPU has them.
 #ifndef SIFT_VECTORS_H
 #define SIFT_VECTORS_H
 
 // Eight floats: one AVX register, or two SSE ones on the baseline clone. Aligned to a float and
 // allowed to alias floats, so any float pointer can be read and written through it.
 typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
+// Sixteen floats: one AVX-512 register, for the kernels that have an AVX-512 build.
+typedef float f16 __attribute__((vector_size(64), aligned(4), may_alias));
 
 // Each kernel is compiled for AVX2 with FMA and for the x86-64 baseline; the loader picks
 // the first the CPU runs. Other architectures get the single portable build.
 #if defined(__x86_64__) && defined(__ELF__)
 #define SIFT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+// A kernel whose sixteen-float form differs from its eight-float one in speed only is also compiled for
+// AVX-512 (as a function of its own, SIFT_AVX512) and called where the CPU runs it.
+#define SIFT_HAS_AVX512_BUILD 1
+// min_vector_width: clang otherwise splits sixteen-float vectors into AVX2 halves, as it tunes for AVX-512 CPUs.
+#define SIFT_AVX512 __attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
+#define SIFT_CPU_HAS_AVX512() __builtin_cpu_supports("x86-64-v4")
 #else
 #define SIFT_CLONES
+#define SIFT_HAS_AVX512_BUILD 0
+#define SIFT_CPU_HAS_AVX512() 0
 #endif
 
 #define LOAD8(p) (*(const f8 *)(p))
 #define STORE8(p, v) (*(f8 *)(p) = (v))
 #define SPLAT8(x) ((f8){x, x, x, x, x, x, x, x})
+#define LOAD16(p) (*(const f16 *)(p))
+#define STORE16(p, v) (*(f16 *)(p) = (v))
+#define SPLAT16(x) ((f16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x})
 
 #endif

@@ -26,6 +26,16 @@ void sift_accumulate_rows(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row
                           const int32_t *value_index, const float *values, const float *initial,
                           const float *source, float *out, ptrdiff_t width, ptrdiff_t stride);
 
+/// sift_accumulate_rows in eight-float vectors (AVX2, or baseline x86-64) whatever the CPU has. Where the CPU runs
+/// AVX-512, sift_accumulate_rows takes sixteen floats at a time and gives these bits; tests compare the two.
+void sift_accumulate_rows_eight_wide(ptrdiff_t blocks, ptrdiff_t count, ptrdiff_t first_row, ptrdiff_t end_row,
+                                     const int32_t *starts, const int32_t *sources,
+                                     const int32_t *value_index, const float *values, const float *initial,
+                                     const float *source, float *out, ptrdiff_t width, ptrdiff_t stride);
+
+/// Nonzero when this CPU runs the kernels' AVX-512 build (x86-64-v4).
+int sift_has_avx512_kernels(void);
+
 /// For every entry k of segment (b, j) (input rows[k], output j) with first_column ≤ j < end_column:
 /// g = input_t[rows[k], ·] · grad_output_t[j, ·]; then values[k] -= learning_rate · g when
 /// descend is nonzero, gradient[k] = g otherwise. As above, ranges of j can go to different threads.
