@@ -25,29 +25,33 @@ extension AblationCurves {
 }
 
 /// Test accuracy with first-layer units silenced, at the cost of the layers above the first: the first
-/// layer's pre-activations on the test set are computed once (in the chunks `Trainer.accuracy` uses), and
-/// each evaluation starts from them. Its predictions are those of zeroing the units' weights and evaluating.
+/// layer's output on the test set is computed once (in the chunks `Trainer.accuracy` uses), and each
+/// evaluation sets the silenced units' outputs in it, runs the layers above and puts them back. Its
+/// predictions are those of zeroing the units' weights and evaluating.
 private struct SilencedEvaluation {
     let network: Network
     let labels: [Int32]
-    /// Each chunk's first-layer pre-activations, its first image's index and its number of images.
-    let chunks: [(preActivations: Matrix, start: Int, rows: Int)]
+    /// Each chunk's first-layer output, its first image's index and its number of images.
+    let chunks: [(output: Activations, start: Int, rows: Int)]
+    /// Where an evaluation keeps the outputs it overwrites: a chunk's rows × every first-layer unit.
+    let scratch: Matrix
 
     init(network: Network, images: LabelledImages) {
-        var chunks: [(Matrix, Int, Int)] = []
+        var chunks: [(Activations, Int, Int)] = []
         Trainer.forEachChunk(of: images) { input, start in
-            chunks.append((network.firstLayerPreActivations(input), start, input.rows))
+            chunks.append((network.firstLayerOutput(input), start, input.rows))
         }
         self.network = network
         self.chunks = chunks
         labels = images.labels
+        scratch = Matrix(rows: chunks.map(\.2).max() ?? 0, cols: network.layers[0].fanOut)
     }
 
     func accuracy(silencing units: ArraySlice<Int>) -> Double {
         guard !labels.isEmpty else { return 0 }
         let correct = chunks.reduce(0) { sum, chunk in
-            sum + Trainer.correctCount(network.predict(rows: chunk.rows, firstLayerPreActivations: chunk.preActivations,
-                                                                   silencing: units),
+            sum + Trainer.correctCount(network.predict(rows: chunk.rows, firstLayerOutput: chunk.output, silencing: units,
+                                                       scratch: scratch.pointer),
                                        labels: labels, from: chunk.start)
         }
         return Double(correct) / Double(labels.count)

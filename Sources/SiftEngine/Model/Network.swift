@@ -127,37 +127,60 @@ public final class Network {
         Self.predictedClasses(forward(input, training: false))
     }
 
-    /// The first layer's pre-activations for `input` in evaluation mode, as a copy the caller keeps
-    /// (in the layout the layer keeps them).
-    func firstLayerPreActivations(_ input: Matrix) -> Matrix {
-        let first = buffers(rows: input.rows)[0]
-        _ = layers[0].forward(.rowMajor(input), first, training: false)
-        switch layers[0].preActivations(first) {
-        case .rowMajor(let z), .featureMajor(let z): return z.clone()
+    /// The first layer's output for `input` in evaluation mode, as a copy the caller keeps (in the layout the
+    /// layer hands it on), for `predict(rows:firstLayerOutput:silencing:scratch:)`.
+    func firstLayerOutput(_ input: Matrix) -> Activations {
+        switch layers[0].forward(.rowMajor(input), buffers(rows: input.rows)[0], training: false) {
+        case .rowMajor(let a): return .rowMajor(a.clone())
+        case .featureMajor(let aT): return .featureMajor(aT.clone())
         }
     }
 
-    /// What `predict` returns for `rows` inputs whose first-layer pre-activations are `preActivations` (as
-    /// `firstLayerPreActivations` gave them) once the first layer's incoming weights of `silenced` units are
-    /// zeroed: those units' pre-activations fall to their biases and no other unit's changes, so only the
-    /// layers above need to run again.
-    func predict(rows: Int, firstLayerPreActivations preActivations: Matrix, silencing silenced: some Sequence<Int>) -> [Int] {
-        let buffers = buffers(rows: rows), first = layers[0]
+    /// What `predict` returns for `rows` inputs whose first-layer output is `output` (as `firstLayerOutput`
+    /// gave it) once the first layer's incoming weights of `silenced` units are zeroed: those units'
+    /// pre-activations fall to their biases and no other unit's changes, so only the layers above need to
+    /// run again. The silenced units' outputs are set in `output` for that run and put back after it, by way
+    /// of `scratch` (at least rows × silenced.count floats), so an evaluation touches only what it silences.
+    func predict(rows: Int, firstLayerOutput output: Activations, silencing silenced: some Collection<Int>,
+                 scratch: UnsafeMutablePointer<Float>) -> [Int] {
+        let first = layers[0], units = Array(silenced)
         // `+ 0`: the product over zeroed weights adds a zero to the bias, which turns a bias of −0 into +0.
-        func silencedValue(_ unit: Int) -> Float { first.bias.pointer[unit] + 0 }
-        switch first.preActivations(buffers[0]) {
-        case .rowMajor(let z):
-            z.copy(from: preActivations)
-            for unit in silenced {
-                for r in 0..<rows { z[r, unit] = silencedValue(unit) }
+        let biases = units.map { first.bias.pointer[$0] + 0 }
+        var values = biases
+        if !first.isOutput { first.activation.apply(biases, into: &values, count: biases.count) }
+        switch output {
+        case .featureMajor(let aT):
+            for (k, unit) in units.enumerated() {
+                let row = aT.pointer + unit * aT.cols
+                (scratch + k * rows).update(from: row, count: rows)
+                row.update(repeating: values[k], count: rows)
             }
-        case .featureMajor(let zT):
-            zT.copy(from: preActivations)
-            for unit in silenced { (zT.pointer + unit * zT.cols).update(repeating: silencedValue(unit), count: rows) }
+        case .rowMajor(let a):
+            for r in 0..<rows {
+                let row = a.pointer + r * a.cols, saved = scratch + r * units.count
+                for (k, unit) in units.enumerated() {
+                    saved[k] = row[unit]
+                    row[unit] = values[k]
+                }
+            }
         }
-        var x = first.activate(buffers[0])
-        for (layer, b) in zip(layers, buffers).dropFirst() { x = layer.forward(x, b, training: false) }
-        return Self.predictedClasses(buffers[buffers.count - 1].a)
+        var x = output
+        for (layer, b) in zip(layers, buffers(rows: rows)).dropFirst() { x = layer.forward(x, b, training: false) }
+        guard case .rowMajor(let logits) = x else { preconditionFailure("the output layer hands on rows") }
+        let predicted = Self.predictedClasses(logits)
+        // Last saved, first put back: a unit listed twice gets its own value back, not the silenced one.
+        switch output {
+        case .featureMajor(let aT):
+            for (k, unit) in units.enumerated().reversed() {
+                (aT.pointer + unit * aT.cols).update(from: scratch + k * rows, count: rows)
+            }
+        case .rowMajor(let a):
+            for r in 0..<rows {
+                let row = a.pointer + r * a.cols, saved = scratch + r * units.count
+                for (k, unit) in units.enumerated().reversed() { row[unit] = saved[k] }
+            }
+        }
+        return predicted
     }
 
     /// The index of each row's largest output (the first, on a tie).
