@@ -25,50 +25,68 @@ public enum DegreePreservingNull {
         for n in 0..<units { offsets[n + 1] = offsets[n] + fields[n].count }
         var flat = fields.flatMap { $0.map { Int32($0) } }
         var owner = [UInt8](repeating: 0, count: mask.fanIn)   // 1: a has it, 2: b has it, 3: both
-        var pool: [Int32] = []
-        pool.reserveCapacity(2 * (fields.map(\.count).max() ?? 0))
+        var pool = [Int32](repeating: 0, count: 2 * (fields.map(\.count).max() ?? 0))
         var s = stream
-        for _ in 0..<(trades ?? defaultTrades(units: units)) {
-            let a = s.nextInt(below: units)
-            var b = s.nextInt(below: units - 1)
-            if b >= a { b += 1 }
-            let (a0, a1, b0, b1) = (offsets[a], offsets[a + 1], offsets[b], offsets[b + 1])
-            flat.withUnsafeMutableBufferPointer { f in
-                owner.withUnsafeMutableBufferPointer { o in
-                    for j in a0..<a1 { o[Int(f[j])] |= 1 }
-                    for j in b0..<b1 { o[Int(f[j])] |= 2 }
-                    // Shared inputs move to the front of each slice; the rest go to the pool.
-                    pool.removeAll(keepingCapacity: true)
-                    var sharedEndA = a0, sharedEndB = b0
-                    for j in a0..<a1 {
-                        let i = f[j]
-                        if o[Int(i)] == 3 { f[sharedEndA] = i; sharedEndA += 1 } else { pool.append(i) }
+        // Buffers taken once for all trades: a trade is a few short loops, which Array's per-call
+        // bookkeeping (appends, uniqueness checks) would otherwise dominate.
+        flat.withUnsafeMutableBufferPointer { f in
+            owner.withUnsafeMutableBufferPointer { o in
+                pool.withUnsafeMutableBufferPointer { pool in
+                    for _ in 0..<(trades ?? defaultTrades(units: units)) {
+                        let a = s.nextInt(below: units)
+                        var b = s.nextInt(below: units - 1)
+                        if b >= a { b += 1 }
+                        trade(f, from: offsets[a]..<offsets[a + 1], and: offsets[b]..<offsets[b + 1], owner: o, pool: pool,
+                              stream: &s)
                     }
-                    let onlyA = pool.count
-                    for j in b0..<b1 {
-                        let i = f[j]
-                        if o[Int(i)] == 3 { f[sharedEndB] = i; sharedEndB += 1 } else { pool.append(i) }
-                    }
-                    for j in a0..<sharedEndA { o[Int(f[j])] = 0 }
-                    for i in pool { o[Int(i)] = 0 }
-                    guard onlyA > 0 && onlyA < pool.count else {
-                        // Nothing to trade: put the pool back where it was.
-                        for (k, i) in pool[..<onlyA].enumerated() { f[sharedEndA + k] = i }
-                        for (k, i) in pool[onlyA...].enumerated() { f[sharedEndB + k] = i }
-                        return
-                    }
-                    // Only which inputs go to a matters, not their order: a uniform subset of the smaller of the
-                    // two sizes (a partial Fisher–Yates shuffle) costs that many draws instead of the whole pool's.
-                    let onlyB = pool.count - onlyA, chosen = min(onlyA, onlyB)
-                    for k in 0..<chosen { pool.swapAt(k, k + s.nextInt(below: pool.count - k)) }
-                    let toA = chosen == onlyA ? 0 : chosen, toB = chosen == onlyA ? chosen : 0
-                    for k in 0..<onlyA { f[sharedEndA + k] = pool[toA + k] }
-                    for k in 0..<onlyB { f[sharedEndB + k] = pool[toB + k] }
                 }
             }
         }
         return ConnectivityMask(fanIn: mask.fanIn, receptiveFields: (0..<units).map { n in
             flat[offsets[n]..<offsets[n + 1]].map { Int($0) }
         })
+    }
+
+    /// One trade between the units whose inputs are `f[sliceA]` and `f[sliceB]`. `owner` is all zero before
+    /// and after; `pool` holds both slices.
+    @inline(__always)
+    private static func trade(_ f: UnsafeMutableBufferPointer<Int32>, from sliceA: Range<Int>, and sliceB: Range<Int>,
+                              owner o: UnsafeMutableBufferPointer<UInt8>, pool: UnsafeMutableBufferPointer<Int32>,
+                              stream s: inout RandomStream) {
+        for j in sliceA { o[Int(f[j])] |= 1 }
+        for j in sliceB { o[Int(f[j])] |= 2 }
+        // Shared inputs move to the front of each slice; the rest go to the pool. Whether an input is shared
+        // is a coin flip to the branch predictor, so each goes to both places and only one count moves on:
+        // a slot written in vain lies at or past its slice's shared end, which is written again below.
+        var pooled = 0, sharedEndA = sliceA.lowerBound, sharedEndB = sliceB.lowerBound
+        for j in sliceA {
+            let i = f[j], shared = o[Int(i)] == 3 ? 1 : 0
+            f[sharedEndA] = i
+            pool[pooled] = i
+            sharedEndA += shared
+            pooled += 1 - shared
+        }
+        let onlyA = pooled
+        for j in sliceB {
+            let i = f[j], shared = o[Int(i)] == 3 ? 1 : 0
+            f[sharedEndB] = i
+            pool[pooled] = i
+            sharedEndB += shared
+            pooled += 1 - shared
+        }
+        for j in sliceA.lowerBound..<sharedEndA { o[Int(f[j])] = 0 }
+        for k in 0..<pooled { o[Int(pool[k])] = 0 }
+        let onlyB = pooled - onlyA
+        // With nothing to trade the pool goes back where it was; otherwise only which inputs go to a matters,
+        // not their order: a uniform subset of the smaller of the two sizes (a partial Fisher–Yates shuffle)
+        // costs that many draws instead of the whole pool's.
+        var (toA, toB) = (0, onlyA)
+        if onlyA > 0 && onlyB > 0 {
+            let chosen = min(onlyA, onlyB)
+            for k in 0..<chosen { pool.swapAt(k, k + s.nextInt(below: pooled - k)) }
+            (toA, toB) = chosen == onlyA ? (0, chosen) : (chosen, 0)
+        }
+        for k in 0..<onlyA { f[sharedEndA + k] = pool[toA + k] }
+        for k in 0..<onlyB { f[sharedEndB + k] = pool[toB + k] }
     }
 }

@@ -20,8 +20,10 @@ public struct DisplacementMaps: Sendable {
         let h = shape.height, w = shape.width, mapWidth = 2 * w - 1
         var same = [Double](repeating: 0, count: (2 * h - 1) * mapWidth)
         var cross = same
+        // Looked up per pair rather than divided out: a map visits up to fanIn²/2 pairs.
+        let coordinates = (0..<shape.size).map { shape.coordinates($0) }
         InputGram.forEachPair(mask) { i, j, count in
-            let (ci, yi, xi) = shape.coordinates(i), (cj, yj, xj) = shape.coordinates(j)
+            let (ci, yi, xi) = coordinates[i], (cj, yj, xj) = coordinates[j]
             let dy = yi - yj, dx = xi - xj
             let plus = (dy + h - 1) * mapWidth + (dx + w - 1)
             let minus = (-dy + h - 1) * mapWidth + (-dx + w - 1)

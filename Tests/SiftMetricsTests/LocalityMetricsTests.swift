@@ -127,6 +127,15 @@ import Testing
         }
     }
 
+    /// A null draw is part of every level's metrics: the same mask and stream must keep giving the same draw,
+    /// or reruns of a sweep would disagree with its stored metrics. (Pinned from the draw before the trade loop was rewritten.)
+    @Test func aDegreePreservingDrawIsPinned() {
+        let mask = randomMask(fanIn: 12, fanOut: 5, density: 0.4, seed: 7)
+        let null = DegreePreservingNull.draw(mask, stream: RandomStream(root: 5, seed: 1, purpose: "pinned"), trades: 40)
+        #expect(null.receptiveFields == [[1, 3, 5, 9], [1, 2, 4, 6, 9, 11], [1, 3, 6, 9], [2, 3, 4, 7, 8, 9], [1, 2, 3, 4, 5, 8, 9, 11]])
+        #expect(null.receptiveFields != mask.receptiveFields)
+    }
+
     @Test func theDegreeNullSeesThroughBorderPruning() {
         // Units that keep only central pixels, at random within the centre: small D, yet nothing local.
         let shape = ImageShape(channels: 1, height: 20, width: 20)
