@@ -58,22 +58,20 @@ public enum DegreePreservingNull {
         // Shared inputs move to the front of each slice; the rest go to the pool. Whether an input is shared
         // is a coin flip to the branch predictor, so each goes to both places and only one count moves on:
         // a slot written in vain lies at or past its slice's shared end, which is written again below.
-        var pooled = 0, sharedEndA = sliceA.lowerBound, sharedEndB = sliceB.lowerBound
-        for j in sliceA {
-            let i = f[j], shared = o[Int(i)] == 3 ? 1 : 0
-            f[sharedEndA] = i
-            pool[pooled] = i
-            sharedEndA += shared
-            pooled += 1 - shared
+        var pooled = 0
+        func split(_ slice: Range<Int>) -> Int {
+            var sharedEnd = slice.lowerBound
+            for j in slice {
+                let i = f[j], shared = o[Int(i)] == 3 ? 1 : 0
+                f[sharedEnd] = i
+                pool[pooled] = i
+                sharedEnd += shared
+                pooled += 1 - shared
+            }
+            return sharedEnd
         }
-        let onlyA = pooled
-        for j in sliceB {
-            let i = f[j], shared = o[Int(i)] == 3 ? 1 : 0
-            f[sharedEndB] = i
-            pool[pooled] = i
-            sharedEndB += shared
-            pooled += 1 - shared
-        }
+        let sharedEndA = split(sliceA), onlyA = pooled
+        let sharedEndB = split(sliceB)
         for j in sliceA.lowerBound..<sharedEndA { o[Int(f[j])] = 0 }
         for k in 0..<pooled { o[Int(pool[k])] = 0 }
         let onlyB = pooled - onlyA
