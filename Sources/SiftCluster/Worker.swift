@@ -38,6 +38,10 @@ public final class Worker {
     /// The coordinator's public key and this worker's key pair, when the coordinator uses CURVE.
     let curve: (serverKey: String, keys: CurveKeyPair)?
     let clock: () -> Date
+    /// Security handshakes failed in a row without a reason given, since the last one that succeeded.
+    private var handshakeFailures = 0
+    /// How many such failures in a row mean the two sides cannot agree (libzmq retries every 100 ms).
+    static let handshakeFailuresToGiveUp = 5
 
     public init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
                 curve: (serverKey: String, keys: CurveKeyPair)? = nil, executor: @escaping Executor,
@@ -198,18 +202,28 @@ public final class Worker {
 
     /// Why the coordinator refused this worker at the security handshake, if it did: a refusal that no
     /// retry can change, so the worker says so and exits rather than waiting in silence.
+    /// A mechanism mismatch reaches this side as a protocol error, or, when the coordinator hangs up first,
+    /// as a failure with no reason (a broken pipe) on every one of libzmq's retries; a streak of those
+    /// counts as the mismatch, while a lone one (a coordinator stopped mid-handshake) does not.
     private func handshakeRefusal(_ monitor: SocketMonitor) throws -> String? {
+        let plainAdvice = "the coordinator uses CURVE: pass --curve-secret and --server-key"
         for event in try monitor.events() {
             switch event {
             case .refusedCredentials:
                 return "the coordinator at \(endpoint) refused this worker: its CURVE key is not on the coordinator's allow-list; "
                     + "add \(curve?.keys.publicKey ?? "its public key") to the file given to the coordinator's --allow"
             case .protocolError:
-                return "the coordinator at \(endpoint) refused this worker: \(event.problem ?? "")"
-                    + (curve == nil ? "; the coordinator uses CURVE: pass --curve-secret and --server-key"
-                                    : "; the coordinator does not use CURVE: leave out --curve-secret and --server-key")
-            case .succeeded, .failed:
-                continue
+                return "the coordinator at \(endpoint) refused this worker: \(event.problem ?? ""); "
+                    + (curve == nil ? plainAdvice : "the coordinator does not use CURVE: leave out --curve-secret and --server-key")
+            case .failed:
+                handshakeFailures += 1
+                if handshakeFailures >= Self.handshakeFailuresToGiveUp {
+                    return "the coordinator at \(endpoint) broke off \(handshakeFailures) security handshakes in a row "
+                        + "(\(event.problem ?? "")); "
+                        + (curve == nil ? plainAdvice : "it may not use CURVE, or may hold another key than --server-key names")
+                }
+            case .succeeded:
+                handshakeFailures = 0
             }
         }
         return nil
