@@ -51,7 +51,7 @@ private struct SilencedEvaluation {
         guard !labels.isEmpty else { return 0 }
         let correct = chunks.reduce(0) { sum, chunk in
             sum + Trainer.correctCount(network.predict(rows: chunk.rows, firstLayerOutput: chunk.output, silencing: units,
-                                                       scratch: scratch.pointer),
+                                                       scratch: scratch),
                                        labels: labels, from: chunk.start)
         }
         return Double(correct) / Double(labels.count)

@@ -171,13 +171,9 @@ public final class DenseLayer {
         return activate(buffers)
     }
 
-    /// The last forward pass's pre-activations, in the layout the layer keeps them.
-    func preActivations(_ buffers: Buffers) -> Activations {
-        emitsFeatureMajor ? .featureMajor(buffers.featureMajor.outputT) : .rowMajor(buffers.z)
-    }
-
-    /// Applies the activation to `preActivations(buffers)` and returns the output as the layer above reads it.
-    func activate(_ buffers: Buffers) -> Activations {
+    /// Applies the activation to the last forward pass's pre-activations (feature-major when the layer emits
+    /// that layout) and returns the output as the layer above reads it.
+    private func activate(_ buffers: Buffers) -> Activations {
         if emitsFeatureMajor {
             let t = buffers.featureMajor
             activation.apply(t.outputT.pointer, into: t.activationsT.pointer, count: t.outputT.count)

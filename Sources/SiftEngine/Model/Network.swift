@@ -142,8 +142,10 @@ public final class Network {
     /// run again. The silenced units' outputs are set in `output` for that run and put back after it, by way
     /// of `scratch` (at least rows × silenced.count floats), so an evaluation touches only what it silences.
     func predict(rows: Int, firstLayerOutput output: Activations, silencing silenced: some Collection<Int>,
-                 scratch: UnsafeMutablePointer<Float>) -> [Int] {
-        let first = layers[0], units = Array(silenced)
+                 scratch scratchMatrix: Matrix) -> [Int] {
+        let first = layers[0], units = Array(silenced), scratch = scratchMatrix.pointer
+        precondition(rows * units.count <= scratchMatrix.count,
+                     "scratch of \(scratchMatrix.count) floats for \(units.count) units × \(rows) rows")
         // `+ 0`: the product over zeroed weights adds a zero to the bias, which turns a bias of −0 into +0.
         let biases = units.map { first.bias.pointer[$0] + 0 }
         var values = biases
