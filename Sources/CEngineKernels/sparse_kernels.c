@@ -133,53 +133,115 @@ void sift_accumulate_rows(ACCUMULATE_ROWS_ARGUMENTS) {
         else gradient[k] = (dot);                                      \
     } while (0)
 
-// A segment's entries go eight at a time: the gradient row's slice is loaded once for all eight,
-// and their eight dot products are reduced together. The last one to seven go one by one, each
-// dot product with its own reduction, so that segments of a few entries waste no work.
-SIFT_CLONES
-void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_column, ptrdiff_t end_column,
-                           const int32_t *starts, const int32_t *rows,
-                           const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
-                           float *values, float *gradient, float learning_rate, int descend) {
+// Reduces the sixteen lane sums of each of eight entries (a[e], e < 8) to one float per entry, lane e of the
+// result: folded to eight as lane l + lane l + 8, then REDUCE8's tree. Each stage works on two entries' halves
+// side by side, so every add is one that REDUCE8 makes on the folded vectors, and the bits are its bits.
+#define REDUCE16(a)                                                                                            \
+    ({                                                                                                         \
+        f16 p[4];                                                                                              \
+        for (int e = 0; e < 4; e++)                                                                            \
+            p[e] = __builtin_shufflevector(a[e], a[e + 4], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) + \
+                   __builtin_shufflevector(a[e], a[e + 4], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31); \
+        f16 q01 = PAIR_SUMS16(p[0], p[1]), q23 = PAIR_SUMS16(p[2], p[3]);                                      \
+        f16 r = PAIR_SUMS16(q01, q23);                                                                         \
+        __builtin_shufflevector(r, r, 0, 1, 2, 3, 8, 9, 10, 11) + __builtin_shufflevector(r, r, 4, 5, 6, 7, 12, 13, 14, 15); \
+    })
+// Sums of neighbouring lanes of u and v, interleaved by four: in each group of four lanes, two of u's then two of v's.
+#define PAIR_SUMS16(u, v)                                                                                      \
+    (__builtin_shufflevector(u, v, 0, 2, 16, 18, 4, 6, 20, 22, 8, 10, 24, 26, 12, 14, 28, 30) +                \
+     __builtin_shufflevector(u, v, 1, 3, 17, 19, 5, 7, 21, 23, 9, 11, 25, 27, 13, 15, 29, 31))
+
+// The dot products of `n` entries of one segment (n ≤ 8, constant where inlined), each x[e] against the
+// gradient row g, as lane e of the result. Every entry's sum has one fixed order, whatever n, the build or the
+// segment around it: sixteen lane sums (lane l takes the columns ≡ l mod 16, in ascending order), folded to
+// eight as lane l + lane l + 8, then REDUCE8's tree. So an entry's gradient depends only on its two rows.
+// The sixteen-float build keeps an entry's lanes in one vector, the eight-float build in two; both load each
+// gradient slice once for all n entries.
+static inline __attribute__((always_inline)) void
+sampled_dots(const int n, const float *const *x, const float *g, ptrdiff_t width, f8 *dots, const int wide) {
+    if (wide) {
+        f16 a[8];
+        for (int e = 0; e < 8; e++) a[e] = SPLAT16(0.0f);
+        for (ptrdiff_t c = 0; c < width; c += 16) {
+            const f16 gc = LOAD16(g + c);
+            for (int e = 0; e < n; e++) a[e] += LOAD16(x[e] + c) * gc;
+        }
+        *dots = REDUCE16(a);
+        return;
+    }
+    f8 lo[8], hi[8];
+    for (int e = 0; e < n; e++) lo[e] = hi[e] = SPLAT8(0.0f);
+    for (ptrdiff_t c = 0; c < width; c += 16) {
+        const f8 g0 = LOAD8(g + c), g1 = LOAD8(g + c + 8);
+        for (int e = 0; e < n; e++) {
+            lo[e] += LOAD8(x[e] + c) * g0;
+            hi[e] += LOAD8(x[e] + c + 8) * g1;
+        }
+    }
+    f8 folded[8];
+    for (int e = 0; e < 8; e++) folded[e] = e < n ? lo[e] + hi[e] : SPLAT8(0.0f);
+    *dots = REDUCE8(folded);
+}
+
+// A segment's entries go in whole groups: eight in the sixteen-float build, four in the eight-float one (which
+// keeps two vectors an entry in its sixteen registers). The last group is filled up with the rows
+// of the index's next entries, valid rows since the index carries SIFT_INDEX_PADDING spare entries, and their
+// dot products are dropped. Cheaper than smaller groups for what is left: the group sizes a segment would
+// need are a guess for the branch predictor, and each wrong guess costs more than the padding.
+static inline __attribute__((always_inline)) void
+sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_column, ptrdiff_t end_column,
+                 const int32_t *starts, const int32_t *rows, const float *input_t, const float *grad_output_t,
+                 ptrdiff_t width, ptrdiff_t stride, float *values, float *gradient, float learning_rate, int descend,
+                 const int wide) {
+    const int group = wide ? 8 : 4;
     for (ptrdiff_t b = 0; b < blocks; b++) {
         const int32_t *segment = starts + b * columns;
         for (ptrdiff_t j = first_column; j < end_column; j++) {
             const float *g = grad_output_t + j * stride;
-            int32_t k = segment[j];
             const int32_t end = segment[j + 1];
-            for (; k + 8 <= end; k += 8) {
+            for (int32_t k = segment[j]; k < end; k += group) {
                 const float *x[8];
-                f8 a[8];
-                for (int e = 0; e < 8; e++) {
-                    x[e] = input_t + (ptrdiff_t)rows[k + e] * stride;
-                    a[e] = SPLAT8(0.0f);
+                for (int e = 0; e < group; e++) x[e] = input_t + (ptrdiff_t)rows[k + e] * stride;
+                f8 dots;
+                sampled_dots(group, x, g, width, &dots, wide);
+                if (group == 8 && end - k >= 8) {
+                    // One vector for the whole group, with the bits of FINISH_ENTRY's scalar multiply-add.
+                    if (descend) STORE8(values + k, LOAD8(values + k) - SPLAT8(learning_rate) * dots);
+                    else STORE8(gradient + k, dots);
+                } else {
+                    const int32_t n = end - k < group ? end - k : group;
+                    for (int e = 0; e < n; e++) FINISH_ENTRY(k + e, dots[e]);
                 }
-                for (ptrdiff_t c = 0; c < width; c += 16) {
-                    f8 g0 = LOAD8(g + c), g1 = LOAD8(g + c + 8);
-                    for (int e = 0; e < 8; e++) {
-                        a[e] += LOAD8(x[e] + c) * g0;
-                        a[e] += LOAD8(x[e] + c + 8) * g1;
-                    }
-                }
-                f8 dots = REDUCE8(a);
-                for (int e = 0; e < 8; e++) FINISH_ENTRY(k + e, dots[e]);
-            }
-            for (; k < end; k++) {
-                const float *x = input_t + (ptrdiff_t)rows[k] * stride;
-                const float *ahead = input_t + (ptrdiff_t)rows[k + PREFETCH_AHEAD] * stride;
-                for (ptrdiff_t c = 0; c < width; c += 16) __builtin_prefetch(ahead + c);
-                f8 s0 = SPLAT8(0.0f), s1 = s0, s2 = s0, s3 = s0;
-                for (ptrdiff_t c = 0; c < width; c += SIFT_PANEL_WIDTH) {
-                    s0 += LOAD8(x + c) * LOAD8(g + c);
-                    s1 += LOAD8(x + c + 8) * LOAD8(g + c + 8);
-                    s2 += LOAD8(x + c + 16) * LOAD8(g + c + 16);
-                    s3 += LOAD8(x + c + 24) * LOAD8(g + c + 24);
-                }
-                f8 s = (s0 + s1) + (s2 + s3);
-                FINISH_ENTRY(k, ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
             }
         }
     }
+}
+
+#define SAMPLED_GRADIENT_ARGUMENTS                                                                                 \
+    ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_column, ptrdiff_t end_column, const int32_t *starts,     \
+        const int32_t *rows, const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride, \
+        float *values, float *gradient, float learning_rate, int descend
+#define SAMPLED_GRADIENT(wide)                                                                                     \
+    sampled_gradient(blocks, columns, first_column, end_column, starts, rows, input_t, grad_output_t, width, stride, \
+                     values, gradient, learning_rate, descend, wide)
+
+SIFT_CLONES
+void sift_sampled_gradient_eight_wide(SAMPLED_GRADIENT_ARGUMENTS) { SAMPLED_GRADIENT(0); }
+
+#if SIFT_HAS_AVX512_BUILD
+SIFT_AVX512 static void sampled_gradient_sixteen_wide(SAMPLED_GRADIENT_ARGUMENTS) { SAMPLED_GRADIENT(1); }
+#endif
+
+void sift_sampled_gradient(SAMPLED_GRADIENT_ARGUMENTS) {
+#if SIFT_HAS_AVX512_BUILD
+    if (SIFT_CPU_HAS_AVX512()) {
+        sampled_gradient_sixteen_wide(blocks, columns, first_column, end_column, starts, rows, input_t, grad_output_t,
+                                      width, stride, values, gradient, learning_rate, descend);
+        return;
+    }
+#endif
+    sift_sampled_gradient_eight_wide(blocks, columns, first_column, end_column, starts, rows, input_t, grad_output_t,
+                                     width, stride, values, gradient, learning_rate, descend);
 }
 
 // Eight rows at a time, so that eight sums are in flight instead of one chain of dependent adds;

@@ -82,4 +82,70 @@ import Testing
             }
         }
     }
+
+    /// The weight gradient's dot product for one entry, in the order the kernels define: sixteen lane sums of
+    /// fused multiply-adds (lane l takes the columns ≡ l mod 16 in ascending order), lane l + lane l + 8,
+    /// then ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)).
+    static func definedDot(_ x: ArraySlice<Float>, _ g: ArraySlice<Float>) -> Float {
+        var lanes = [Float](repeating: 0, count: 16)
+        for (c, (xc, gc)) in zip(x, g).enumerated() { lanes[c % 16] = lanes[c % 16].addingProduct(xc, gc) }
+        let f = (0..<8).map { lanes[$0] + lanes[$0 + 8] }
+        return ((f[0] + f[1]) + (f[2] + f[3])) + ((f[4] + f[5]) + (f[6] + f[7]))
+    }
+
+    /// Every entry's gradient is its defined dot product, bit for bit, in either build, whatever the size of
+    /// its segment (1 to 19 entries: whole groups and every remainder), the blocks, or the column range; and
+    /// a descent step moves each value by exactly −rate × that product. So neither the blocking nor the CPU's
+    /// vector width changes what training computes.
+    @Test(arguments: [32, 128, 160])
+    func everyEntrysGradientHasTheDefinedOrder(width: Int) {
+        var stream = RandomStream(root: 17, seed: UInt64(width), purpose: "sampled-gradient")
+        let (blocks, columns, sourcesPerBlock, stride) = (2, 9, 23, width + 16)
+        var starts: [Int32] = [0], rows: [Int32] = []
+        for b in 0..<blocks {
+            for j in 0..<columns {
+                for _ in 0..<((j * 7 + b * 5) % 20) { rows.append(Int32(b * sourcesPerBlock + stream.nextInt(below: sourcesPerBlock))) }
+                starts.append(Int32(rows.count))
+            }
+        }
+        let entries = rows.count
+        rows += [Int32](repeating: 0, count: Int(SIFT_INDEX_PADDING))
+        let inputT = (0..<(blocks * sourcesPerBlock * stride)).map { _ in Float(stream.nextNormal()) }
+        let gradOutputT = (0..<(columns * stride)).map { _ in Float(stream.nextNormal()) }
+        let start = (0..<entries).map { _ in Float(stream.nextNormal()) }
+        let rate: Float = 0.05
+        let builds: [(String, SampledGradientKernel)] = [("dispatched", sift_sampled_gradient),
+                                                         ("eight-float", sift_sampled_gradient_eight_wide)]
+        for (build, kernel) in builds {
+            for range in [0..<columns, 2..<7] {
+                var gradient = [Float](repeating: .nan, count: entries), values = start
+                kernel(blocks, columns, range.lowerBound, range.upperBound, starts, rows, inputT, gradOutputT, width, stride,
+                       &values, &gradient, 0, 0)
+                var descended = start, unused = [Float](repeating: .nan, count: entries)
+                kernel(blocks, columns, range.lowerBound, range.upperBound, starts, rows, inputT, gradOutputT, width, stride,
+                       &descended, &unused, rate, 1)
+                var wrong = 0, untouchedWritten = 0
+                for b in 0..<blocks {
+                    for j in 0..<columns {
+                        for k in Int(starts[b * columns + j])..<Int(starts[b * columns + j + 1]) {
+                            guard range.contains(j) else {
+                                if !gradient[k].isNaN || descended[k] != start[k] { untouchedWritten += 1 }
+                                continue
+                            }
+                            let x = Int(rows[k]) * stride, g = j * stride
+                            let dot = Self.definedDot(inputT[x..<(x + width)], gradOutputT[g..<(g + width)])
+                            let step = start[k].addingProduct(-rate, dot)
+                            if gradient[k].bitPattern != dot.bitPattern || descended[k].bitPattern != step.bitPattern { wrong += 1 }
+                        }
+                    }
+                }
+                #expect(wrong == 0, "\(build) build, width \(width), columns \(range): \(wrong) of \(entries) entries")
+                #expect(untouchedWritten == 0, "\(build) build wrote entries outside columns \(range)")
+            }
+        }
+    }
+
+    typealias SampledGradientKernel = (Int, Int, Int, Int, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Float>?,
+                                       UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?,
+                                       UnsafeMutablePointer<Float>?, Float, Int32) -> Void
 }

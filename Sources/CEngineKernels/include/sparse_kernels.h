@@ -44,6 +44,13 @@ void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_
                            const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
                            float *values, float *gradient, float learning_rate, int descend);
 
+/// The eight-float build of sift_sampled_gradient, whatever the CPU. Where the CPU runs AVX-512,
+/// sift_sampled_gradient takes sixteen floats at a time and gives these bits; tests compare the two.
+void sift_sampled_gradient_eight_wide(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_column, ptrdiff_t end_column,
+                                      const int32_t *starts, const int32_t *rows,
+                                      const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
+                                      float *values, float *gradient, float learning_rate, int descend);
+
 /// sums[r] = Σ_{c < width} rows[r · stride + c] for r < count, each added up in order of c.
 void sift_row_sums(ptrdiff_t count, const float *rows, ptrdiff_t width, ptrdiff_t stride, float *sums);
 
