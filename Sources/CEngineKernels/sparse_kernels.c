@@ -262,12 +262,6 @@ void sift_row_sums(ptrdiff_t count, const float *rows, ptrdiff_t width, ptrdiff_
     }
 }
 
-// Lane masks of a comparison: all ones where it holds.
-typedef int32_t i8 __attribute__((vector_size(32), aligned(4), may_alias));
-
-// The ReLU's derivative on eight floats: da where a > 0, +0 elsewhere.
-#define RELU_BACKWARD8(da, a) ((f8)((i8)LOAD8(da) & (LOAD8(a) > SPLAT8(0.0f))))
-
 // Transposes eight vectors in place: afterwards v[k] holds lane k of every input vector.
 #define TRANSPOSE8(v)                                                                                          \
     do {                                                                                                       \

@@ -24,4 +24,24 @@ import Testing
         #expect(got.map(\.bitPattern) == derivative.map(\.bitPattern))
         #expect(sums.map(\.bitPattern) == expectedSums.map(\.bitPattern))
     }
+
+    /// The vector ReLU and its derivative give the bits of the Swift loops they replaced: −0 becomes +0,
+    /// NaN passes through the ReLU, and the derivative is +0 wherever a is not positive (NaN included),
+    /// for counts with and without a remainder after groups of eight.
+    @Test(arguments: [5, 8, 37])
+    func elementwisePassesMatchTheSwiftLoops(count: Int) {
+        var stream = RandomStream(root: 12, seed: UInt64(count), purpose: "relu")
+        let special: [Float] = [-0.0, 0.0, .nan, .infinity, -.infinity, -.leastNonzeroMagnitude]
+        var z = (0..<count).map { _ in Float(stream.nextNormal()) }
+        var gradient = (0..<count).map { _ in Float(stream.nextNormal()) }
+        for (k, value) in special.enumerated() where k < count {
+            z[(k * 7) % count] = value
+            gradient[(k * 5 + 1) % count] = value
+        }
+        var a = [Float](repeating: 1, count: count), dz = [Float](repeating: 1, count: count)
+        sift_relu(count, z, &a)
+        #expect(a.map(\.bitPattern) == z.map { max($0, 0) }.map(\.bitPattern))
+        sift_relu_backward(count, gradient, z, &dz)
+        #expect(dz.map(\.bitPattern) == zip(gradient, z).map { g, a in a > 0 ? g : 0 }.map(\.bitPattern))
+    }
 }

@@ -5,7 +5,7 @@ extension Activation {
     /// a = f(z), elementwise over `count` entries.
     func apply(_ z: UnsafePointer<Float>, into a: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
-        case .relu: for i in 0..<count { a[i] = max(z[i], 0) }
+        case .relu: sift_relu(count, z, a)
         case .tanh: for i in 0..<count { a[i] = Foundation.tanh(z[i]) }
         case .erf: for i in 0..<count { a[i] = erff(z[i]) }
         }
@@ -15,12 +15,7 @@ extension Activation {
     func backward(_ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
                   into dz: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
-        case .relu:
-            // Both loads unconditional, so the loop vectorises to a compare and a select.
-            for i in 0..<count {
-                let g = da[i]
-                dz[i] = a[i] > 0 ? g : 0
-            }
+        case .relu: sift_relu_backward(count, da, a, dz)
         case .tanh:
             for i in 0..<count { dz[i] = da[i] * (1 - a[i] * a[i]) }
         case .erf:
