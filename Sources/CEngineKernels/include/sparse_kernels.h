@@ -39,6 +39,8 @@ int sift_has_avx512_kernels(void);
 /// For every entry k of segment (b, j) (input rows[k], output j) with first_column ≤ j < end_column:
 /// g = input_t[rows[k], ·] · grad_output_t[j, ·]; then values[k] -= learning_rate · g when
 /// descend is nonzero, gradient[k] = g otherwise. As above, ranges of j can go to different threads.
+/// Each g is summed in one defined order (sixteen lane sums, folded, then a fixed tree: sampled_dots in
+/// sparse_kernels.c), the same in every build and whatever the segments, so the builds agree bit for bit.
 void sift_sampled_gradient(ptrdiff_t blocks, ptrdiff_t columns, ptrdiff_t first_column, ptrdiff_t end_column,
                            const int32_t *starts, const int32_t *rows,
                            const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
