@@ -94,7 +94,7 @@ import Testing
     }
 
     /// Every entry's gradient is its defined dot product, bit for bit, in either build, whatever the size of
-    /// its segment (1 to 19 entries: whole groups and every remainder), the blocks, or the column range; and
+    /// its segment (0 to 19 entries: empty, whole groups and every remainder), the blocks, or the column range; and
     /// a descent step moves each value by exactly −rate × that product. So neither the blocking nor the CPU's
     /// vector width changes what training computes.
     @Test(arguments: [32, 128, 160])
