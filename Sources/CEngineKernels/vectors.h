@@ -32,12 +32,12 @@ typedef float f16 __attribute__((vector_size(64), aligned(4), may_alias));
 #define SPLAT8(x) ((f8){x, x, x, x, x, x, x, x})
 #define LOAD16(p) (*(const f16 *)(p))
 #define STORE16(p, v) (*(f16 *)(p) = (v))
+#define SPLAT16(x) ((f16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x})
+
 // Lane masks of a comparison: all ones where it holds.
 typedef int32_t i8 __attribute__((vector_size(32), aligned(4), may_alias));
 
 // The ReLU's derivative on eight floats: da where a > 0, +0 elsewhere.
 #define RELU_BACKWARD8(da, a) ((f8)((i8)LOAD8(da) & (LOAD8(a) > SPLAT8(0.0f))))
-
-#define SPLAT16(x) ((f16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x})
 
 #endif
