@@ -31,6 +31,13 @@ public struct ClusterSettings: Sendable {
 
     /// How long a lease lasts without a heartbeat from its worker.
     public var leaseSeconds: Double { heartbeatInterval * Double(liveness) }
+
+    /// The longest a worker waits between attempts to reach a silent coordinator (its backoff doubles from 1 s).
+    public static let maximumReconnectBackoff: Double = 32
+
+    /// How long after a coordinator starts every live worker has rejoined it: the silence that tells a
+    /// worker to reconnect, then its longest backoff. Until then the workers it knows are not all there are.
+    public var rejoinSeconds: Double { leaseSeconds + Self.maximumReconnectBackoff }
 }
 
 extension ClusterSettings {

@@ -62,15 +62,6 @@ public final class Coordinator {
         func holder(_ lease: String) -> LeaseHolder { LeaseHolder(worker: name, token: lease, key: key) }
     }
 
-    /// A worker's record of trouble: failures on its host and leases it let expire. Kept by name, so it
-    /// outlives reconnects.
-    struct HostRecord {
-        var failuresInARow = 0
-        var timesSetAside = 0
-        var setAsideUntil: Date?
-        var lastError = ""
-    }
-
     /// CURVE encryption and the public keys of the workers let in.
     public struct Security: Sendable {
         public var secretKey: String
@@ -96,8 +87,11 @@ public final class Coordinator {
     /// Checks results and writes their files off the loop (see `ResultIntake`).
     let intake: ResultIntake
     private var peers: [[UInt8]: Peer] = [:]
-    private var hosts: [String: HostRecord] = [:]
+    /// Each worker's record of trouble by name, as the store keeps it: it outlives reconnects and restarts.
+    private var troubles: [String: WorkerTrouble]
     private var lastBeat = Date.distantPast
+    /// When this coordinator started serving: workers rejoin it over `settings.rejoinSeconds`.
+    private let startedAt: Date
     private var finishedCheckDue = true
     public private(set) var counters = Counters()
 
@@ -114,6 +108,8 @@ public final class Coordinator {
         self.clock = clock
         self.prepare = prepare
         intake = ResultIntake(store: onResult)
+        troubles = try store.troubles()
+        startedAt = clock()
         socket = try ZeroMQSocket(context, kind: .router)
         handshakes = try SocketMonitor(watching: socket, context: context)
         try socket.set(ZeroMQOption.routerMandatory, 1)
@@ -257,7 +253,7 @@ public final class Coordinator {
             let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: "hung on \(peer.name): \(reason)",
                                     limits: settings.retryLimits, now: now)
             note(.warning, "revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); \(Self.verdict(state))")
-            noteTrouble(worker: peer.name, "its training of \(task.id) hung", now: now)
+            try noteTrouble(worker: peer.name, "its training of \(task.id) hung", tx, now: now)
             peers.removeValue(forKey: identity)
             sends.append((identity, .revoke(TaskReference(task: task.id), reason: reason)))
         }
@@ -274,7 +270,7 @@ public final class Coordinator {
             for (identity, peer) in silent {
                 peers.removeValue(forKey: identity)
                 note(.warning, "worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
-                if peer.task != nil { noteTrouble(worker: peer.name, "its lease expired: it fell silent", now: now) }
+                if peer.task != nil { try noteTrouble(worker: peer.name, "its lease expired: it fell silent", tx, now: now) }
                 try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
             }
             for lease in try tx.expiredLeases(now: now) where !intake.isTaking(lease.task) {
@@ -282,7 +278,7 @@ public final class Coordinator {
                                         error: "lease expired: worker \(lease.worker ?? "?") fell silent",
                                         limits: settings.retryLimits, now: now)
                 note(.warning, "lease of \(lease.task) expired; \(Self.verdict(state))")
-                if let worker = lease.worker { noteTrouble(worker: worker, "its lease of \(lease.task) expired", now: now) }
+                if let worker = lease.worker { try noteTrouble(worker: worker, "its lease of \(lease.task) expired", tx, now: now) }
                 // A live peer that let its lease run out (it stopped naming the task) is idle again.
                 for (identity, peer) in peers where peer.task?.id == lease.task { peers[identity]?.task = nil }
             }
@@ -445,12 +441,12 @@ public final class Coordinator {
         guard state != nil else { return }
         let verdict = state == .failed ? "marked failed" : "back to the queue for another worker"
         note(.warning, "task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
-        if cause == .host { noteTrouble(worker: worker, error, now: now) }
+        if cause == .host { try noteTrouble(worker: worker, error, tx, now: now) }
     }
 
     /// Counts a failure on `worker`'s host or a lease it let expire; so many in a row set it aside.
-    private func noteTrouble(worker: String, _ error: String, now: Date) {
-        var record = hosts[worker] ?? HostRecord()
+    private func noteTrouble(worker: String, _ error: String, _ tx: TaskStore.Transaction, now: Date) throws {
+        var record = troubles[worker] ?? WorkerTrouble()
         record.failuresInARow += 1
         record.lastError = error
         if record.failuresInARow >= settings.setAsideAfter {
@@ -460,12 +456,13 @@ public final class Coordinator {
             record.failuresInARow = 0
             note(.warning, "worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)")
         }
-        hosts[worker] = record
+        troubles[worker] = record
+        try tx.record(record, of: worker)
     }
 
     /// Why `worker` gets no task for now, if it is set aside.
     private func setAsideNote(for worker: String, now: Date) -> String? {
-        guard let record = hosts[worker], let until = record.setAsideUntil, until > now else { return nil }
+        guard let record = troubles[worker], let until = record.setAsideUntil, until > now else { return nil }
         return "set aside for \(Int(until.timeIntervalSince(now))) s more after failures or expired leases: \(record.lastError)"
     }
 
@@ -493,6 +490,12 @@ public final class Coordinator {
             verdict = try tx.complete(task: result.task, attempt: result.attempt, from: job.holder, build: job.build,
                                       digest: result.digest, summary: result.summary, ending: ending, now: now)
             guard verdict == .recorded else { break }
+            // A result ends the worker's run of trouble.
+            if var trouble = troubles[job.peer], trouble.failuresInARow > 0 {
+                trouble.failuresInARow = 0
+                troubles[job.peer] = trouble
+                try tx.record(trouble, of: job.peer)
+            }
             switch ending {
             case .continues: break
             case .endsChain: note(.info, "\(result.task) ends its chain; later levels are not needed")
@@ -508,7 +511,6 @@ public final class Coordinator {
         switch verdict {
         case .recorded:
             counters.recorded += 1
-            hosts[peer]?.failuresInARow = 0
             note(.info, "recorded \(result.task) (attempt \(result.attempt)) from \(peer)")
         case .duplicate, .stale:
             counters.duplicates += 1
@@ -527,9 +529,11 @@ public final class Coordinator {
 
     /// Leases a task to every idle worker that answered its first heartbeat and is not set aside (unless
     /// every live worker is, so that a sweep whose every host fails still ends); the tasks are sent once
-    /// the transaction commits.
+    /// the transaction commits. Which workers are live is known only once all have had time to rejoin:
+    /// before that, a set-aside worker that came back first would be handed every task it fails.
     private func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [(identity: [UInt8], message: WireMessage)]) throws {
-        let everyoneSetAside = peers.values.allSatisfy { setAsideNote(for: $0.name, now: now) != nil }
+        let everyoneSetAside = now.timeIntervalSince(startedAt) >= settings.rejoinSeconds
+            && peers.values.allSatisfy { setAsideNote(for: $0.name, now: now) != nil }
         for (identity, peer) in peers where peer.task == nil && peer.answered {
             if !everyoneSetAside && setAsideNote(for: peer.name, now: now) != nil { continue }
             let holder = peer.holder(LeaseHolder.newToken())

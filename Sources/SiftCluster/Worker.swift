@@ -192,7 +192,7 @@ public final class Worker {
                 // Wait in short steps, so that a stop or an abandon is seen during the backoff.
                 let resume = clock().addingTimeInterval(backoff)
                 while clock() < resume && !shouldStop() && shouldAbandon() == nil { usleep(50_000) }
-                backoff = min(backoff * 2, 32)
+                backoff = min(backoff * 2, ClusterSettings.maximumReconnectBackoff)
                 (socket, monitor) = try connect(busyWith: job?.assignment)
                 reported = false
                 lastHeard = clock()

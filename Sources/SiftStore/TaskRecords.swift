@@ -109,6 +109,23 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
     }
 }
 
+/// A worker's record of trouble: failures on its host and leases it let expire. Kept in the store by
+/// worker name, so that a worker set aside stays set aside when the coordinator restarts.
+public struct WorkerTrouble: Sendable, Equatable {
+    public var failuresInARow = 0
+    public var timesSetAside = 0
+    /// Until when the worker gets no task (while another worker can take one).
+    public var setAsideUntil: Date?
+    public var lastError = ""
+
+    public init(failuresInARow: Int = 0, timesSetAside: Int = 0, setAsideUntil: Date? = nil, lastError: String = "") {
+        self.failuresInARow = failuresInARow
+        self.timesSetAside = timesSetAside
+        self.setAsideUntil = setAsideUntil
+        self.lastError = lastError
+    }
+}
+
 /// What became of a result handed to the store.
 public enum CompletionOutcome: Equatable, Sendable {
     /// First valid result: stored, dependants released.

@@ -147,6 +147,14 @@ public final class TaskStore: Sendable {
                 ALTER TABLE task ADD COLUMN progress_at REAL;
                 """)
         }
+        migrator.registerMigration("v7-worker-trouble") { db in
+            // Each worker's failures in a row and set-aside term, so that a restarted coordinator does not
+            // hand a set-aside worker the tasks it keeps failing.
+            try db.execute(sql: """
+                CREATE TABLE trouble (worker TEXT PRIMARY KEY, failures_in_a_row INTEGER NOT NULL,
+                    times_set_aside INTEGER NOT NULL, set_aside_until REAL, last_error TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -191,6 +199,19 @@ public final class TaskStore: Sendable {
                 WorkerRow(name: row["name"], cores: row["cores"], task: row["task"],
                           lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0, note: row["note"])
             }
+        }
+    }
+
+    /// Every worker's record of trouble, by worker name.
+    public func troubles() throws -> [String: WorkerTrouble] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM trouble")
+            return Dictionary(rows.map { row in
+                let until: Double? = row["set_aside_until"]
+                return (row["worker"] as String,
+                        WorkerTrouble(failuresInARow: row["failures_in_a_row"], timesSetAside: row["times_set_aside"],
+                                      setAsideUntil: until.map(Date.init(timeIntervalSince1970:)), lastError: row["last_error"]))
+            }, uniquingKeysWith: { first, _ in first })
         }
     }
 
@@ -430,7 +451,17 @@ public final class TaskStore: Sendable {
             case .host:
                 let count = record.hostFailures + 1
                 state = count >= limits.hostFailures ? .failed : .queued
-                message = state == .failed ? "failed on \(count) worker(s); last: \(error)" : error
+                if state == .failed {
+                    // The same worker may have failed it more than once, when no other could take it. The
+                    // last `count` host failures are this budget's (a retry of failed tasks starts a new one).
+                    let workers = try Int.fetchOne(db.cachedStatement(sql: """
+                        SELECT COUNT(DISTINCT worker) FROM (SELECT worker FROM failure WHERE task = ? AND cause = 'host'
+                            ORDER BY rowid DESC LIMIT ?)
+                        """), arguments: [task, count]) ?? count
+                    message = "failed \(count) times, on \(workers) worker(s); last: \(error)"
+                } else {
+                    message = error
+                }
             case .lostLease:
                 let count = record.lostLeases + 1
                 state = count >= limits.lostLeases ? .failed : .queued
@@ -444,6 +475,15 @@ public final class TaskStore: Sendable {
                                          cause == .host ? 1 : 0, cause == .lostLease ? 1 : 0, task])
             try TaskStore.release(db)
             return state
+        }
+
+        /// Keeps `worker`'s record of trouble.
+        public func record(_ trouble: WorkerTrouble, of worker: String) throws {
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO trouble (worker, failures_in_a_row, times_set_aside, set_aside_until, last_error)
+                VALUES (?, ?, ?, ?, ?)
+                """).execute(arguments: [worker, trouble.failuresInARow, trouble.timesSetAside,
+                                         trouble.setAsideUntil?.timeIntervalSince1970, trouble.lastError])
         }
 
         /// Leases past their end (the worker stopped renewing them), with the worker that held each.

@@ -68,7 +68,8 @@ struct CoordinatorCommand: ParsableCommand {
         send are accepted. --sleep-tasks serves the test task kind instead (protocol, fault and throughput checks).
 
         A task that fails on a worker's host (its data, say) is retried on another worker, up to \
-        --max-attempts such failures; a worker that fails twice in a row is set aside for a while. A task \
+        --max-attempts such failures; a worker that fails twice in a row is set aside for a while (a restart \
+        remembers it). A task \
         whose own inputs are at fault fails at once. A lease lost with its worker (killed, partitioned, or a \
         coordinator restart) costs the task nothing, up to --max-lost-leases deaths of workers holding it.
 

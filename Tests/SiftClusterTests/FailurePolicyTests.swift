@@ -67,8 +67,9 @@ import Testing
         let store: TaskStore
         let clock = ManualClock()
         let context = ZeroMQContext()
-        let coordinator: Coordinator
+        private(set) var coordinator: Coordinator
         let settings: ClusterSettings
+        private let onResult: @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding
         private let lines = InMemoryLogHandler.Lines()
         private static let counter = NSLock()
         nonisolated(unsafe) private static var next = 0
@@ -86,11 +87,25 @@ import Testing
             settings.hungAfterSteps = 100
             settings.maximumFrameBytes = maximumFrameBytes
             self.settings = settings
-            Self.counter.lock(); Self.next += 1; let id = Self.next; Self.counter.unlock()
-            let clock = self.clock
-            coordinator = try Coordinator(store: store, context: context, bind: bind ?? "inproc://failure-policy-\(getpid())-\(id)",
-                                          settings: settings, log: InMemoryLogHandler.logger(lines), clock: { clock.now },
-                                          onResult: onResult)
+            self.onResult = onResult
+            coordinator = try Self.coordinator(store: store, context: context, bind: bind, settings: settings, lines: lines,
+                                               clock: clock, onResult: onResult)
+        }
+
+        private static func coordinator(store: TaskStore, context: ZeroMQContext, bind: String?, settings: ClusterSettings,
+                                        lines: InMemoryLogHandler.Lines, clock: ManualClock,
+                                        onResult: @escaping @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding) throws -> Coordinator {
+            counter.lock(); next += 1; let id = next; counter.unlock()
+            return try Coordinator(store: store, context: context, bind: bind ?? "inproc://failure-policy-\(getpid())-\(id)",
+                                   settings: settings, log: InMemoryLogHandler.logger(lines), clock: { clock.now },
+                                   onResult: onResult)
+        }
+
+        /// A new coordinator on the same store, as after a SIGKILL and restart (on a new inproc endpoint:
+        /// workers reconnect with `worker(pid:)`).
+        func restart() throws {
+            coordinator = try Self.coordinator(store: store, context: context, bind: nil, settings: settings, lines: lines,
+                                               clock: clock, onResult: onResult)
         }
 
         deinit { dir.remove() }
@@ -178,17 +193,68 @@ import Testing
                 "each failure is recorded with the worker it happened on")
     }
 
+    @Test func aSetAsideWorkerStaysSetAsideWhenTheCoordinatorRestarts() throws {
+        let h = try Harness(chains: 3, levels: 1)
+        let bad = try h.worker(pid: 1)
+        try h.turn()
+        for _ in 0..<2 {
+            let task = try #require(try bad.task())
+            try bad.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "train-images truncated", cause: .host)))
+            try h.turn()
+        }
+        #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s") })
+
+        // Killed and restarted: the bad worker rejoins first, under the same name. Alone, it is still not
+        // the only worker there is until the others have had time to rejoin (3 s of silence, 32 s of backoff).
+        try h.restart()
+        h.clock.advance(10)
+        let badAgain = try h.worker(pid: 1)
+        for _ in 0..<3 {
+            h.clock.advance(1)
+            try badAgain.send(.heartbeat(Heartbeat()))
+            try h.turn()
+            #expect(try badAgain.task() == nil, "the restarted coordinator remembers that the bad worker is set aside")
+        }
+        let good = try h.worker(pid: 2)
+        try h.turn()
+        #expect(try badAgain.task() == nil)
+        let goodTask = try #require(try good.task())
+        #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside?.contains("47 s more") == true)
+
+        // Its term runs out under the new coordinator as it would have under the old one.
+        for _ in 0..<47 {
+            h.clock.advance(1)
+            try badAgain.send(.heartbeat(Heartbeat()))
+            try good.send(.heartbeat(Heartbeat(task: goodTask.task)))
+            try h.turn()
+            if h.clock.now.timeIntervalSince1970 < 1_800_000_060 { #expect(try badAgain.task() == nil) }
+        }
+        #expect(try badAgain.task() != nil, "set aside for its term, not for ever")
+    }
+
     @Test func everyWorkerSetAsideStillLetsTheSweepEnd() throws {
         let h = try Harness(chains: 1, levels: 1)
         let only = try h.worker(pid: 1)
         try h.turn()
         for attempt in 1...3 {
-            let task = try #require(try only.task(), "attempt \(attempt) is handed out though the only worker is set aside")
-            try only.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "no data here", cause: .host)))
+            // Set aside after two failures; once every worker has had time to join (35 s here) and it is
+            // still the only one, it carries on.
+            var waited = 0
+            var task = try only.task()
+            while task == nil && waited < 40 {
+                h.clock.advance(1)
+                waited += 1
+                try only.send(.heartbeat(Heartbeat()))
+                try h.turn()
+                task = try only.task()
+            }
+            let handed = try #require(task, "attempt \(attempt) is handed out though the only worker is set aside")
+            #expect(waited == (attempt < 3 ? 0 : 35), "attempt \(attempt) came after \(waited) s")
+            try only.send(.failure(TaskFailure(task: handed.task, attempt: handed.attempt, lease: handed.lease, error: "no data here", cause: .host)))
             try h.turn()
         }
         #expect(try h.store.counts() == [.failed: 1])
-        #expect(try h.store.task("sleep-0/0")?.error?.contains("failed on 3 worker(s)") == true)
+        #expect(try h.store.task("sleep-0/0")?.error?.contains("failed 3 times, on 1 worker(s)") == true)
     }
 
     @Test func aTasksOwnFailureEndsItAtOnce() throws {
