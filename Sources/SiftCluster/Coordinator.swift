@@ -277,7 +277,8 @@ public final class Coordinator {
                 let state = try tx.fail(task: lease.task, attempt: lease.attempt, cause: .lostLease,
                                         error: "lease expired: worker \(lease.worker ?? "?") fell silent",
                                         limits: settings.retryLimits, now: now)
-                note(.warning, "lease of \(lease.task) expired; \(Self.verdict(state))")
+                // Its worker may still look alive for a moment (it spoke after taking the lease): name it anyway.
+                note(.warning, "lease of \(lease.task) expired: \(lease.worker ?? "its worker") fell silent while holding it; \(Self.verdict(state))")
                 if let worker = lease.worker { try noteTrouble(worker: worker, "its lease of \(lease.task) expired", tx, now: now) }
                 // A live peer that let its lease run out (it stopped naming the task) is idle again.
                 for (identity, peer) in peers where peer.task?.id == lease.task { peers[identity]?.task = nil }
