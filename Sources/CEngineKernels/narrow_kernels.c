@@ -48,7 +48,10 @@ static void input_gradient(ptrdiff_t fan_in, ptrdiff_t outputs, const float *wei
     for (ptrdiff_t b = 0; b < rows; b++)
         for (ptrdiff_t o = 0; o < outputs; o++) scratch[o * rows + b] = grad_z[b * outputs + o];
 #if SIFT_HAS_AVX512_BUILD
-    if (wide) return input_gradient_sixteen(fan_in, outputs, weights, scratch, rows, stride, grad_input_t);
+    if (wide) {
+        input_gradient_sixteen(fan_in, outputs, weights, scratch, rows, stride, grad_input_t);
+        return;
+    }
 #endif
     (void)wide;
     input_gradient_eight(fan_in, outputs, weights, scratch, rows, stride, grad_input_t);
