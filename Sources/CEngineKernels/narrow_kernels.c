@@ -1,7 +1,6 @@
 #include "narrow_kernels.h"
 #include "vectors.h"
 
-// The kernel first lays the output gradient out with one row per output in `scratch` (a few thousand floats).
 // Every sum is a single chain of multiply-adds in a fixed order, so the eight- and sixteen-float builds give
 // the same bits.
 
@@ -18,52 +17,38 @@
                 f##W s[8];                                                                                \
                 for (int l = 0; l < 8; l++) s[l] = SPLAT##W(0.0f);                                        \
                 for (ptrdiff_t o = 0; o < outputs; o++)                                                   \
-                    for (int l = 0; l < 8; l++) s[l] += w[o] * LOAD##W(by_output + o * rows + c + W * l); \
+                    for (int l = 0; l < 8; l++) s[l] += w[o] * LOAD##W(grad_z_t + o * rows + c + W * l); \
                 for (int l = 0; l < 8; l++) STORE##W(out + c + W * l, s[l]);                              \
             }                                                                                             \
             for (; c < whole; c += W) {                                                                   \
                 f##W s = SPLAT##W(0.0f);                                                                  \
-                for (ptrdiff_t o = 0; o < outputs; o++) s += w[o] * LOAD##W(by_output + o * rows + c);    \
+                for (ptrdiff_t o = 0; o < outputs; o++) s += w[o] * LOAD##W(grad_z_t + o * rows + c);    \
                 STORE##W(out + c, s);                                                                     \
             }                                                                                             \
             for (; c < rows; c++) {                                                                       \
                 float s = 0.0f;                                                                           \
-                for (ptrdiff_t o = 0; o < outputs; o++) s += w[o] * by_output[o * rows + c];              \
+                for (ptrdiff_t o = 0; o < outputs; o++) s += w[o] * grad_z_t[o * rows + c];              \
                 out[c] = s;                                                                               \
             }                                                                                             \
         }                                                                                                 \
     } while (0)
 
 #define INPUT_GRADIENT_ARGUMENTS                                                                          \
-    ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights, const float *by_output, ptrdiff_t rows,   \
+    ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights, const float *grad_z_t, ptrdiff_t rows,    \
         ptrdiff_t stride, float *grad_input_t
 
-SIFT_CLONES static void input_gradient_eight(INPUT_GRADIENT_ARGUMENTS) { NARROW_INPUT_GRADIENT(8); }
+SIFT_CLONES void sift_narrow_input_gradient_eight_wide(INPUT_GRADIENT_ARGUMENTS) { NARROW_INPUT_GRADIENT(8); }
 #if SIFT_HAS_AVX512_BUILD
 SIFT_AVX512 static void input_gradient_sixteen(INPUT_GRADIENT_ARGUMENTS) { NARROW_INPUT_GRADIENT(16); }
 #endif
 
-static void input_gradient(ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights, const float *grad_z,
-                           ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t, float *scratch, int wide) {
-    for (ptrdiff_t b = 0; b < rows; b++)
-        for (ptrdiff_t o = 0; o < outputs; o++) scratch[o * rows + b] = grad_z[b * outputs + o];
+void sift_narrow_input_gradient(ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights, const float *grad_z_t,
+                                ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t) {
 #if SIFT_HAS_AVX512_BUILD
-    if (wide) {
-        input_gradient_sixteen(fan_in, outputs, weights, scratch, rows, stride, grad_input_t);
+    if (SIFT_CPU_HAS_AVX512()) {
+        input_gradient_sixteen(fan_in, outputs, weights, grad_z_t, rows, stride, grad_input_t);
         return;
     }
 #endif
-    (void)wide;
-    input_gradient_eight(fan_in, outputs, weights, scratch, rows, stride, grad_input_t);
-}
-
-void sift_narrow_input_gradient(ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights, const float *grad_z,
-                                ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t, float *scratch) {
-    input_gradient(fan_in, outputs, weights, grad_z, rows, stride, grad_input_t, scratch, SIFT_CPU_HAS_AVX512());
-}
-
-void sift_narrow_input_gradient_eight_wide(ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights,
-                                           const float *grad_z, ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t,
-                                           float *scratch) {
-    input_gradient(fan_in, outputs, weights, grad_z, rows, stride, grad_input_t, scratch, 0);
+    sift_narrow_input_gradient_eight_wide(fan_in, outputs, weights, grad_z_t, rows, stride, grad_input_t);
 }

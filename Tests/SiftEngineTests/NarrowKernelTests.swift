@@ -12,20 +12,19 @@ import Testing
         for outputs in [1, 7, 10, 16] {
             var stream = RandomStream(root: 14, seed: UInt64(rows * 100 + outputs), purpose: "narrow")
             let weights = (0..<(fanIn * outputs)).map { _ in Float(stream.nextNormal()) }
-            let gradZ = (0..<(rows * outputs)).map { _ in Float(stream.nextNormal()) }
+            let gradZT = (0..<(outputs * rows)).map { _ in Float(stream.nextNormal()) }  // one row per unit
             // Σ over the units in order, from +0, each step one fused multiply-add.
             var expected = [Float](repeating: 7, count: fanIn * stride)
             for i in 0..<fanIn {
                 for b in 0..<rows {
                     var sum: Float = 0
-                    for o in 0..<outputs { sum = sum.addingProduct(weights[i * outputs + o], gradZ[b * outputs + o]) }
+                    for o in 0..<outputs { sum = sum.addingProduct(weights[i * outputs + o], gradZT[o * rows + b]) }
                     expected[i * stride + b] = sum
                 }
             }
-            var scratch = [Float](repeating: .nan, count: outputs * rows)
             for (build, kernel) in [("dispatched", sift_narrow_input_gradient), ("eight-float", sift_narrow_input_gradient_eight_wide)] {
                 var result = [Float](repeating: 7, count: fanIn * stride)
-                kernel(fanIn, outputs, weights, gradZ, rows, stride, &result, &scratch)
+                kernel(fanIn, outputs, weights, gradZT, rows, stride, &result)
                 let same = result.map(\.bitPattern) == expected.map(\.bitPattern)  // a Bool: a failure prints no floats
                 #expect(same, "\(build) build, \(outputs) units, \(rows) rows")
             }

@@ -7,16 +7,15 @@
 
 #include <stddef.h>
 
-/// grad_input_t[i · stride + b] = Σ_{o < outputs} weights[i · outputs + o] · grad_z[b · outputs + o], added in
+/// grad_input_t[i · stride + b] = Σ_{o < outputs} weights[i · outputs + o] · grad_z_t[o · rows + b], added in
 /// order of o from +0, for i < fan_in and b < rows; the columns from rows to stride are left as they are.
-/// `scratch` holds at least outputs × rows floats.
-void sift_narrow_input_gradient(ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights, const float *grad_z,
-                                ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t, float *scratch);
+/// `grad_z_t` is the pre-activations' gradient with one row of `rows` floats per unit.
+void sift_narrow_input_gradient(ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights, const float *grad_z_t,
+                                ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t);
 
 /// Its eight-float build, whatever the CPU; where the CPU runs AVX-512 the one above takes sixteen floats at
 /// a time and gives these bits. Tests compare the two.
 void sift_narrow_input_gradient_eight_wide(ptrdiff_t fan_in, ptrdiff_t outputs, const float *weights,
-                                           const float *grad_z, ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t,
-                                           float *scratch);
+                                           const float *grad_z_t, ptrdiff_t rows, ptrdiff_t stride, float *grad_input_t);
 
 #endif

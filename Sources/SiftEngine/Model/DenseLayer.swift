@@ -64,8 +64,8 @@ public final class DenseLayer {
         private let fanIn: Int, fanOut: Int
         /// Feature-major copies for the sparse path, made on its first use.
         private(set) lazy var featureMajor = FeatureMajor(rows: z.rows, fanIn: fanIn, fanOut: fanOut)
-        /// Room for the pre-activations' gradient with one row per unit, for the narrow input-gradient kernel.
-        private(set) lazy var narrowScratch = Matrix(rows: fanOut, cols: z.rows)
+        /// The pre-activations' gradient with one row per unit, for the narrow input-gradient kernel.
+        private(set) lazy var gradZByUnit = Matrix(rows: fanOut, cols: z.rows)
 
         init(layer: DenseLayer, rows: Int) {
             fanIn = layer.fanIn
@@ -229,9 +229,10 @@ public final class DenseLayer {
         var gradInput: Activations?
         if readsFeatureMajor && needInputGradient && fanOut <= Self.narrowUnits {
             // No batch norm here (a layer that normalises reads rows), so this is the input's own gradient.
-            let gradInputT = buffers.featureMajor.gradInputT
-            sift_narrow_input_gradient(fanIn, fanOut, weightStore.pointer, gradZ.pointer, gradZ.rows, gradInputT.cols,
-                                       gradInputT.pointer, buffers.narrowScratch.pointer)
+            let gradInputT = buffers.featureMajor.gradInputT, gradZT = buffers.gradZByUnit
+            BLAS.transpose(gradZ, into: gradZT)
+            sift_narrow_input_gradient(fanIn, fanOut, weightStore.pointer, gradZT.pointer, gradZ.rows, gradInputT.cols,
+                                       gradInputT.pointer)
             gradInput = .featureMajor(gradInputT)
         } else if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
             BLAS.gemm(gradZ, weightStore, transposeB: true, into: gradRows)
