@@ -24,9 +24,8 @@ struct ConfigField: Sendable {
     let defaultValue: @Sendable (PruningPreset) -> ConfigValue
     /// Puts a value of this field's kind into the spec being built.
     let apply: @Sendable (ConfigValue, inout SpecDraft) throws -> Void
-
-    /// Whether `null` is a value of this field (it is where some preset's default is unset).
-    var acceptsNull: Bool { PruningPreset.allCases.contains { defaultValue($0) == .null } }
+    /// What an unset value stands for, where another key decides it (`sift config keys` prints this).
+    var unsetMeans: String? = nil
 }
 
 // Typed declarations: each reads its value as its own type, so no field can be read as another's.
@@ -77,6 +76,13 @@ extension ConfigField {
                             _ apply: @escaping @Sendable (inout SpecDraft, Int?) -> Void) -> ConfigField {
         ConfigField(key: key, kind: .int(minimum: minimum), help: help, defaultValue: { _ in .null },
                     apply: { v, draft in apply(&draft, v == .null ? nil : try v.intValue()) })
+    }
+
+    /// A number that may be left unset, whose value then follows other keys (`unsetMeans` says how).
+    static func optionalDouble(_ key: String, _ check: @escaping @Sendable (Double) -> String?, _ help: String,
+                               unsetMeans: String, _ apply: @escaping @Sendable (inout SpecDraft, Double?) -> Void) -> ConfigField {
+        ConfigField(key: key, kind: .double(check: check), help: help, defaultValue: { _ in .null },
+                    apply: { v, draft in apply(&draft, v == .null ? nil : try v.doubleValue()) }, unsetMeans: unsetMeans)
     }
 
     /// Text that may be left unset (a path).

@@ -235,6 +235,7 @@ struct ConfigReader {
 
         var model = draft.model
         model.widths = draft.widths
+        model.sparseBelow = draft.sparseBelow ?? ModelSpec.defaultSparseBelow(batch: draft.train.batchSize)
         try checkFitsInMemory(model)
         try checkFitsOneMessage(model)
         try checkFitsData(model, data)

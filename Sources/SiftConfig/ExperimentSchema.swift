@@ -23,6 +23,8 @@ struct SpecDraft {
     var transforms = DataTransforms()
     var widths: [Int] = []
     var model = ModelSpec(widths: [])
+    /// model.sparse_below as set; unset, it follows the batch (`ModelSpec.defaultSparseBelow(batch:)`).
+    var sparseBelow: Double?
     var train = TrainSpec()
     var pruning: PruningSpec
 
@@ -71,9 +73,9 @@ enum ExperimentSchema {
         .double("model.batch_norm_decay", fraction, "running-statistics decay", default: always(0.99)) { $0.model.batchNormDecay = $1 },
         .choice("model.init", InitScheme.self, "glorot or kaiming (normal)", default: always(.glorot)) { $0.model.initScheme = $1 },
         .choice("model.loss", LossKind.self, "cross_entropy or mse", default: always(.crossEntropy)) { $0.model.loss = $1 },
-        .double("model.sparse_below", unitInterval,
-                "a layer keeping less than this fraction of its weights trains on the sparse path, whose cost follows density (0: always dense); the paths agree to float rounding",
-                default: always(ModelSpec.defaultSparseBelow)) { $0.model.sparseBelow = $1 },
+        .optionalDouble("model.sparse_below", unitInterval,
+                        "a layer keeping less than this fraction of its weights trains on the sparse path, whose cost follows density (0: always dense); the paths agree to float rounding",
+                        unsetMeans: ModelSpec.defaultSparseBelowRule) { $0.sparseBelow = $1 },
 
         .choice("train.optimizer", OptimizerKind.self, "sgd or adam", default: always(.sgd)) { $0.train.optimizer = $1 },
         .double("train.lr", positive, "learning rate", default: always(0.1)) { $0.train.learningRate = $1 },
@@ -120,20 +122,24 @@ enum ExperimentSchema {
 /// One line of the config reference, for `sift config keys` and the README.
 public struct ConfigKeyReference: Sendable {
     public var key: String
-    /// The default under the `paper` preset, or a note where the preset decides.
+    /// The default under the `paper` preset, a note where the preset decides, or what an unset value stands for.
     public var defaultText: String
     public var help: String
+    /// What leaving the key unset stands for, where other keys decide it (nil for a plain default).
+    public var unsetMeans: String?
 
     public static var all: [ConfigKeyReference] {
         ExperimentSchema.fields.map { field in
             let values = PruningPreset.allCases.map { field.defaultValue($0) }
             let text: String
-            if values.allSatisfy({ $0 == values[0] }) {
+            if let unsetMeans = field.unsetMeans {
+                text = "unset: \(unsetMeans)"
+            } else if values.allSatisfy({ $0 == values[0] }) {
                 text = values[0] == .null ? "unset" : values[0].canonicalJSON
             } else {
                 text = zip(PruningPreset.allCases, values).map { "\($0.rawValue): \($1.canonicalJSON)" }.joined(separator: ", ")
             }
-            return ConfigKeyReference(key: field.key, defaultText: text, help: field.help)
+            return ConfigKeyReference(key: field.key, defaultText: text, help: field.help, unsetMeans: field.unsetMeans)
         }
     }
 

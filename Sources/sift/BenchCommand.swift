@@ -39,8 +39,8 @@ struct TrainBench: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = 1
     @Option(help: "Optimiser: sgd or adam.") var optimizer = "sgd"
     @Option(help: "Fraction of each layer's weights kept by a random mask (1: unmasked).") var density = 1.0
-    @Option(help: "Layers kept below this fraction take the sparse path (0: all dense). Defaults to the engine's own threshold.")
-    var sparseBelow = ModelSpec.defaultSparseBelow
+    @Option(help: "Layers kept below this fraction take the sparse path (0: all dense). Defaults to the engine's own threshold for the batch (\(ModelSpec.defaultSparseBelowRule)).")
+    var sparseBelow: Double?
     @Flag(help: "Batch normalisation on every layer's input, as in the paper's protocol.") var batchNorm = false
 
     func run() throws {
@@ -54,6 +54,7 @@ struct TrainBench: ParsableCommand {
             throw ValidationError("--batch, --steps and --threads must be positive")
         }
         guard density > 0, density <= 1 else { throw ValidationError("--density must be in (0, 1]; got \(density)") }
+        let sparseBelow = sparseBelow ?? ModelSpec.defaultSparseBelow(batch: batch)
         guard sparseBelow >= 0 else { throw ValidationError("--sparse-below must be 0 or more; got \(sparseBelow)") }
         BLAS.threads = threads
         var train = TrainSpec()

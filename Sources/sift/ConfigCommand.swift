@@ -37,7 +37,8 @@ struct ConfigCommand: ParsableCommand {
                 for row in ConfigKeyReference.all {
                     guard let value = experiment.resolved[row.key] else { continue }
                     let mark = experiment.overrides[row.key] == nil ? " " : "*"
-                    print("    \(mark) \(row.key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value.canonicalJSON)")
+                    let meaning = value == .null ? row.unsetMeans.map { "  (unset: \($0))" } ?? "" : ""
+                    print("    \(mark) \(row.key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value.canonicalJSON)\(meaning)")
                 }
             }
         }

@@ -41,6 +41,21 @@ import Yams
         #expect(bare.hash.count == 64)
     }
 
+    /// Unset, model.sparse_below follows the batch; set, it is what it says and enters the hash. The rule is
+    /// in the defaults table, so a build with another rule has another identifier.
+    @Test func theSparseThresholdFollowsTheBatchUnlessSet() throws {
+        let small = try parse("model: { arch: 784-512-10 }\ntrain: { batch: 128 }\n")
+        let large = try parse("model: { arch: 784-512-10 }\ntrain: { batch: 129 }\n")
+        let set = try parse("model: { arch: 784-512-10, sparse_below: 0.35 }\ntrain: { batch: 128 }\n")
+        #expect(small.spec.model.sparseBelow == 0.5 && large.spec.model.sparseBelow == 0.35)
+        #expect(set.spec.model.sparseBelow == 0.35 && set.canonicalJSON.contains(#""model.sparse_below":0.35"#))
+        #expect(small.canonicalJSON == #"{"model.arch":"784-512-10"}"#, "unset stays out of the hash")
+        #expect(ConfigKeyReference.defaultsTable.contains("model.sparse_below = unset: 0.5 up to batch 128, 0.35 above"))
+        let rebuilt = try ExperimentConfig.parse(resolvedJSON: large.resolvedJSON, origin: "task t")
+        #expect(rebuilt.spec.model.sparseBelow == 0.35 && rebuilt.hash == large.hash)
+        #expect(error("model: { arch: 784-512-10, sparse_below: 1.5 }\n")?.key == "model.sparse_below")
+    }
+
     @Test func presetDefaultsFollowThePreset() throws {
         let lth = try parse("pruning:\n  preset: lth\n  rate: 0.2\n  output_rate: 0.1\n")
         #expect(lth.canonicalJSON == #"{"pruning.preset":"lth"}"#)

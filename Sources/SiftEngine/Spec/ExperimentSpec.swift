@@ -42,12 +42,24 @@ public struct ModelSpec: Sendable, Equatable {
     public var loss: LossKind = .crossEntropy
     /// A layer keeping less than this fraction of its weights trains on the sparse path (products over the
     /// survivors only); 0 keeps every layer dense. Part of the experiment, so a config always takes the same path.
-    public var sparseBelow = ModelSpec.defaultSparseBelow
+    /// Set from the batch by the config reader when the config leaves it unset (`defaultSparseBelow(batch:)`).
+    public var sparseBelow = ModelSpec.defaultSparseBelow(batch: TrainSpec().batchSize)
 
-    /// The sparse step beats the dense one below about 40 % density on 784-512-10 and
-    /// 784-1024-1024-1024-10 at batch 128 (`sift bench train --density`, README "Speed"); at 35 % it
-    /// is still 5-10 % faster on both.
-    public static let defaultSparseBelow = 0.35
+    /// Where the sparse step stops paying, which the batch moves more than anything (README "Speed"): at
+    /// batch 128 it costs 0.5-0.8× the dense step at 49 % density and more than it at 60 %; at batch 1,000
+    /// its rows are 4 KB and it breaks even near 35 % (1.4× the dense step at 49 %).
+    public static func defaultSparseBelow(batch: Int) -> Double {
+        batch <= smallBatch ? 0.5 : 0.35
+    }
+
+    /// The largest batch that takes the higher default threshold.
+    public static let smallBatch = 128
+
+    /// `defaultSparseBelow(batch:)` in words, for `sift config keys` and the defaults table that the build
+    /// identifier digests, so a build with another rule never passes for this one.
+    public static var defaultSparseBelowRule: String {
+        "\(defaultSparseBelow(batch: smallBatch)) up to batch \(smallBatch), \(defaultSparseBelow(batch: smallBatch + 1)) above"
+    }
 
     public init(widths: [Int]) { self.widths = widths }
 
