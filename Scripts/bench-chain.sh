@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Time of a whole IMP chain (all levels, metrics included) with the sparse path against the same
-# chain forced onto the dense path (model.sparse_below: 0), alternating for ROUNDS rounds on one
-# BLAS thread; prints each run and the median ratio. On Configs/quickstart.yaml it measures 0.47-0.49
+# chain forced onto the dense path (model.sparse_below: 0, the same network), alternating for ROUNDS
+# rounds on one BLAS thread; prints each run, the median ratio and both chains' last test accuracy. On Configs/quickstart.yaml it measures 0.47-0.49
 # on a Zen 3 core and 0.45-0.62 on a noisy AVX-512 Xeon VM (0.551 in session 12, 0.456 in session 13, 0.511 on a slower host in session 14); issue 16 asks
 # ≤ 0.38, and README "Speed" says why this design stops well above that.
 #   Scripts/bench-chain.sh [CONFIG] [ROUNDS]
@@ -25,12 +25,19 @@ for r in $(seq "$rounds"); do
     dense+=("$(seconds "$work/dense.yaml" dense-$r)")
     echo "round $r: sparse path ${sparse[-1]} s, dense path ${dense[-1]} s"
 done
-python3 - "${sparse[*]}" "${dense[*]}" "$config" <<'PY'
-import json, statistics, sys
+python3 - "${sparse[*]}" "${dense[*]}" "$config" "$work" <<'PY'
+import json, re, statistics, sys
 sparse = [float(x) for x in sys.argv[1].split()]
 dense = [float(x) for x in sys.argv[2].split()]
 ratios = [s / d for s, d in zip(sparse, dense)]
+def last_accuracy(log):
+    """The test accuracy on the chain's last "level K done: …, test X%" line: the paths agree to float rounding."""
+    done = [line for line in open(log) if " done: " in line and "test " in line]
+    found = re.search(r"test ([0-9.]+)%", done[-1]) if done else None
+    return float(found.group(1)) if found else None
 print(json.dumps({"config": sys.argv[3], "sparse_path_s": [round(x, 1) for x in sparse],
                   "dense_path_s": [round(x, 1) for x in dense],
-                  "ratio_per_round": [round(x, 3) for x in ratios], "median_ratio": round(statistics.median(ratios), 3)}))
+                  "ratio_per_round": [round(x, 3) for x in ratios], "median_ratio": round(statistics.median(ratios), 3),
+                  "last_level_test_percent": {"sparse_path": last_accuracy(f"{sys.argv[4]}/sparse-1.log"),
+                                              "dense_path": last_accuracy(f"{sys.argv[4]}/dense-1.log")}}))
 PY

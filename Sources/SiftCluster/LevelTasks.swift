@@ -61,7 +61,7 @@ public struct LevelTasks: Sendable {
 
     /// The IMP experiment a shuffled or reinit control takes its masks from.
     func impExperiment(of experiment: ExperimentConfig) throws -> ExperimentConfig {
-        guard let imp = sweep.experiments.first(where: { $0.streamRoot == experiment.streamRoot && $0.spec.pruning.control == .none }) else {
+        guard let imp = sweep.experiments.first(where: experiment.isControlled(by:)) else {
             throw ConfigError(file: sweep.source, message: "'\(experiment.name ?? experiment.shortHash)' (\(experiment.spec.pruning.control.rawValue)) needs its IMP experiment in the sweep: add a variant without pruning.control")
         }
         return imp

@@ -13,8 +13,8 @@ public enum SiftBuild {
     public static let version = "0.1.0"
 
     /// Raised by hand with any engine change that alters a result's bytes while every default stays
-    /// (a kernel's order of summation, a new random draw).
-    public static let engineRevision = 1
+    /// (a kernel's order of summation, a new random draw). 2: `model.sparse_below` left the random streams' root.
+    public static let engineRevision = 2
 
     /// This binary's build.
     public static let identifier = identifier(defaults: ConfigKeyReference.defaultsTable, blas: BLAS.libraryVersion)

@@ -31,12 +31,22 @@ public struct ExperimentConfig: Sendable {
     /// The first 16 hex digits: the experiment's name on disk.
     public var shortHash: String { String(hash.prefix(16)) }
 
-    /// Controls share their random streams with the IMP experiment they control, so level 0 is the same network.
+    /// The root of every random stream. Keys that say what is done with a network or which path computes
+    /// it, not which network it is, stay out: a control starts from its IMP experiment's network, and a
+    /// chain with `model.sparse_below: 0` trains the same network as its sparse twin, so the two paths'
+    /// agreement can be checked on real chains.
     public var streamRoot: UInt64 {
-        var lineage = overrides
-        lineage.removeValue(forKey: "pruning.control")
+        let lineage = overrides.filter { !Self.keysOutsideStreams.contains($0.key) }
         // The first 8 bytes of the digest, big-endian: the first 16 hex digits of its text.
         return SHA256.hash(Self.canonicalJSON(lineage)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    static let keysOutsideStreams: Set<String> = ["pruning.control", "model.sparse_below"]
+
+    /// Whether `imp` is the IMP experiment this control takes its masks from: every override but the control agrees.
+    public func isControlled(by imp: ExperimentConfig) -> Bool {
+        guard imp.spec.pruning.control == .none else { return false }
+        return overrides.filter { $0.key != "pruning.control" } == imp.overrides
     }
 
     public func identity(seed: UInt64) -> ChainIdentity {

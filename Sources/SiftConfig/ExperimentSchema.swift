@@ -74,7 +74,7 @@ enum ExperimentSchema {
         .choice("model.init", InitScheme.self, "glorot or kaiming (normal)", default: always(.glorot)) { $0.model.initScheme = $1 },
         .choice("model.loss", LossKind.self, "cross_entropy or mse", default: always(.crossEntropy)) { $0.model.loss = $1 },
         .optionalDouble("model.sparse_below", unitInterval,
-                        "a layer keeping less than this fraction of its weights trains on the sparse path, whose cost follows density (0: always dense); the paths agree to float rounding",
+                        "a layer keeping less than this fraction of its weights trains on the sparse path, whose cost follows density (0: always dense); it draws the same network either way, and the paths agree to float rounding",
                         unsetMeans: ModelSpec.defaultSparseBelowRule) { $0.sparseBelow = $1 },
 
         .choice("train.optimizer", OptimizerKind.self, "sgd or adam", default: always(.sgd)) { $0.train.optimizer = $1 },

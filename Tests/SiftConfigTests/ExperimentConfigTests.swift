@@ -76,13 +76,19 @@ import Yams
         }
     }
 
-    @Test func controlsShareTheirExperimentsStreams() throws {
+    /// A control, and a twin on the other path, start from the experiment's network; any other change starts
+    /// another. A control takes its masks from the experiment that differs from it in the control alone.
+    @Test func controlsAndPathTwinsShareTheirExperimentsStreams() throws {
         let imp = try parse("model:\n  arch: 784-512-10\n")
         let control = try parse("model:\n  arch: 784-512-10\npruning:\n  control: one_shot\n")
-        #expect(imp.hash != control.hash)
-        #expect(imp.streamRoot == control.streamRoot)
+        let denseTwin = try parse("model:\n  arch: 784-512-10\n  sparse_below: 0\n")
+        let denseControl = try parse("model:\n  arch: 784-512-10\n  sparse_below: 0\npruning:\n  control: one_shot\n")
+        #expect(Set([imp.hash, control.hash, denseTwin.hash, denseControl.hash]).count == 4)
+        #expect(Set([imp.streamRoot, control.streamRoot, denseTwin.streamRoot, denseControl.streamRoot]).count == 1)
         let scrambled = try parse("model:\n  arch: 784-512-10\ndata:\n  scramble: true\n")
         #expect(scrambled.streamRoot != imp.streamRoot)
+        #expect(control.isControlled(by: imp) && denseControl.isControlled(by: denseTwin))
+        #expect(!control.isControlled(by: denseTwin) && !denseControl.isControlled(by: imp) && !control.isControlled(by: control))
     }
 
     @Test func unknownKeysNameFileLineAndKey() throws {

@@ -136,6 +136,31 @@ import Testing
         }
     }
 
+    /// The sparse path over a whole chain: its levels before the first sparse one are its dense twin's, byte
+    /// for byte, and the levels after it stay within float rounding of the twin's (about 1e-7 of the largest weight).
+    @Test func aChainOnTheSparsePathTracksItsDenseTwin() throws {
+        func chain(sparseBelow: Double) throws -> [LevelOutcome] {
+            var s = spec()
+            s.model.sparseBelow = sparseBelow
+            return try runChain(s)
+        }
+        let dense = try chain(sparseBelow: 0), sparse = try chain(sparseBelow: 0.6)
+        #expect(dense.count == 4 && sparse.count == 4)
+        // Levels 0 and 1 (100 and 70 %) are dense in both; levels 2 and 3 (49 and 34 %) are sparse in one.
+        for level in 0...1 { #expect(sparse[level].trained == dense[level].trained && sparse[level].masks == dense[level].masks) }
+        #expect(sparse[2].trained != dense[2].trained, "level 2 took the sparse path")
+        for level in 2...3 {
+            for (x, y) in zip(sparse[level].trained.layers, dense[level].trained.layers) {
+                let drift = SparsePathTests.relativeError(y.weights, x.weights)
+                #expect(drift < 1e-4, "level \(level): weights drift by \(drift) of the largest")
+            }
+            for (x, y) in zip(sparse[level].masks.layers, dense[level].masks.layers) {
+                let differ = zip(x.weights, y.weights).filter { $0 != $1 }.count
+                #expect(Double(differ) <= 0.02 * Double(x.weights.count), "level \(level): \(differ) of \(x.weights.count) mask entries differ")
+            }
+        }
+    }
+
     @Test func sameSeedGivesIdenticalBytes() throws {
         let first = try runChain(spec())
         let second = try runChain(spec())
