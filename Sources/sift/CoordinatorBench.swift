@@ -43,8 +43,8 @@ struct CoordinatorBench: ParsableCommand {
         var coordinatorRSSMiBStart: Double
         var coordinatorRSSMiBEnd: Double
         var coordinatorRSSMiBPeak: Double
-        /// Resident memory at the end of each quarter of the run: flat once every worker is known, if
-        /// memory does not grow with the number of results.
+        /// Resident memory in each quarter of the run (the median of once-a-second samples): flat once every
+        /// worker is known and the store's caches are warm, if memory does not grow with the number of results.
         var coordinatorRSSMiBByQuarter: [Double]
         var storeCommitsPerSecond: Double?
         /// Everything the coordinator wrote (the results' files and the store), per second.
@@ -96,12 +96,19 @@ struct CoordinatorBench: ParsableCommand {
         let pid = coordinator.processIdentifier
         let startCPU = cpuSeconds(pid), startRSS = residentMiB(pid), startWritten = writtenMiB(pid)
         let wallStart = Date()
-        let quarters = Mutex<[Double]>([])
+        // Resident memory once a second, by quarter of the run. A single sample jumps by whole results
+        // in flight (15 MiB each), so each quarter reports its median.
+        let samples = Mutex<[[Double]]>(Array(repeating: [], count: 4))
+        let samplerDone = Mutex(false)
         let sampler = Thread { [seconds] in
-            for quarter in 1...4 {
-                Thread.sleep(until: wallStart.addingTimeInterval(seconds * Double(quarter) / 4 - 0.5))
-                quarters.withLock { $0.append(self.residentMiB(pid)) }
+            var tick = 1.0
+            while tick < seconds {
+                Thread.sleep(until: wallStart.addingTimeInterval(tick))
+                let quarter = min(3, Int(4 * tick / seconds)), rss = self.residentMiB(pid)
+                if rss > 0 { samples.withLock { $0[quarter].append(rss) } }
+                tick += 1
             }
+            samplerDone.withLock { $0 = true }
         }
         sampler.start()
         let simulation = SimulatedWorkers(settings: .init(workers: workers, threads: threads, resultBytes: Int(resultMib * 1_048_576),
@@ -114,7 +121,7 @@ struct CoordinatorBench: ParsableCommand {
         let written = writtenMiB(pid) - startWritten
         coordinator.terminate()
         coordinator.waitUntilExit()
-        while quarters.withLock({ $0.count }) < 4 { usleep(10_000) }
+        while !samplerDone.withLock({ $0 }) { usleep(10_000) }
 
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let expiries = text.split(separator: "\n").filter { $0.contains("expired") || $0.contains("fell silent") }.count
@@ -137,7 +144,7 @@ struct CoordinatorBench: ParsableCommand {
                               heartbeatRoundTrips: steady.count, heartbeatRoundTripP99MsWithRamp: percentile(0.99, of: all), falseLeaseExpiries: expiries, revoked: tally.revoked,
                               refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
                               coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS,
-                              coordinatorRSSMiBByQuarter: quarters.withLock { $0 }, storeCommitsPerSecond: commitRate,
+                              coordinatorRSSMiBByQuarter: samples.withLock { $0 }.compactMap(Self.median), storeCommitsPerSecond: commitRate,
                               diskWriteMiBPerSecond: written / wall)
         try printJSONLine(figures)
     }
@@ -154,6 +161,10 @@ struct CoordinatorBench: ParsableCommand {
             usleep(50_000)
         }
         throw ValidationError("the coordinator did not start listening within 30 s; its log: \(logPath)")
+    }
+
+    private static func median(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : values.sorted()[values.count / 2]
     }
 
     /// User and system CPU seconds of a process, from /proc/<pid>/stat.
