@@ -132,19 +132,17 @@ struct CoordinatorBench: ParsableCommand {
             if words.count >= 3, let commits = Double(words[0]), let span = Double(words[2]), span > 0 { commitRate = commits / span }
         }
         let ramp = tally.rampSeconds ?? .infinity
-        let steady = tally.roundTrips.filter { $0.sent > ramp }.map(\.seconds).sorted()
-        let all = tally.roundTrips.map(\.seconds).sorted()
-        func percentile(_ p: Double, of trips: [Double]) -> Double? {
-            trips.isEmpty ? nil : trips[min(trips.count - 1, Int(p * Double(trips.count)))] * 1000
-        }
+        let steady = tally.roundTrips.filter { $0.sent > ramp }.map(\.seconds)
+        let all = tally.roundTrips.map(\.seconds)
+        func milliseconds(_ p: Double, of trips: [Double]) -> Double? { Self.percentile(p, of: trips).map { $0 * 1000 } }
         let figures = Figures(workers: workers, seconds: wall, resultMib: resultMib, resultsPerSecondTarget: resultsPerSecond,
                               resultsAcknowledgedPerSecond: Double(tally.resultsAcknowledged) / wall,
                               rampSeconds: tally.rampSeconds,
-                              heartbeatRoundTripP50Ms: percentile(0.5, of: steady), heartbeatRoundTripP99Ms: percentile(0.99, of: steady),
-                              heartbeatRoundTrips: steady.count, heartbeatRoundTripP99MsWithRamp: percentile(0.99, of: all), falseLeaseExpiries: expiries, revoked: tally.revoked,
+                              heartbeatRoundTripP50Ms: milliseconds(0.5, of: steady), heartbeatRoundTripP99Ms: milliseconds(0.99, of: steady),
+                              heartbeatRoundTrips: steady.count, heartbeatRoundTripP99MsWithRamp: milliseconds(0.99, of: all), falseLeaseExpiries: expiries, revoked: tally.revoked,
                               refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
                               coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS,
-                              coordinatorRSSMiBByQuarter: samples.withLock { $0 }.compactMap(Self.median), storeCommitsPerSecond: commitRate,
+                              coordinatorRSSMiBByQuarter: samples.withLock { $0 }.compactMap { Self.percentile(0.5, of: $0) }, storeCommitsPerSecond: commitRate,
                               diskWriteMiBPerSecond: written / wall)
         try printJSONLine(figures)
     }
@@ -163,8 +161,10 @@ struct CoordinatorBench: ParsableCommand {
         throw ValidationError("the coordinator did not start listening within 30 s; its log: \(logPath)")
     }
 
-    private static func median(_ values: [Double]) -> Double? {
-        values.isEmpty ? nil : values.sorted()[values.count / 2]
+    /// The value below which a fraction `p` of `values` lies (nearest rank), or nil for none.
+    private static func percentile(_ p: Double, of values: [Double]) -> Double? {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))]
     }
 
     /// User and system CPU seconds of a process, from /proc/<pid>/stat.
