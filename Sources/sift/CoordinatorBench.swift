@@ -43,7 +43,7 @@ struct CoordinatorBench: ParsableCommand {
         var coordinatorRSSMiBStart: Double
         var coordinatorRSSMiBEnd: Double
         var coordinatorRSSMiBPeak: Double
-        /// Resident memory in each quarter of the run (the median of once-a-second samples): flat once every
+        /// Resident memory in each quarter of the run (the median of its samples, once a second): flat once every
         /// worker is known and the store's caches are warm, if memory does not grow with the number of results.
         var coordinatorRSSMiBByQuarter: [Double]
         var storeCommitsPerSecond: Double?
@@ -96,17 +96,18 @@ struct CoordinatorBench: ParsableCommand {
         let pid = coordinator.processIdentifier
         let startCPU = cpuSeconds(pid), startRSS = residentMiB(pid), startWritten = writtenMiB(pid)
         let wallStart = Date()
-        // Resident memory once a second, by quarter of the run. A single sample jumps by whole results
-        // in flight (15 MiB each), so each quarter reports its median.
+        // Resident memory once a second (8 times a quarter in runs under 32 s), by quarter of the run. A single
+        // sample jumps by whole results in flight (15 MiB each), so each quarter reports its median.
         let samples = Mutex<[[Double]]>(Array(repeating: [], count: 4))
         let samplerDone = Mutex(false)
         let sampler = Thread { [seconds] in
-            var tick = 1.0
+            let interval = min(1, seconds / 32)
+            var tick = interval
             while tick < seconds {
                 Thread.sleep(until: wallStart.addingTimeInterval(tick))
                 let quarter = min(3, Int(4 * tick / seconds)), rss = self.residentMiB(pid)
                 if rss > 0 { samples.withLock { $0[quarter].append(rss) } }
-                tick += 1
+                tick += interval
             }
             samplerDone.withLock { $0 = true }
         }

@@ -188,5 +188,7 @@ import Testing
         #expect((json["heartbeat_round_trips"] as? Int ?? 0) > 0)
         #expect((json["results_acknowledged_per_second"] as? Double ?? 0) > 0)
         #expect((json["coordinator_rss_mib_peak"] as? Double ?? 0) > 0)
+        let quarters = json["coordinator_rss_mib_by_quarter"] as? [Double] ?? []
+        #expect(quarters.count == 4 && quarters.allSatisfy { $0 > 0 }, "\(quarters)")
     }
 }
