@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Time of a whole IMP chain (all levels, metrics included) with the sparse path against the same
 # chain forced onto the dense path (model.sparse_below: 0, the same network), alternating for ROUNDS
-# rounds on one BLAS thread; prints each run, the median ratio and both chains' last test accuracy. On Configs/quickstart.yaml it measures 0.47-0.49
-# on a Zen 3 core and 0.45-0.62 on a noisy AVX-512 Xeon VM (0.551 in session 12, 0.456 in session 13, 0.511 on a slower host in session 14, 0.500 in session 15); issue 16 asks
-# ≤ 0.38, and README "Speed" says why this design stops well above that.
+# rounds on one BLAS thread; prints each run, the median ratio and both chains' last test accuracy.
+# On Configs/quickstart.yaml it measures 0.47-0.49 on a Zen 3 core and 0.45-0.62 on a noisy AVX-512
+# Xeon VM (0.551 in session 12, 0.456 in session 13, 0.511 on a slower host in session 14, 0.500 in
+# session 15); issue 16 asks ≤ 0.38, and README "Speed" says why this design stops well above that.
 #   Scripts/bench-chain.sh [CONFIG] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
