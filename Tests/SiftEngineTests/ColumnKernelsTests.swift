@@ -4,9 +4,9 @@ import Testing
 
 /// The C column passes (bias gradient, batch norm) give bit for bit what the plain per-element loops
 /// give, on a width that leaves a tail after the eight-column vectors: the files of every batch-norm
-/// run depend on it.
+/// run depend on it. Their feature-major twins (unit_kernels.h) give the same bits on the transposed batch.
 @Suite struct ColumnKernelsTests {
-    let rows = 7, cols = 21
+    let rows = 19, cols = 21
 
     private func values(_ purpose: String) -> [Float] {
         var stream = RandomStream(root: 11, seed: 0, purpose: purpose)
@@ -73,5 +73,51 @@ import Testing
         expectSameBits(gotBeta, gradBeta, "β's gradient")
         expectSameBits(gotGamma, gradGamma, "γ's gradient")
         expectSameBits(gotDx, dx, "input gradient")
+    }
+
+    /// The batch-norm passes over feature-major rows (`cols` units of `rows` examples, rows `stride` apart)
+    /// give the column passes' bits, over more than eight units and a tail, and leave the padding as it was.
+    @Test func featureMajorBatchNormMatchesTheColumnPasses() {
+        let stride = rows + 5
+        let x = values("x"), dy = values("dy")
+        let gamma = perColumn("gamma"), beta = perColumn("beta")
+        func byUnit(_ rowMajor: [Float]) -> [Float] {
+            var t = [Float](repeating: .infinity, count: cols * stride)
+            for r in 0..<rows { for j in 0..<cols { t[j * stride + r] = rowMajor[r * cols + j] } }
+            return t
+        }
+        func batchOnly(_ t: [Float]) -> [Float] { (0..<rows * cols).map { t[($0 % cols) * stride + $0 / cols] } }
+        func padding(_ t: [Float]) -> [Float] { (0..<cols).flatMap { t[($0 * stride + rows)..<(($0 + 1) * stride)] } }
+
+        var sums = [Float](repeating: 0, count: cols), squares = sums
+        sift_column_sums(rows, cols, x, &sums)
+        let mean = sums.map { $0 / Float(rows) }
+        sift_column_squared_deviations(rows, cols, x, mean, &squares)
+        let inv = squares.map { 1 / ($0 / Float(rows) + 1e-5).squareRoot() }
+        var normalized = [Float](repeating: 0, count: rows * cols), y = normalized, dx = normalized
+        var gradBeta = [Float](repeating: 0, count: cols), gradGamma = gradBeta
+        sift_batch_norm_forward(rows, cols, x, mean, inv, gamma, beta, &normalized, &y)
+        sift_batch_norm_parameter_gradients(rows, cols, dy, normalized, &gradBeta, &gradGamma)
+        sift_batch_norm_input_gradient(rows, cols, dy, normalized, gamma, inv, gradBeta, gradGamma, &dx)
+
+        let xT = byUnit(x), dyT = byUnit(dy)
+        var gotSums = [Float](repeating: .nan, count: cols), gotSquares = gotSums, gotBeta = gotSums, gotGamma = gotSums
+        var gotNormalized = byUnit([Float](repeating: .nan, count: rows * cols)), gotY = gotNormalized, gotDx = gotNormalized
+        sift_row_sums(cols, xT, rows, stride, &gotSums)
+        sift_unit_squared_deviations(cols, rows, stride, xT, mean, &gotSquares)
+        sift_batch_norm_forward_by_unit(cols, rows, stride, xT, mean, inv, gamma, beta, &gotNormalized, &gotY)
+        sift_batch_norm_parameter_gradients_by_unit(cols, rows, stride, dyT, byUnit(normalized), &gotBeta, &gotGamma)
+        sift_batch_norm_input_gradient_by_unit(cols, rows, stride, dyT, byUnit(normalized), gamma, inv, gradBeta, gradGamma,
+                                               &gotDx)
+        expectSameBits(gotSums, sums, "sums")
+        expectSameBits(gotSquares, squares, "squared deviations")
+        expectSameBits(batchOnly(gotNormalized), normalized, "normalized")
+        expectSameBits(batchOnly(gotY), y, "output")
+        expectSameBits(gotBeta, gradBeta, "β's gradient")
+        expectSameBits(gotGamma, gradGamma, "γ's gradient")
+        expectSameBits(batchOnly(gotDx), dx, "input gradient")
+        for (name, written) in [("normalized", gotNormalized), ("output", gotY), ("input gradient", gotDx)] {
+            #expect(padding(written).allSatisfy { $0 == .infinity }, "\(name): padding written")
+        }
     }
 }

@@ -102,16 +102,16 @@ import Testing
         let first = Matrix(rows: 2, cols: 2, values: [1, 10, 3, 30])    // means 2 and 20, variances 1 and 100
         let second = Matrix(rows: 2, cols: 2, values: [5, 0, 5, 0])     // means 5 and 0, variances 0 and 0
         let scratch = Matrix(rows: 2, cols: 2), out = Matrix(rows: 2, cols: 2)
-        bn.forward(first, normalized: scratch, output: out, training: true)
+        bn.forward(.rowMajor(first), rows: 2, normalized: scratch, output: out, training: true)
         #expect(bn.runningMean.values == [2, 20] && bn.runningVariance.values == [1, 100])
-        bn.forward(second, normalized: scratch, output: out, training: true)
+        bn.forward(.rowMajor(second), rows: 2, normalized: scratch, output: out, training: true)
         let averaged: [Float] = bn.runningMean.values + bn.runningVariance.values
         for (value, expected) in zip(averaged, [0.99 * 2 + 0.01 * 5, 0.99 * 20, 0.99, 99] as [Float]) {
             #expect(abs(value - expected) < 1e-4)
         }
         bn.restartRunningStatistics()
         #expect(bn.runningMean.values == [0, 0] && bn.runningVariance.values == [1, 1])
-        bn.forward(second, normalized: scratch, output: out, training: true)
+        bn.forward(.rowMajor(second), rows: 2, normalized: scratch, output: out, training: true)
         #expect(bn.runningMean.values == [5, 0] && bn.runningVariance.values == [0, 0])
     }
 

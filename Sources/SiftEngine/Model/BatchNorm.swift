@@ -41,15 +41,21 @@ final class BatchNorm {
         hasRunningStatistics = false
     }
 
-    /// Writes γ·x̂+β into `output` and x̂ into `normalized`. Training mode uses and records batch statistics.
-    func forward(_ input: Matrix, normalized: Matrix, output: Matrix, training: Bool) {
-        let rows = input.rows, f = features
-        let x = input.pointer, xhat = normalized.pointer, y = output.pointer
+    /// Writes γ·x̂+β into `output` and x̂ into `normalized`, both laid out as `input` is, for a batch of `rows`
+    /// examples. Training mode uses and records batch statistics. Both layouts give the same bits.
+    func forward(_ input: Activations, rows: Int, normalized: Matrix, output: Matrix, training: Bool) {
+        let f = features
         let mean = batchMean.pointer, inv = inverseStd.pointer
         if training {
-            sift_column_sums(rows, f, x, mean)
+            switch input {
+            case .rowMajor(let x): sift_column_sums(rows, f, x.pointer, mean)
+            case .featureMajor(let xT): sift_row_sums(f, xT.pointer, rows, xT.cols, mean)
+            }
             for j in 0..<f { mean[j] /= Float(rows) }
-            sift_column_squared_deviations(rows, f, x, mean, inv)
+            switch input {
+            case .rowMajor(let x): sift_column_squared_deviations(rows, f, x.pointer, mean, inv)
+            case .featureMajor(let xT): sift_unit_squared_deviations(f, rows, xT.cols, xT.pointer, mean, inv)
+            }
             for j in 0..<f {
                 let variance = inv[j] / Float(rows)
                 if hasRunningStatistics {
@@ -68,17 +74,37 @@ final class BatchNorm {
                 inv[j] = 1 / (runningVariance.pointer[j] + epsilon).squareRoot()
             }
         }
-        sift_batch_norm_forward(rows, f, x, mean, inv, gamma.pointer, beta.pointer, xhat, y)
+        switch input {
+        case .rowMajor(let x):
+            precondition(x.rows == rows && normalized.cols == f && output.cols == f, "batch norm's row-major buffers")
+            sift_batch_norm_forward(rows, f, x.pointer, mean, inv, gamma.pointer, beta.pointer, normalized.pointer,
+                                    output.pointer)
+        case .featureMajor(let xT):
+            precondition(normalized.cols == xT.cols && output.cols == xT.cols && rows <= xT.cols, "batch norm's feature-major buffers")
+            sift_batch_norm_forward_by_unit(f, rows, xT.cols, xT.pointer, mean, inv, gamma.pointer, beta.pointer,
+                                            normalized.pointer, output.pointer)
+        }
     }
 
-    /// From d(loss)/d(output) computes the parameter gradients and, given `gradInput`, d(loss)/d(input).
-    func backward(_ gradOutput: Matrix, normalized: Matrix, gradInput: Matrix?) {
-        let rows = gradOutput.rows, f = features
-        let dy = gradOutput.pointer, xhat = normalized.pointer
-        sift_batch_norm_parameter_gradients(rows, f, dy, xhat, gradBeta.pointer, gradGamma.pointer)
-        guard let dx = gradInput?.pointer else { return }
+    /// From d(loss)/d(output) computes the parameter gradients and, given `gradInput`, d(loss)/d(input);
+    /// `normalized` and `gradInput` are laid out as `gradOutput` is.
+    func backward(_ gradOutput: Activations, rows: Int, normalized: Matrix, gradInput: Matrix?) {
+        let f = features, xhat = normalized.pointer
         // dx = γ·inv/B · (B·dy − Σdy − x̂·Σ(dy·x̂))
-        sift_batch_norm_input_gradient(rows, f, dy, xhat, gamma.pointer, inverseStd.pointer, gradBeta.pointer,
-                                       gradGamma.pointer, dx)
+        switch gradOutput {
+        case .rowMajor(let dy):
+            sift_batch_norm_parameter_gradients(rows, f, dy.pointer, xhat, gradBeta.pointer, gradGamma.pointer)
+            guard let dx = gradInput?.pointer else { return }
+            sift_batch_norm_input_gradient(rows, f, dy.pointer, xhat, gamma.pointer, inverseStd.pointer, gradBeta.pointer,
+                                           gradGamma.pointer, dx)
+        case .featureMajor(let dyT):
+            precondition(normalized.cols == dyT.cols && gradInput.map { $0.cols == dyT.cols } ?? true,
+                         "batch norm's feature-major buffers")
+            sift_batch_norm_parameter_gradients_by_unit(f, rows, dyT.cols, dyT.pointer, xhat, gradBeta.pointer,
+                                                        gradGamma.pointer)
+            guard let dx = gradInput?.pointer else { return }
+            sift_batch_norm_input_gradient_by_unit(f, rows, dyT.cols, dyT.pointer, xhat, gamma.pointer, inverseStd.pointer,
+                                                   gradBeta.pointer, gradGamma.pointer, dx)
+        }
     }
 }

@@ -61,6 +61,11 @@ public final class DenseLayer {
         let gradNormalizedInput: Matrix?
         /// The last forward pass's input (the batch, or the previous layer's activations), for the backward pass.
         var input: Activations?
+        /// Whether that input came feature-major (after batch norm, which keeps the layout it is given).
+        var tookFeatureMajorInput: Bool {
+            if case .featureMajor = input { return true }
+            return false
+        }
         private let fanIn: Int, fanOut: Int
         /// Feature-major copies for the sparse path, made on its first use.
         private(set) lazy var featureMajor = FeatureMajor(rows: z.rows, fanIn: fanIn, fanOut: fanOut)
@@ -82,7 +87,8 @@ public final class DenseLayer {
     }
 
     /// Activations transposed to one row per unit, the batch along the row padded to whole kernel panels.
-    /// Each matrix is made on its first use: a dense layer that reads feature-major input needs only `gradInputT`.
+    /// Each matrix is made on its first use: a dense layer that reads feature-major input needs only the
+    /// input's gradient (and batch norm's matrices, when it normalises).
     final class FeatureMajor {
         let layout: SparseWeights.Layout
         private let fanIn: Int, fanOut: Int
@@ -97,6 +103,11 @@ public final class DenseLayer {
         /// Gradients of the pre-activations and of the input. Their padding is 0, so sums over the padded batch are exact.
         private(set) lazy var gradOutputT = matrix(fanOut)
         private(set) lazy var gradInputT = matrix(fanIn)
+        /// Batch norm's normalised input and output, and the gradient of its output, when the input arrives
+        /// feature-major. Their padding stays 0: batch norm writes only the batch's columns.
+        private(set) lazy var normalizedT = matrix(fanIn)
+        private(set) lazy var batchNormOutputT = matrix(fanIn)
+        private(set) lazy var gradNormalizedInputT = matrix(fanIn)
 
         init(rows: Int, fanIn: Int, fanOut: Int) {
             layout = SparseWeights.Layout(rows: rows)
@@ -135,20 +146,30 @@ public final class DenseLayer {
     /// Set by the network whenever masks are applied.
     var readsFeatureMajor = false
     /// The layer hands its activations to the layer above feature-major (and takes their gradient back so):
-    /// set on a sparse hidden layer whose neighbour above has no batch norm, so no transpose is left between them.
+    /// set on every sparse hidden layer (the neighbour's batch norm takes either layout), so no transpose is left
+    /// between them.
     var emitsFeatureMajor = false
 
     /// Computes the layer's output (logits for the output layer) from `input`, and returns it as the layer
     /// above reads it: feature-major when `emitsFeatureMajor`, row-major otherwise.
     func forward(_ input: Activations, _ buffers: Buffers, training: Bool) -> Activations {
         var x = input
-        if let batchNorm, let normalized = buffers.normalized, let out = buffers.batchNormOutput {
-            guard case .rowMajor(let rows) = input else { preconditionFailure("batch norm reads its input row-major") }
-            batchNorm.forward(rows, normalized: normalized, output: out, training: training)
-            x = .rowMajor(out)
+        let z = buffers.z
+        if let batchNorm {
+            switch input {
+            case .rowMajor:
+                guard let normalized = buffers.normalized, let out = buffers.batchNormOutput else {
+                    preconditionFailure("a batch-norm layer without its buffers")
+                }
+                batchNorm.forward(input, rows: z.rows, normalized: normalized, output: out, training: training)
+                x = .rowMajor(out)
+            case .featureMajor:
+                let t = buffers.featureMajor
+                batchNorm.forward(input, rows: z.rows, normalized: t.normalizedT, output: t.batchNormOutputT, training: training)
+                x = .featureMajor(t.batchNormOutputT)
+            }
         }
         buffers.input = x
-        let z = buffers.z
         if let sparse {
             let t = buffers.featureMajor
             switch x {
@@ -227,24 +248,24 @@ public final class DenseLayer {
     private func denseBackward(_ gradZ: Matrix, _ buffers: Buffers, needInputGradient: Bool,
                                weightGradient: WeightGradient) -> Activations? {
         var gradInput: Activations?
-        if readsFeatureMajor && needInputGradient && fanOut <= Self.narrowUnits {
-            // No batch norm here (a layer that normalises reads rows), so this is the input's own gradient.
-            let gradInputT = buffers.featureMajor.gradInputT, gradZT = buffers.gradZByUnit
+        let featureMajor = buffers.tookFeatureMajorInput
+        if featureMajor && needsProductInputGradient(needInputGradient) && fanOut <= Self.narrowUnits {
+            let productGradT = productInputGradientT(buffers), gradZT = buffers.gradZByUnit
             BLAS.transpose(gradZ, into: gradZT)
-            sift_narrow_input_gradient(fanIn, fanOut, weightStore.pointer, gradZT.pointer, gradZ.rows, gradInputT.cols,
-                                       gradInputT.pointer)
-            gradInput = .featureMajor(gradInputT)
+            sift_narrow_input_gradient(fanIn, fanOut, weightStore.pointer, gradZT.pointer, gradZ.rows, productGradT.cols,
+                                       productGradT.pointer)
+            gradInput = finishInputGradient(.featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
         } else if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
             BLAS.gemm(gradZ, weightStore, transposeB: true, into: gradRows)
-            if readsFeatureMajor {
+            if featureMajor {
                 // Transposed for the layer below, rather than taken directly as dxᵀ = W · dzᵀ, which OpenBLAS
                 // rounds differently: this keeps every result what the row-major path gives. (The forward
                 // product and the weight gradient read feature-major input as they are, with the same bits.)
-                let gradInputT = buffers.featureMajor.gradInputT
-                BLAS.transpose(gradRows, into: gradInputT)
-                gradInput = .featureMajor(gradInputT)
+                let productGradT = productInputGradientT(buffers)
+                BLAS.transpose(gradRows, into: productGradT)
+                gradInput = finishInputGradient(.featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
             } else {
-                gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
+                gradInput = finishInputGradient(.rowMajor(gradRows), buffers, needInputGradient: needInputGradient)
             }
         }
         let (target, alpha, beta): (Matrix, Float, Float)
@@ -267,13 +288,15 @@ public final class DenseLayer {
                                 weightGradient: WeightGradient) -> Activations? {
         let t = buffers.featureMajor
         var gradInput: Activations?
-        if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
-            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: t.gradInputT.pointer, layout: t.layout)
-            if readsFeatureMajor {
-                gradInput = .featureMajor(t.gradInputT)
+        if needsProductInputGradient(needInputGradient) {
+            let productGradT = productInputGradientT(buffers)
+            sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: productGradT.pointer, layout: t.layout)
+            if buffers.tookFeatureMajorInput {
+                gradInput = finishInputGradient(.featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
             } else {
-                BLAS.transpose(t.gradInputT, rows: fanIn, cols: buffers.z.rows, into: gradRows)
-                gradInput = finishInputGradient(buffers, needInputGradient: needInputGradient)
+                let gradRows = buffers.gradNormalizedInput ?? buffers.gradInput
+                BLAS.transpose(productGradT, rows: fanIn, cols: buffers.z.rows, into: gradRows)
+                gradInput = finishInputGradient(.rowMajor(gradRows), buffers, needInputGradient: needInputGradient)
             }
         }
         var rate: Float?
@@ -282,14 +305,35 @@ public final class DenseLayer {
         return gradInput
     }
 
-    /// With batch norm, computes γ's and β's gradients and, when asked, carries d(loss)/d(normalised input)
-    /// back to the layer's input (the first layer's input is the data: nothing needs its gradient).
-    /// Returns the row-major input gradient when asked for, nil otherwise.
-    private func finishInputGradient(_ buffers: Buffers, needInputGradient: Bool) -> Activations? {
-        if let batchNorm, let gradNormalized = buffers.gradNormalizedInput, let normalized = buffers.normalized {
-            batchNorm.backward(gradNormalized, normalized: normalized, gradInput: needInputGradient ? buffers.gradInput : nil)
+    /// Whether the backward pass needs the gradient of the product's input: for the layer below, or for γ
+    /// and β of batch norm (the first layer's input is the data: nothing needs its own gradient).
+    private func needsProductInputGradient(_ needInputGradient: Bool) -> Bool { needInputGradient || batchNorm != nil }
+
+    /// Where the product's input gradient goes when the input came feature-major: batch norm's output
+    /// gradient when the layer normalises, the input's own gradient otherwise.
+    private func productInputGradientT(_ buffers: Buffers) -> Matrix {
+        batchNorm == nil ? buffers.featureMajor.gradInputT : buffers.featureMajor.gradNormalizedInputT
+    }
+
+    /// Turns the gradient of the product's input (in the layout the input came in) into the input's own:
+    /// through batch norm, which also computes γ's and β's gradients, when the layer normalises. Returns it
+    /// when asked for, nil otherwise.
+    private func finishInputGradient(_ productGradient: Activations, _ buffers: Buffers,
+                                     needInputGradient: Bool) -> Activations? {
+        guard let batchNorm else { return needInputGradient ? productGradient : nil }
+        let rows = buffers.z.rows
+        switch productGradient {
+        case .rowMajor:
+            guard let normalized = buffers.normalized else { preconditionFailure("a batch-norm layer without its buffers") }
+            batchNorm.backward(productGradient, rows: rows, normalized: normalized,
+                               gradInput: needInputGradient ? buffers.gradInput : nil)
+            return needInputGradient ? .rowMajor(buffers.gradInput) : nil
+        case .featureMajor:
+            let t = buffers.featureMajor
+            batchNorm.backward(productGradient, rows: rows, normalized: t.normalizedT,
+                               gradInput: needInputGradient ? t.gradInputT : nil)
+            return needInputGradient ? .featureMajor(t.gradInputT) : nil
         }
-        return needInputGradient ? .rowMajor(buffers.gradInput) : nil
     }
 
     /// Zeroes the pruned entries, so that W always equals W⊙M.

@@ -212,13 +212,12 @@ public final class Network {
         chooseLayouts()
     }
 
-    /// Keeps activations feature-major from a sparse hidden layer to its neighbour above, unless that one
-    /// normalises them (batch norm reads rows); the first layer takes its data so when it is sparse.
+    /// Keeps activations feature-major from a sparse hidden layer to its neighbour above (through that one's
+    /// batch norm, which takes either layout); the first layer takes its data so when it is sparse.
     private func chooseLayouts() {
         for (l, layer) in layers.enumerated() {
-            let above = l + 1 < layers.count ? layers[l + 1] : nil
-            layer.emitsFeatureMajor = layer.sparse != nil && above.map { $0.batchNorm == nil } ?? false
-            layer.readsFeatureMajor = l == 0 ? layer.sparse != nil && layer.batchNorm == nil : layers[l - 1].emitsFeatureMajor
+            layer.emitsFeatureMajor = layer.sparse != nil && l + 1 < layers.count
+            layer.readsFeatureMajor = l == 0 ? layer.sparse != nil : layers[l - 1].emitsFeatureMajor
         }
     }
 
