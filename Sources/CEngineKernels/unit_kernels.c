@@ -4,30 +4,70 @@
 // As in column_kernels.c: a·b is rounded before c is added, or these would not give the column passes' bits.
 #pragma STDC FP_CONTRACT OFF
 
-// The sums take eight units at a time, one running sum each, so that eight independent adds are in flight
-// while every unit's own sum still runs from its first column to its last. The elementwise passes take
-// eight columns of a row at a time as one vector, then the last few one by one: the same arithmetic either way.
+// The sums take eight units at a time: eight columns of each unit's row as one vector, transposed so that
+// each vector holds one column of the eight units, then added in column order to a vector of their eight
+// sums. So every unit's sum still runs from its first column to its last, as a row-major column sum does,
+// with eight sums in flight. Columns past the last whole group of eight are added one by one, and units
+// past the last whole group of eight one at a time. The elementwise passes take eight columns of a row at a
+// time as one vector, then the last few one by one: the same arithmetic either way.
+
+// Sums f(unit e, columns c..c+7) over units [u, u + 8) into lane e of `acc`, in column order, up to `whole`.
+#define SUM_EIGHT_UNITS(acc, whole, f)                \
+    for (ptrdiff_t c = 0; c < (whole); c += 8) {      \
+        f8 v[8];                                      \
+        for (int e = 0; e < 8; e++) v[e] = f(e, c);   \
+        TRANSPOSE8(v);                                \
+        for (int k = 0; k < 8; k++) acc += v[k];      \
+    }
+
+SIFT_CLONES
+void sift_row_sums(ptrdiff_t units, const float *x, ptrdiff_t width, ptrdiff_t stride, float *sums) {
+    const ptrdiff_t whole = width / 8 * 8;
+    ptrdiff_t u = 0;
+    for (; u + 8 <= units; u += 8) {
+        f8 s = SPLAT8(0.0f);
+#define VALUES(e, c) LOAD8(x + (u + (e)) * stride + (c))
+        SUM_EIGHT_UNITS(s, whole, VALUES)
+#undef VALUES
+        for (int e = 0; e < 8; e++) {
+            float sum = s[e];
+            for (ptrdiff_t c = whole; c < width; c++) sum += x[(u + e) * stride + c];
+            sums[u + e] = sum;
+        }
+    }
+    for (; u < units; u++) {
+        float sum = 0;
+        for (ptrdiff_t c = 0; c < width; c++) sum += x[u * stride + c];
+        sums[u] = sum;
+    }
+}
 
 SIFT_CLONES
 void sift_unit_squared_deviations(ptrdiff_t units, ptrdiff_t width, ptrdiff_t stride, const float *x,
                                   const float *mean, float *sums) {
+    const ptrdiff_t whole = width / 8 * 8;
     ptrdiff_t u = 0;
     for (; u + 8 <= units; u += 8) {
-        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (ptrdiff_t c = 0; c < width; c++)
-            for (int e = 0; e < 8; e++) {
+        f8 s = SPLAT8(0.0f);
+#define SQUARES(e, c) ({ f8 d = LOAD8(x + (u + (e)) * stride + (c)) - SPLAT8(mean[u + (e)]); d * d; })
+        SUM_EIGHT_UNITS(s, whole, SQUARES)
+#undef SQUARES
+        for (int e = 0; e < 8; e++) {
+            float sum = s[e];
+            for (ptrdiff_t c = whole; c < width; c++) {
                 float d = x[(u + e) * stride + c] - mean[u + e];
-                s[e] += d * d;
+                sum += d * d;
             }
-        for (int e = 0; e < 8; e++) sums[u + e] = s[e];
+            sums[u + e] = sum;
+        }
     }
     for (; u < units; u++) {
-        float s = 0;
+        float sum = 0;
         for (ptrdiff_t c = 0; c < width; c++) {
             float d = x[u * stride + c] - mean[u];
-            s += d * d;
+            sum += d * d;
         }
-        sums[u] = s;
+        sums[u] = sum;
     }
 }
 
@@ -57,28 +97,35 @@ SIFT_CLONES
 void sift_batch_norm_parameter_gradients_by_unit(ptrdiff_t units, ptrdiff_t width, ptrdiff_t stride,
                                                  const float *dy, const float *normalized, float *grad_beta,
                                                  float *grad_gamma) {
+    const ptrdiff_t whole = width / 8 * 8;
     ptrdiff_t u = 0;
     for (; u + 8 <= units; u += 8) {
-        float sb[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sg[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (ptrdiff_t c = 0; c < width; c++)
-            for (int e = 0; e < 8; e++) {
-                const ptrdiff_t i = (u + e) * stride + c;
-                sb[e] += dy[i];
-                sg[e] += dy[i] * normalized[i];
-            }
+        f8 sb = SPLAT8(0.0f), sg = SPLAT8(0.0f);
+#define GRADIENTS(e, c) LOAD8(dy + (u + (e)) * stride + (c))
+#define PRODUCTS(e, c) (LOAD8(dy + (u + (e)) * stride + (c)) * LOAD8(normalized + (u + (e)) * stride + (c)))
+        SUM_EIGHT_UNITS(sb, whole, GRADIENTS)
+        SUM_EIGHT_UNITS(sg, whole, PRODUCTS)
+#undef GRADIENTS
+#undef PRODUCTS
         for (int e = 0; e < 8; e++) {
-            grad_beta[u + e] = sb[e];
-            grad_gamma[u + e] = sg[e];
+            float b = sb[e], g = sg[e];
+            for (ptrdiff_t c = whole; c < width; c++) {
+                const ptrdiff_t i = (u + e) * stride + c;
+                b += dy[i];
+                g += dy[i] * normalized[i];
+            }
+            grad_beta[u + e] = b;
+            grad_gamma[u + e] = g;
         }
     }
     for (; u < units; u++) {
-        float sb = 0, sg = 0;
+        float b = 0, g = 0;
         for (ptrdiff_t c = 0; c < width; c++) {
-            sb += dy[u * stride + c];
-            sg += dy[u * stride + c] * normalized[u * stride + c];
+            b += dy[u * stride + c];
+            g += dy[u * stride + c] * normalized[u * stride + c];
         }
-        grad_beta[u] = sb;
-        grad_gamma[u] = sg;
+        grad_beta[u] = b;
+        grad_gamma[u] = g;
     }
 }
 

@@ -53,9 +53,6 @@ void sift_sampled_gradient_eight_wide(ptrdiff_t blocks, ptrdiff_t columns, ptrdi
                                       const float *input_t, const float *grad_output_t, ptrdiff_t width, ptrdiff_t stride,
                                       float *values, float *gradient, float learning_rate, int descend);
 
-/// sums[r] = Σ_{c < width} rows[r · stride + c] for r < count, each added up in order of c.
-void sift_row_sums(ptrdiff_t count, const float *rows, ptrdiff_t width, ptrdiff_t stride, float *sums);
-
 /// The ReLU's backward pass on feature-major rows, with the bias gradient in the same pass: for r < count,
 /// dz[r · stride + c] = (a > 0 ? da : +0) at every c < stride, and sums[r] = Σ_{c < width} dz[r · stride + c]
 /// added up in order of c, the bits of the two passes it replaces. `stride` is a multiple of 8.

@@ -1,4 +1,4 @@
-// Batch normalisation over feature-major activations: one row per unit, the batch along the first `width`
+// Sums and batch normalisation over feature-major activations: one row per unit, the batch along the first `width`
 // floats of each row, rows `stride` floats apart (padding past `width` is neither read nor written). They
 // give bit for bit what the column passes of column_kernels.h give on the same batch laid out row-major:
 // every unit's sums run over the batch in order, and no multiply is fused with an add. So a sparse layer
@@ -7,6 +7,10 @@
 #define SIFT_UNIT_KERNELS_H
 
 #include <stddef.h>
+
+/// sums[u] = Σ_{c < width} x[u · stride + c] for u < units, each added up in order of c: the bias gradient and
+/// batch norm's mean on feature-major rows.
+void sift_row_sums(ptrdiff_t units, const float *x, ptrdiff_t width, ptrdiff_t stride, float *sums);
 
 /// sums[u] = Σ_{c < width} (x[u · stride + c] − mean[u])², added up in order of c.
 void sift_unit_squared_deviations(ptrdiff_t units, ptrdiff_t width, ptrdiff_t stride, const float *x,
