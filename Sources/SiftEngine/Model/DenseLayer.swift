@@ -255,7 +255,8 @@ public final class DenseLayer {
             sift_narrow_input_gradient(fanIn, fanOut, weightStore.pointer, gradZT.pointer, gradZ.rows, productGradT.cols,
                                        productGradT.pointer)
             gradInput = finishInputGradient(.featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
-        } else if let gradRows = buffers.gradNormalizedInput ?? (needInputGradient ? buffers.gradInput : nil) {
+        } else if needsProductInputGradient(needInputGradient) {
+            let gradRows = buffers.gradNormalizedInput ?? buffers.gradInput
             BLAS.gemm(gradZ, weightStore, transposeB: true, into: gradRows)
             if featureMajor {
                 // Transposed for the layer below, rather than taken directly as dxᵀ = W · dzᵀ, which OpenBLAS
