@@ -18,6 +18,8 @@ import Testing
 
     static let cases = [
         Case(density: 0.02, batchNorm: false, rows: 37),
+        // One block per index, wider than a 128-column sweep: the forward kernel takes whole rows.
+        Case(density: 0.02, batchNorm: false, rows: 300),
         Case(density: 0.1, batchNorm: false, rows: 100),
         Case(density: 0.1, batchNorm: true, rows: 64),
         Case(density: 0.4, batchNorm: false, rows: 5),
@@ -56,6 +58,9 @@ import Testing
         // Every layer above a sparse one reads its activations feature-major, through its batch norm if it has one.
         let layers = networks[1].layers
         #expect(layers.indices.dropFirst().allSatisfy { layers[$0].readsFeatureMajor == (layers[$0 - 1].sparse != nil) })
+        if c.density <= 0.02 {
+            #expect(networks[1].layers[0].sparse!.byOutput.blocks == 1)
+        }
         if c.density >= 0.4 {
             #expect(networks[1].layers[0].sparse!.byOutput.blocks > 1)
             #expect(networks[1].layers[1].sparse!.byInput.blocks > 1)
