@@ -55,9 +55,9 @@ import Testing
         }
         #expect(networks[0].layers.allSatisfy { $0.sparse == nil })
         #expect(networks[1].layers.indices.allSatisfy { (networks[1].layers[$0].sparse == nil) == ($0 == c.denseLayer) })
-        // Every layer above a sparse one reads its activations feature-major, through its batch norm if it has one.
+        // Every sparse hidden layer hands its activations up feature-major, through the next one's batch norm if it has one.
         let layers = networks[1].layers
-        #expect(layers.indices.dropFirst().allSatisfy { layers[$0].readsFeatureMajor == (layers[$0 - 1].sparse != nil) })
+        #expect(layers.indices.dropLast().allSatisfy { layers[$0].emitsFeatureMajor == (layers[$0].sparse != nil) })
         if c.density <= 0.02 {
             #expect(networks[1].layers[0].sparse!.byOutput.blocks == 1)
         }

@@ -141,10 +141,6 @@ public final class DenseLayer {
         return gradWeights
     }
 
-    /// The layer's input arrives feature-major (and its input gradient leaves so): from the layer below
-    /// when that one emits it, or, for the first layer on the sparse path, from a caller that offers the data so.
-    /// Set by the network whenever masks are applied.
-    var readsFeatureMajor = false
     /// The layer hands its activations to the layer above feature-major (and takes their gradient back so):
     /// set on every sparse hidden layer (the neighbour's batch norm takes either layout), so no transpose is left
     /// between them.

@@ -82,7 +82,7 @@ public final class Network {
         precondition(input.cols == inputSize, "input has \(input.cols) features, the network expects \(inputSize)")
         let buffers = buffers(rows: input.rows)
         var x: Activations = .rowMajor(input)
-        if let inputT, layers[0].readsFeatureMajor { x = .featureMajor(inputT) }
+        if let inputT, firstLayerReadsFeatureMajor { x = .featureMajor(inputT) }
         for (layer, b) in zip(layers, buffers) { x = layer.forward(x, b, training: training) }
         return buffers[buffers.count - 1].a
     }
@@ -92,7 +92,7 @@ public final class Network {
 
     /// Whether the first layer reads its input feature-major (see `forward`), as laid out for `rows` rows.
     func inputLayoutWanted(rows: Int) -> SparseWeights.Layout? {
-        layers[0].readsFeatureMajor ? SparseWeights.Layout(rows: rows) : nil
+        firstLayerReadsFeatureMajor ? SparseWeights.Layout(rows: rows) : nil
     }
 
     /// One training forward and backward pass; returns the mean loss and leaves gradients in the layers.
@@ -213,13 +213,13 @@ public final class Network {
     }
 
     /// Keeps activations feature-major from a sparse hidden layer to its neighbour above (through that one's
-    /// batch norm, which takes either layout); the first layer takes its data so when it is sparse.
+    /// batch norm, which takes either layout). Each layer reads its input in the layout it arrives in.
     private func chooseLayouts() {
-        for (l, layer) in layers.enumerated() {
-            layer.emitsFeatureMajor = layer.sparse != nil && l + 1 < layers.count
-            layer.readsFeatureMajor = l == 0 ? layer.sparse != nil : layers[l - 1].emitsFeatureMajor
-        }
+        for (l, layer) in layers.enumerated() { layer.emitsFeatureMajor = layer.sparse != nil && l + 1 < layers.count }
     }
+
+    /// A sparse first layer takes its data feature-major, when the caller offers it so (the batch prefetcher does).
+    private var firstLayerReadsFeatureMajor: Bool { layers[0].sparse != nil }
 
     /// Whether every parameter and running statistic is a finite number, read in place (no copy of the state).
     var isFinite: Bool {
