@@ -260,17 +260,11 @@ void sift_relu_backward_row_sums(ptrdiff_t count, const float *da, const float *
     for (; r + 8 <= count; r += 8) {
         const ptrdiff_t o = r * stride;
         f8 s = SPLAT8(0.0f);
-        ptrdiff_t c = 0;
-        for (; c < whole; c += 8) {
-            f8 v[8];
-            for (int e = 0; e < 8; e++) {
-                v[e] = RELU_BACKWARD8(da + o + e * stride + c, a + o + e * stride + c);
-                STORE8(dz + o + e * stride + c, v[e]);
-            }
-            TRANSPOSE8(v);
-            for (int k = 0; k < 8; k++) s += v[k];
-        }
-        for (; c < stride; c += 8)
+#define DERIVATIVE(e, c) ({ f8 d = RELU_BACKWARD8(da + o + (e) * stride + (c), a + o + (e) * stride + (c)); \
+                            STORE8(dz + o + (e) * stride + (c), d); d; })
+        SUM_EIGHT_ROWS(s, whole, DERIVATIVE)
+#undef DERIVATIVE
+        for (ptrdiff_t c = whole; c < stride; c += 8)
             for (int e = 0; e < 8; e++) STORE8(dz + o + e * stride + c, RELU_BACKWARD8(da + o + e * stride + c, a + o + e * stride + c));
         for (int e = 0; e < 8; e++) {
             float sum = s[e];

@@ -11,15 +11,6 @@
 // past the last whole group of eight one at a time. The elementwise passes take eight columns of a row at a
 // time as one vector, then the last few one by one: the same arithmetic either way.
 
-// Sums f(unit e, columns c..c+7) over units [u, u + 8) into lane e of `acc`, in column order, up to `whole`.
-#define SUM_EIGHT_UNITS(acc, whole, f)                \
-    for (ptrdiff_t c = 0; c < (whole); c += 8) {      \
-        f8 v[8];                                      \
-        for (int e = 0; e < 8; e++) v[e] = f(e, c);   \
-        TRANSPOSE8(v);                                \
-        for (int k = 0; k < 8; k++) acc += v[k];      \
-    }
-
 SIFT_CLONES
 void sift_row_sums(ptrdiff_t units, const float *x, ptrdiff_t width, ptrdiff_t stride, float *sums) {
     const ptrdiff_t whole = width / 8 * 8;
@@ -27,7 +18,7 @@ void sift_row_sums(ptrdiff_t units, const float *x, ptrdiff_t width, ptrdiff_t s
     for (; u + 8 <= units; u += 8) {
         f8 s = SPLAT8(0.0f);
 #define VALUES(e, c) LOAD8(x + (u + (e)) * stride + (c))
-        SUM_EIGHT_UNITS(s, whole, VALUES)
+        SUM_EIGHT_ROWS(s, whole, VALUES)
 #undef VALUES
         for (int e = 0; e < 8; e++) {
             float sum = s[e];
@@ -50,7 +41,7 @@ void sift_unit_squared_deviations(ptrdiff_t units, ptrdiff_t width, ptrdiff_t st
     for (; u + 8 <= units; u += 8) {
         f8 s = SPLAT8(0.0f);
 #define SQUARES(e, c) ({ f8 d = LOAD8(x + (u + (e)) * stride + (c)) - SPLAT8(mean[u + (e)]); d * d; })
-        SUM_EIGHT_UNITS(s, whole, SQUARES)
+        SUM_EIGHT_ROWS(s, whole, SQUARES)
 #undef SQUARES
         for (int e = 0; e < 8; e++) {
             float sum = s[e];
@@ -103,8 +94,8 @@ void sift_batch_norm_parameter_gradients_by_unit(ptrdiff_t units, ptrdiff_t widt
         f8 sb = SPLAT8(0.0f), sg = SPLAT8(0.0f);
 #define GRADIENTS(e, c) LOAD8(dy + (u + (e)) * stride + (c))
 #define PRODUCTS(e, c) (LOAD8(dy + (u + (e)) * stride + (c)) * LOAD8(normalized + (u + (e)) * stride + (c)))
-        SUM_EIGHT_UNITS(sb, whole, GRADIENTS)
-        SUM_EIGHT_UNITS(sg, whole, PRODUCTS)
+        SUM_EIGHT_ROWS(sb, whole, GRADIENTS)
+        SUM_EIGHT_ROWS(sg, whole, PRODUCTS)
 #undef GRADIENTS
 #undef PRODUCTS
         for (int e = 0; e < 8; e++) {

@@ -69,4 +69,16 @@ typedef int32_t i8 __attribute__((vector_size(32), aligned(4), may_alias));
         v[7] = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);                                    \
     } while (0)
 
+// Sums f(e, c), the vector of row e's columns c..c+7, over eight feature-major rows into lane e of `acc`,
+// from column 0 up to `whole` (a multiple of 8): each group of eight columns is transposed so that every
+// vector holds one column of the eight rows, then added in column order. So each row's sum runs from its
+// first column to its last, as a row-major column sum does, with eight sums in flight.
+#define SUM_EIGHT_ROWS(acc, whole, f)                 \
+    for (ptrdiff_t c = 0; c < (whole); c += 8) {      \
+        f8 v[8];                                      \
+        for (int e = 0; e < 8; e++) v[e] = f(e, c);   \
+        TRANSPOSE8(v);                                \
+        for (int k = 0; k < 8; k++) acc += v[k];      \
+    }
+
 #endif
