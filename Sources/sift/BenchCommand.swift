@@ -29,6 +29,8 @@ struct TrainBench: ParsableCommand {
             ms_per_step is the fastest stretch of consecutive steps lasting at least one 2048³ sgemm product (0.1 s \
             under a mask), and the sgemm limit is the best of three such products: the same statistic on both sides, \
             so that another process on a shared core does not skew the ratio; ms_per_step_mean keeps every step. \
+            With --masks the masks of a written level replace the random one, so the step is timed on what IMP \
+            actually kept (its architecture and batch norm come from --arch and --batch-norm). \
             Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the command when comparing with another program.
             """)
 
@@ -39,6 +41,8 @@ struct TrainBench: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = 1
     @Option(help: "Optimiser: sgd or adam.") var optimizer = "sgd"
     @Option(help: "Fraction of each layer's weights kept by a random mask (1: unmasked).") var density = 1.0
+    @Option(help: "A written level folder (level-<k>) whose mask-<l>.npy files mask the network instead of --density.")
+    var masks: String?
     @Option(help: "Layers kept below this fraction take the sparse path (0: all dense). Defaults to the engine's own threshold for the batch (\(ModelSpec.defaultSparseBelowRule)).")
     var sparseBelow: Double?
     @Flag(help: "Batch normalisation on every layer's input, as in the paper's protocol.") var batchNorm = false
@@ -63,7 +67,15 @@ struct TrainBench: ParsableCommand {
         var model = ModelSpec(widths: widths)
         model.sparseBelow = sparseBelow
         model.batchNorm = batchNorm
-        let result = TrainBenchmark(model: model, train: train, steps: steps, warmup: warmup, density: density).run()
+        let levelMasks = try masks.map { folder -> MaskSet in
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--masks must be a written level folder (level-<k>); '\(folder)' is not a folder")
+            }
+            return try NamedFiles.read(folder).masks(model: model, origin: folder)
+        }
+        let result = TrainBenchmark(model: model, train: train, steps: steps, warmup: warmup, density: density,
+                                    masks: levelMasks).run()
         try printJSONLine(result)
     }
 }

@@ -7,7 +7,8 @@ public struct TrainBenchmark {
     public struct Result: Codable, Sendable {
         public var architecture: String
         public var batch: Int
-        /// Fraction of each layer's weights kept by a random mask; 1 when unmasked.
+        /// Fraction of each layer's weights kept by a random mask, or of all weights by a written level's masks;
+        /// 1 when unmasked.
         public var density: Double
         /// Layers that took the sparse path (`model.sparseBelow`).
         public var sparseLayers: Int
@@ -52,14 +53,18 @@ public struct TrainBenchmark {
     public var steps: Int
     public var warmup: Int
     public var density: Double
+    /// A written level's masks, used instead of a random mask: IMP's masks are not uniform (whole input pixels
+    /// die, units keep different numbers of inputs), so the sparse path's speed on them is what a chain sees.
+    public var masks: MaskSet?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int, density: Double = 1) {
+    public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int, density: Double = 1, masks: MaskSet? = nil) {
         self.model = model
         self.train = train
         self.steps = steps
         self.warmup = warmup
         self.density = density
+        self.masks = masks
     }
 
     /// Floating-point operations of one step's matrix products: forward, weight gradient, and input
@@ -79,7 +84,12 @@ public struct TrainBenchmark {
         let stream = RandomStream(root: 0x5EED, seed: 0, purpose: "benchmark")
         let network = Network(spec: model)
         network.initialize(stream: stream.derived("init"))
-        if density < 1 { network.apply(.random(model, density: density, stream: stream.derived("mask"))) }
+        if let masks {
+            network.apply(masks)
+        } else if density < 1 {
+            network.apply(.random(model, density: density, stream: stream.derived("mask")))
+        }
+        let density = masks.map { $0.totalWeightDensity } ?? density
         var s = stream.derived("data")
         let input = Matrix(rows: train.batchSize, cols: model.widths[0])
         for i in 0..<input.count { input.pointer[i] = Float(s.nextNormal()) }
@@ -94,7 +104,7 @@ public struct TrainBenchmark {
             return transposed
         }
         // Measured first, so that its product's length sets the stretch that every figure is the best of.
-        let limit = density == 1 ? Self.sgemmLimit() : nil
+        let limit = density == 1 && masks == nil ? Self.sgemmLimit() : nil
         let stretch = limit?.seconds ?? 0.1
         let stepTimings = Timings(warmup: warmup, repeats: steps) {
             labels.withUnsafeBufferPointer {
