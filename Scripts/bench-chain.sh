@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Time of a whole IMP chain (all levels, metrics included) with the sparse path against the same
 # chain forced onto the dense path (model.sparse_below: 0, the same network), alternating for ROUNDS
-# rounds on one BLAS thread; prints each run, the median ratio and both chains' last test accuracy.
+# rounds on one BLAS thread; prints each run, the median ratio, both chains' last test accuracy, and round 1
+# level by level (training seconds on each path, and what the wall clock spent outside training).
 # On Configs/quickstart.yaml it measures 0.47-0.49 on a Zen 3 core and 0.45-0.62 on a noisy AVX-512
 # Xeon VM (0.551 in session 12, 0.456 in session 13, 0.511 on a slower host in session 14, 0.500 in
-# session 15); issue 16 asks ≤ 0.38, and README "Speed" says why this design stops well above that.
+# session 15, 0.467 in session 17); issue 16 asks ≤ 0.38, and README "Speed" says why this design stops well above that.
 #   Scripts/bench-chain.sh [CONFIG] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ for r in $(seq "$rounds"); do
     echo "round $r: sparse path ${sparse[-1]} s, dense path ${dense[-1]} s"
 done
 python3 - "${sparse[*]}" "${dense[*]}" "$config" "$work" <<'PY'
-import json, re, statistics, sys
+import glob, json, re, statistics, sys
 sparse = [float(x) for x in sys.argv[1].split()]
 dense = [float(x) for x in sys.argv[2].split()]
 ratios = [s / d for s, d in zip(sparse, dense)]
@@ -36,9 +37,27 @@ def last_accuracy(log):
     done = [line for line in open(log) if " done: " in line and "test " in line]
     found = re.search(r"test ([0-9.]+)%", done[-1]) if done else None
     return float(found.group(1)) if found else None
+def level_seconds(run):
+    """Each level's training seconds (its metrics.json), by level: what bounds the ratio, level by level."""
+    found = {}
+    for path in glob.glob(f"{sys.argv[4]}/{run}/level-*/metrics.json"):
+        metrics = json.load(open(path))
+        found[metrics["level"]] = (metrics["density_total"], metrics["seconds"])
+    return found
+sparse_levels, dense_levels = level_seconds("sparse-1"), level_seconds("dense-1")
+levels = sorted(set(sparse_levels) & set(dense_levels))
+train_sparse = sum(sparse_levels[l][1] for l in levels)
+train_dense = sum(dense_levels[l][1] for l in levels)
 print(json.dumps({"config": sys.argv[3], "sparse_path_s": [round(x, 1) for x in sparse],
                   "dense_path_s": [round(x, 1) for x in dense],
                   "ratio_per_round": [round(x, 3) for x in ratios], "median_ratio": round(statistics.median(ratios), 3),
                   "last_level_test_percent": {"sparse_path": last_accuracy(f"{sys.argv[4]}/sparse-1.log"),
-                                              "dense_path": last_accuracy(f"{sys.argv[4]}/dense-1.log")}}))
+                                              "dense_path": last_accuracy(f"{sys.argv[4]}/dense-1.log")},
+                  # Round 1, level by level: [level, total density, sparse-path s, dense-path s] of training
+                  # (evaluations included); the rest of the wall clock is the metrics, the files and the data.
+                  "round_1_training_s_per_level": [[l, round(sparse_levels[l][0], 4), round(sparse_levels[l][1], 2),
+                                                    round(dense_levels[l][1], 2)] for l in levels],
+                  "round_1_training_ratio": round(train_sparse / train_dense, 3) if train_dense else None,
+                  "round_1_outside_training_s": {"sparse_path": round(sparse[0] - train_sparse, 1),
+                                                 "dense_path": round(dense[0] - train_dense, 1)}}))
 PY
