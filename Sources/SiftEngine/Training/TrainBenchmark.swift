@@ -53,8 +53,8 @@ public struct TrainBenchmark {
     public var steps: Int
     public var warmup: Int
     public var density: Double
-    /// A written level's masks, used instead of a random mask: IMP's masks are not uniform (whole input pixels
-    /// die, units keep different numbers of inputs), so the sparse path's speed on them is what a chain sees.
+    /// A written level's masks, used instead of a random mask: IMP's masks come from trained weights, so the
+    /// sparse path's speed on them is what a chain sees, whatever structure they have.
     public var masks: MaskSet?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
