@@ -73,9 +73,17 @@ public struct NamedFiles: Sendable, Equatable {
         return cause.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(cause.code))) : "\(error)"
     }
 
+    /// Every file of `directory` (a written level, say), by name; a folder that is missing or cannot be listed
+    /// is an error that names it, in the system's own words.
     public static func read(_ directory: String) throws -> NamedFiles {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw DataError.unreadable(path: directory, reason: reason(error))
+        }
         var files = NamedFiles()
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where !name.hasPrefix(".") {
+        for name in names.sorted() where !name.hasPrefix(".") {
             files.add(name, try FileBytes.read("\(directory)/\(name)"))
         }
         return files

@@ -67,13 +67,7 @@ struct TrainBench: ParsableCommand {
         var model = ModelSpec(widths: widths)
         model.sparseBelow = sparseBelow
         model.batchNorm = batchNorm
-        let levelMasks = try masks.map { folder -> MaskSet in
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw ValidationError("--masks must be a written level folder (level-<k>); '\(folder)' is not a folder")
-            }
-            return try NamedFiles.read(folder).masks(model: model, origin: folder)
-        }
+        let levelMasks = try masks.map { try NamedFiles.read($0).masks(model: model, origin: $0) }
         let result = TrainBenchmark(model: model, train: train, steps: steps, warmup: warmup, density: density,
                                     masks: levelMasks).run()
         try printJSONLine(result)

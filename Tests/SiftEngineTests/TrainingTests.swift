@@ -206,6 +206,18 @@ import Testing
         #expect(try files.state(model: spec().model, origin: "level-2") == levels[2].trained)
     }
 
+    @Test func aMissingLevelFolderIsAnErrorThatNamesIt() throws {
+        let dir = try TemporaryDirectory()
+        let missing = "\(dir.path)/level-7"
+        #expect(throws: DataError.unreadable(path: missing, reason: "No such file or directory")) {
+            try NamedFiles.read(missing)
+        }
+        try Data([1]).write(to: URL(fileURLWithPath: "\(dir.path)/a-file"))
+        #expect(throws: DataError.unreadable(path: "\(dir.path)/a-file", reason: "Not a directory")) {
+            try NamedFiles.read("\(dir.path)/a-file")
+        }
+    }
+
     @Test(arguments: PruningControl.allCases)
     func controlsRunAtIMPDensities(_ control: PruningControl) throws {
         let imp = try runChain(spec())
