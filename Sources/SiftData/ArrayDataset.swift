@@ -50,7 +50,11 @@ public enum ArrayDataset {
                     try NumpyArray.read((path as NSString).appendingPathComponent("y.npy")))
         }
         let archive = try ZipArchive(path: path)
-        return (try NumpyArray.parse(archive.data("x.npy"), path: "\(path):x"),
-                try NumpyArray.parse(archive.data("y.npy"), path: "\(path):y"))
+        func array(_ name: String) throws -> NumpyArray {
+            let origin = "\(path):\(name)"
+            return try NumpyArray.parse(archive.data(name, declaredLength: { try NumpyArray.declaredLength($0, path: origin) }),
+                                        path: origin)
+        }
+        return (try array("x.npy"), try array("y.npy"))
     }
 }

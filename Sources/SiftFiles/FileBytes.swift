@@ -12,11 +12,13 @@ public enum FileBytes {
         return [UInt8](data)
     }
 
-    /// Reads a file, inflating it when it starts with the gzip magic bytes.
-    public static func readMaybeGzipped(_ path: String, hint: String = "") throws -> [UInt8] {
+    /// Reads a file, inflating it when it starts with the gzip magic bytes, no further than the length
+    /// its format's header declares (`Inflate.DeclaredLength`).
+    public static func readMaybeGzipped(_ path: String, hint: String = "",
+                                        declaredLength: Inflate.DeclaredLength? = nil) throws -> [UInt8] {
         let bytes = try read(path, hint: hint)
         if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
-            return try Inflate.gzip(bytes, path: path)
+            return try Inflate.gzip(bytes, path: path, declaredLength: declaredLength)
         }
         return bytes
     }

@@ -92,26 +92,31 @@ public struct NumpyArray: Sendable, Equatable {
         try parse(FileBytes.read(path), path: path)
     }
 
-    public static func parse(_ data: [UInt8], path: String) throws -> NumpyArray {
-        guard data.count >= 10 else { throw DataError.truncated(path: path, expectedBytes: 10, actualBytes: data.count) }
-        guard Array(data[0..<6]) == magic else {
+    /// What an .npy header says: the element type, the shape and where the data start.
+    struct Header {
+        var dtype: DType
+        var shape: [Int]
+        var dataStart: Int
+    }
+
+    /// The header once `data` holds all of it, or how many bytes it needs before it does; throws for a malformed one.
+    static func header(_ data: ArraySlice<UInt8>, path: String) throws -> (header: Header?, needs: Int) {
+        let base = data.startIndex
+        guard data.count >= 10 else { return (nil, 10) }
+        guard Array(data[base..<(base + 6)]) == magic else {
             throw DataError.badFormat(path: path, reason: "missing the \\x93NUMPY magic")
         }
-        let major = data[6]
-        let headerLengthSize = major == 1 ? 2 : 4
+        let major = data[base + 6]
         guard major >= 1 && major <= 3 else {
             throw DataError.badFormat(path: path, reason: "unsupported .npy version \(major)")
         }
-        guard data.count >= 8 + headerLengthSize else {
-            throw DataError.truncated(path: path, expectedBytes: 8 + headerLengthSize, actualBytes: data.count)
-        }
+        let headerLengthSize = major == 1 ? 2 : 4
+        guard data.count >= 8 + headerLengthSize else { return (nil, 8 + headerLengthSize) }
         var headerLength = 0
-        for b in 0..<headerLengthSize { headerLength |= Int(data[8 + b]) << (8 * b) }
+        for b in 0..<headerLengthSize { headerLength |= Int(data[base + 8 + b]) << (8 * b) }
         let dataStart = 8 + headerLengthSize + headerLength
-        guard data.count >= dataStart else {
-            throw DataError.truncated(path: path, expectedBytes: dataStart, actualBytes: data.count)
-        }
-        guard let header = String(bytes: data[(8 + headerLengthSize)..<dataStart], encoding: .utf8) else {
+        guard data.count >= dataStart else { return (nil, dataStart) }
+        guard let header = String(bytes: data[(base + 8 + headerLengthSize)..<(base + dataStart)], encoding: .utf8) else {
             throw DataError.badFormat(path: path, reason: "header is not text")
         }
         let descr = try headerValue("descr", in: header, path: path)
@@ -129,6 +134,21 @@ public struct NumpyArray: Sendable, Equatable {
             guard let v = Int(text), v >= 0 else { throw DataError.badFormat(path: path, reason: "bad shape entry '\(text)'") }
             return v
         }
+        return (Header(dtype: dtype, shape: shape, dataStart: dataStart), dataStart)
+    }
+
+    /// The whole length an .npy file's header declares, once `prefix` holds the header: what a compressed
+    /// entry (in an .npz) may inflate to.
+    public static func declaredLength(_ prefix: ArraySlice<UInt8>, path: String) throws -> Int? {
+        guard let header = try header(prefix, path: path).header else { return nil }
+        return header.dataStart + (try DeclaredSize.payload(header.shape, elementSize: header.dtype.byteSize,
+                                                             offset: header.dataStart, available: Int.max, path: path))
+    }
+
+    public static func parse(_ data: [UInt8], path: String) throws -> NumpyArray {
+        let read = try header(data[...], path: path)
+        guard let header = read.header else { throw DataError.truncated(path: path, expectedBytes: read.needs, actualBytes: data.count) }
+        let (dtype, shape, dataStart) = (header.dtype, header.shape, header.dataStart)
         let payload = try DeclaredSize.payload(shape, elementSize: dtype.byteSize, offset: dataStart, available: data.count, path: path)
         guard data.count == dataStart + payload else {
             throw DataError.badFormat(path: path, reason: "\(data.count - dataStart - payload) unexpected trailing bytes")

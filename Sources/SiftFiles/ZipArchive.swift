@@ -25,7 +25,10 @@ public struct ZipArchive {
     /// The entries' names.
     public var names: [String] { archive.map(\.path).sorted() }
 
-    public func data(_ name: String) throws -> [UInt8] {
+    /// The entry's bytes, inflated no further than it declares, nor than `declaredLength` (its format's
+    /// header) says once its first bytes are out: a 2 MB entry may claim 2 GB, but an .npy header inside
+    /// it declares what it holds.
+    public func data(_ name: String, declaredLength: Inflate.DeclaredLength? = nil) throws -> [UInt8] {
         guard let entry = archive[name] else {
             throw DataError.badFormat(path: path, reason: "no entry '\(name)' (has: \(names.joined(separator: ", ")))")
         }
@@ -38,14 +41,25 @@ public struct ZipArchive {
                 : "stored entry declares \(declared) bytes but holds \(compressed)")
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(declared))
+        // What the format's header declares, once read: the bound from then on.
+        var formatLength: Int?
         let checksum: CRC32
         do {
             checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 guard UInt64(bytes.count + chunk.count) <= declared else {
                     throw DataError.badFormat(path: origin, reason: "inflates past the \(declared) bytes it declares")
                 }
+                if let formatLength, bytes.count + chunk.count > formatLength {
+                    throw DataError.badFormat(path: origin, reason: "inflates past the \(formatLength) bytes its header declares")
+                }
                 bytes.append(contentsOf: chunk)
+                if formatLength == nil, let declaredLength, let length = try declaredLength(bytes[...]) {
+                    formatLength = length
+                    guard bytes.count <= length else {
+                        throw DataError.badFormat(path: origin, reason: "inflates past the \(length) bytes its header declares")
+                    }
+                    bytes.reserveCapacity(length)
+                }
             }
         } catch let error as DataError {
             throw error

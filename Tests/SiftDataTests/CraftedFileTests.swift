@@ -85,4 +85,32 @@ import Testing
         let gzip = FileFixtures.deflate([UInt8](repeating: 3, count: 100_000), gzip: true)
         #expect(try Inflate.gzip(gzip, path: "ok.gz").count == 100_000, "a highly compressed gzip still inflates in full")
     }
+
+    /// A gzipped IDX file whose stream goes on far past what its header declares (a decompression bomb):
+    /// inflation stops at the declared length, long before the rest is allocated.
+    @Test func aGzipBombStopsAtItsHeadersLength() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let idx = FileFixtures.idx(dimensions: [10, 28, 28], bytes: [UInt8](repeating: 0, count: 10 * 28 * 28))
+        let bomb = FileFixtures.deflate(idx + [UInt8](repeating: 0, count: 64 << 20), gzip: true)
+        let path = try dir.write(bomb, to: "train-images-idx3-ubyte.gz")
+        let text = message { _ = try IDXReader.read(path) }
+        #expect(text.contains("train-images-idx3-ubyte.gz") && text.contains("inflates past the \(idx.count) bytes its header declares"),
+                "\(text)")
+        // Honest files still read whole.
+        let honest = try dir.write(FileFixtures.deflate(idx, gzip: true), to: "honest-idx3-ubyte.gz")
+        #expect(try IDXReader.read(honest).dimensions == [10, 28, 28])
+    }
+
+    /// An .npz entry that truthfully declares 64 MB in its zip directory but whose .npy header declares 16 bytes
+    /// of data: extraction stops at the .npy header's length.
+    @Test func anNpzBombStopsAtItsNpyHeadersLength() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let x = NumpyArray(float32: [1, 2, 3, 4], shape: [4]).encoded()
+        let archive = FileFixtures.zip([("x.npy", x + [UInt8](repeating: 0, count: 64 << 20)), ("y.npy", x)], deflated: true)
+        let path = try dir.write(archive, to: "bomb.npz")
+        let text = message { _ = try ArrayDataset.loadImages(path) }
+        #expect(text.contains("bomb.npz:x.npy") && text.contains("inflates past the \(x.count) bytes its header declares"), "\(text)")
+    }
 }
