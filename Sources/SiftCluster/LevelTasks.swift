@@ -137,13 +137,8 @@ public struct LevelTasks: Sendable {
             throw RejectedResult("\(task.id) names \(names.count) files but carries \(attachments.count)")
         }
         let chain = chainDirectory(experiment, task.seed)
-        var level = NamedFiles(), rewind = NamedFiles()
-        for (name, bytes) in zip(names, attachments) {
-            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
-                throw RejectedResult("\(task.id) carries a file named '\(name)'")
-            }
-            if name.hasPrefix("rewind-") { rewind.add(String(name.dropFirst("rewind-".count)), bytes) } else { level.add(name, bytes) }
-        }
+        let model = experiment.spec.model
+        let (level, rewind) = try Self.sortFiles(of: task, names: names, attachments: attachments, model: model)
         let metrics: LevelMetrics
         do {
             metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(level["metrics.json"] ?? []))
@@ -154,15 +149,27 @@ public struct LevelTasks: Sendable {
         guard training.experiment == task.experiment, training.seed == task.seed, training.level == task.level else {
             throw RejectedResult("\(task.id) carries the files of \(training.experiment)/seed-\(training.seed)/level-\(training.level)")
         }
-        // The next level is derived from these files: their masks and state must fit the experiment's model.
+        // The next level is derived from these files: their masks and state must fit the experiment's model,
+        // and hold numbers (a diverged level ends its chain, so its weights are not read again).
+        let state: NetworkState
         do {
-            _ = try level.masks(model: experiment.spec.model, origin: task.id)
-            _ = try level.state(model: experiment.spec.model, origin: task.id)
-            if !rewind.names.isEmpty { _ = try rewind.state(model: experiment.spec.model, origin: "\(task.id) rewind point") }
+            _ = try level.masks(model: model, origin: task.id)
+            state = try level.state(model: model, origin: task.id)
+            if let rewind, let bad = try rewind.state(model: model, origin: "\(task.id) rewind point").firstNonFiniteFile {
+                throw RejectedResult("the rewind point of \(task.id) holds NaN or infinity in \(bad)")
+            }
+        } catch let error as RejectedResult {
+            throw error
         } catch {
             throw RejectedResult("\(error)")
         }
-        if !rewind.names.isEmpty { try rewind.write(to: "\(chain)/rewind") }
+        if training.diverged != true, let bad = state.firstNonFiniteFile {
+            throw RejectedResult("\(task.id) holds NaN or infinity in \(bad) but does not say it diverged")
+        }
+        if task.level == 0 && rewind == nil && !training.lastLevel {
+            throw RejectedResult("\(task.id) carries no rewind point, which the chain's later levels start from")
+        }
+        if let rewind { try rewind.write(to: "\(chain)/rewind") }
         let folder = layout.experimentDirectory(experiment)
         if !FileManager.default.fileExists(atPath: "\(folder)/experiment.json") {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -176,6 +183,43 @@ public struct LevelTasks: Sendable {
         }
         return training.lastLevel ? .endsChain : .continues
     }
+
+    /// Splits a result's files into the level's own and the rewind point, accepting only what a level of
+    /// `model` writes: each of the level's files once, and the rewind point (every file of a network state,
+    /// prefixed "rewind-") from level 0 alone, the only level that makes it. A peer leased a later level
+    /// cannot replace the point every later level starts from.
+    static func sortFiles(of task: TaskRecord, names: [String], attachments: [[UInt8]],
+                          model: ModelSpec) throws -> (level: NamedFiles, rewind: NamedFiles?) {
+        let levelNames = LevelArtifacts.fileNames(model: model)
+        let rewindNames = Set(NamedFiles.stateNames(model: model).map { Self.rewindPrefix + $0 })
+        var level = NamedFiles(), rewind = NamedFiles()
+        for (name, bytes) in zip(names, attachments) {
+            if task.level == 0 && rewindNames.contains(name) {
+                guard rewind[String(name.dropFirst(Self.rewindPrefix.count))] == nil else {
+                    throw RejectedResult("\(task.id) carries \(name) twice")
+                }
+                rewind.add(String(name.dropFirst(Self.rewindPrefix.count)), bytes)
+            } else if levelNames.contains(name) {
+                guard level[name] == nil else { throw RejectedResult("\(task.id) carries \(name) twice") }
+                level.add(name, bytes)
+            } else {
+                let printable = String(name.unicodeScalars.prefix(80).map { $0.isASCII && $0.value >= 32 ? Character($0) : "?" })
+                let why = rewindNames.contains(name) ? "only level 0 makes the rewind point" : "no level of \(model.architecture) writes it"
+                throw RejectedResult("\(task.id) carries a file named '\(printable)': \(why)")
+            }
+        }
+        let missing = levelNames.subtracting(level.names)
+        guard missing.isEmpty else {
+            throw RejectedResult("\(task.id) lacks \(missing.sorted().prefix(3).joined(separator: ", "))\(missing.count > 3 ? " and \(missing.count - 3) more" : "")")
+        }
+        guard rewind.names.isEmpty || rewind.names.count == rewindNames.count else {
+            throw RejectedResult("the rewind point of \(task.id) is incomplete (\(rewind.names.count) of \(rewindNames.count) files)")
+        }
+        return (level, rewind.names.isEmpty ? nil : rewind)
+    }
+
+    /// What marks the rewind point's files among a level-0 result's.
+    static let rewindPrefix = "rewind-"
 }
 
 /// The worker's side of level tasks: train one level from the attached masks and start state.
@@ -225,7 +269,7 @@ public final class LevelTaskRunner: Sendable {
         var files = try LevelArtifacts.files(outcome, model: model)
         if let rewindPoint {
             let rewind = NamedFiles(state: rewindPoint, model: model)
-            for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("rewind-\(name)", bytes) }
+            for (name, bytes) in zip(rewind.names, rewind.contents) { files.add(LevelTasks.rewindPrefix + name, bytes) }
         }
         return (String(decoding: try JSONEncoder().encode(files.names), as: UTF8.self), files.contents)
     }

@@ -5,6 +5,16 @@ import SiftFiles
 
 /// A trained level as its files.
 extension LevelArtifacts {
+    /// The layer-1 maps and counts every level writes beside its masks, state and metrics.json.
+    public static let mapNames = ["sc_map.npy", "dc_map.npy", "out_degree.npy", "sc_map_by_degree.npy", "dc_map_by_degree.npy",
+                                  "degree_bins.npy"]
+
+    /// The name of every file `files(_:model:)` gives a level of `model`: what a worker's result may carry,
+    /// besides level 0's rewind point.
+    public static func fileNames(model: ModelSpec) -> Set<String> {
+        Set(NamedFiles.maskNames(model: model) + NamedFiles.stateNames(model: model) + mapNames + ["metrics.json"])
+    }
+
     /// Every file of a finished level, as written to disk and sent by workers. Throws if a figure of
     /// metrics.json is not a finite number (JSON has no NaN), naming it.
     public static func files(_ outcome: LevelOutcome, model: ModelSpec) throws -> NamedFiles {

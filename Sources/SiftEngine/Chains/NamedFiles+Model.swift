@@ -26,6 +26,16 @@ extension NamedFiles {
         }
     }
 
+    /// The names `init(masks:)` gives a mask set of `model`.
+    public static func maskNames(model: ModelSpec) -> [String] {
+        (0..<model.layerCount).flatMap { ["mask-\($0).npy", "bias-mask-\($0).npy"] }
+    }
+
+    /// The names `init(state:model:)` gives a network state of `model`.
+    public static func stateNames(model: ModelSpec) -> [String] {
+        (0..<model.layerCount).flatMap { ["weights-\($0).npy", "bias-\($0).npy"] + (model.batchNorm ? ["bn-\($0).npy"] : []) }
+    }
+
     /// Layer l's weight-shaped and bias-shaped arrays, checked against the model's widths.
     private func layerArrays(_ weightsName: String, _ biasName: String, layer l: Int, model: ModelSpec,
                              origin: String) throws -> (weights: NumpyArray, bias: NumpyArray) {
@@ -61,5 +71,19 @@ extension NamedFiles {
             }
             return layer
         })
+    }
+}
+
+extension NetworkState {
+    /// The file (as `NamedFiles(state:model:)` names it) of the first array that holds a NaN or an infinity,
+    /// if any: weights, biases and batch-norm state must be numbers before a later level is derived from them.
+    public var firstNonFiniteFile: String? {
+        for (l, layer) in layers.enumerated() {
+            if !layer.weights.allSatisfy(\.isFinite) { return "weights-\(l).npy" }
+            if !layer.bias.allSatisfy(\.isFinite) { return "bias-\(l).npy" }
+            let batchNorm = [layer.gamma, layer.beta, layer.runningMean, layer.runningVariance].compactMap { $0 }
+            if !batchNorm.allSatisfy({ $0.allSatisfy(\.isFinite) }) { return "bn-\(l).npy" }
+        }
+        return nil
     }
 }
