@@ -434,15 +434,29 @@ public final class Coordinator {
         }
     }
 
-    /// Counts a failed attempt against its cause; failures on a host in a row set its worker aside.
+    /// Counts a failed attempt against its cause; failures on a host in a row set its worker aside. A task's
+    /// own failure (or a result too large to arrive) fails the task only once a second host agrees, or when
+    /// no other host is alive to try it: one peer's word cannot fail a level, and until another host tries it
+    /// the report counts as trouble on the sender's host.
     private func fail(_ task: String, attempt: Int, cause: FailureCause, error: String, worker: String,
                       _ tx: TaskStore.Transaction, now: Date) throws {
+        let host = TaskStore.host(ofWorker: worker)
+        let awaiting = try cause == .task && Self.awaitsAnotherHost(
+            reportedBy: host, earlierReporters: tx.taskFailureHosts(of: task),
+            liveHosts: Set(peers.values.filter(\.answered).map(\.hello.host)))
         let state = try tx.fail(task: task, attempt: attempt, cause: cause, error: "\(error) [on \(worker)]",
-                                limits: settings.retryLimits, now: now)
+                                limits: settings.retryLimits, awaitingAnotherHost: awaiting, now: now)
         guard state != nil else { return }
-        let verdict = state == .failed ? "marked failed" : "back to the queue for another worker"
+        let verdict = state == .failed ? "marked failed"
+            : awaiting ? "one host's word so far: back to the queue for another host" : "back to the queue for another worker"
         note(.warning, "task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
-        if cause == .host { try noteTrouble(worker: worker, error, tx, now: now) }
+        if cause == .host || awaiting { try noteTrouble(worker: worker, error, tx, now: now) }
+    }
+
+    /// Whether a task's own failure, as `host` reports it, waits for another host's word: no other host has
+    /// said so yet, and another host is alive to try it.
+    static func awaitsAnotherHost(reportedBy host: String, earlierReporters: Set<String>, liveHosts: Set<String>) -> Bool {
+        earlierReporters.subtracting([host]).isEmpty && !liveHosts.subtracting([host]).isEmpty
     }
 
     /// Counts a failure on `worker`'s host or a lease it let expire; so many in a row set it aside.
@@ -538,7 +552,11 @@ public final class Coordinator {
         for (identity, peer) in peers where peer.task == nil && peer.answered {
             if !everyoneSetAside && setAsideNote(for: peer.name, now: now) != nil { continue }
             let holder = peer.holder(LeaseHolder.newToken())
-            guard let task = try tx.leaseNext(to: holder, leaseSeconds: settings.leaseSeconds, now: now) else {
+            let otherHostsAlive = peers.values.contains { $0.answered && $0.hello.host != peer.hello.host }
+            guard let task = try tx.leaseNext(to: holder, leaseSeconds: settings.leaseSeconds, otherHostsAlive: otherHostsAlive,
+                                              now: now) else {
+                // The queue is empty, or holds only tasks this worker's host must leave to another.
+                if try otherHostsAlive && tx.hasQueuedTask() { continue }
                 return
             }
             peers[identity]?.task = (task.id, task.attempts, holder.token)

@@ -155,7 +155,21 @@ public final class TaskStore: Sendable {
                     times_set_aside INTEGER NOT NULL, set_aside_until REAL, last_error TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v8-failure-host") { db in
+            // The host each failure happened on: a task's own failure, as one host reports it, stands only
+            // once a second host agrees, and the task is leased elsewhere meanwhile.
+            try db.execute(sql: """
+                ALTER TABLE failure ADD COLUMN host TEXT;
+                CREATE INDEX failure_host ON failure(host, cause);
+                """)
+        }
         return migrator
+    }
+
+    /// The host of a worker named `host:pid`, as the coordinator names its workers.
+    public static func host(ofWorker name: String) -> String {
+        guard let colon = name.lastIndex(of: ":") else { return name }
+        return String(name[..<colon])
     }
 
     /// A worker as the coordinator last saw it.
@@ -343,8 +357,11 @@ public final class TaskStore: Sendable {
 
     @discardableResult
     public func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits = RetryLimits(),
-                     now: Date = Date()) throws -> TaskState? {
-        try transaction { try $0.fail(task: task, attempt: attempt, cause: cause, error: error, limits: limits, now: now) }
+                     awaitingAnotherHost: Bool = false, now: Date = Date()) throws -> TaskState? {
+        try transaction {
+            try $0.fail(task: task, attempt: attempt, cause: cause, error: error, limits: limits,
+                        awaitingAnotherHost: awaitingAnotherHost, now: now)
+        }
     }
 
     /// The task changes of one transaction.
@@ -356,19 +373,26 @@ public final class TaskStore: Sendable {
         }
 
         /// Hands the oldest queued task (lowest level first) to `worker`, as attempt `attempts + 1`.
-        /// A task that already failed on this worker's host is left for another worker while there is
-        /// another task to take.
-        public func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
-            let worker = holder.worker
+        /// A task that already failed on this worker is left for another worker while there is another task
+        /// to take. One that this worker's host said fails for its own inputs is left for another host
+        /// altogether while `otherHostsAlive`: only a second host's word may fail it.
+        public func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, otherHostsAlive: Bool = false,
+                              now: Date = Date()) throws -> TaskRecord? {
+            let worker = holder.worker, host = TaskStore.host(ofWorker: worker)
             let fresh = try String.fetchOne(db.cachedStatement(sql: """
                 SELECT id FROM task WHERE state = 'queued'
                   AND id NOT IN (SELECT task FROM failure WHERE worker = ? AND cause = 'host')
+                  AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
                 ORDER BY level, experiment, seed LIMIT 1
-                """), arguments: [worker])
-            guard let id = try fresh ?? String.fetchOne(db.cachedStatement(
-                sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1")) else {
-                return nil
-            }
+                """), arguments: [worker, host])
+            let fallback = otherHostsAlive
+                ? try String.fetchOne(db.cachedStatement(sql: """
+                    SELECT id FROM task WHERE state = 'queued' AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
+                    ORDER BY level, experiment, seed LIMIT 1
+                    """), arguments: [host])
+                : try String.fetchOne(db.cachedStatement(
+                    sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1"))
+            guard let id = fresh ?? fallback else { return nil }
             try db.cachedStatement(sql: """
                 UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ?,
                     progress = NULL, progress_at = NULL WHERE id = ?
@@ -435,17 +459,33 @@ public final class TaskStore: Sendable {
             return .recorded
         }
 
+        /// Whether any task waits in the queue.
+        public func hasQueuedTask() throws -> Bool {
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state = 'queued')")) ?? false
+        }
+
+        /// The hosts that have said `task` fails for its own inputs.
+        public func taskFailureHosts(of task: String) throws -> Set<String> {
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT host FROM failure WHERE task = ? AND cause = 'task' AND host IS NOT NULL"),
+                                    arguments: [task]))
+        }
+
         /// An attempt that ended without a result, counted against its cause's budget: back to the queue,
-        /// or failed for good (a task-caused failure at once). Only the current lease counts; returns the new state.
+        /// or failed for good. A task-caused failure fails it at once, unless `awaitingAnotherHost` (only one
+        /// host has said so, and another is alive to try): then it goes back to the queue, for another host.
+        /// Only the current lease counts; returns the new state.
         @discardableResult
         public func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits,
-                         now: Date = Date()) throws -> TaskState? {
+                         awaitingAnotherHost: Bool = false, now: Date = Date()) throws -> TaskState? {
             guard let record = try self.task(task),
                   record.state == .leased, record.attempts == attempt else { return nil }
-            try db.cachedStatement(sql: "INSERT INTO failure (task, attempt, worker, cause, error, at) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [task, attempt, record.worker, cause.rawValue, error, now.timeIntervalSince1970])
+            try db.cachedStatement(sql: "INSERT INTO failure (task, attempt, worker, host, cause, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [task, attempt, record.worker, record.worker.map(TaskStore.host(ofWorker:)), cause.rawValue, error,
+                                     now.timeIntervalSince1970])
             let state: TaskState, message: String
             switch cause {
+            case .task where awaitingAnotherHost:
+                (state, message) = (.queued, "\(error) (one host says so; another host will try it)")
             case .task:
                 (state, message) = (.failed, error)
             case .host:

@@ -21,13 +21,15 @@ import Testing
     struct ScriptedWorker {
         let socket: ZeroMQSocket
         let pid: Int32
-        var name: String { "scripted:\(pid)" }
+        let host: String
+        var name: String { "\(host):\(pid)" }
 
-        init(_ context: ZeroMQContext, endpoint: String, pid: Int32, settings: ClusterSettings) throws {
+        init(_ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, settings: ClusterSettings) throws {
             self.pid = pid
+            self.host = host
             socket = try ZeroMQSocket(context, kind: .dealer)
             try socket.connect(endpoint)
-            try send(.ready(WorkerHello(host: "scripted", pid: pid, cores: 1, build: settings.build)))
+            try send(.ready(WorkerHello(host: host, pid: pid, cores: 1, build: settings.build)))
         }
 
         func send(_ message: WireMessage) throws { try socket.send(message.frames) }
@@ -113,8 +115,8 @@ import Testing
         var log: [String] { lines.all }
 
         /// A worker that said READY and answered the coordinator's challenge: the next turn can give it a task.
-        func worker(pid: Int32) throws -> ScriptedWorker {
-            let worker = try ScriptedWorker(context, endpoint: coordinator.endpoint, pid: pid, settings: settings)
+        func worker(pid: Int32, host: String = "scripted") throws -> ScriptedWorker {
+            let worker = try ScriptedWorker(context, endpoint: coordinator.endpoint, pid: pid, host: host, settings: settings)
             try turn()
             _ = try worker.inbox()
             return worker
@@ -268,6 +270,63 @@ import Testing
         #expect(try h.store.counts() == [.failed: 1, .skipped: 1])
     }
 
+    /// A peer that says every task it is leased fails for its own inputs: while another host is alive, each
+    /// such task goes to that host instead, and the liar is set aside as a failing host would be.
+    @Test func oneHostsWordCannotFailALevel() throws {
+        let h = try Harness(chains: 3, levels: 1)
+        let liar = try h.worker(pid: 1, host: "liar"), honest = try h.worker(pid: 2, host: "honest")
+        try h.turn()
+        var finished = false
+        for _ in 0..<20 where !finished {
+            if let task = try liar.task() {
+                try liar.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "bad inputs", cause: .task)))
+            }
+            if let task = try honest.task() { try honest.result(task) }
+            finished = try h.turn()
+        }
+        #expect(finished)
+        #expect(try h.store.counts() == [.done: 3], "no level failed on the liar's word")
+        #expect(h.log.contains { $0.contains("one host's word so far: back to the queue for another host") })
+        #expect(h.log.contains { $0.contains("liar:1 set aside for 60 s") })
+    }
+
+    /// Two hosts that agree fail the level; so does one host when no other is alive to ask.
+    @Test func aTasksOwnFailureStandsOnceASecondHostAgrees() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let first = try h.worker(pid: 1, host: "a"), second = try h.worker(pid: 2, host: "b")
+        try h.turn()
+        let failing = { (worker: ScriptedWorker) throws -> Bool in
+            guard let task = try worker.task() else { return false }
+            try worker.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "2 outputs for 10 classes", cause: .task)))
+            try h.turn()
+            return true
+        }
+        let firstFailed = try failing(first)
+        let secondFailed = try !firstFailed && failing(second)
+        #expect(firstFailed != secondFailed, "one of them had the lease")
+        let retry = try #require(try h.store.task("sleep-0/0"))
+        #expect(retry.state == .leased && retry.worker == (firstFailed ? "b:2" : "a:1"), "the host that has not tried it has it")
+        #expect(try failing(firstFailed ? second : first))
+        #expect(try h.store.task("sleep-0/0")?.state == .failed)
+    }
+
+    /// A result too large for a message, from one host, is retried on another while one is alive.
+    @Test func anOversizedResultFromOneHostIsTriedElsewhere() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let big = try h.worker(pid: 1, host: "big")
+        try h.turn()
+        let task = try #require(try big.task())
+        let honest = try h.worker(pid: 2, host: "honest")
+        let files = (0..<(WireMessage.maxFrames + 4)).map { [UInt8(truncatingIfNeeded: $0)] }
+        try big.send(.result(TaskResult(task: task.task, attempt: task.attempt, lease: task.lease,
+                                        digest: TaskDigest.of(files), summary: "{}"), attachments: files))
+        try h.turn()
+        let retry = try #require(try honest.task(), "the level goes to the other host: \(h.log)")
+        try honest.result(retry)
+        #expect(try h.turn())
+        #expect(try h.store.counts() == [.done: 1])
+    }
+
     @Test func aWorkerThatExitsLosesItsLeaseAtOnce() throws {
         let h = try Harness(chains: 1, levels: 1)
         let doomed = try h.worker(pid: 7)
@@ -317,7 +376,7 @@ import Testing
 
     @Test func aFrameOverTheLimitIsDroppedUnread() throws {
         let h = try Harness(chains: 1, levels: 1, bind: "tcp://127.0.0.1:0", maximumFrameBytes: 64 << 10)
-        let flooder = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 9, settings: h.settings)
+        let flooder = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 9, host: "scripted", settings: h.settings)
         // Wait (bounded) until the coordinator has seen the flooder and its answer: it is then handed the task.
         var handed: TaskAssignment?
         for _ in 0..<200 where handed == nil {
