@@ -80,6 +80,8 @@ public final class Coordinator {
     /// Handshakes that failed (a plain client at a CURVE coordinator, say) never arrive as messages: this logs them.
     let handshakes: SocketMonitor
     let log: Logger
+    /// Complaints about peers (malformed messages, refusals), logged at a bounded rate.
+    let complaints = ComplaintLog()
     /// The time; injected so that lease, liveness and set-aside logic can be tested without sleeping.
     let clock: () -> Date
     /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
@@ -119,7 +121,9 @@ public final class Coordinator {
         try socket.set(ZeroMQOption.receiveQueueLength, Self.queuedMessagesPerPeer)
         if let security {
             // The ZAP handler must be in place before the socket binds.
-            gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: { [log] in log.warning("\($0)") })
+            gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: { [log, complaints] line in
+                for line in complaints.admit("CURVE", line, now: clock()) { log.warning("\(line)") }
+            })
             try socket.makeCurveServer(secretKey: security.secretKey)
         } else {
             gatekeeper = nil
@@ -175,7 +179,7 @@ public final class Coordinator {
                 case .protocolError, .failed:
                     counters.refused += 1
                     let hint = gatekeeper != nil ? " (a worker without CURVE keys, or with another coordinator's public key?)" : ""
-                    note(.warning, "refused a connection to \(endpoint): \(event.problem ?? "")\(hint)")
+                    complain("handshake", "refused a connection to \(endpoint): \(event.problem ?? "")\(hint)")
                 case .succeeded, .refusedCredentials:
                     continue
                 }
@@ -208,6 +212,7 @@ public final class Coordinator {
         finishedCheckDue = finishedCheckDue || outgoing.contains { if case .acknowledge = $0.message { return true }; return false }
         if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
             lastBeat = now
+            for line in complaints.roll(now: now) { note(.warning, line) }
             onTick()
             try housekeeping(now: now)
             finishedCheckDue = true
@@ -315,7 +320,7 @@ public final class Coordinator {
         guard let identity = received.frames.first else { return }
         guard !received.truncated else {
             counters.dropped += 1
-            note(.warning, "dropped an oversized message from \(Self.name(identity))")
+            complain(peers[identity]?.name ?? Self.name(identity), "dropped an oversized message from \(Self.name(identity))")
             // Most likely its result: retrying would only send it again, so the level fails with the
             // reason (and the worker is released) instead of waiting on a result that can never arrive.
             if let peer = peers[identity], let task = peer.task {
@@ -332,7 +337,7 @@ public final class Coordinator {
             message = try WireMessage(frames: Array(received.frames.dropFirst()))
         } catch let error as WireError {
             counters.dropped += 1
-            note(.warning, "dropped a message from \(Self.name(identity)): \(error)")
+            complain(peers[identity]?.name ?? Self.name(identity), "dropped a message from \(Self.name(identity)): \(error)")
             if case .versionMismatch = error {
                 replies.append((identity, .refuse(Refusal(reason: "\(error); upgrade the worker"))))
             }
@@ -343,13 +348,13 @@ public final class Coordinator {
         case .ready(let hello):
             if let problem = hello.problem {
                 counters.refused += 1
-                note(.warning, "refused \(Self.name(identity)): \(problem)")
+                complain(Self.name(identity), "refused \(Self.name(identity)): \(problem)")
                 replies.append((identity, .refuse(Refusal(reason: problem))))
                 return
             }
             guard hello.build == settings.build else {
                 counters.refused += 1
-                note(.warning, "refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
+                complain("\(hello.host):\(hello.pid)", "refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
                 replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
                 return
             }
@@ -359,7 +364,7 @@ public final class Coordinator {
                 if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
                     peer.task = (task, attempt, lease)
                 } else {
-                    note(.warning, "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
+                    complain(peer.name, "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
                 }
             }
             // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not. A peer
@@ -367,7 +372,7 @@ public final class Coordinator {
             if let (old, known) = peers.first(where: { $0.value.name == peer.name && $0.key != identity }) {
                 guard known.key == peer.key, known.task == nil || peer.task != nil else {
                     counters.refused += 1
-                    note(.warning, "refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
+                    complain(peer.name, "refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
                     replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
                     return
                 }
@@ -391,7 +396,7 @@ public final class Coordinator {
         case let .result(result, attachments):
             guard let peer = sender else {
                 counters.dropped += 1
-                note(.warning, "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+                complain(Self.name(identity), "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
                 return
             }
             peers[identity]?.lastSeen = now
@@ -404,12 +409,12 @@ public final class Coordinator {
             let job = ResultIntake.Job(identity: identity, peer: peer.name, holder: holder, build: peer.hello.build,
                                        task: task, result: result)
             if !intake.submit(job, attachments: attachments) {
-                note(.notice, "ignored a second copy of \(result.task) (attempt \(result.attempt)) from \(peer.name): the first is being written")
+                complain(peer.name, "ignored a second copy of \(result.task) (attempt \(result.attempt)) from \(peer.name): the first is being written", level: .notice)
             }
         case .failure(let failure):
             guard let peer = sender else {
                 counters.dropped += 1
-                note(.warning, "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
+                complain(Self.name(identity), "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
                 return
             }
             peers[identity]?.lastSeen = now
@@ -422,7 +427,7 @@ public final class Coordinator {
                 try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx, now: now)
             } else {
                 counters.dropped += 1
-                note(.warning, "dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
+                complain(peer.name, "dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
             }
             if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
             replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
@@ -430,7 +435,7 @@ public final class Coordinator {
             replies.append((identity, .status(try status(now: now))))
         case .task, .acknowledge, .revoke, .refuse, .done, .status:
             counters.dropped += 1
-            note(.warning, "dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
+            complain(sender?.name ?? Self.name(identity), "dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
         }
     }
 
@@ -489,7 +494,7 @@ public final class Coordinator {
         switch outcome {
         case .corrupt:
             counters.dropped += 1
-            note(.warning, "dropped a result for \(result.task) from \(job.peer): digest does not match its attachments")
+            complain(job.peer, "dropped a result for \(result.task) from \(job.peer): digest does not match its attachments")
             return
         case .failed(let error):
             throw error
@@ -498,7 +503,7 @@ public final class Coordinator {
             if let task = try tx.task(result.task), task.state == .leased && task.attempts == result.attempt {
                 try fail(result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: job.peer, tx, now: now)
             } else {
-                note(.warning, "dropped a result for \(result.task) from \(job.peer): \(rejected)")
+                complain(job.peer, "dropped a result for \(result.task) from \(job.peer): \(rejected)")
             }
             verdict = .stale
         case .stored(let ending):
@@ -529,14 +534,14 @@ public final class Coordinator {
             note(.info, "recorded \(result.task) (attempt \(result.attempt)) from \(peer)")
         case .duplicate, .stale:
             counters.duplicates += 1
-            note(.notice, "ignored a \(verdict == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer)")
+            complain(peer, "ignored a \(verdict == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer)", level: .notice)
         case .wrongLease:
             counters.dropped += 1
             let key = peers[identity]?.key.map { " (key \($0))" } ?? ""
-            note(.warning, "dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer)\(key): it does not hold that lease (another worker's, or a wrong token or key)")
+            complain(peer, "dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer)\(key): it does not hold that lease (another worker's, or a wrong token or key)")
         case .unknownTask:
             counters.dropped += 1
-            note(.warning, "dropped a result for \(result.task) from \(peer): no such task")
+            complain(peer, "dropped a result for \(result.task) from \(peer): no such task")
         }
         if peers[identity]?.task?.id == result.task { peers[identity]?.task = nil }
         replies.append((identity, .acknowledge(TaskReference(task: result.task))))
@@ -577,6 +582,12 @@ public final class Coordinator {
                                             parameters: prepared.parameters)
             sends.append((identity, .task(assignment, attachments: prepared.attachments)))
         }
+    }
+
+    /// Logs a complaint about `peer` within the bound `ComplaintLog` sets: a flood of bad messages costs the
+    /// log a few lines an interval, not a line each.
+    private func complain(_ peer: String, _ message: String, level: Logger.Level = .warning) {
+        for line in complaints.admit(peer, message, now: clock()) { note(level, line) }
     }
 
     /// Log lines held back while a transaction is open, or nil when none is.

@@ -135,7 +135,10 @@ import Testing
         }
         var wrongVersion = WireMessage.ready(WorkerHello(host: "x", pid: 1, cores: 1, build: settings.build)).frames
         wrongVersion[0][5] = 9
-        try attacker.send(wrongVersion)
+        // From a peer of its own: complaints about one peer are logged once an interval (ComplaintLog).
+        let outdated = try ZeroMQSocket(context, kind: .dealer)
+        try outdated.connect(endpoint)
+        try outdated.send(wrongVersion)
         try attacker.send(WireMessage.result(TaskResult(task: "sleep-0/0", attempt: 1, lease: "guessed", digest: "forged", summary: "{}"), attachments: [[1]]).frames)
         try attacker.send(WireMessage.done.frames)
         try attacker.send([[UInt8]](repeating: [1, 2, 3], count: WireMessage.maxFrames + 8))   // too many frames
