@@ -8,7 +8,9 @@ import SiftEngine
 struct ConfigField: Sendable {
     enum Kind: Sendable {
         case bool
-        case int(minimum: Int)
+        /// A whole number within these bounds: every count a config sets has a ceiling, so no setting can ask
+        /// for an allocation or a loop that overflows.
+        case int(ClosedRange<Int>)
         case double(check: @Sendable (Double) -> String?)
         case choice([String])
         case string
@@ -36,9 +38,13 @@ extension ConfigField {
                     apply: { v, draft in apply(&draft, try v.boolValue()) })
     }
 
-    static func int(_ key: String, minimum: Int, _ help: String, default value: @escaping @Sendable (PruningPreset) -> Int,
+    /// The ceiling of a whole number whose declaration names none: far above any real setting, far below overflow.
+    static let defaultMaximum = 1_000_000_000
+
+    static func int(_ key: String, minimum: Int, maximum: Int = defaultMaximum, _ help: String,
+                    default value: @escaping @Sendable (PruningPreset) -> Int,
                     _ apply: @escaping @Sendable (inout SpecDraft, Int) -> Void) -> ConfigField {
-        ConfigField(key: key, kind: .int(minimum: minimum), help: help, defaultValue: { .int(value($0)) },
+        ConfigField(key: key, kind: .int(minimum...maximum), help: help, defaultValue: { .int(value($0)) },
                     apply: { v, draft in apply(&draft, try v.intValue()) })
     }
 
@@ -72,9 +78,9 @@ extension ConfigField {
     }
 
     /// A whole number that may be left unset (nil).
-    static func optionalInt(_ key: String, minimum: Int, _ help: String,
+    static func optionalInt(_ key: String, minimum: Int, maximum: Int = defaultMaximum, _ help: String,
                             _ apply: @escaping @Sendable (inout SpecDraft, Int?) -> Void) -> ConfigField {
-        ConfigField(key: key, kind: .int(minimum: minimum), help: help, defaultValue: { _ in .null },
+        ConfigField(key: key, kind: .int(minimum...maximum), help: help, defaultValue: { _ in .null },
                     apply: { v, draft in apply(&draft, v == .null ? nil : try v.intValue()) })
     }
 

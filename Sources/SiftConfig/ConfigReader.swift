@@ -87,6 +87,9 @@ struct ConfigReader {
         return "; known keys here: " + siblings.map { String($0.dropFirst(section.count + 1)) }.joined(separator: ", ")
     }
 
+    /// The most seeds one config may list: each is a chain of every experiment.
+    static let maximumSeeds = 10_000
+
     mutating func readMetadata(_ key: String, _ node: Node) throws {
         switch key {
         case "name", "description":
@@ -100,6 +103,9 @@ struct ConfigReader {
                 return seed
             }
             guard !seeds.isEmpty else { throw error(node, key, "needs at least one seed") }
+            guard seeds.count <= Self.maximumSeeds else {
+                throw error(node, key, "lists \(seeds.count) seeds, more than the limit of \(Self.maximumSeeds)")
+            }
             // A repeated seed would be one chain counted twice in every statistic.
             if let repeated = seeds.enumerated().first(where: { seeds[..<$0.offset].contains($0.element) })?.element {
                 throw error(node, key, "seed \(repeated) is listed twice")
@@ -125,10 +131,14 @@ struct ConfigReader {
             case "false", "no", "off": return .bool(false)
             case let other: throw error(node, key, "must be true or false, got '\(other)'")
             }
-        case .int(let minimum):
+        case .int(let range):
             let text = try scalar()
-            guard let v = Int(text) else { throw error(node, key, "must be a whole number, got '\(text)'") }
-            guard v >= minimum else { throw error(node, key, "must be at least \(minimum), got \(v)") }
+            guard let v = Int(text) else {
+                let tooLarge = text.allSatisfy { $0.isNumber || $0 == "-" } && !text.isEmpty
+                throw error(node, key, tooLarge ? "must be at most \(range.upperBound), got \(text)" : "must be a whole number, got '\(text)'")
+            }
+            guard v >= range.lowerBound else { throw error(node, key, "must be at least \(range.lowerBound), got \(v)") }
+            guard v <= range.upperBound else { throw error(node, key, "must be at most \(range.upperBound), got \(v)") }
             return .int(v)
         case .double(let check):
             return .double(try number(try scalar(), check))

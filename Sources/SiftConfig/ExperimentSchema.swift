@@ -51,7 +51,7 @@ enum ExperimentSchema {
         },
         .double("data.subset", subsetFraction, "fraction of the training set kept", default: always(1)) { $0.transforms.subsetFraction = $1 },
         .intOrPath("data.reclass", "labels mod k, or a mapping file with one new label per line") { $0.transforms.reclass = $1 },
-        .int("data.nlgp.side", minimum: 2, "nlgp: image side L", default: always(28)) { $0.nlgp.side = $1 },
+        .int("data.nlgp.side", minimum: 2, maximum: 64, "nlgp: image side L", default: always(28)) { $0.nlgp.side = $1 },
         .doubles("data.nlgp.xi", positive, "nlgp: correlation length of each class, in pixels", default: [1, 3]) {
             $0.nlgp.correlationLengths = $1 ?? []
         },
@@ -61,8 +61,8 @@ enum ExperimentSchema {
         .doubles("data.nlgp.clone_classes", classIndex,
                  "nlgp: indices of the classes drawn from the clone (e.g. [1] with xi [3, 3]: NLGP against its own clone)",
                  default: nil) { $0.cloneClasses = $1 },
-        .int("data.nlgp.train_size", minimum: 1, "nlgp: training samples", default: always(60_000)) { $0.nlgp.trainCount = $1 },
-        .int("data.nlgp.test_size", minimum: 1, "nlgp: test samples", default: always(10_000)) { $0.nlgp.testCount = $1 },
+        .int("data.nlgp.train_size", minimum: 1, maximum: 10_000_000, "nlgp: training samples", default: always(60_000)) { $0.nlgp.trainCount = $1 },
+        .int("data.nlgp.test_size", minimum: 1, maximum: 10_000_000, "nlgp: test samples", default: always(10_000)) { $0.nlgp.testCount = $1 },
 
         .architecture("model.arch", "input-hidden…-classes, e.g. 784-1024-1024-1024-10", default: "784-1024-1024-1024-10") {
             $0.widths = $1
@@ -83,9 +83,9 @@ enum ExperimentSchema {
         .double("train.adam_beta1", fraction, "Adam β1", default: always(0.9)) { $0.train.adamBeta1 = $1 },
         .double("train.adam_beta2", fraction, "Adam β2", default: always(0.999)) { $0.train.adamBeta2 = $1 },
         .double("train.adam_eps", positive, "Adam ε", default: always(1e-8)) { $0.train.adamEpsilon = $1 },
-        .int("train.batch", minimum: 1, "mini-batch size", default: always(128)) { $0.train.batchSize = $1 },
-        .int("train.epochs", minimum: 0, "epochs per level", default: always(10)) { $0.train.epochs = $1 },
-        .optionalInt("train.steps", minimum: 0, "updates per level, instead of train.epochs (the paper counts steps)") {
+        .int("train.batch", minimum: 1, maximum: 1_000_000, "mini-batch size", default: always(128)) { $0.train.batchSize = $1 },
+        .int("train.epochs", minimum: 0, maximum: 1_000_000, "epochs per level", default: always(10)) { $0.train.epochs = $1 },
+        .optionalInt("train.steps", minimum: 0, maximum: 1_000_000_000, "updates per level, instead of train.epochs (the paper counts steps)") {
             $0.train.steps = $1
         },
         .choice("train.sampling", BatchSampling.self, "shuffle (per epoch) or replacement", default: always(.shuffle)) { $0.train.sampling = $1 },
@@ -104,7 +104,7 @@ enum ExperimentSchema {
         .double("pruning.output_rate", fraction, "rate of the output layer (0: not pruned)", default: { PruningSpec(preset: $0).outputRate }) { $0.pruning.outputRate = $1 },
         .bool("pruning.prune_biases", "rank biases with their layer's weights", default: { PruningSpec(preset: $0).pruneBiases }) { $0.pruning.pruneBiases = $1 },
         .int("pruning.rewind_step", minimum: 0, "dense-run step every level restarts from (0: init)", default: { PruningSpec(preset: $0).rewindStep }) { $0.pruning.rewindStep = $1 },
-        .int("pruning.max_levels", minimum: 0, "most pruning rounds", default: always(20)) { $0.pruning.maxLevels = $1 },
+        .int("pruning.max_levels", minimum: 0, maximum: 1_000, "most pruning rounds", default: always(20)) { $0.pruning.maxLevels = $1 },
         .double("pruning.stop_fraction", unitInterval, "stop when a hidden layer keeps this fraction of connected units",
                 default: always(0.2)) { $0.pruning.stopConnectedFraction = $1 },
         .choice("pruning.control", PruningControl.self, "none, one_shot, random, shuffled or reinit", default: always(.none)) {

@@ -24,6 +24,11 @@ public struct SweepConfig: Sendable {
     /// More experiments than this are refused before they are expanded (a few hundred bytes of grid can
     /// ask for millions); a sweep raises it with `max_experiments:`.
     public static let defaultMaxExperiments = 1000
+    /// What `max_experiments:` may raise the limit to.
+    public static let maxExperimentsCeiling = 100_000
+    /// The most level tasks (experiments × seeds × levels) a sweep may plan: each is a row in the store and
+    /// an entry in the coordinator's plan.
+    public static let maximumTasks = 1_000_000
 
     public static func load(path: String) throws -> SweepConfig {
         try parse(yaml: YAMLSource.read(path), file: path)
@@ -36,10 +41,12 @@ public struct SweepConfig: Sendable {
     }
 
     static func expand(yaml: String, file: String) throws -> SweepConfig {
-        let root = try YAMLSource.compose(yaml, file: file)
-        guard case .mapping(let top)? = root, top.keys.contains(where: { sweepKeys.contains($0.string ?? "") }) else {
+        guard let root = try YAMLSource.compose(yaml, file: file) else {
+            throw ConfigError(file: file, message: "is empty; an experiment needs at least its model (model: {arch: …}): see Configs/quickstart.yaml")
+        }
+        guard case .mapping(let top) = root, top.keys.contains(where: { sweepKeys.contains($0.string ?? "") }) else {
             let single = try ExperimentConfig.parse(node: root, file: file)
-            return SweepConfig(source: file, name: single.name, seeds: single.seeds, experiments: [single])
+            return try SweepConfig(source: file, name: single.name, seeds: single.seeds, experiments: [single]).checkingPlanSize()
         }
         func error(_ node: Node?, _ key: String?, _ message: String) -> ConfigError {
             ConfigError(file: file, line: node?.mark?.line, column: node?.mark?.column, key: key, message: message)
@@ -57,6 +64,9 @@ public struct SweepConfig: Sendable {
             case "max_experiments":
                 guard let text = value.string, let limit = Int(text), limit > 0 else {
                     throw error(value, key, "must be a positive whole number")
+                }
+                guard limit <= maxExperimentsCeiling else {
+                    throw error(value, key, "must be at most \(maxExperimentsCeiling), got \(limit)")
                 }
                 maxExperiments = limit
             case "base":
@@ -124,7 +134,19 @@ public struct SweepConfig: Sendable {
                 experiments.append(experiment)
             }
         }
-        return SweepConfig(source: file, name: name, seeds: experiments[0].seeds, experiments: experiments)
+        return try SweepConfig(source: file, name: name, seeds: experiments[0].seeds, experiments: experiments).checkingPlanSize()
+    }
+
+    /// The sweep, if its plan (every experiment's levels for every seed) stays within `maximumTasks`.
+    func checkingPlanSize() throws -> SweepConfig {
+        var tasks = 0
+        for experiment in experiments {
+            tasks += (experiment.spec.pruning.maxLevels + 1) * experiment.seeds.count
+            guard tasks <= Self.maximumTasks else {
+                throw ConfigError(file: source, message: "plans more than \(Self.maximumTasks) level tasks (experiments × seeds × (pruning.max_levels + 1)), the limit; split it into several sweeps")
+            }
+        }
+        return self
     }
 
     /// Mappings merge key by key; anything else in `overlay` replaces `base`.

@@ -13,6 +13,11 @@ struct LivenessOptions: ParsableArguments {
     @Option(help: "Seconds between heartbeats.") var heartbeat = 1.0
     @Option(help: "Missed heartbeats before a peer is declared dead.") var liveness = 5
 
+    func validate() throws {
+        try OptionBounds.check(heartbeat, in: 0.01...3600, "--heartbeat")
+        try OptionBounds.check(liveness, in: 1...1_000, "--liveness")
+    }
+
     var settings: ClusterSettings {
         var settings = ClusterSettings()
         settings.heartbeatInterval = heartbeat
@@ -42,6 +47,10 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct ReportOptions: ParsableArguments {
     @Option(help: "Seconds between rewrites of OUT/report/ while the sweep runs (0: only at the end).")
     var reportEvery = 600.0
+
+    func validate() throws {
+        try OptionBounds.check(reportEvery, in: 0...1e7, "--report-every")
+    }
 }
 
 /// When a training counts as hung: its step counter still for many of its own steps, with a floor.
@@ -49,6 +58,11 @@ struct WatchdogOptions: ParsableArguments {
     @Option(help: "A level whose training step has not moved for this many of its own step times is hung: its lease is revoked and the level goes to another worker.")
     var hungAfterSteps = 100.0
     @Option(help: "…but never sooner than this many seconds.") var hungAfterSeconds = 300.0
+
+    func validate() throws {
+        try OptionBounds.check(hungAfterSteps, in: 1...1e9, "--hung-after-steps")
+        try OptionBounds.check(hungAfterSeconds, in: 1...1e7, "--hung-after-seconds")
+    }
 
     func apply(to settings: inout ClusterSettings) {
         settings.hungAfterSteps = hungAfterSteps
@@ -96,6 +110,14 @@ struct CoordinatorCommand: ParsableCommand {
     @OptionGroup var watchdog: WatchdogOptions
     @OptionGroup var logging: LogOptions
     @OptionGroup var reporting: ReportOptions
+
+    func validate() throws {
+        try OptionBounds.check(maxAttempts, in: 1...100, "--max-attempts")
+        try OptionBounds.check(maxLostLeases, in: 1...1_000, "--max-lost-leases")
+        if let sleepTasks { try OptionBounds.check(sleepTasks, in: 1...1_000_000, "--sleep-tasks") }
+        try OptionBounds.check(sleepLevels, in: 1...1_000, "--sleep-levels")
+        try OptionBounds.check(sleepMs, in: 0...86_400_000, "--sleep-ms")
+    }
 
     func run() throws {
         var security: Coordinator.Security?
@@ -188,6 +210,10 @@ struct WorkerCommand: ParsableCommand {
     var parent: Int32?
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var logging: LogOptions
+
+    func validate() throws {
+        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
+    }
 
     func run() throws {
         BLAS.threads = threads

@@ -19,6 +19,10 @@ struct ImpCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "BLAS threads. Results are byte-identical for a fixed count.") var threads = 1
 
+    func validate() throws {
+        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
+    }
+
     func run() throws {
         let experiment = try ExperimentConfig.load(path: config)
         let seed = self.seed ?? experiment.seeds[0]

@@ -25,6 +25,11 @@ struct MetricsCommand: ParsableCommand {
     @Option(help: "Seed of the null draws.") var seed: UInt64 = 0
     @Option(help: "Threads: BLAS and the null draws.") var threads = 1
 
+    func validate() throws {
+        try OptionBounds.check(nullDraws, in: 1...10_000, "--null-draws")
+        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
+    }
+
     func run() throws {
         guard let shape = ImageShape(parsing: image) else {
             throw ValidationError("--image must look like 1x28x28 or 28x28; got '\(image)'")

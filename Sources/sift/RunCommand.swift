@@ -22,7 +22,8 @@ struct RunCommand: ParsableCommand {
         """)
 
     @Argument(help: "Sweep or experiment config (YAML).") var config: String
-    @Option(help: "Local worker processes (default: the number of cores).") var workers: Int?
+    @Option(help: "Local worker processes (default: the number of cores; at most 4 per core without --force).") var workers: Int?
+    @Flag(help: "Allow more than 4 local workers per core (up to 1,024).") var force = false
     @Option(help: "Output folder (default: runs/<sweep name>).") var out: String?
     @Option(help: "BLAS threads per worker.") var threads = 1
     @OptionGroup var resume: ResumeOptions
@@ -30,6 +31,14 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var watchdog: WatchdogOptions
     @OptionGroup var logging: LogOptions
     @OptionGroup var reporting: ReportOptions
+
+    func validate() throws {
+        if let workers {
+            try OptionBounds.check(workers, in: OptionBounds.workers(forced: force), "--workers",
+                                   hint: force ? "" : " (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores; --force allows up to 1,024)")
+        }
+        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
+    }
 
     func run() throws {
         let sweep = try SweepConfig.load(path: config)
@@ -56,7 +65,7 @@ struct RunCommand: ParsableCommand {
             store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log,
             prepare: { try tasks.prepare($0) }, onResult: { try tasks.store($0, result: $1, attachments: $2) })
         let counts = try store.counts()
-        let count = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        let count = workers ?? ProcessInfo.processInfo.activeProcessorCount
         say("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(counts.values.reduce(0, +)) level task(s)"
             + ((counts[.done] ?? 0) > 0 ? ", \(counts[.done] ?? 0) already done" : "") + "; \(count) local worker(s); output in \(root)")
         let children = try LocalWorkers(count: count, endpoint: coordinator.endpoint, threads: threads, liveness: liveness,

@@ -22,6 +22,10 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Redraw the view every --every seconds until Ctrl-C (in place on a terminal).") var watch = false
     @Option(help: "With --watch: seconds between redraws.") var every = 2.0
 
+    func validate() throws {
+        try OptionBounds.check(every, in: 0.1...86_400, "--every")
+    }
+
     func run() throws {
         let read: () throws -> SweepStatus
         switch (directory, connect) {
