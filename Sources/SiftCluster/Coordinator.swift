@@ -142,6 +142,10 @@ public final class Coordinator {
 
     public var endpoint: String { socket.lastEndpoint }
 
+    /// How often a level whose files went missing is computed again before a level needing it fails instead
+    /// (a disk that loses every file written would otherwise loop).
+    static let recomputationsOfALevel = 3
+
     /// A worker has at most a result and a heartbeat or two in flight.
     static let queuedMessagesPerPeer: Int32 = 2
 
@@ -570,6 +574,13 @@ public final class Coordinator {
             let prepared: (parameters: String, attachments: [[UInt8]])
             do {
                 prepared = try prepare(task)
+            } catch let lost as LostLevel where (try? tx.recoveries(of: lost.task)) ?? Int.max < Self.recomputationsOfALevel {
+                // A level it needs was deleted or damaged since it was recorded: compute that one again first.
+                peers[identity]?.task = nil
+                try tx.unlease(task: task.id, attempt: task.attempts, now: now)
+                let sentBack = try tx.recompute([(lost.task, lost.reason)], now: now)
+                note(.warning, "\(task.id) cannot start: \(lost); \(lost.task) will be computed again (\(sentBack.count) level(s) sent back to the queue)")
+                continue
             } catch {
                 // Inputs that cannot be built will not appear later: fail the task with the reason.
                 peers[identity]?.task = nil

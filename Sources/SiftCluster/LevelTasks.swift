@@ -94,10 +94,47 @@ public struct LevelTasks: Sendable {
 
     func chainDirectory(_ experiment: ExperimentConfig, _ seed: UInt64) -> String { layout.chainDirectory(experiment, seed: seed) }
 
+    /// A finished level's masks and trained state, as a later level reads them; a folder that is gone or
+    /// damaged is a `LostLevel`, so that the level is computed again rather than its successor failed.
     func readLevel(_ experiment: ExperimentConfig, _ seed: UInt64, _ level: Int) throws -> (masks: MaskSet, trained: NetworkState) {
         let folder = LevelArtifacts.directory(chainDirectory(experiment, seed), level: level)
-        let files = try NamedFiles.read(folder)
-        return (try files.masks(model: experiment.spec.model, origin: folder), try files.state(model: experiment.spec.model, origin: folder))
+        do {
+            let files = try NamedFiles.read(folder)
+            return (try files.masks(model: experiment.spec.model, origin: folder), try files.state(model: experiment.spec.model, origin: folder))
+        } catch {
+            throw LostLevel(task: Self.id(experiment.shortHash, seed, level), reason: "\(error)")
+        }
+    }
+
+    /// Why a finished task's files are not all on disk, or nil when they are: the level's folder with every
+    /// file its result named, and level 0's rewind point. Existence is checked, not digests: a folder appears
+    /// only whole (written beside it, then renamed), so what goes wrong after is a deletion, and a stat per
+    /// file costs milliseconds where re-reading every level's bytes would cost minutes on a large sweep.
+    public func lostFiles(of task: TaskRecord) -> String? {
+        guard task.kind == Self.kind, let experiment = experiments[task.experiment] else { return nil }
+        let chain = chainDirectory(experiment, task.seed), folder = LevelArtifacts.directory(chain, level: task.level)
+        let names = task.summary.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? ["metrics.json"]
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return "its folder \(folder) is missing"
+        }
+        for name in names {
+            let path = name.hasPrefix(Self.rewindPrefix)
+                ? "\(chain)/rewind/\(name.dropFirst(Self.rewindPrefix.count))" : "\(folder)/\(name)"
+            if !FileManager.default.fileExists(atPath: path) { return "\(path) is missing" }
+        }
+        return nil
+    }
+
+    /// Checks that every level the store records as finished is on disk, and sends back those that are not,
+    /// with the levels derived from them; says what it found through `note`. Run when a coordinator opens its store.
+    public func recomputeLostLevels(in store: TaskStore, now: Date = Date(), note: (String) -> Void) throws {
+        let lost = try store.finishedTasks().compactMap { task in lostFiles(of: task).map { (task: task.id, reason: $0) } }
+        guard !lost.isEmpty else { return }
+        let sentBack = try store.transaction { try $0.recompute(lost, now: now) }
+        for (task, reason) in lost.prefix(10) { note("\(task) was finished, but \(reason): it will be computed again") }
+        if lost.count > 10 { note("… and \(lost.count - 10) more finished levels whose files are missing") }
+        note("\(lost.count) finished level(s) found missing on disk; \(sentBack.count) level(s) sent back to the queue, the levels after them included")
     }
 
     /// Builds the task's parameters and attachments from the artifacts of the levels it depends on.
@@ -114,7 +151,13 @@ public struct LevelTasks: Sendable {
         }
         var files = NamedFiles(masks: level.masks)
         if task.level > 0 && level.startsFromRewind {
-            let rewind = try NamedFiles.read("\(chainDirectory(experiment, task.seed))/rewind")
+            let folder = "\(chainDirectory(experiment, task.seed))/rewind"
+            let rewind: NamedFiles
+            do {
+                rewind = try NamedFiles.read(folder)
+            } catch {
+                throw LostLevel(task: Self.id(experiment.shortHash, task.seed, 0), reason: "its rewind point: \(error)")
+            }
             for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("start-\(name)", bytes) }
         }
         let parameters = LevelTaskParameters(settings: experiment.resolvedJSON, experiment: experiment.shortHash,
@@ -291,6 +334,14 @@ public final class LevelTaskRunner: Sendable {
             return data
         }
     }
+}
+
+/// A finished level whose files a later level needs are gone or unreadable: the coordinator computes it
+/// again (with what depends on it) instead of failing the level that needed it.
+public struct LostLevel: Error, CustomStringConvertible {
+    public var task: String
+    public var reason: String
+    public var description: String { "the files of \(task) are lost: \(reason)" }
 }
 
 /// A failure of this worker's host (its data, its resources), not of the task: the coordinator

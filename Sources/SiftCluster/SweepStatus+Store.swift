@@ -29,7 +29,8 @@ extension SweepStatus {
             },
             diverged: try store.tasks(in: .diverged).map { Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "diverged") },
             running: leased.map { Running(task: $0.id, worker: $0.worker, progress: progress[$0.id]) },
-            secondsLeft: estimate.secondsLeft(pending: pending, progress: progress, workers: workers.filter(\.alive).count))
+            secondsLeft: estimate.secondsLeft(pending: pending, progress: progress, workers: workers.filter(\.alive).count),
+            recomputed: try store.recoveries().map { Failure(task: $0.task, attempts: 0, error: $0.reason) })
     }
 
     /// A running level's progress in one line: how far, how fast, its loss and what is left.
@@ -76,6 +77,10 @@ extension SweepStatus {
         if !diverged.isEmpty {
             lines.append("diverged chains (files written; later levels not needed):")
             for d in diverged { lines.append("  \(d.task): \(d.error)") }
+        }
+        if let recomputed, !recomputed.isEmpty {
+            lines.append("levels whose files went missing, computed again with the levels after them (latest first):")
+            for r in recomputed { lines.append("  \(r.task): \(r.error)") }
         }
         if !failures.isEmpty {
             lines.append("failures (once the cause is fixed, rerun with --retry-failed):")

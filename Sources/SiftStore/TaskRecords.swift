@@ -78,6 +78,8 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
     public var leaseExpires: Double?
     public var error: String?
     public var digest: String?
+    /// What its result said of itself (for a level, the names of its files).
+    public var summary: String?
     /// Attempts that failed on a host, and leases lost with their worker.
     public var hostFailures: Int
     public var lostLeases: Int
@@ -101,6 +103,7 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
         leaseExpires = row["lease_expires"]
         error = row["error"]
         digest = row["digest"]
+        summary = row["summary"]
         hostFailures = (row["host_failures"] as Int?) ?? 0
         lostLeases = (row["lost_leases"] as Int?) ?? 0
         build = row["build"]

@@ -163,6 +163,10 @@ public final class TaskStore: Sendable {
                 CREATE INDEX failure_host ON failure(host, cause);
                 """)
         }
+        migrator.registerMigration("v9-recoveries") { db in
+            // Finished levels whose files were found missing or unreadable, and sent back to be computed again.
+            try db.execute(sql: "CREATE TABLE recovery (task TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL)")
+        }
         return migrator
     }
 
@@ -459,6 +463,47 @@ public final class TaskStore: Sendable {
             return .recorded
         }
 
+        /// Sends finished tasks whose results are gone (their files deleted or damaged) back to be computed
+        /// again, each with the reason kept for `sift status`, together with every task that depends on them,
+        /// directly or not, and is done, diverged, not needed or queued: those were derived from the lost
+        /// results, or are to be. Tasks leased now keep their lease. Returns every task sent back.
+        @discardableResult
+        public func recompute(_ lost: [(task: String, reason: String)], now: Date) throws -> [String] {
+            var sentBack: [String] = []
+            var frontier = lost.map(\.task)
+            var seen = Set(frontier)
+            while let id = frontier.popLast() {
+                try db.cachedStatement(sql: """
+                    UPDATE task SET state = 'blocked', digest = NULL, summary = NULL, error = NULL, build = NULL, worker = NULL,
+                        lease_expires = NULL, updated = ? WHERE id = ? AND state IN ('done', 'diverged', 'unneeded', 'queued')
+                    """).execute(arguments: [now.timeIntervalSince1970, id])
+                if db.changesCount > 0 { sentBack.append(id) }
+                for dependant in try String.fetchAll(db.cachedStatement(sql: "SELECT task FROM dependency WHERE needs = ?"), arguments: [id])
+                where seen.insert(dependant).inserted {
+                    frontier.append(dependant)
+                }
+            }
+            for (task, reason) in lost {
+                try db.cachedStatement(sql: "INSERT INTO recovery (task, reason, at) VALUES (?, ?, ?)")
+                    .execute(arguments: [task, reason, now.timeIntervalSince1970])
+            }
+            try TaskStore.release(db)
+            return sentBack
+        }
+
+        /// How often `task`'s results were found lost and sent back.
+        public func recoveries(of task: String) throws -> Int {
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM recovery WHERE task = ?"), arguments: [task]) ?? 0
+        }
+
+        /// Returns a task just leased to the state it had before (blocked, since an input it needs was found lost).
+        public func unlease(task: String, attempt: Int, now: Date) throws {
+            try db.cachedStatement(sql: """
+                UPDATE task SET state = 'blocked', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased' AND attempts = ?
+                """).execute(arguments: [now.timeIntervalSince1970, task, attempt])
+            try TaskStore.release(db)
+        }
+
         /// Whether any task waits in the queue.
         public func hasQueuedTask() throws -> Bool {
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state = 'queued')")) ?? false
@@ -597,6 +642,20 @@ public final class TaskStore: Sendable {
                 WHERE t.state = 'done' AND t.updated >= l.started GROUP BY t.level
                 """)
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["level"] as Int, $0["seconds"] as Double) })
+        }
+    }
+
+    /// Finished tasks whose results should be on disk: done and diverged.
+    public func finishedTasks() throws -> [TaskRecord] {
+        try read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('done', 'diverged') ORDER BY id") }
+    }
+
+    /// The latest finished tasks found lost and sent back, newest first, with why.
+    public func recoveries(limit: Int = 20) throws -> [(task: String, reason: String, at: Date)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT task, reason, at FROM recovery ORDER BY at DESC, rowid DESC LIMIT ?", arguments: [limit]).map {
+                ($0["task"], $0["reason"], Date(timeIntervalSince1970: $0["at"]))
+            }
         }
     }
 

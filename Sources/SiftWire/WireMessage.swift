@@ -383,10 +383,14 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     /// Seconds until every level is settled, from measured level times and the workers at hand; nil
     /// until a level time is known.
     public var secondsLeft: Double?
+    /// Finished levels whose files were found missing or unreadable and that are computed again, newest first
+    /// (nil from a coordinator of an earlier build).
+    public var recomputed: [Failure]?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
     public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
-                running: [Running] = [], secondsLeft: Double? = nil) {
+                running: [Running] = [], secondsLeft: Double? = nil, recomputed: [Failure]? = nil) {
+        self.recomputed = recomputed
         self.counts = counts
         self.finished = finished
         self.workers = workers

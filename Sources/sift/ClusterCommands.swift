@@ -163,6 +163,7 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = StopFlag.onTermination()
         let start = Date()
         let log = Logger.lines("coordinator", to: .standardOutput, level: logging.logLevel)
+        try levels?.recomputeLostLevels(in: store) { log.warning("\($0)") }
         let coordinator = try Coordinator(
             store: store, context: ZeroMQContext(), bind: bind, settings: settings, security: security,
             log: log,

@@ -60,6 +60,10 @@ struct RunCommand: ParsableCommand {
         }
         let stop = StopFlag.onTermination()
         let log = Logger.lines("coordinator", to: try LineLogHandler.Sink(appendingTo: "\(root)/coordinator.log"), level: logging.logLevel)
+        try tasks.recomputeLostLevels(in: store) { line in
+            say("warning: \(line)")
+            log.warning("\(line)")
+        }
         settings.limitMessages(to: tasks)
         let coordinator = try Coordinator(
             store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log,

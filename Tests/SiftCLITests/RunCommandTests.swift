@@ -76,6 +76,29 @@ import Testing
         #expect(csv.contains("scrambled") && csv.contains("natural"))
     }
 
+    /// A finished level deleted from disk (or all of experiments/) is noticed when the sweep is run again:
+    /// it is computed again with the levels after it, to the same bytes, and `sift status` says so.
+    @Test func aDeletedLevelIsComputedAgainOnTheNextRun() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        let out = dir.file("out")
+        #expect(try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"]).status == 0)
+        let before = arrays("\(out)/experiments")
+        let experiment = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(out)/experiments").sorted().first)
+        try FileManager.default.removeItem(atPath: "\(out)/experiments/\(experiment)/seed-0/level-1")
+        let rerun = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
+        #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+        #expect(rerun.stdout.contains("warning: \(experiment)/seed-0/level-1 was finished, but its folder"), "\(rerun.stdout)")
+        #expect(rerun.stdout.contains("1 finished level(s) found missing on disk; 2 level(s) sent back to the queue"))
+        #expect(arrays("\(out)/experiments") == before, "computed again to the same bytes")
+        let status = try SiftProcess.run(["status", out])
+        #expect(status.stdout.contains("levels whose files went missing") && status.stdout.contains("\(experiment)/seed-0/level-1: its folder"))
+        try FileManager.default.removeItem(atPath: "\(out)/experiments")
+        #expect(try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"]).status == 0)
+        #expect(arrays("\(out)/experiments") == before, "all of experiments/ deleted: every level computed again")
+    }
+
     /// A deep batch-normalised network sends about 10 files a layer with level 0's rewind point: every
     /// level arrives (the wire's frame limit once dropped such results and stalled the sweep), and a
     /// network deeper than one message can carry is refused before anything runs.

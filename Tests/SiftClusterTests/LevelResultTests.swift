@@ -107,6 +107,31 @@ import Testing
         #expect(withoutRewind.contains("carries no rewind point"), "\(withoutRewind)")
     }
 
+    /// A level whose input level was deleted after it was recorded names that level as lost, so the
+    /// coordinator computes it again instead of failing the level that needed it; a rerun finds it too.
+    @Test func aDeletedLevelIsFoundLostNotBlamedOnAWorker() throws {
+        let chain = try Chain()
+        defer { chain.dir.remove() }
+        let level0 = try chain.train()
+        try chain.store(level0.task, names: level0.names, files: level0.files)
+        let chainFolder = try #require(FileManager.default.enumerator(atPath: chain.rewindFolder)?.compactMap { $0 as? String }
+            .first { $0.hasSuffix("/level-0") })
+        try FileManager.default.removeItem(atPath: "\(chain.rewindFolder)/\(chainFolder)")
+        let level1 = try #require(try chain.store.leaseNext(to: LeaseHolder(worker: "w:1", token: "t"), leaseSeconds: 60))
+        #expect {
+            _ = try chain.tasks.prepare(level1)
+        } throws: { error in
+            (error as? LostLevel)?.task == level0.task.id
+        }
+        let finished = try chain.store.finishedTasks()
+        #expect(finished.map(\.id) == [level0.task.id])
+        #expect(chain.tasks.lostFiles(of: finished[0])?.hasSuffix("/level-0 is missing") == true)
+        var notes: [String] = []
+        try chain.tasks.recomputeLostLevels(in: chain.store) { notes.append($0) }
+        #expect(notes.last == "1 finished level(s) found missing on disk; 1 level(s) sent back to the queue, the levels after them included")
+        #expect(try chain.store.task(level0.task.id)?.state == .queued)
+    }
+
     @Test func weightsThatAreNotNumbersAreRefusedUnlessTheLevelDiverged() throws {
         let chain = try Chain()
         defer { chain.dir.remove() }

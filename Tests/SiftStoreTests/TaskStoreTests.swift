@@ -37,6 +37,25 @@ import Testing
         #expect(try store.complete(task: "nope", attempt: 1, from: holder("w1"), digest: "d", summary: "{}") == .unknownTask)
     }
 
+    /// A finished level whose files are lost goes back to the queue, and every level derived from it waits
+    /// for it again; the reason is kept.
+    @Test func aLostLevelIsComputedAgainWithWhatFollowsIt() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        while let task = try store.leaseNext(to: holder("w1"), leaseSeconds: 5) {
+            #expect(try store.complete(task: task.id, attempt: task.attempts, from: holder("w1"), digest: "d", summary: "[]") == .recorded)
+        }
+        #expect(try store.counts() == [.done: 6])
+        let sentBack = try store.transaction { try $0.recompute([(task: "e/0/1", reason: "its folder is missing")], now: Date()) }
+        #expect(Set(sentBack) == ["e/0/1", "e/0/2"])
+        #expect(try store.task("e/0/1")?.state == .queued && store.task("e/0/2")?.state == .blocked)
+        #expect(try store.task("e/0/1")?.summary == nil, "its old result is forgotten")
+        #expect(try store.counts() == [.done: 4, .queued: 1, .blocked: 1])
+        #expect(try store.recoveries().map(\.task) == ["e/0/1"])
+        #expect(try store.transaction { try $0.recoveries(of: "e/0/1") } == 1)
+    }
+
     @Test func aLostLeaseCostsNothingAndItsLateResultIsAccepted() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
