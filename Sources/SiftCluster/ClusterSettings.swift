@@ -24,6 +24,9 @@ public struct ClusterSettings: Sendable {
     public var hungAfterSteps: Double = 100
     /// …but never sooner than this many seconds.
     public var hungAfterSeconds: Double = 300
+    /// Whether the leases a restarted coordinator finds in its store wait `rejoinSeconds` for their workers,
+    /// which may still be training (remote workers). `sift run` turns it off: its workers end with it.
+    public var leasesOutliveRestart = true
     /// Identifies the engine build; workers of another build are refused.
     public var build: String = SiftBuild.identifier
 

@@ -95,6 +95,8 @@ public final class Coordinator {
     /// When this coordinator started serving: workers rejoin it over `settings.rejoinSeconds`.
     private let startedAt: Date
     private var finishedCheckDue = true
+    /// Tasks leased by the previous coordinator whose workers have not rejoined yet.
+    private var heldForRejoin: Set<String> = []
     public private(set) var counters = Counters()
 
     /// `onResult` is called with each result whose digest and lease check out, before it is recorded, on a
@@ -135,9 +137,14 @@ public final class Coordinator {
         if openFiles < 4096 {
             log.warning("this process may open only \(openFiles) files, so it can hold about \(max(openFiles - 100, 0)) workers; raise the hard limit (ulimit -Hn, LimitNOFILE= in systemd, or ask the cluster's admins) for more")
         }
-        // No lease survives a restart: those tasks go back to the queue, at no cost to them.
-        let released = try store.releaseAllLeases(now: clock())
-        if released > 0 { note(.notice, "returned \(released) leased task(s) to the queue after a restart") }
+        // The previous coordinator's leases stand while their workers rejoin: a worker still training its level
+        // finishes it. Those whose worker does not come back return to the queue, at no cost to them.
+        // (Already past, without rejoining: the first housekeeping returns them.)
+        let rejoin = settings.leasesOutliveRestart ? settings.rejoinSeconds : -1
+        heldForRejoin = Set(try store.holdLeasesForRejoin(until: startedAt.addingTimeInterval(rejoin)))
+        if !heldForRejoin.isEmpty && rejoin > 0 {
+            note(.notice, "\(heldForRejoin.count) level(s) were leased when this coordinator started: their workers have \(Int(settings.rejoinSeconds)) s to rejoin and finish them")
+        }
     }
 
     public var endpoint: String { socket.lastEndpoint }
@@ -283,6 +290,11 @@ public final class Coordinator {
                 try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
             }
             for lease in try tx.expiredLeases(now: now) where !intake.isTaking(lease.task) {
+                if heldForRejoin.remove(lease.task) != nil {
+                    try tx.releaseLease(task: lease.task, now: now)
+                    note(.notice, "no worker rejoined holding \(lease.task) (\(lease.worker ?? "?")): back to the queue, at no cost to it")
+                    continue
+                }
                 let state = try tx.fail(task: lease.task, attempt: lease.attempt, cause: .lostLease,
                                         error: "lease expired: worker \(lease.worker ?? "?") fell silent",
                                         limits: settings.retryLimits, now: now)
@@ -367,6 +379,7 @@ public final class Coordinator {
             if let task = hello.task?.task, let attempt = hello.attempt, let lease = hello.lease {
                 if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
                     peer.task = (task, attempt, lease)
+                    heldForRejoin.remove(task)
                 } else {
                     complain(peer.name, "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
                 }

@@ -504,6 +504,14 @@ public final class TaskStore: Sendable {
             try TaskStore.release(db)
         }
 
+        /// Returns a leased task to the queue at no cost, attempt kept (its worker never rejoined a restarted
+        /// coordinator: not its fault, nor the task's). A result its worker still sends is accepted.
+        public func releaseLease(task: String, now: Date) throws {
+            try db.cachedStatement(sql: """
+                UPDATE task SET state = 'queued', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased'
+                """).execute(arguments: [now.timeIntervalSince1970, task])
+        }
+
         /// Whether any task waits in the queue.
         public func hasQueuedTask() throws -> Bool {
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state = 'queued')")) ?? false
@@ -578,14 +586,15 @@ public final class TaskStore: Sendable {
         }
     }
 
-    /// On a coordinator restart no lease is live: every leased task returns to the queue, attempt kept,
-    /// nothing counted against it (a result its worker still sends is accepted).
+    /// On a coordinator restart the leases of the previous one stand until `until`, so that their workers,
+    /// still training, can rejoin and finish them rather than see them handed to another worker. Returns the
+    /// tasks so held; the coordinator returns those whose worker never rejoined with `releaseLease`.
     @discardableResult
-    public func releaseAllLeases(now: Date = Date()) throws -> Int {
+    public func holdLeasesForRejoin(until: Date) throws -> [String] {
         try write { db in
-            try db.execute(sql: "UPDATE task SET state = 'queued', worker = NULL, lease_expires = NULL, updated = ? WHERE state = 'leased'",
-                           arguments: [now.timeIntervalSince1970])
-            return db.changesCount
+            let held = try String.fetchAll(db, sql: "SELECT id FROM task WHERE state = 'leased' ORDER BY id")
+            try db.execute(sql: "UPDATE task SET lease_expires = ? WHERE state = 'leased'", arguments: [until.timeIntervalSince1970])
+            return held
         }
     }
 

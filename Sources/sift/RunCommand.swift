@@ -52,6 +52,8 @@ struct RunCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store = try TaskStore(path: "\(root)/sweep.sqlite")
         var settings = liveness.settings
+        // The workers of an earlier `sift run` on this folder ended with it: no lease of theirs will be finished.
+        settings.leasesOutliveRestart = false
         watchdog.apply(to: &settings)
         try store.admit(plan, provenance: Provenance(sweepFile: config, sweepDigest: sweep.digest, build: settings.build),
                         store: "\(root)/sweep.sqlite", extending: resume.extend, allowingOtherBuild: resume.allowOtherBuild)

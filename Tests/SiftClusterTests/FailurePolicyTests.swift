@@ -24,12 +24,18 @@ import Testing
         let host: String
         var name: String { "\(host):\(pid)" }
 
-        init(_ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, settings: ClusterSettings) throws {
+        /// Says READY; `holding`, as a worker that reconnects names the task it still runs.
+        init(_ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, settings: ClusterSettings,
+             holding task: TaskAssignment? = nil) throws {
             self.pid = pid
             self.host = host
             socket = try ZeroMQSocket(context, kind: .dealer)
             try socket.connect(endpoint)
-            try send(.ready(WorkerHello(host: host, pid: pid, cores: 1, build: settings.build)))
+            var hello = WorkerHello(host: host, pid: pid, cores: 1, build: settings.build)
+            if let task {
+                (hello.task, hello.attempt, hello.lease) = (TaskReference(task: task.task), task.attempt, task.lease)
+            }
+            try send(.ready(hello))
         }
 
         func send(_ message: WireMessage) throws { try socket.send(message.frames) }
@@ -361,18 +367,40 @@ import Testing
         #expect(try h.store.failures(of: "sleep-0/0").map(\.error) == ["worker 0 (pid 7) killed by signal 9"])
     }
 
+    /// After a restart, a lease of the previous coordinator waits for its worker to rejoin; if it does not,
+    /// the task goes back to the queue at no cost to it.
     @Test func aRestartReturnsLeasesFreeOfCharge() throws {
-        var h: Harness? = try Harness(chains: 1, levels: 1)
-        let worker = try h!.worker(pid: 1)
-        try h!.turn()
+        let h = try Harness(chains: 1, levels: 1)
+        let worker = try h.worker(pid: 1)
+        try h.turn()
         let task = try #require(try worker.task())
-        let store = h!.store
-        let reopened = try Coordinator(store: store, context: h!.context, bind: "inproc://restarted-\(getpid())",
-                                       settings: h!.settings, log: Logger(label: "unused") { _ in SwiftLogNoOpLogHandler() })
-        let record = try #require(try store.task(task.task))
+        try h.restart()
+        #expect(try h.store.task(task.task)?.state == .leased, "held while its worker may rejoin")
+        h.clock.advance(h.settings.rejoinSeconds + 1)
+        try h.turn()
+        let record = try #require(try h.store.task(task.task))
         #expect(record.state == .queued && record.lostLeases == 0 && record.hostFailures == 0)
-        _ = reopened
-        h = nil
+        #expect(h.log.contains { $0.contains("no worker rejoined holding \(task.task) (scripted:1): back to the queue, at no cost to it") })
+    }
+
+    /// The worker holding a lease when the coordinator restarts rejoins, finishes its level, and its result
+    /// is recorded: a newcomer that says READY first is not handed the level.
+    @Test func aRestartedCoordinatorLetsTheHolderFinish() throws {
+        let h = try Harness(chains: 1, levels: 1)
+        let holder = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try holder.task())
+        try h.restart()
+        let newcomer = try h.worker(pid: 2)
+        try h.turn()
+        #expect(try newcomer.task() == nil, "the level is still the holder's")
+        let rejoined = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 1, host: "scripted", settings: h.settings,
+                                          holding: task)
+        try h.turn()
+        _ = try rejoined.inbox()
+        try rejoined.result(task)
+        #expect(try h.turn(), "the sweep is finished by the holder's result")
+        #expect(try h.store.task(task.task)?.attempts == 1, "computed once")
     }
 
     @Test func readiesWithImpossibleFieldsAreRefusedAndGetNoTask() throws {

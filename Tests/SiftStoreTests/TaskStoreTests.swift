@@ -195,7 +195,11 @@ import Testing
         }
         let reopened = try open(dir)
         #expect(try reopened.counts()[.done] == 1)
-        #expect(try reopened.releaseAllLeases() == 1)
+        let now = Date()
+        #expect(try reopened.holdLeasesForRejoin(until: now.addingTimeInterval(30)) == ["e/1/0"])
+        #expect(try reopened.counts() == [.done: 1, .queued: 1, .leased: 1, .blocked: 3])
+        #expect(try reopened.transaction { try $0.expiredLeases(now: now.addingTimeInterval(29)) }.isEmpty, "held for its worker to rejoin")
+        try reopened.transaction { try $0.releaseLease(task: "e/1/0", now: now) }
         #expect(try reopened.counts() == [.done: 1, .queued: 2, .blocked: 3])
         #expect(try reopened.task("e/1/0")?.attempts == 1, "the attempt count survives the restart")
     }
