@@ -189,8 +189,13 @@ public final class Coordinator {
                 switch event {
                 case .protocolError, .failed:
                     counters.refused += 1
-                    let hint = gatekeeper != nil ? " (a worker without CURVE keys, or with another coordinator's public key?)" : ""
-                    complain("handshake", "refused a connection to \(endpoint): \(event.problem ?? "")\(hint)")
+                    if gatekeeper != nil {
+                        complain("handshake", "refused a connection to \(endpoint): \(event.problem ?? "") (a worker without CURVE keys, or with another coordinator's public key?)")
+                    } else {
+                        // Without CURVE nothing is refused: a peer that stalls mid-greeting (stopped, or a coordinator
+                        // that was itself stopped and resumed) or does not speak ZeroMQ.
+                        complain("handshake", "a connection to \(endpoint) ended before its ZeroMQ greeting finished: \(event.problem ?? "")", level: .notice)
+                    }
                 case .succeeded, .refusedCredentials:
                     continue
                 }

@@ -6,6 +6,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case badFormat(path: String, reason: String)
     case inconsistent(path: String, reason: String)
     case invalidOption(name: String, reason: String)
+    /// A file Sift writes (a report, a level) could not be written: the system's own words.
+    case unwritable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(path) does not match its companion file: \(reason)"
         case let .invalidOption(name, reason):
             return "invalid data option '\(name)': \(reason)"
+        case let .unwritable(path, reason):
+            return "cannot write \(path): \(reason)"
         }
     }
 }

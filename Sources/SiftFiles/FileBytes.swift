@@ -32,13 +32,13 @@ public enum FileBytes {
             try Data(bytes).write(to: temp)
         } catch {
             try? FileManager.default.removeItem(at: temp)
-            throw DataError.unreadable(path: path, reason: "write failed: \(error.localizedDescription)")
+            throw DataError.unwritable(path: path, reason: error.localizedDescription)
         }
         // rename(2) replaces an existing file atomically.
         guard rename(temp.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temp)
-            throw DataError.unreadable(path: path, reason: "rename failed: \(reason)")
+            throw DataError.unwritable(path: path, reason: "rename failed: \(reason)")
         }
     }
 }

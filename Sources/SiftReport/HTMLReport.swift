@@ -37,10 +37,10 @@ public struct ReportWriter {
         self.completeness = completeness
     }
 
-    /// Returns the report folder.
+    /// Writes into `folder` (default: the runs' own report/ folder); returns the folder.
     @discardableResult
-    public func write() throws -> String {
-        let folder = (index.root as NSString).appendingPathComponent("report")
+    public func write(to folder: String? = nil) throws -> String {
+        let folder = folder ?? (index.root as NSString).appendingPathComponent("report")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileBytes.writeAtomically(Array(Summary.csv(index).utf8), to: "\(folder)/summary.csv")
         let encoder = JSONEncoder()

@@ -17,14 +17,21 @@ public final class StoreLock {
         }
     }
 
-    /// Takes the lock of `directory` or throws `Held`, naming the holder.
+    /// The lock file cannot be made (a read-only disk, a folder of another user): nothing else holds the sweep.
+    public struct Unwritable: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String {
+            "cannot create \(path): \(reason); a coordinator needs its sweep folder writable (sift status and sift report only read it)"
+        }
+    }
+
+    /// Takes the lock of `directory` or throws `Held`, naming the holder, or `Unwritable`.
     public init(directory: String, now: Date = Date()) throws {
         path = (directory as NSString).appendingPathComponent("sweep.lock")
         // Close-on-exec: the workers `sift run` starts must not inherit (and so keep) the lock.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw Held(path: path, holder: "cannot open the lock file: \(String(cString: strerror(errno)))")
-        }
+        guard fd >= 0 else { throw Unwritable(path: path, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)

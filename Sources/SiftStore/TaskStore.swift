@@ -4,11 +4,26 @@ import GRDB
 /// The sweep's durable state: SQLite in WAL mode through GRDB. Every change is committed
 /// before the caller acts on it, so a coordinator killed at any moment restarts from here.
 public final class TaskStore: Sendable {
-    let database: DatabasePool
+    let database: any DatabaseWriter
 
-    public init(path: String) throws {
+    /// Opens (creating if need be) the store at `path` for a coordinator, migrating it to this build's schema.
+    /// `readingOnly` opens it as `sift status` and `sift report` need it, even on a read-only disk: no
+    /// migration, no lock file, no write; SQLite then reads the committed state as it stands (`immutable`).
+    public init(path: String, readingOnly: Bool = false) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        if readingOnly {
+            configuration.readonly = true
+            do {
+                // A folder we cannot write to has no room for SQLite's shared-memory file: read it as immutable.
+                let immutable = access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, W_OK) != 0
+                database = try DatabaseQueue(path: immutable ? "file:\(path)?immutable=1" : path, configuration: configuration)
+            } catch let error as DatabaseError {
+                throw Failed(path: path, action: "open", reason: Self.reason(error))
+            }
+            try checkIntegrity(path: path)
+            return
+        }
         // WAL with synchronous=NORMAL: a commit survives the coordinator being killed at any moment
         // (SIGKILL, OOM), though not a power cut in the last instant; it spares an fsync per commit.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }

@@ -123,7 +123,7 @@ struct CoordinatorCommand: ParsableCommand {
         var security: Coordinator.Security?
         switch (curveSecret, allow) {
         case let (secret?, allow?):
-            security = Coordinator.Security(secretKey: try readKeys(secret, what: "secret key")[0],
+            security = Coordinator.Security(secretKey: try readSecretKey(secret),
                                             allowedWorkers: Set(try readKeys(allow, what: "allow-list")))
         case (nil, nil):
             if !bind.contains("127.0.0.1") && !bind.contains("localhost") {
@@ -182,7 +182,9 @@ struct CoordinatorCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         var summary = "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused), store commits \(c.commits) in \(String(format: "%.2f", seconds)) s"
         if let first = c.firstDispatch, c.recorded > 0 {
-            summary += String(format: "; %.0f tasks/s from the first dispatch", Double(c.recorded) / Date().timeIntervalSince(first))
+            let rate = Double(c.recorded) / Date().timeIntervalSince(first)
+            summary += rate >= 10 ? String(format: "; %.0f tasks/s", rate) : String(format: "; %.2f tasks/s (%.1f/min)", rate, rate * 60)
+            summary += " from the first dispatch"
         }
         say(summary)
         guard finished else { throw ExitCode(SweepOutcome.stopped) }
@@ -221,7 +223,7 @@ struct WorkerCommand: ParsableCommand {
         var curve: (serverKey: String, keys: CurveKeyPair)?
         switch (curveSecret, serverKey) {
         case let (secret?, server?):
-            curve = (try readKeys(server, what: "server key")[0], try CurveKeyPair(secretKey: try readKeys(secret, what: "secret key")[0]))
+            curve = (try readKeys(server, what: "server key")[0], try CurveKeyPair(secretKey: try readSecretKey(secret)))
         case (nil, nil): break
         default: throw ValidationError("--curve-secret and --server-key go together")
         }

@@ -43,3 +43,19 @@ func readKeys(_ path: String, what: String) throws -> [String] {
     guard !keys.isEmpty else { throw ValidationError("\(path) holds no key") }
     return keys
 }
+
+/// Reads a secret key file as ssh reads a private key: refused when others may read it, or when it is the
+/// public half of a pair (NAME.pub, or the same key as the NAME.pub beside it), which CURVE would take for
+/// a secret key without a word and then fail every handshake.
+func readSecretKey(_ path: String) throws -> String {
+    let key = try readKeys(path, what: "secret key")[0]
+    let stem = (path as NSString).deletingPathExtension
+    let sibling = (try? readKeys(stem + ".pub", what: "public key"))?.first
+    if path.hasSuffix(".pub") || sibling == key {
+        throw ValidationError("\(path) holds a public key; --curve-secret takes the secret half of the pair (\(stem).key)")
+    }
+    if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+        throw ValidationError("\(path) may be read by other users (mode \(String(mode & 0o777, radix: 8))); a secret key must be private: chmod 600 \(path)")
+    }
+    return key
+}

@@ -52,8 +52,9 @@ struct LineLogHandler: LogHandler {
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let context = all.keys.sorted().map { "\($0)=\(all[$0].map { "\($0)" } ?? "")" }.joined(separator: " ")
-        let level = event.level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
-        sink.write(level + (context.isEmpty ? "" : context + " ") + "\(event.message)")
+        // Padded to the longest level's width ("critical"), then a space: "warning" must not run into what follows.
+        let level = event.level.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+        sink.write(level + " " + (context.isEmpty ? "" : context + " ") + "\(event.message)")
     }
 }
 

@@ -18,12 +18,13 @@ struct ReportCommand: ParsableCommand {
 
     @Argument(help: "Folder holding the runs.") var directory: String
     @Option(parsing: .upToNextOption, help: "Levels whose unit mosaics are drawn (default: middle and last).") var mosaicLevels: [Int] = []
+    @Option(help: "Folder to write the report into (default: DIR/report; give another for runs on a read-only disk).") var out: String?
 
     func run() throws {
         let storePath = "\(directory)/sweep.sqlite"
-        let store = FileManager.default.fileExists(atPath: storePath) ? try TaskStore(path: storePath) : nil
+        let store = FileManager.default.fileExists(atPath: storePath) ? try TaskStore(path: storePath, readingOnly: true) : nil
         let (folder, index, completeness) = try SweepReport.write(root: directory, store: store,
-                                                                  mosaicLevels: mosaicLevels.isEmpty ? nil : mosaicLevels)
+                                                                  mosaicLevels: mosaicLevels.isEmpty ? nil : mosaicLevels, to: out)
         for problem in index.problems { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
         var line = "report: \(folder)/index.html (\(index.levels.count) levels of \(Set(index.levels.map(\.experiment)).count) experiment(s))"
         if let completeness, completeness.isPartial {

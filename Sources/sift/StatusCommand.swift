@@ -34,7 +34,7 @@ struct StatusCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("no sweep store at \(path); pass the folder given to `sift run --out` or `sift coordinator --out`")
             }
-            let store = try TaskStore(path: path)
+            let store = try TaskStore(path: path, readingOnly: true)
             read = { try SweepStatus(store: store) }
         case let (nil, endpoint?):
             read = { try ask(endpoint) }
@@ -60,7 +60,7 @@ struct StatusCommand: ParsableCommand {
         let socket = try ZeroMQSocket(ZeroMQContext(), kind: .dealer)
         if let curveSecret, let serverKey {
             try socket.makeCurveClient(serverKey: try readKeys(serverKey, what: "server key")[0],
-                                       keys: try CurveKeyPair(secretKey: try readKeys(curveSecret, what: "secret key")[0]))
+                                       keys: try CurveKeyPair(secretKey: try readSecretKey(curveSecret)))
         }
         try socket.connect(endpoint)
         try socket.send(WireMessage.statusRequest.frames)

@@ -9,13 +9,14 @@ import Synchronization
 enum SweepReport {
     /// Writes the report of `root`; with a store, a sweep still running gets a page marked partial.
     @discardableResult
-    static func write(root: String, store: TaskStore?, mosaicLevels: [Int]? = nil) throws -> (folder: String, index: RunIndex, completeness: Completeness?) {
+    static func write(root: String, store: TaskStore?, mosaicLevels: [Int]? = nil,
+                      to destination: String? = nil) throws -> (folder: String, index: RunIndex, completeness: Completeness?) {
         let completeness = try store.map { store -> Completeness in
             let tally = TaskTally(try store.counts())
             return Completeness(asOf: Date(), done: tally.finished, running: tally.running, waiting: tally.waiting)
         }
         let index = try RunIndex(root: root)
-        let folder = try ReportWriter(index: index, mosaicLevels: mosaicLevels, completeness: completeness).write()
+        let folder = try ReportWriter(index: index, mosaicLevels: mosaicLevels, completeness: completeness).write(to: destination)
         return (folder, index, completeness)
     }
 }

@@ -139,6 +139,23 @@ import Testing
         third.stop()
     }
 
+    /// As ssh does with private keys: a secret key others may read, or a public key given as the secret, is refused.
+    @Test func aSecretKeyMustBePrivateAndSecret() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        #expect(try SiftProcess.run(["keygen", dir.file("keys/coordinator")]).status == 0)
+        try FileManager.default.copyItem(atPath: dir.file("keys/coordinator.pub"), toPath: dir.file("allow.txt"))
+        func coordinator(secret: String) throws -> SiftProcess.Outcome {
+            try SiftProcess.run(["coordinator", "--out", dir.file("out"), "--bind", "tcp://127.0.0.1:0", "--sleep-tasks", "1",
+                                 "--curve-secret", secret, "--allow", dir.file("allow.txt")])
+        }
+        let asPublic = try coordinator(secret: dir.file("keys/coordinator.pub"))
+        #expect(asPublic.status != 0 && asPublic.stderr.contains("holds a public key; --curve-secret takes the secret half"), "\(asPublic.stderr)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.file("keys/coordinator.key"))
+        let readable = try coordinator(secret: dir.file("keys/coordinator.key"))
+        #expect(readable.status != 0 && readable.stderr.contains("may be read by other users (mode 644)"), "\(readable.stderr)")
+    }
+
     @Test func curveKeysAdmitOnlyAllowedWorkers() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

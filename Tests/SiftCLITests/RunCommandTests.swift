@@ -429,13 +429,16 @@ import Testing
         try first.socket.send(result(task, summary: "not json", files: [[1, 2, 3]]))
         #expect(coordinator.waitForLog("invalid result: the summary of \(task.task) is not a list of file names", timeout: 10))
 
-        // Another chain's metrics.json, from the reference run, offered as this task's result.
+        // Another chain's level folder, every file of it, from the reference run, offered as this task's result.
         let second = try peer(2)
         let stolenTask = try #require(second.task)
         let other = try #require(FileManager.default.enumerator(atPath: dir.file("reference/experiments"))?
-            .compactMap { $0 as? String }.first { $0.hasSuffix("metrics.json") && !$0.hasPrefix(stolenTask.task) })
-        let stolen = try #require(FileManager.default.contents(atPath: dir.file("reference/experiments/\(other)")))
-        try second.socket.send(result(stolenTask, summary: "[\"metrics.json\"]", files: [Array(stolen)]))
+            .compactMap { $0 as? String }.first { $0.hasSuffix("/metrics.json") && !$0.hasPrefix(stolenTask.task) })
+        let folder = dir.file("reference/experiments/\((other as NSString).deletingLastPathComponent)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        let stolen = try names.map { Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\($0)"))) }
+        let summary = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+        try second.socket.send(result(stolenTask, summary: summary, files: stolen))
         #expect(coordinator.waitForLog("invalid result: \(stolenTask.task) carries the files of", timeout: 10))
 
         #expect(try peer(3, cores: -5).task == nil, "a READY with -5 cores is refused")
@@ -454,7 +457,7 @@ import Testing
         let forger = try peer(4)
         let forged = TaskAssignment(task: victim.id, attempt: victim.attempts, lease: "00000000000000000000000000000000", kind: "level",
                                     parameters: "{}")
-        try forger.socket.send(result(forged, summary: "[\"metrics.json\"]", files: [Array(stolen)]))
+        try forger.socket.send(result(forged, summary: summary, files: stolen))
         #expect(coordinator.waitForLog("dropped a result for \(victim.id) (attempt \(victim.attempts)) from hostile:4", timeout: 10))
         // Taking the real worker's name does not take its lease.
         #expect(try peer(worker.pid, host: ProcessInfo.processInfo.hostName).task == nil)
