@@ -99,7 +99,10 @@ struct ConfigReader {
             let items: [Node]
             if case .sequence(let sequence) = node { items = Array(sequence) } else { items = [node] }
             seeds = try items.map { item in
-                guard let s = item.scalar?.string, let seed = UInt64(s) else { throw error(item, key, "seeds must be non-negative integers") }
+                guard let s = item.scalar?.string, let seed = UInt64(s), seed <= UInt64(Int64.max) else {
+                    // The store keeps seeds as SQLite integers (signed 64-bit).
+                    throw error(item, key, "seeds must be whole numbers from 0 to \(Int64.max), got '\(item.scalar?.string ?? "a list")'")
+                }
                 return seed
             }
             guard !seeds.isEmpty else { throw error(node, key, "needs at least one seed") }

@@ -54,9 +54,10 @@ struct TrainBench: ParsableCommand {
         guard let kind = OptimizerKind(rawValue: optimizer) else {
             throw ValidationError("--optimizer must be sgd or adam; got '\(optimizer)'")
         }
-        guard batch > 0, steps > 0, warmup >= 0, threads > 0 else {
-            throw ValidationError("--batch, --steps and --threads must be positive")
-        }
+        try OptionBounds.check(batch, in: 1...100_000, "--batch")
+        try OptionBounds.check(steps, in: 1...1_000_000, "--steps")
+        try OptionBounds.check(warmup, in: 0...100_000, "--warmup")
+        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
         guard density > 0, density <= 1 else { throw ValidationError("--density must be in (0, 1]; got \(density)") }
         let sparseBelow = sparseBelow ?? ModelSpec.defaultSparseBelow(batch: batch)
         guard sparseBelow >= 0 else { throw ValidationError("--sparse-below must be 0 or more; got \(sparseBelow)") }
@@ -107,7 +108,8 @@ struct LocalityBench: ParsableCommand {
     }
 
     func run() throws {
-        guard rounds > 0, threads > 0 else { throw ValidationError("--rounds and --threads must be positive") }
+        try OptionBounds.check(rounds, in: 1...1_000, "--rounds")
+        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
         // As a worker runs it: its BLAS threads are its --threads.
         BLAS.threads = threads
         let metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(try FileBytes.read("\(level)/metrics.json")))

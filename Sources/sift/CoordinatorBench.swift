@@ -72,9 +72,11 @@ struct CoordinatorBench: ParsableCommand {
     }
 
     func run() throws {
-        guard workers > 0, threads > 0, resultMib >= 0, resultsPerSecond > 0, seconds > 0 else {
-            throw ValidationError("--workers, --threads, --results-per-second and --seconds must be positive")
-        }
+        try OptionBounds.check(workers, in: 1...10_000, "--workers")
+        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
+        try OptionBounds.check(resultMib, in: 0...256, "--result-mib")
+        try OptionBounds.check(resultsPerSecond, in: 0.001...10_000, "--results-per-second")
+        try OptionBounds.check(seconds, in: 0.1...86_400, "--seconds")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sift-bench-coordinator-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -63,7 +63,7 @@ import Testing
             }
         }
 
-        var rewindFolder: String { dir.file("out/experiments") }
+        var experiments: String { dir.file("out/experiments") }
     }
 
     func rewindFiles(under root: String) throws -> [String: Data] {
@@ -77,7 +77,7 @@ import Testing
         let level0 = try chain.train()
         #expect(level0.names.contains("rewind-weights-0.npy"))
         try chain.store(level0.task, names: level0.names, files: level0.files)
-        let rewind = try rewindFiles(under: chain.rewindFolder)
+        let rewind = try rewindFiles(under: chain.experiments)
         #expect(rewind.count == 4, "\(rewind.keys)")
 
         // Level 1's true files plus a forged rewind point (every weight 0.5), as a leased peer sent them.
@@ -85,7 +85,7 @@ import Testing
         let forged = NumpyArray(float32: [Float](repeating: 0.5, count: 16 * 8), shape: [16, 8]).encoded()
         let text = chain.rejection(level1.task, names: level1.names + ["rewind-weights-0.npy"], files: level1.files + [forged])
         #expect(text.contains("carries a file named 'rewind-weights-0.npy': only level 0 makes the rewind point"), "\(text)")
-        #expect(try rewindFiles(under: chain.rewindFolder) == rewind, "the rewind point is untouched")
+        #expect(try rewindFiles(under: chain.experiments) == rewind, "the rewind point is untouched")
         #expect(chain.rejection(level1.task, names: level1.names, files: level1.files) == "accepted")
     }
 
@@ -114,9 +114,9 @@ import Testing
         defer { chain.dir.remove() }
         let level0 = try chain.train()
         try chain.store(level0.task, names: level0.names, files: level0.files)
-        let chainFolder = try #require(FileManager.default.enumerator(atPath: chain.rewindFolder)?.compactMap { $0 as? String }
+        let chainFolder = try #require(FileManager.default.enumerator(atPath: chain.experiments)?.compactMap { $0 as? String }
             .first { $0.hasSuffix("/level-0") })
-        try FileManager.default.removeItem(atPath: "\(chain.rewindFolder)/\(chainFolder)")
+        try FileManager.default.removeItem(atPath: "\(chain.experiments)/\(chainFolder)")
         let level1 = try #require(try chain.store.leaseNext(to: LeaseHolder(worker: "w:1", token: "t"), leaseSeconds: 60))
         #expect {
             _ = try chain.tasks.prepare(level1)

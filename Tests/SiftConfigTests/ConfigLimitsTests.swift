@@ -28,6 +28,8 @@ import Testing
     @Test func seedsExperimentsAndPlansAreBounded() {
         let seeds = "seeds: [" + (0..<10_001).map(String.init).joined(separator: ", ") + "]\nmodel: {arch: 784-16-10}\n"
         #expect(error(seeds).contains("seeds: lists 10001 seeds, more than the limit of 10000"))
+        #expect(error("seeds: [18446744073709551615]\nmodel: {arch: 784-16-10}\n")
+                .contains("seeds: seeds must be whole numbers from 0 to 9223372036854775807, got '18446744073709551615'"))
         let ceiling = "max_experiments: 100000000\nbase: {model: {arch: 784-16-10}}\ngrid: {train.lr: [0.1, 0.2]}\n"
         #expect(error(ceiling).contains("max_experiments: must be at most 100000, got 100000000"))
         // 10 × 1,001 levels × 101 seeds: over a million tasks.
