@@ -76,6 +76,20 @@ import Testing
         #expect(csv.contains("scrambled") && csv.contains("natural"))
     }
 
+    /// 100,000 local workers would exhaust the machine rather than run: refused at once, naming the option and
+    /// its range, as is 0 (which used to mean 1).
+    @Test func localWorkersAreBoundedByTheCores() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sweep = try writeSweep(in: dir)
+        for count in ["100000", "0"] {
+            let run = try SiftProcess.run(["run", sweep, "--out", dir.file("out"), "--workers", count], timeout: 10)
+            #expect(run.status == 64 && run.stderr.contains("--workers must be between 1 and \(4 * ProcessInfo.processInfo.activeProcessorCount), got \(count)"),
+                    "\(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out")), "nothing was started or written")
+    }
+
     /// A finished level deleted from disk (or all of experiments/) is noticed when the sweep is run again:
     /// it is computed again with the levels after it, to the same bytes, and `sift status` says so.
     @Test func aDeletedLevelIsComputedAgainOnTheNextRun() throws {
