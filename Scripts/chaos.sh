@@ -40,13 +40,7 @@ variants:
   diverging: {train: {lr: 1.0e6}}
 EOF
 
-# The fingerprint of a sweep's results: every array and every metrics.json but its timing.
-fingerprint() {
-    (cd "$1/experiments" && find . -name '*.npy' -o -name metrics.json | sort | while read -r f; do
-        if [ "${f##*/}" = metrics.json ]; then echo "$f $(grep -v '"seconds"' "$f" | sha256sum | cut -c1-64)"
-        else echo "$f $(sha256sum < "$f" | cut -c1-64)"; fi
-    done)
-}
+fingerprint() { Scripts/fingerprint.sh "$1"; }   # every array and metrics.json, timing left out
 
 echo "chaos: reference: clean sift run --workers 1"
 "$sift" run "$work/chaos.yaml" --out "$work/reference" --workers 1 > "$work/reference.log" 2>&1 \

@@ -97,11 +97,16 @@ def peer(args):
             else:
                 names, files = level_files(args.reference, task)
                 if not task.endswith("/level-0"):
-                    # The first layer's rewind weights, all 0.5: the point every later level of the chain starts from.
-                    shape = json.loads(body["parameters"])
-                    widths = [int(w) for w in json.loads(shape["settings"])["model.arch"].split("-")]
-                    names.append("rewind-weights-0.npy")
-                    files.append(npy([0.5] * (widths[0] * widths[1]), [widths[0], widths[1]]))
+                    # A whole rewind point, the one every later level of the chain starts from, its weights all 0.5.
+                    widths = [int(w) for w in json.loads(json.loads(body["parameters"])["settings"])["model.arch"].split("-")]
+                    rewind_names, rewind_files = level_files(args.reference, os.path.dirname(task) + "/level-0")
+                    for name, data in zip(rewind_names, rewind_files):
+                        if name.startswith("rewind-weights-"):
+                            layer = int(name[len("rewind-weights-"):-len(".npy")])
+                            data = npy([0.5] * (widths[layer] * widths[layer + 1]), [widths[layer], widths[layer + 1]])
+                        if name.startswith("rewind-"):
+                            names.append(name)
+                            files.append(data)
                 socket.send_multipart(message(RESULT, {"task": task, "attempt": attempt, "lease": lease,
                                                        "digest": digest(files), "summary": json.dumps(names)}) + files)
     print(f"hostile {args.mode}: answered {answered} lease(s)")

@@ -39,12 +39,13 @@ train: {epochs: 1}
 pruning: {preset: lth, max_levels: 2}
 EOF
 
-fingerprint() {  # every array and every metrics.json but its timing
-    (cd "$1/experiments" && find . -name '*.npy' -o -name metrics.json | sort | while read -r f; do
-        if [ "${f##*/}" = metrics.json ]; then echo "$f $(grep -v '"seconds"' "$f" | sha256sum | cut -c1-64)"
-        else echo "$f $(sha256sum < "$f" | cut -c1-64)"; fi
-    done)
+hostile_peer() {  # log, then hostile.py's arguments: runs in the background until killed at the end, unreported
+    local log=$1; shift
+    $peer "$@" > "$log" 2>&1 &
+    pids+=($!)
+    disown $!
 }
+fingerprint() { Scripts/fingerprint.sh "$1"; }   # every array and metrics.json, timing left out
 same_as_reference() {  # folder, what
     diff <(fingerprint "$work/reference") <(fingerprint "$1") > "$work/diff.txt" \
         || fail "$2: files differ from the clean run: $(head -3 "$work/diff.txt")"
@@ -77,12 +78,10 @@ echo "hostile: reference: clean sift run --workers 1"
 echo "hostile: 1-2. a forger and a liar against one coordinator"
 log="$work/attacked.log"
 coordinator "$work/attacked" "$log"
-$peer peer forge-rewind --connect "$endpoint" --build "$build" --host forger --reference "$work/reference" > "$work/forger.log" 2>&1 &
-pids+=($!)
+hostile_peer "$work/forger.log" peer forge-rewind --connect "$endpoint" --build "$build" --host forger --reference "$work/reference"
 wait_for "$log" "only level 0 makes the rewind point" 60
 rewind_before=$(cat "$work/attacked"/experiments/*/seed-*/rewind/*.npy | sha256sum)
-$peer peer fail-all --connect "$endpoint" --build "$build" --host liar > "$work/liar.log" 2>&1 &
-pids+=($!)
+hostile_peer "$work/liar.log" peer fail-all --connect "$endpoint" --build "$build" --host liar
 wait_for "$log" "one host's word so far: back to the queue for another host" 60
 "$sift" worker --connect "$endpoint" --heartbeat 0.5 --liveness 4 > "$work/worker.log" 2>&1 &
 pids+=($!)
@@ -100,8 +99,7 @@ coordinator "$work/flooded" "$log" --sleep-tasks 4 --sleep-ms 3000
 pids+=($!)
 wait_for "$log" "worker $(hostname):$! ready" 30
 sleep 1
-$peer peer oversized --connect "$endpoint" --build "$build" --host big > "$work/big.log" 2>&1 &
-pids+=($!)
+hostile_peer "$work/big.log" peer oversized --connect "$endpoint" --build "$build" --host big
 wait_for "$log" "exceeded the wire's limit" 30
 grep -q "exceeded the wire's limit.*one host's word so far" "$log" || fail "a level failed on the oversized sender's word ($(grep -m1 "exceeded" "$log"))"
 before=$(stat -c %s "$log")

@@ -80,10 +80,16 @@ import Testing
         let rewind = try rewindFiles(under: chain.experiments)
         #expect(rewind.count == 4, "\(rewind.keys)")
 
-        // Level 1's true files plus a forged rewind point (every weight 0.5), as a leased peer sent them.
+        // Level 1's true files plus a whole forged rewind point (level 0's, every weight 0.5), as a leased peer sent them.
         let level1 = try chain.train()
-        let forged = NumpyArray(float32: [Float](repeating: 0.5, count: 16 * 8), shape: [16, 8]).encoded()
-        let text = chain.rejection(level1.task, names: level1.names + ["rewind-weights-0.npy"], files: level1.files + [forged])
+        var forgedNames: [String] = [], forgedFiles: [[UInt8]] = []
+        for (name, bytes) in zip(level0.names, level0.files) where name.hasPrefix("rewind-") {
+            let array = try NumpyArray.parse(bytes, path: name)
+            forgedNames.append(name)
+            forgedFiles.append(name.hasPrefix("rewind-weights-")
+                ? NumpyArray(float32: [Float](repeating: 0.5, count: array.count), shape: array.shape).encoded() : bytes)
+        }
+        let text = chain.rejection(level1.task, names: level1.names + forgedNames, files: level1.files + forgedFiles)
         #expect(text.contains("carries a file named 'rewind-weights-0.npy': only level 0 makes the rewind point"), "\(text)")
         #expect(try rewindFiles(under: chain.experiments) == rewind, "the rewind point is untouched")
         #expect(chain.rejection(level1.task, names: level1.names, files: level1.files) == "accepted")
