@@ -19,8 +19,13 @@ struct LevelTaskParameters: Codable {
     var seed: UInt64
     var level: Int
     var isLast: Bool
-    /// Names of the attachments, in order: the masks, then the start state (prefixed "start-") if any.
+    /// Names of the attachments, in order: the masks, then the start state (prefixed "start-") if any; or,
+    /// when the level is reused, the reused level's files as a result names them.
     var files: [String]
+    /// The finished level this one is, byte for byte but for metrics.json's experiment and control: a
+    /// control's level 0 is its IMP experiment's (same data, seed and random streams). The worker returns
+    /// the attached files as this level's instead of training.
+    var reuses: String?
 }
 
 /// IMP levels as coordinator tasks: planning a sweep, preparing each level from its predecessors'
@@ -67,7 +72,20 @@ public struct LevelTasks: Sendable {
         return imp
     }
 
+    /// The IMP experiment whose level 0 is `experiment`'s for `seed`: a control shares its IMP experiment's
+    /// random streams and every other setting, so its dense level is the same network, trained alike.
+    func sharedLevelZero(of experiment: ExperimentConfig, seed: UInt64) -> ExperimentConfig? {
+        guard experiment.spec.pruning.control != .none else { return nil }
+        return sweep.experiments.first { experiment.isControlled(by: $0) && $0.seeds.contains(seed) }
+    }
+
+    /// The task parameters a planned level carries: which finished level it reuses, if any (the store keeps them).
+    struct PlannedParameters: Codable {
+        var reuses: String?
+    }
+
     /// Every level of every chain, up to max_levels; level k waits for what the planner says it is derived from.
+    /// A control's level 0 waits for its IMP experiment's, which it reuses instead of training it again.
     public func plan() throws -> [PlannedTask] {
         var tasks: [PlannedTask] = []
         for experiment in sweep.experiments {
@@ -75,15 +93,21 @@ public struct LevelTasks: Sendable {
             let imp = experiment.spec.pruning.control.needsIMPMasks ? try impExperiment(of: experiment) : nil
             for seed in experiment.seeds {
                 let planner = LevelPlanner(spec: experiment.spec, identity: experiment.identity(seed: seed))
+                let reused = sharedLevelZero(of: experiment, seed: seed).map { Self.id($0.shortHash, seed, 0) }
                 for level in 0...experiment.spec.pruning.maxLevels {
-                    let needs = planner.sources(forLevel: level).map { source in
+                    var needs = planner.sources(forLevel: level).map { source in
                         switch source {
                         case .own(let k): return Self.id(hash, seed, k)
                         case .imp(let k): return Self.id(imp?.shortHash ?? hash, seed, k)
                         }
                     }
+                    var parameters = "{}"
+                    if level == 0, let reused {
+                        needs = [reused]
+                        parameters = String(decoding: try JSONEncoder().encode(PlannedParameters(reuses: reused)), as: UTF8.self)
+                    }
                     tasks.append(PlannedTask(id: Self.id(hash, seed, level), experiment: hash, seed: seed, level: level, kind: Self.kind,
-                                             parameters: "{}", dependsOn: needs))
+                                             parameters: parameters, dependsOn: needs))
                 }
             }
         }
@@ -142,6 +166,9 @@ public struct LevelTasks: Sendable {
         guard let experiment = experiments[task.experiment] else {
             throw ConfigError(file: sweep.source, message: "the store holds experiment \(task.experiment), which this sweep does not define; use the sweep the store was made with")
         }
+        if task.level == 0, let imp = sharedLevelZero(of: experiment, seed: task.seed) {
+            return try prepareReuse(of: imp, for: experiment, task: task)
+        }
         let planner = LevelPlanner(spec: experiment.spec, identity: experiment.identity(seed: task.seed))
         let level = try planner.level(task.level) { source in
             switch source {
@@ -163,6 +190,23 @@ public struct LevelTasks: Sendable {
         let parameters = LevelTaskParameters(settings: experiment.resolvedJSON, experiment: experiment.shortHash,
                                              streamRoot: experiment.streamRoot, seed: task.seed, level: task.level,
                                              isLast: level.isLast, files: files.names)
+        return (String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self), files.contents)
+    }
+
+    /// A control's level 0 as its IMP experiment's: that level's files and rewind point, named as a result names them.
+    func prepareReuse(of imp: ExperimentConfig, for experiment: ExperimentConfig, task: TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) {
+        let source = Self.id(imp.shortHash, task.seed, 0), chain = chainDirectory(imp, task.seed)
+        var files: NamedFiles
+        do {
+            files = try NamedFiles.read(LevelArtifacts.directory(chain, level: 0))
+            let rewind = try NamedFiles.read("\(chain)/rewind")
+            for (name, bytes) in zip(rewind.names, rewind.contents) { files.add(Self.rewindPrefix + name, bytes) }
+        } catch {
+            throw LostLevel(task: source, reason: "\(error)")
+        }
+        let parameters = LevelTaskParameters(settings: experiment.resolvedJSON, experiment: experiment.shortHash,
+                                             streamRoot: experiment.streamRoot, seed: task.seed, level: 0, isLast: false,
+                                             files: files.names, reuses: source)
         return (String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self), files.contents)
     }
 
@@ -288,6 +332,9 @@ public final class LevelTaskRunner: Sendable {
             throw WireError.malformed("task \(assignment.task) names \(parameters.files.count) files but carries \(attachments.count)")
         }
         let experiment = try ExperimentConfig.parse(resolvedJSON: parameters.settings, origin: "task \(assignment.task)")
+        if parameters.reuses != nil {
+            return try reuse(NamedFiles(names: parameters.files, contents: attachments), as: parameters, experiment: experiment)
+        }
         let identity = ChainIdentity(experiment: parameters.experiment, streamRoot: parameters.streamRoot, seed: parameters.seed)
         let data: DatasetSplit
         do {
@@ -315,6 +362,21 @@ public final class LevelTaskRunner: Sendable {
             for (name, bytes) in zip(rewind.names, rewind.contents) { files.add(LevelTasks.rewindPrefix + name, bytes) }
         }
         return (String(decoding: try JSONEncoder().encode(files.names), as: UTF8.self), files.contents)
+    }
+
+    /// A reused level's files as this task's: only metrics.json changes, to name this experiment and control;
+    /// it is re-encoded as a trained level's is, so the bytes are those training would have written.
+    private func reuse(_ files: NamedFiles, as parameters: LevelTaskParameters,
+                       experiment: ExperimentConfig) throws -> (summary: String, attachments: [[UInt8]]) {
+        guard let index = files.names.firstIndex(of: "metrics.json") else {
+            throw WireError.malformed("the level that task \(parameters.experiment) reuses carries no metrics.json")
+        }
+        var metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(files.contents[index]))
+        metrics.training.experiment = parameters.experiment
+        metrics.training.control = experiment.spec.pruning.control.rawValue
+        var contents = files.contents
+        contents[index] = try LevelArtifacts.encoded(metrics)
+        return (String(decoding: try JSONEncoder().encode(files.names), as: UTF8.self), contents)
     }
 
     private func dataset(_ experiment: ExperimentConfig, identity: ChainIdentity) throws -> DatasetSplit {

@@ -30,7 +30,8 @@ extension SweepStatus {
             diverged: try store.tasks(in: .diverged).map { Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "diverged") },
             running: leased.map { Running(task: $0.id, worker: $0.worker, progress: progress[$0.id]) },
             secondsLeft: estimate.secondsLeft(pending: pending, progress: progress, workers: workers.filter(\.alive).count),
-            recomputed: try store.recoveries().map { Failure(task: $0.task, attempts: 0, error: $0.reason) })
+            recomputed: try store.recoveries().map { Failure(task: $0.task, attempts: 0, error: $0.reason) },
+            reused: try store.reusedCount())
     }
 
     /// A running level's progress in one line: how far, how fast, its loss and what is left.
@@ -63,6 +64,9 @@ extension SweepStatus {
             lines.append("the sweep is finished")
         } else if let secondsLeft {
             lines.append("sweep ETA ~\(clockText(secondsLeft)) (from measured level times)")
+        }
+        if let reused, reused > 0 {
+            lines.append("\(reused) control level(s) 0 reused from their IMP experiment's level 0 (same data, seed and streams), not trained again")
         }
         if !running.isEmpty { lines.append("running:") }
         for level in running {

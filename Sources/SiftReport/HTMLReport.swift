@@ -8,13 +8,16 @@ public struct Completeness: Sendable, Equatable {
     public var done: Int
     public var running: Int
     public var waiting: Int
+    /// Control chains whose level 0 is their IMP experiment's, reused rather than trained again.
+    public var reusedLevels: Int
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(asOf: Date, done: Int, running: Int, waiting: Int) {
+    public init(asOf: Date, done: Int, running: Int, waiting: Int, reusedLevels: Int = 0) {
         self.asOf = asOf
         self.done = done
         self.running = running
         self.waiting = waiting
+        self.reusedLevels = reusedLevels
     }
 
     /// Levels are still to come: the figures cover the finished ones only.
@@ -61,6 +64,11 @@ public struct ReportWriter {
             body += "<div class=\"partial\"><b>Partial report.</b> The sweep was still running at \(time): "
                 + "\(completeness.done) level(s) done, \(completeness.running) running, \(completeness.waiting) waiting. "
                 + "The figures cover the finished levels only; the coordinator rewrites this page as results land.</div>"
+        }
+        if let completeness, completeness.reusedLevels > 0 {
+            body += "<p class=\"note\">Level 0 of \(completeness.reusedLevels) control chain(s) is their IMP experiment's level 0, "
+                + "reused rather than trained again: a control shares its IMP experiment's data, seed and random streams, so "
+                + "its dense network is the same one, byte for byte.</p>"
         }
         let diverged = index.divergedLevels
         if !diverged.isEmpty {

@@ -669,6 +669,14 @@ public final class TaskStore: Sendable {
         }
     }
 
+    /// Finished tasks that reused another task's result rather than computing their own (their planned
+    /// parameters name it under "reuses": a control's level 0, which is its IMP experiment's).
+    public func reusedCount() throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task WHERE state = 'done' AND json_extract(parameters, '$.reuses') IS NOT NULL") ?? 0
+        }
+    }
+
     /// Finished tasks whose results should be on disk: done and diverged.
     public func finishedTasks() throws -> [TaskRecord] {
         try read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('done', 'diverged') ORDER BY id") }

@@ -386,11 +386,14 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     /// Finished levels whose files were found missing or unreadable and that are computed again, newest first
     /// (nil from a coordinator of an earlier build).
     public var recomputed: [Failure]?
+    /// Levels that reused a finished level instead of training (a control's level 0 is its IMP experiment's).
+    public var reused: Int?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
     public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
-                running: [Running] = [], secondsLeft: Double? = nil, recomputed: [Failure]? = nil) {
+                running: [Running] = [], secondsLeft: Double? = nil, recomputed: [Failure]? = nil, reused: Int? = nil) {
         self.recomputed = recomputed
+        self.reused = reused
         self.counts = counts
         self.finished = finished
         self.workers = workers

@@ -13,7 +13,8 @@ enum SweepReport {
                       to destination: String? = nil) throws -> (folder: String, index: RunIndex, completeness: Completeness?) {
         let completeness = try store.map { store -> Completeness in
             let tally = TaskTally(try store.counts())
-            return Completeness(asOf: Date(), done: tally.finished, running: tally.running, waiting: tally.waiting)
+            return Completeness(asOf: Date(), done: tally.finished, running: tally.running, waiting: tally.waiting,
+                                reusedLevels: try store.reusedCount())
         }
         let index = try RunIndex(root: root)
         let folder = try ReportWriter(index: index, mosaicLevels: mosaicLevels, completeness: completeness).write(to: destination)

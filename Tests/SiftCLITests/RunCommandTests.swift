@@ -388,8 +388,25 @@ import Testing
             chain = chain.filter { !$0.key.hasPrefix("rewind/") }
             #expect(!chain.isEmpty)
             #expect(arrays(dir.file("imp/\(experiment)")) == chain, "\(experiment): \(yaml)")
+            // metrics.json too, as a chain trained alone writes it, but for its timing.
+            let untimed = { (path: String) in
+                try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"seconds\"") }
+            }
+            for level in 0...2 where FileManager.default.fileExists(atPath: "\(folder)/seed-0/level-\(level)") {
+                #expect(try untimed("\(folder)/seed-0/level-\(level)/metrics.json") == untimed(dir.file("imp/\(experiment)/level-\(level)/metrics.json")),
+                        "\(experiment) level \(level)")
+            }
         }
         #expect(controls == ["imp", "one_shot", "random", "shuffled", "reinit"])
+        // Each control's level 0 is its IMP experiment's, reused: trained once per (data, seed), so even its
+        // measured training time is the IMP level's.
+        let seconds = try experiments.map { experiment -> String in
+            let metrics = try String(contentsOfFile: dir.file("run/experiments/\(experiment)/seed-0/level-0/metrics.json"), encoding: .utf8)
+            return metrics.split(separator: "\n").first { $0.contains("\"seconds\"") }.map(String.init) ?? ""
+        }
+        #expect(Set(seconds).count == 3, "one training time per preset: \(seconds)")
+        let status = try SiftProcess.run(["status", dir.file("run")])
+        #expect(status.stdout.contains("12 control level(s) 0 reused from their IMP experiment's level 0"), "\(status.stdout)")
     }
 
     /// A peer that speaks the protocol but lies: a summary that is not JSON, another chain's files, a

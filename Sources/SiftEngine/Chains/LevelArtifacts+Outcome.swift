@@ -31,14 +31,19 @@ extension LevelArtifacts {
         files.add("dc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.crossChannel), shape: binnedShape).encoded())
         files.add("degree_bins.npy", NumpyArray(int32: bins.flatMap { [Int32($0.lowestDegree), Int32($0.highestDegree), Int32($0.units)] },
                                                 shape: [bins.count, 3]).encoded())
+        files.add("metrics.json", try encoded(outcome.metrics))
+        return files
+    }
+
+    /// metrics.json's bytes: sorted keys, indented, so that equal metrics are equal files.
+    public static func encoded(_ metrics: LevelMetrics) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            files.add("metrics.json", Array(try encoder.encode(outcome.metrics)))
+            return Array(try encoder.encode(metrics))
         } catch {
-            throw ArtifactError.write(path: "level-\(outcome.metrics.training.level)/metrics.json", reason: "\(error)")
+            throw ArtifactError.write(path: "level-\(metrics.training.level)/metrics.json", reason: "\(error)")
         }
-        return files
     }
 
     public static func write(root: String, level outcome: LevelOutcome, model: ModelSpec) throws {
