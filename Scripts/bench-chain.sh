@@ -2,7 +2,9 @@
 # Time of a whole IMP chain (all levels, metrics included) with the sparse path against the same
 # chain forced onto the dense path (model.sparse_below: 0, the same network), alternating for ROUNDS
 # rounds on one BLAS thread; prints each run, the median ratio, both chains' last test accuracy, and round 1
-# level by level (training seconds on each path, and what the wall clock spent outside training).
+# level by level (training seconds on each path, and what the wall clock spent outside training), and the
+# sparse chain's breakdown per level from metrics.json's timings (loading, training, evaluation, ablation,
+# locality, files) with the share of its wall time outside the updates.
 # On Configs/quickstart.yaml it measures 0.47-0.49 on a Zen 3 core and 0.45-0.62 on a noisy AVX-512
 # Xeon VM (0.551 in session 12, 0.456 in session 13, 0.511 on a slower host in session 14, 0.500 in
 # session 15, 0.467 in session 17); issue 16 asks ≤ 0.38, and README "Speed" says why this design stops well above that.
@@ -44,6 +46,18 @@ def level_seconds(run):
         metrics = json.load(open(path))
         found[metrics["level"]] = (metrics["density_total"], metrics["seconds"])
     return found
+def level_timings(run):
+    """Each level's breakdown (metrics.json's "timings"), summed over the chain, and level by level."""
+    parts = ["loading", "training", "evaluation", "ablation", "locality", "files"]
+    rows, totals = [], dict.fromkeys(parts, 0.0)
+    for path in sorted(glob.glob(f"{sys.argv[4]}/{run}/level-*/metrics.json"), key=lambda p: int(p.split("level-")[-1].split("/")[0])):
+        metrics = json.load(open(path))
+        timings = metrics.get("timings", {})
+        row = [metrics["level"]] + [round(timings.get(f"{p}_seconds", 0.0), 3) for p in parts]
+        rows.append(row)
+        for p in parts:
+            totals[p] += timings.get(f"{p}_seconds", 0.0)
+    return parts, rows, totals
 sparse_levels, dense_levels = level_seconds("sparse-1"), level_seconds("dense-1")
 levels = sorted(set(sparse_levels) & set(dense_levels))
 train_sparse = sum(sparse_levels[l][1] for l in levels)
@@ -60,4 +74,13 @@ print(json.dumps({"config": sys.argv[3], "sparse_path_s": [round(x, 1) for x in 
                   "round_1_training_ratio": round(train_sparse / train_dense, 3) if train_dense else None,
                   "round_1_outside_training_s": {"sparse_path": round(sparse[0] - train_sparse, 1),
                                                  "dense_path": round(dense[0] - train_dense, 1)}}))
+# Round 1 of the sparse path, level by level: where each level's time went (metrics.json "timings"), and
+# what is left of the wall clock (process start, writing files to disk).
+parts, rows, totals = level_timings("sparse-1")
+accounted = sum(totals.values())
+print(json.dumps({"round_1_sparse_timings_columns": ["level"] + [p + "_s" for p in parts],
+                  "round_1_sparse_timings_per_level": rows,
+                  "round_1_sparse_timings_total_s": {p: round(v, 2) for p, v in totals.items()},
+                  "round_1_sparse_unaccounted_s": round(sparse[0] - accounted, 2),
+                  "round_1_sparse_outside_training_share": round((sparse[0] - totals["training"]) / sparse[0], 3)}))
 PY

@@ -67,20 +67,25 @@ public struct LevelMetrics: Codable, Sendable, Equatable {
     public var training: LevelTraining
     public var locality: LocalityMetrics?
     public var ablation: AblationCurves?
+    /// Where the level's time went (absent from levels written before it was kept).
+    public var timings: LevelTimings?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(training: LevelTraining, locality: LocalityMetrics?, ablation: AblationCurves?) {
+    public init(training: LevelTraining, locality: LocalityMetrics?, ablation: AblationCurves?, timings: LevelTimings? = nil) {
         self.training = training
         self.locality = locality
         self.ablation = ablation
+        self.timings = timings
     }
 
-    enum CodingKeys: String, CodingKey { case ablation }
+    enum CodingKeys: String, CodingKey { case ablation, timings }
 
     public init(from decoder: Decoder) throws {
         training = try LevelTraining(from: decoder)
         locality = try? LocalityMetrics(from: decoder)
-        ablation = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(AblationCurves.self, forKey: .ablation)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ablation = try container.decodeIfPresent(AblationCurves.self, forKey: .ablation)
+        timings = try container.decodeIfPresent(LevelTimings.self, forKey: .timings)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -88,5 +93,6 @@ public struct LevelMetrics: Codable, Sendable, Equatable {
         try locality?.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encodeIfPresent(ablation, forKey: .ablation)
+        try container.encodeIfPresent(timings, forKey: .timings)
     }
 }

@@ -336,6 +336,7 @@ public final class LevelTaskRunner: Sendable {
             return try reuse(NamedFiles(names: parameters.files, contents: attachments), as: parameters, experiment: experiment)
         }
         let identity = ChainIdentity(experiment: parameters.experiment, streamRoot: parameters.streamRoot, seed: parameters.seed)
+        let loadingStarted = Date()
         let data: DatasetSplit
         do {
             data = try dataset(experiment, identity: identity)
@@ -344,6 +345,7 @@ public final class LevelTaskRunner: Sendable {
             throw HostFailure(underlying: error)
         }
         let chain = try IMPChain(spec: experiment.spec, data: data, identity: identity)
+        let loadingSeconds = Date().timeIntervalSince(loadingStarted)
         var masksFiles = NamedFiles(), startFiles = NamedFiles()
         for (name, bytes) in zip(parameters.files, attachments) {
             if name.hasPrefix("start-") { startFiles.add(String(name.dropFirst("start-".count)), bytes) } else { masksFiles.add(name, bytes) }
@@ -352,10 +354,11 @@ public final class LevelTaskRunner: Sendable {
         let masks = try masksFiles.masks(model: model, origin: assignment.task)
         let start = startFiles.names.isEmpty ? nil : try startFiles.state(model: model, origin: assignment.task)
         let hang = Self.hang.flatMap { $0.level == parameters.level ? $0.step : nil }
-        let (outcome, rewindPoint) = chain.runLevel(parameters.level, masks: masks, start: start, isLast: parameters.isLast,
+        var (outcome, rewindPoint) = chain.runLevel(parameters.level, masks: masks, start: start, isLast: parameters.isLast,
                                                     progress: progress, afterStep: { step in
             while step == hang { sleep(3600) }
         })
+        outcome.metrics.timings?.loading = loadingSeconds
         var files = try LevelArtifacts.files(outcome, model: model)
         if let rewindPoint {
             let rewind = NamedFiles(state: rewindPoint, model: model)

@@ -33,6 +33,7 @@ struct ImpCommand: ParsableCommand {
         defer { progress.finish() }
         progress.note("experiment \(identity.experiment) seed \(seed): \(experiment.spec.model.architecture), preset \(experiment.spec.pruning.preset.rawValue), control \(experiment.spec.pruning.control.rawValue)")
         progress.note("loading data…")
+        let loadingStarted = Date()
         let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))
         progress.note("data: \(data.train.count) training and \(data.test.count) test images of \(data.train.shape), \(data.classCount) classes")
 
@@ -42,9 +43,13 @@ struct ImpCommand: ParsableCommand {
         } catch EngineError.incompatible(let field, let reason) {
             throw ConfigError(file: config, key: field, message: reason)
         }
+        // The data are loaded once, for level 0; later levels load nothing.
+        let loadingSeconds = Date().timeIntervalSince(loadingStarted)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try ExperimentRecord(experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
         try chain.run(onLevel: { level in
+            var level = level
+            if level.metrics.training.level == 0 { level.metrics.timings?.loading = loadingSeconds }
             try LevelArtifacts.write(root: out, level: level, model: experiment.spec.model)
         }, onEvent: progress.handle, progress: training)
         progress.finish()

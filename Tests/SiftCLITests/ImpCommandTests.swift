@@ -48,6 +48,17 @@ import Testing
             #expect(json[key] != nil, "metrics.json lacks \(key)")
         }
         #expect(json["seed"] as? Int == 3)
+        // Where each level's time went: every part measured, none negative; the data are loaded for level 0 only.
+        for level in 0...2 {
+            let metrics = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir.file("a/level-\(level)/metrics.json"))!) as! [String: Any]
+            let timings = try #require(metrics["timings"] as? [String: Double], "level \(level) has no timings")
+            #expect(Set(timings.keys) == ["loading_seconds", "training_seconds", "evaluation_seconds", "ablation_seconds",
+                                          "locality_seconds", "files_seconds"])
+            #expect(timings.values.allSatisfy { $0 >= 0 } && timings["training_seconds"]! > 0 && timings["evaluation_seconds"]! > 0)
+            #expect((timings["loading_seconds"]! > 0) == (level == 0), "level \(level): \(timings)")
+            let seconds = try #require(metrics["seconds"] as? Double)
+            #expect(abs(timings["training_seconds"]! + timings["evaluation_seconds"]! - seconds) < 1e-6, "training and evaluation make up `seconds`")
+        }
         #expect(abs((json["density_layers"] as! [Double])[0] - 0.64) < 0.01)
         #expect(FileManager.default.fileExists(atPath: dir.file("a/experiment.json")))
     }

@@ -112,13 +112,20 @@ public final class IMPChain {
         // the ablation's evaluations; the worker's thread count (BLAS.threads, from --threads) bounds both.
         let threads = BLAS.threads
         let locality = { @Sendable in
-            LocalityAnalysis(masks: connectivity, firstLayerWeights: firstWeights, shape: shape, threads: threads, stream: localityStream)
+            let started = Date()
+            let analysis = LocalityAnalysis(masks: connectivity, firstLayerWeights: firstWeights, shape: shape, threads: threads,
+                                            stream: localityStream)
+            return (analysis, Date().timeIntervalSince(started))
         }
         let ablate = {
-            diverged ? nil : AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
-                                            stream: self.identity.stream("ablation-level-\(level)"))
+            let started = Date()
+            let curves = diverged ? nil : AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
+                                                         stream: self.identity.stream("ablation-level-\(level)"))
+            return (curves, Date().timeIntervalSince(started))
         }
-        let (analysis, ablation) = threads > 1 ? inParallel(locality, ablate) : (locality(), ablate())
+        let ((analysis, localitySeconds), (ablation, ablationSeconds)) = threads > 1 ? inParallel(locality, ablate) : (locality(), ablate())
+        let timings = LevelTimings(training: outcome.seconds - outcome.evaluationSeconds, evaluation: outcome.evaluationSeconds,
+                                   ablation: ablationSeconds, locality: localitySeconds)
         let training = LevelTraining(
             experiment: identity.experiment, seed: identity.seed, level: level,
             control: spec.pruning.control.rawValue, architecture: spec.model.architecture,
@@ -129,7 +136,7 @@ public final class IMPChain {
             trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last || diverged,
             diverged: diverged ? true : nil, lastFiniteLoss: outcome.divergence?.lastFiniteLoss)
         return LevelOutcome(masks: masks, trained: trained,
-                            metrics: LevelMetrics(training: training, locality: analysis.metrics, ablation: ablation),
+                            metrics: LevelMetrics(training: training, locality: analysis.metrics, ablation: ablation, timings: timings),
                             analysis: analysis)
     }
 

@@ -18,6 +18,7 @@ extension LevelArtifacts {
     /// Every file of a finished level, as written to disk and sent by workers. Throws if a figure of
     /// metrics.json is not a finite number (JSON has no NaN), naming it.
     public static func files(_ outcome: LevelOutcome, model: ModelSpec) throws -> NamedFiles {
+        let started = Date()
         var files = NamedFiles(masks: outcome.masks)
         files.add(NamedFiles(state: outcome.trained, model: model))
         let maps = outcome.analysis.maps
@@ -31,7 +32,9 @@ extension LevelArtifacts {
         files.add("dc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.crossChannel), shape: binnedShape).encoded())
         files.add("degree_bins.npy", NumpyArray(int32: bins.flatMap { [Int32($0.lowestDegree), Int32($0.highestDegree), Int32($0.units)] },
                                                 shape: [bins.count, 3]).encoded())
-        files.add("metrics.json", try encoded(outcome.metrics))
+        var metrics = outcome.metrics
+        metrics.timings?.files = Date().timeIntervalSince(started)
+        files.add("metrics.json", try encoded(metrics))
         return files
     }
 

@@ -19,6 +19,8 @@ public struct TrainingOutcome: Sendable {
     public var trainLoss: Double
     public var steps: Int
     public var seconds: Double
+    /// Of `seconds`, the time spent on test evaluations.
+    public var evaluationSeconds: Double = 0
     /// Set when training stopped on a non-finite loss or parameters.
     public var divergence: Divergence?
 }
@@ -78,9 +80,12 @@ public final class Trainer {
         var step = 0
         var best = 0.0, last = 0.0, lastLoss = 0.0
         var lastFiniteLoss: Double?
+        var evaluationSeconds = 0.0
         func evaluate() -> Double {
+            let started = Date()
             last = accuracy(on: data.test)
             best = max(best, last)
+            evaluationSeconds += Date().timeIntervalSince(started)
             return last
         }
         afterStep(0)
@@ -106,7 +111,7 @@ public final class Trainer {
                 step += 1
                 guard loss.isFinite else {
                     return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastFiniteLoss ?? .zero,
-                                           steps: step, seconds: Date().timeIntervalSince(start),
+                                           steps: step, seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds,
                                            divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss))
                 }
                 lastFiniteLoss = loss
@@ -122,14 +127,11 @@ public final class Trainer {
             onEpoch(EpochProgress(epoch: epoch, epochs: passes, trainLoss: lastLoss, testAccuracy: accuracy,
                                   elapsedSeconds: Date().timeIntervalSince(start)))
         }
-        if total == 0 {
-            last = accuracy(on: data.test)
-            best = last
-        }
+        if total == 0 { _ = evaluate() }
         // A last update can leave infinite weights behind a finite loss.
         let divergence = network.isFinite ? nil : Divergence(step: step, lastFiniteLoss: lastFiniteLoss)
         return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
-                               seconds: Date().timeIntervalSince(start), divergence: divergence)
+                               seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence)
     }
 
     /// Fraction of `images` classified correctly.
