@@ -29,13 +29,13 @@ public enum SyntheticImages {
 }
 
 extension SyntheticImages {
-    /// Writes `train.npz` and `test.npz` (arrays x, y) of 4×4 two-class band images into `dir`,
-    /// for configs with `data.dataset: arrays`.
-    public static func writeArrays(in dir: TemporaryDirectory, train: Int, test: Int) throws {
-        let shape = ImageShape(channels: 1, height: 4, width: 4)
+    /// Writes `train.npz` and `test.npz` (arrays x, y) of `side`×`side` band images of `classes` classes into
+    /// `dir`, for configs with `data.dataset: arrays` (4×4 and two classes unless said).
+    public static func writeArrays(in dir: TemporaryDirectory, train: Int, test: Int, side: Int = 4, classes: Int = 2) throws {
+        let shape = ImageShape(channels: 1, height: side, width: side)
         for (name, count, seed) in [("train.npz", train, UInt64(1)), ("test.npz", test, UInt64(2))] {
-            let images = bands(shape: shape, classes: 2, count: count, seed: seed)
-            let x = NumpyArray(float32: images.features, shape: [count, 4, 4])
+            let images = bands(shape: shape, classes: classes, count: count, seed: seed)
+            let x = NumpyArray(float32: images.features, shape: [count, side, side])
             let y = NumpyArray(int32: images.labels, shape: [count])
             _ = try dir.write(FileFixtures.zip([("x.npy", x.encoded()), ("y.npy", y.encoded())], deflated: true), to: name)
         }

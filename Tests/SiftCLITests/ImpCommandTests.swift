@@ -63,6 +63,36 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.file("a/experiment.json")))
     }
 
+    /// A batch-normalised chain whose products are large enough to be cut between threads, and whose later
+    /// levels take the sparse path: the same bytes at 1, 2 and 3 threads.
+    @Test func aChainHasTheSameBytesAtAnyThreadCount() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try SyntheticImages.writeArrays(in: dir, train: 500, test: 128, side: 28, classes: 10)
+        let config = try dir.write(Array("""
+            data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
+            model: {arch: 784-128-128-10, batch_norm: true}
+            train: {epochs: 1, batch: 500}
+            pruning: {preset: paper, rewind_step: 1, max_levels: 3}
+            """.utf8), to: "bn.yaml")
+        var runs: [[String: Data]] = []
+        for threads in 1...3 {
+            let out = dir.file("threads-\(threads)")
+            let result = try SiftProcess.run(["imp", config, "--out", out, "--threads", String(threads)])
+            #expect(result.status == 0, "\(result.stderr)")
+            var files: [String: Data] = [:]
+            for case let path as String in FileManager.default.enumerator(atPath: out)! where path.hasSuffix(".npy") {
+                files[path] = FileManager.default.contents(atPath: "\(out)/\(path)")
+            }
+            runs.append(files)
+        }
+        #expect(runs[0].count == 4 * 21, "four levels of 21 arrays")
+        let metrics = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir.file("threads-1/level-3/metrics.json"))!)
+        let densities = try #require((metrics as? [String: Any])?["density_layers"] as? [Double])
+        #expect(densities[0] < 0.35 && densities[1] < 0.35, "level 3's hidden layers train on the sparse path: \(densities)")
+        #expect(runs[1] == runs[0] && runs[2] == runs[0])
+    }
+
     @Test func badConfigsFailWithTheirLocation() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

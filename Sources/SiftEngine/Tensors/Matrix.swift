@@ -1,4 +1,7 @@
 import CBLAS
+import SiftMetrics
+import Dispatch
+import Synchronization
 
 /// A row-major Float32 matrix that owns its memory.
 ///
@@ -78,13 +81,43 @@ public enum BLAS {
 
     /// c = alpha · op(a) · op(b) + beta · c for an m × n result over k, on row-major storage whose rows are
     /// `lda`, `ldb` and `ldc` floats apart: for feature-major activations, whose rows are padded.
-    @inline(__always)
+    ///
+    /// With `threads` above 1, a product of enough rows is cut into ranges of whole 64-row blocks, each a
+    /// single-threaded OpenBLAS call on its own thread: every element of c is then computed by the same kernel
+    /// over k in the same order as by one call, so the bits do not depend on the thread count. (OpenBLAS's own
+    /// threaded sgemm rounds differently from its single-threaded one for most of the engine's shapes, and
+    /// ranges not aligned to its kernel's rows do too; whole 64-row blocks match one call bit for bit, which
+    /// `SplitProductTests` checks on the engine's shapes.)
     public static func gemm(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
                             _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
                             into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        _ = singleThreadedOpenBLAS
+        let parts = min(threads, m / rowBlock)
+        func product(rows: Range<Int>) {
+            let rowsOfA = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(rows.count), Int32(n), Int32(k), alpha, rowsOfA, Int32(lda), b, Int32(ldb), beta,
+                        c + rows.lowerBound * ldc, Int32(ldc))
+        }
+        guard parts > 1, m * n * k >= minimumSplitWork else { return product(rows: 0..<m) }
+        withoutActuallyEscaping(product) { product in
+            // The ranges write disjoint rows of c.
+            let product = UncheckedSendable(product)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let start = m * part / parts / rowBlock * rowBlock
+                let end = part == parts - 1 ? m : m * (part + 1) / parts / rowBlock * rowBlock
+                product.value(start..<end)
+            }
+        }
     }
+
+    /// Rows of c per block when a product is cut between threads.
+    static let rowBlock = 64
+    /// Products below this many multiply-adds run whole on one thread: cutting them costs more than it gains.
+    static let minimumSplitWork = 1 << 22
+
+    /// OpenBLAS runs one thread, always: the engine's own threads cut the products (see `gemm`).
+    private static let singleThreadedOpenBLAS: Void = openblas_set_num_threads(1)
 
     /// b[c, r] = a[r, c] over the leading `rows` × `cols` block of a (all of it by default);
     /// b may be wider than the block, and its other columns are left as they are.
@@ -101,10 +134,24 @@ public enum BLAS {
         cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
     }
 
-    /// The number of threads OpenBLAS uses; results are reproducible at a fixed count.
+    /// The threads a worker's products, sparse kernels, null draws and analyses use (`--threads`); the bytes
+    /// of a level are the same at any count.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { threadCount.load(ordering: .relaxed) }
+        set {
+            _ = singleThreadedOpenBLAS
+            threadCount.store(max(1, newValue), ordering: .relaxed)
+        }
+    }
+    private static let threadCount = Atomic(1)
+
+    /// cblas_sgemm on `threads` threads of OpenBLAS's own: the machine's reference rate for benchmarks, not
+    /// used by the engine (its rounding depends on the thread count).
+    public static func openBLASGemm(_ a: Matrix, _ b: Matrix, into c: Matrix, threads: Int) {
+        openblas_set_num_threads(Int32(threads))
+        defer { openblas_set_num_threads(1) }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c.rows), Int32(c.cols), Int32(a.cols), 1, a.pointer,
+                    Int32(a.cols), b.pointer, Int32(b.cols), 0, c.pointer, Int32(c.cols))
     }
 
     public static var coreName: String { String(cString: openblas_get_corename()) }
