@@ -80,41 +80,25 @@ public enum BLAS {
     }
 
     /// c = alpha · op(a) · op(b) + beta · c for an m × n result over k, on row-major storage whose rows are
-    /// `lda`, `ldb` and `ldc` floats apart: for feature-major activations, whose rows are padded.
-    ///
-    /// With `threads` above 1, a product of enough rows is cut into ranges of whole 64-row blocks, each a
-    /// single-threaded OpenBLAS call on its own thread: every element of c is then computed by the same kernel
-    /// over k in the same order as by one call, so the bits do not depend on the thread count. (OpenBLAS's own
-    /// threaded sgemm rounds differently from its single-threaded one for most of the engine's shapes, and
-    /// ranges not aligned to its kernel's rows do too; whole 64-row blocks match one call bit for bit, which
-    /// `SplitProductTests` checks on the engine's shapes.)
+    /// `lda`, `ldb` and `ldc` floats apart: for feature-major activations, whose rows are padded. With `threads`
+    /// above 1, cut by rows between threads where that keeps one call's bits (`RowCutProducts`).
     public static func gemm(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
                             _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
                             into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
         _ = singleThreadedOpenBLAS
-        let parts = min(threads, m / rowBlock)
-        func product(rows: Range<Int>) {
-            let rowsOfA = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
-            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(rows.count), Int32(n), Int32(k), alpha, rowsOfA, Int32(lda), b, Int32(ldb), beta,
-                        c + rows.lowerBound * ldc, Int32(ldc))
-        }
-        guard parts > 1, m * n * k >= minimumSplitWork else { return product(rows: 0..<m) }
-        withoutActuallyEscaping(product) { product in
-            // The ranges write disjoint rows of c.
-            let product = UncheckedSendable(product)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let start = m * part / parts / rowBlock * rowBlock
-                let end = part == parts - 1 ? m : m * (part + 1) / parts / rowBlock * rowBlock
-                product.value(start..<end)
-            }
+        let shape = RowCutProducts.Shape(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transposeA: transposeA,
+                                         transposeB: transposeB, alpha: alpha.bitPattern, beta: beta.bitPattern, parts: 1)
+        let threads = self.threads
+        let parts = threads > 1 ? RowCutProducts.parts(shape, threads: threads) : 1
+        guard parts > 1 else { return RowCutProducts.call(shape, rows: 0..<m, a, b, c) }
+        // The ranges write disjoint rows of c.
+        let pointers = UncheckedSendable((a, b, c))
+        let ranges = RowCutProducts.ranges(rows: m, parts: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let (a, b, c) = pointers.value
+            RowCutProducts.call(shape, rows: ranges[part], a, b, c)
         }
     }
-
-    /// Rows of c per block when a product is cut between threads.
-    static let rowBlock = 64
-    /// Products below this many multiply-adds run whole on one thread: cutting them costs more than it gains.
-    static let minimumSplitWork = 1 << 22
 
     /// OpenBLAS runs one thread, always: the engine's own threads cut the products (see `gemm`).
     private static let singleThreadedOpenBLAS: Void = openblas_set_num_threads(1)
