@@ -206,7 +206,7 @@ struct WorkerCommand: ParsableCommand {
         """)
 
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.") var connect: String
-    @Option(help: "BLAS threads. Results are byte-identical only at one count: keep every worker of a sweep the same.") var threads = 1
+    @Option(help: "Threads for a level's products, sparse kernels and analyses; the bytes are the same at any count.") var threads = 1
     @Option(help: "CURVE secret key file of this worker (`sift keygen`).") var curveSecret: String?
     @Option(help: "With --curve-secret: the coordinator's public key file.") var serverKey: String?
     @Option(help: ArgumentHelp("Exit at once when this process (the `sift run` that started it) is gone.", visibility: .hidden))

@@ -17,7 +17,7 @@ struct ImpCommand: ParsableCommand {
     @Argument(help: "Experiment config (YAML).") var config: String
     @Option(help: "Seed of this replicate (default: the config's first seed, else 0).") var seed: UInt64?
     @Option(help: "Output folder.") var out: String
-    @Option(help: "BLAS threads. Results are byte-identical for a fixed count.") var threads = 1
+    @Option(help: "Threads for each level's products, sparse kernels and analyses; the bytes are the same at any count.") var threads = 1
 
     func validate() throws {
         try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Local worker processes (default: the number of cores; at most 4 per core without --force).") var workers: Int?
     @Flag(help: "Allow more than 4 local workers per core (up to 1,024).") var force = false
     @Option(help: "Output folder (default: runs/<sweep name>).") var out: String?
-    @Option(help: "BLAS threads per worker.") var threads = 1
+    @Option(help: "Threads per worker (the bytes are the same at any count).") var threads = 1
     @OptionGroup var resume: ResumeOptions
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var watchdog: WatchdogOptions
