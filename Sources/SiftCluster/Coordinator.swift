@@ -469,8 +469,7 @@ public final class Coordinator {
                       _ tx: TaskStore.Transaction, now: Date) throws {
         let host = TaskStore.host(ofWorker: worker)
         let awaiting = try cause == .task && Self.awaitsAnotherHost(
-            reportedBy: host, earlierReporters: tx.taskFailureHosts(of: task),
-            liveHosts: Set(peers.values.filter(\.answered).map(\.hello.host)))
+            reportedBy: host, earlierReporters: tx.taskFailureHosts(of: task), liveHosts: Set(twoLiveHosts()))
         let state = try tx.fail(task: task, attempt: attempt, cause: cause, error: "\(error) [on \(worker)]",
                                 limits: settings.retryLimits, awaitingAnotherHost: awaiting, now: now)
         guard state != nil else { return }
@@ -478,6 +477,17 @@ public final class Coordinator {
             : awaiting ? "one host's word so far: back to the queue for another host" : "back to the queue for another worker"
         note(.warning, "task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
         if cause == .host || awaiting { try noteTrouble(worker: worker, error, tx, now: now) }
+    }
+
+    /// Up to two distinct hosts of the peers that answered their challenge: enough to tell whether a host
+    /// other than a given one is alive, without a pass over every peer for each idle worker.
+    private func twoLiveHosts() -> [String] {
+        var hosts: [String] = []
+        for peer in peers.values where peer.answered && !hosts.contains(peer.hello.host) {
+            hosts.append(peer.hello.host)
+            if hosts.count == 2 { break }
+        }
+        return hosts
     }
 
     /// Whether a task's own failure, as `host` reports it, waits for another host's word: no other host has
@@ -576,10 +586,11 @@ public final class Coordinator {
     private func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [(identity: [UInt8], message: WireMessage)]) throws {
         let everyoneSetAside = now.timeIntervalSince(startedAt) >= settings.rejoinSeconds
             && peers.values.allSatisfy { setAsideNote(for: $0.name, now: now) != nil }
+        let liveHosts = twoLiveHosts()
         for (identity, peer) in peers where peer.task == nil && peer.answered {
             if !everyoneSetAside && setAsideNote(for: peer.name, now: now) != nil { continue }
             let holder = peer.holder(LeaseHolder.newToken())
-            let otherHostsAlive = peers.values.contains { $0.answered && $0.hello.host != peer.hello.host }
+            let otherHostsAlive = liveHosts.contains { $0 != peer.hello.host }
             guard let task = try tx.leaseNext(to: holder, leaseSeconds: settings.leaseSeconds, otherHostsAlive: otherHostsAlive,
                                               now: now) else {
                 // The queue is empty, or holds only tasks this worker's host must leave to another.

@@ -144,7 +144,7 @@ public struct LevelTasks: Sendable {
         }
         for name in names {
             let path = name.hasPrefix(Self.rewindPrefix)
-                ? "\(chain)/rewind/\(name.dropFirst(Self.rewindPrefix.count))" : "\(folder)/\(name)"
+                ? "\(SweepLayout.rewindDirectory(chain: chain))/\(name.dropFirst(Self.rewindPrefix.count))" : "\(folder)/\(name)"
             if !FileManager.default.fileExists(atPath: path) { return "\(path) is missing" }
         }
         return nil
@@ -178,7 +178,7 @@ public struct LevelTasks: Sendable {
         }
         var files = NamedFiles(masks: level.masks)
         if task.level > 0 && level.startsFromRewind {
-            let folder = "\(chainDirectory(experiment, task.seed))/rewind"
+            let folder = SweepLayout.rewindDirectory(chain: chainDirectory(experiment, task.seed))
             let rewind: NamedFiles
             do {
                 rewind = try NamedFiles.read(folder)
@@ -199,7 +199,7 @@ public struct LevelTasks: Sendable {
         var files: NamedFiles
         do {
             files = try NamedFiles.read(LevelArtifacts.directory(chain, level: 0))
-            let rewind = try NamedFiles.read("\(chain)/rewind")
+            let rewind = try NamedFiles.read(SweepLayout.rewindDirectory(chain: chain))
             for (name, bytes) in zip(rewind.names, rewind.contents) { files.add(Self.rewindPrefix + name, bytes) }
         } catch {
             throw LostLevel(task: source, reason: "\(error)")
@@ -256,7 +256,7 @@ public struct LevelTasks: Sendable {
         if task.level == 0 && rewind == nil && !training.lastLevel {
             throw RejectedResult("\(task.id) carries no rewind point, which the chain's later levels start from")
         }
-        if let rewind { try rewind.write(to: "\(chain)/rewind") }
+        if let rewind { try rewind.write(to: SweepLayout.rewindDirectory(chain: chain)) }
         let folder = layout.experimentDirectory(experiment)
         if !FileManager.default.fileExists(atPath: "\(folder)/experiment.json") {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -13,4 +13,7 @@ public struct SweepLayout: Sendable {
     public func chainDirectory(_ experiment: ExperimentConfig, seed: UInt64) -> String {
         "\(experimentDirectory(experiment))/seed-\(seed)"
     }
+
+    /// A chain's rewind point (written by its level 0), which its later levels start from.
+    public static func rewindDirectory(chain: String) -> String { "\(chain)/rewind" }
 }

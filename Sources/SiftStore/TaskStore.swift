@@ -404,14 +404,17 @@ public final class TaskStore: Sendable {
                   AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
                 ORDER BY level, experiment, seed LIMIT 1
                 """), arguments: [worker, host])
-            let fallback = otherHostsAlive
-                ? try String.fetchOne(db.cachedStatement(sql: """
-                    SELECT id FROM task WHERE state = 'queued' AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
-                    ORDER BY level, experiment, seed LIMIT 1
-                    """), arguments: [host])
-                : try String.fetchOne(db.cachedStatement(
-                    sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1"))
-            guard let id = fresh ?? fallback else { return nil }
+            // Asked only when no fresh task is left, as the lease path runs for every idle worker.
+            func fallback() throws -> String? {
+                otherHostsAlive
+                    ? try String.fetchOne(db.cachedStatement(sql: """
+                        SELECT id FROM task WHERE state = 'queued' AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
+                        ORDER BY level, experiment, seed LIMIT 1
+                        """), arguments: [host])
+                    : try String.fetchOne(db.cachedStatement(
+                        sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1"))
+            }
+            guard let id = try fresh ?? fallback() else { return nil }
             try db.cachedStatement(sql: """
                 UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ?,
                     progress = NULL, progress_at = NULL WHERE id = ?
