@@ -63,8 +63,9 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.file("a/experiment.json")))
     }
 
-    /// A batch-normalised chain whose products are large enough to be cut between threads, and whose later
-    /// levels take the sparse path: the same bytes at 1, 2 and 3 threads.
+    /// A batch-normalised chain whose products are large enough to be cut between threads, as is the first
+    /// layer's batch norm (784 inputs × 500 examples), and whose later levels take the sparse path: the same
+    /// bytes at 1, 2 and 3 threads. ThreadRangesTests cuts every other pass three ways.
     @Test func aChainHasTheSameBytesAtAnyThreadCount() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -1,4 +1,5 @@
 import CEngineKernels
+import SiftEngine
 import SiftRandom
 import Testing
 
@@ -30,8 +31,8 @@ import Testing
             }
         }
         var gotSums = [Float](repeating: .nan, count: cols), gotSquares = gotSums
-        sift_column_sums(rows, cols, x, &gotSums)
-        sift_column_squared_deviations(rows, cols, x, mean, &gotSquares)
+        sift_column_sums(rows, cols, cols, x, &gotSums)
+        sift_column_squared_deviations(rows, cols, cols, x, mean, &gotSquares)
         expectSameBits(gotSums, sums, "column sums")
         expectSameBits(gotSquares, squares, "squared deviations")
     }
@@ -65,9 +66,9 @@ import Testing
         }
         var gotNormalized = [Float](repeating: .nan, count: rows * cols), gotY = gotNormalized, gotDx = gotNormalized
         var gotBeta = [Float](repeating: .nan, count: cols), gotGamma = gotBeta
-        sift_batch_norm_forward(rows, cols, x, mean, inv, gamma, beta, &gotNormalized, &gotY)
-        sift_batch_norm_parameter_gradients(rows, cols, dy, normalized, &gotBeta, &gotGamma)
-        sift_batch_norm_input_gradient(rows, cols, dy, normalized, gamma, inv, gradBeta, gradGamma, &gotDx)
+        sift_batch_norm_forward(rows, cols, cols, x, mean, inv, gamma, beta, &gotNormalized, &gotY)
+        sift_batch_norm_parameter_gradients(rows, cols, cols, dy, normalized, &gotBeta, &gotGamma)
+        sift_batch_norm_input_gradient(rows, cols, cols, dy, normalized, gamma, inv, gradBeta, gradGamma, &gotDx)
         expectSameBits(gotNormalized, normalized, "normalized")
         expectSameBits(gotY, y, "output")
         expectSameBits(gotBeta, gradBeta, "β's gradient")
@@ -90,15 +91,15 @@ import Testing
         func padding(_ t: [Float]) -> [Float] { (0..<cols).flatMap { t[($0 * stride + rows)..<(($0 + 1) * stride)] } }
 
         var sums = [Float](repeating: 0, count: cols), squares = sums
-        sift_column_sums(rows, cols, x, &sums)
+        sift_column_sums(rows, cols, cols, x, &sums)
         let mean = sums.map { $0 / Float(rows) }
-        sift_column_squared_deviations(rows, cols, x, mean, &squares)
+        sift_column_squared_deviations(rows, cols, cols, x, mean, &squares)
         let inv = squares.map { 1 / ($0 / Float(rows) + 1e-5).squareRoot() }
         var normalized = [Float](repeating: 0, count: rows * cols), y = normalized, dx = normalized
         var gradBeta = [Float](repeating: 0, count: cols), gradGamma = gradBeta
-        sift_batch_norm_forward(rows, cols, x, mean, inv, gamma, beta, &normalized, &y)
-        sift_batch_norm_parameter_gradients(rows, cols, dy, normalized, &gradBeta, &gradGamma)
-        sift_batch_norm_input_gradient(rows, cols, dy, normalized, gamma, inv, gradBeta, gradGamma, &dx)
+        sift_batch_norm_forward(rows, cols, cols, x, mean, inv, gamma, beta, &normalized, &y)
+        sift_batch_norm_parameter_gradients(rows, cols, cols, dy, normalized, &gradBeta, &gradGamma)
+        sift_batch_norm_input_gradient(rows, cols, cols, dy, normalized, gamma, inv, gradBeta, gradGamma, &dx)
 
         let xT = byUnit(x), dyT = byUnit(dy)
         var gotSums = [Float](repeating: .nan, count: cols), gotSquares = gotSums, gotBeta = gotSums, gotGamma = gotSums
@@ -119,5 +120,32 @@ import Testing
         for (name, written) in [("normalized", gotNormalized), ("output", gotY), ("input gradient", gotDx)] {
             #expect(padding(written).allSatisfy { $0 == .infinity }, "\(name): padding written")
         }
+    }
+
+    /// A band of columns, handed over as its first column with the batch's row length as `ld`, gets the bits
+    /// of the same columns of a whole call: how `ThreadRanges` cuts the row-major passes between threads.
+    @Test func aBandOfColumnsHasTheWholeCallsBits() {
+        func matrix(_ values: [Float]) -> Matrix { Matrix(rows: 1, cols: values.count, values: values) }
+        let x = matrix(values("x")), dy = matrix(values("dy")), mean = matrix(perColumn("mean"))
+        let inv = matrix(perColumn("inv").map { abs($0) + 0.5 }), gamma = matrix(perColumn("gamma"))
+        let beta = matrix(perColumn("beta"))
+        func passes(bands: [Range<Int>]) -> [[UInt32]] {
+            let sums = Matrix(rows: 1, cols: cols), squares = Matrix(rows: 1, cols: cols)
+            let gradBeta = Matrix(rows: 1, cols: cols), gradGamma = Matrix(rows: 1, cols: cols)
+            let normalized = Matrix(rows: rows, cols: cols), y = Matrix(rows: rows, cols: cols), dx = Matrix(rows: rows, cols: cols)
+            for band in bands {
+                let (j, n) = (band.lowerBound, band.count)
+                sift_column_sums(rows, n, cols, x.pointer + j, sums.pointer + j)
+                sift_column_squared_deviations(rows, n, cols, x.pointer + j, mean.pointer + j, squares.pointer + j)
+                sift_batch_norm_forward(rows, n, cols, x.pointer + j, mean.pointer + j, inv.pointer + j, gamma.pointer + j,
+                                        beta.pointer + j, normalized.pointer + j, y.pointer + j)
+                sift_batch_norm_parameter_gradients(rows, n, cols, dy.pointer + j, normalized.pointer + j, gradBeta.pointer + j,
+                                                    gradGamma.pointer + j)
+                sift_batch_norm_input_gradient(rows, n, cols, dy.pointer + j, normalized.pointer + j, gamma.pointer + j,
+                                               inv.pointer + j, gradBeta.pointer + j, gradGamma.pointer + j, dx.pointer + j)
+            }
+            return [sums, squares, normalized, y, gradBeta, gradGamma, dx].map { $0.values.map(\.bitPattern) }
+        }
+        #expect(passes(bands: [0..<8, 8..<16, 16..<cols]) == passes(bands: [0..<cols]))
     }
 }

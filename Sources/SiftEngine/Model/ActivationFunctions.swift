@@ -2,25 +2,31 @@ import CEngineKernels
 import Foundation
 
 extension Activation {
-    /// a = f(z), elementwise over `count` entries.
+    /// a = f(z), elementwise over `count` entries, on the engine's threads.
     func apply(_ z: UnsafePointer<Float>, into a: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .relu: sift_relu(count, z, a)
-        case .tanh: for i in 0..<count { a[i] = Foundation.tanh(z[i]) }
-        case .erf: for i in 0..<count { a[i] = erff(z[i]) }
+        ThreadRanges.elementwise(count) { first, count in
+            let z = z + first, a = a + first
+            switch self {
+            case .relu: sift_relu(count, z, a)
+            case .tanh: for i in 0..<count { a[i] = Foundation.tanh(z[i]) }
+            case .erf: for i in 0..<count { a[i] = erff(z[i]) }
+            }
         }
     }
 
-    /// dz = da · f'(z), where f' is read from z or from a = f(z), whichever is cheaper.
+    /// dz = da · f'(z), where f' is read from z or from a = f(z), whichever is cheaper; on the engine's threads.
     func backward(_ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
                   into dz: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .relu: sift_relu_backward(count, da, a, dz)
-        case .tanh:
-            for i in 0..<count { dz[i] = da[i] * (1 - a[i] * a[i]) }
-        case .erf:
-            let c = Float(2 / Double.pi.squareRoot())
-            for i in 0..<count { dz[i] = da[i] * c * expf(-z[i] * z[i]) }
+        ThreadRanges.elementwise(count) { first, count in
+            let (da, z, a, dz) = (da + first, z + first, a + first, dz + first)
+            switch self {
+            case .relu: sift_relu_backward(count, da, a, dz)
+            case .tanh:
+                for i in 0..<count { dz[i] = da[i] * (1 - a[i] * a[i]) }
+            case .erf:
+                let c = Float(2 / Double.pi.squareRoot())
+                for i in 0..<count { dz[i] = da[i] * c * expf(-z[i] * z[i]) }
+            }
         }
     }
 
@@ -30,8 +36,14 @@ extension Activation {
     func backward(_ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
                   into dz: UnsafeMutablePointer<Float>, units: Int, width: Int, stride: Int,
                   rowSums: UnsafeMutablePointer<Float>) {
-        if self == .relu { return sift_relu_backward_row_sums(units, da, a, dz, width, stride, rowSums) }
-        backward(da, z: z, a: a, into: dz, count: units * stride)
-        sift_row_sums(units, dz, width, stride, rowSums)
+        if self != .relu { backward(da, z: z, a: a, into: dz, count: units * stride) }
+        ThreadRanges.run(items: units, work: units * stride) { range in
+            let offset = range.lowerBound * stride, sums = rowSums + range.lowerBound
+            if self == .relu {
+                sift_relu_backward_row_sums(range.count, da + offset, a + offset, dz + offset, width, stride, sums)
+            } else {
+                sift_row_sums(range.count, dz + offset, width, stride, sums)
+            }
+        }
     }
 }

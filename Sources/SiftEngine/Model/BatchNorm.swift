@@ -42,69 +42,102 @@ final class BatchNorm {
     }
 
     /// Writes γ·x̂+β into `output` and x̂ into `normalized`, both laid out as `input` is, for a batch of `rows`
-    /// examples. Training mode uses and records batch statistics. Both layouts give the same bits.
+    /// examples. Training mode uses and records batch statistics. Both layouts give the same bits, and so does
+    /// any thread count: every feature is one thread's, start to end (`ThreadRanges`).
     func forward(_ input: Activations, rows: Int, normalized: Matrix, output: Matrix, training: Bool) {
-        let f = features
-        let mean = batchMean.pointer, inv = inverseStd.pointer
-        if training {
-            switch input {
-            case .rowMajor(let x): sift_column_sums(rows, f, x.pointer, mean)
-            case .featureMajor(let xT): sift_row_sums(f, xT.pointer, rows, xT.cols, mean)
-            }
-            for j in 0..<f { mean[j] /= Float(rows) }
-            switch input {
-            case .rowMajor(let x): sift_column_squared_deviations(rows, f, x.pointer, mean, inv)
-            case .featureMajor(let xT): sift_unit_squared_deviations(f, rows, xT.cols, xT.pointer, mean, inv)
-            }
-            for j in 0..<f {
-                let variance = inv[j] / Float(rows)
-                if hasRunningStatistics {
-                    runningMean.pointer[j] = decay * runningMean.pointer[j] + (1 - decay) * mean[j]
-                    runningVariance.pointer[j] = decay * runningVariance.pointer[j] + (1 - decay) * variance
-                } else {
-                    runningMean.pointer[j] = mean[j]
-                    runningVariance.pointer[j] = variance
-                }
-                inv[j] = 1 / (variance + epsilon).squareRoot()
-            }
-            hasRunningStatistics = true
-        } else {
-            for j in 0..<f {
-                mean[j] = runningMean.pointer[j]
-                inv[j] = 1 / (runningVariance.pointer[j] + epsilon).squareRoot()
-            }
-        }
         switch input {
         case .rowMajor(let x):
-            precondition(x.rows == rows && normalized.cols == f && output.cols == f, "batch norm's row-major buffers")
-            sift_batch_norm_forward(rows, f, x.pointer, mean, inv, gamma.pointer, beta.pointer, normalized.pointer,
-                                    output.pointer)
+            precondition(x.rows == rows && normalized.cols == features && output.cols == features,
+                         "batch norm's row-major buffers")
         case .featureMajor(let xT):
-            precondition(normalized.cols == xT.cols && output.cols == xT.cols && rows <= xT.cols, "batch norm's feature-major buffers")
-            sift_batch_norm_forward_by_unit(f, rows, xT.cols, xT.pointer, mean, inv, gamma.pointer, beta.pointer,
-                                            normalized.pointer, output.pointer)
+            precondition(normalized.cols == xT.cols && output.cols == xT.cols && rows <= xT.cols,
+                         "batch norm's feature-major buffers")
+        }
+        let averaging = hasRunningStatistics
+        ThreadRanges.run(items: features, work: rows * features) { units in
+            if training {
+                measureBatch(input, rows: rows, units: units, averaging: averaging)
+            } else {
+                for j in units {
+                    batchMean.pointer[j] = runningMean.pointer[j]
+                    inverseStd.pointer[j] = 1 / (runningVariance.pointer[j] + epsilon).squareRoot()
+                }
+            }
+            normalize(input, rows: rows, units: units, normalized: normalized, output: output)
+        }
+        if training { hasRunningStatistics = true }
+    }
+
+    /// The batch's mean and 1/std for `units`, folded into the running statistics (set outright unless `averaging`).
+    private func measureBatch(_ input: Activations, rows: Int, units: Range<Int>, averaging: Bool) {
+        let first = units.lowerBound, count = units.count
+        let mean = batchMean.pointer + first, inv = inverseStd.pointer + first
+        let runningMean = runningMean.pointer + first, runningVariance = runningVariance.pointer + first
+        switch input {
+        case .rowMajor(let x): sift_column_sums(rows, count, features, x.pointer + first, mean)
+        case .featureMajor(let xT): sift_row_sums(count, xT.pointer + first * xT.cols, rows, xT.cols, mean)
+        }
+        for j in 0..<count { mean[j] /= Float(rows) }
+        switch input {
+        case .rowMajor(let x): sift_column_squared_deviations(rows, count, features, x.pointer + first, mean, inv)
+        case .featureMajor(let xT): sift_unit_squared_deviations(count, rows, xT.cols, xT.pointer + first * xT.cols, mean, inv)
+        }
+        for j in 0..<count {
+            let variance = inv[j] / Float(rows)
+            if averaging {
+                runningMean[j] = decay * runningMean[j] + (1 - decay) * mean[j]
+                runningVariance[j] = decay * runningVariance[j] + (1 - decay) * variance
+            } else {
+                runningMean[j] = mean[j]
+                runningVariance[j] = variance
+            }
+            inv[j] = 1 / (variance + epsilon).squareRoot()
+        }
+    }
+
+    /// x̂ and γ·x̂+β for `units`, from the statistics in `batchMean` and `inverseStd`.
+    private func normalize(_ input: Activations, rows: Int, units: Range<Int>, normalized: Matrix, output: Matrix) {
+        let first = units.lowerBound, count = units.count
+        let mean = batchMean.pointer + first, inv = inverseStd.pointer + first
+        let gamma = gamma.pointer + first, beta = beta.pointer + first
+        switch input {
+        case .rowMajor(let x):
+            sift_batch_norm_forward(rows, count, features, x.pointer + first, mean, inv, gamma, beta,
+                                    normalized.pointer + first, output.pointer + first)
+        case .featureMajor(let xT):
+            let offset = first * xT.cols
+            sift_batch_norm_forward_by_unit(count, rows, xT.cols, xT.pointer + offset, mean, inv, gamma, beta,
+                                            normalized.pointer + offset, output.pointer + offset)
         }
     }
 
     /// From d(loss)/d(output) computes the parameter gradients and, given `gradInput`, d(loss)/d(input);
-    /// `normalized` and `gradInput` are laid out as `gradOutput` is.
+    /// `normalized` and `gradInput` are laid out as `gradOutput` is. A feature's gradients are one thread's.
     func backward(_ gradOutput: Activations, rows: Int, normalized: Matrix, gradInput: Matrix?) {
-        let f = features, xhat = normalized.pointer
-        // dx = γ·inv/B · (B·dy − Σdy − x̂·Σ(dy·x̂))
-        switch gradOutput {
-        case .rowMajor(let dy):
-            sift_batch_norm_parameter_gradients(rows, f, dy.pointer, xhat, gradBeta.pointer, gradGamma.pointer)
-            guard let dx = gradInput?.pointer else { return }
-            sift_batch_norm_input_gradient(rows, f, dy.pointer, xhat, gamma.pointer, inverseStd.pointer, gradBeta.pointer,
-                                           gradGamma.pointer, dx)
-        case .featureMajor(let dyT):
+        if case .featureMajor(let dyT) = gradOutput {
             precondition(normalized.cols == dyT.cols && gradInput.map { $0.cols == dyT.cols } ?? true,
                          "batch norm's feature-major buffers")
-            sift_batch_norm_parameter_gradients_by_unit(f, rows, dyT.cols, dyT.pointer, xhat, gradBeta.pointer,
-                                                        gradGamma.pointer)
-            guard let dx = gradInput?.pointer else { return }
-            sift_batch_norm_input_gradient_by_unit(f, rows, dyT.cols, dyT.pointer, xhat, gamma.pointer, inverseStd.pointer,
-                                                   gradBeta.pointer, gradGamma.pointer, dx)
+        }
+        // dx = γ·inv/B · (B·dy − Σdy − x̂·Σ(dy·x̂))
+        ThreadRanges.run(items: features, work: rows * features) { units in
+            let first = units.lowerBound, count = units.count
+            let gradBeta = gradBeta.pointer + first, gradGamma = gradGamma.pointer + first
+            let gamma = gamma.pointer + first, inv = inverseStd.pointer + first
+            switch gradOutput {
+            case .rowMajor(let dy):
+                let xhat = normalized.pointer + first
+                sift_batch_norm_parameter_gradients(rows, count, features, dy.pointer + first, xhat, gradBeta, gradGamma)
+                guard let dx = gradInput?.pointer else { return }
+                sift_batch_norm_input_gradient(rows, count, features, dy.pointer + first, xhat, gamma, inv, gradBeta,
+                                               gradGamma, dx + first)
+            case .featureMajor(let dyT):
+                let offset = first * dyT.cols, xhat = normalized.pointer + offset
+                sift_batch_norm_parameter_gradients_by_unit(count, rows, dyT.cols, dyT.pointer + offset, xhat, gradBeta,
+                                                            gradGamma)
+                guard let dx = gradInput?.pointer else { return }
+                sift_batch_norm_input_gradient_by_unit(count, rows, dyT.cols, dyT.pointer + offset, xhat, gamma, inv,
+                                                       gradBeta, gradGamma, dx + offset)
+            }
         }
     }
 }

@@ -179,7 +179,9 @@ public final class DenseLayer {
             sparse.multiply(inputT: t.inputT.pointer, bias: bias.pointer, into: t.outputT.pointer, layout: t.layout)
             if !emitsFeatureMajor { BLAS.transpose(t.outputT, rows: fanOut, cols: z.rows, into: z) }
         } else {
-            for r in 0..<z.rows { (z.pointer + r * fanOut).update(from: bias.pointer, count: fanOut) }
+            ThreadRanges.run(items: z.rows, work: z.count, alignment: 1) { rows in
+                for r in rows { (z.pointer + r * fanOut).update(from: bias.pointer, count: fanOut) }
+            }
             switch x {
             case .rowMajor(let rows): BLAS.gemm(rows, weightStore, into: z, beta: 1)
             case .featureMajor(let inputT):
@@ -226,7 +228,9 @@ public final class DenseLayer {
                                 into: buffers.gradZ.pointer, count: buffers.gradZ.count)
             gradZ = buffers.gradZ
         }
-        sift_column_sums(rows, fanOut, gradZ.pointer, db)
+        ThreadRanges.run(items: fanOut, work: gradZ.count) { columns in
+            sift_column_sums(rows, columns.count, fanOut, gradZ.pointer + columns.lowerBound, db + columns.lowerBound)
+        }
         if let sparse {
             BLAS.transpose(gradZ, into: buffers.featureMajor.gradOutputT)
             return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)

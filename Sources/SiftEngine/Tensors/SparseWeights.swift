@@ -155,15 +155,8 @@ final class SparseWeights {
     /// thread, when each range gets at least `multiplyAddsPerThread` to repay the hand-off. A target's
     /// arithmetic is the same whichever range holds it, so results do not depend on the thread count.
     private func inRanges(of targets: Int, layout: Layout, _ product: (Int, Int) -> Void) {
-        let ranges = min(threads, targets, count * layout.width / Self.multiplyAddsPerThread)
-        guard ranges > 1 else { return product(0, targets) }
-        withoutActuallyEscaping(product) { product in
-            // The ranges write disjoint rows of the output (or disjoint entries of the values).
-            let product = UncheckedSendable(product)
-            DispatchQueue.concurrentPerform(iterations: ranges) { part in
-                product.value(targets * part / ranges, targets * (part + 1) / ranges)
-            }
-        }
+        ThreadRanges.run(items: targets, work: count * layout.width, threads: threads, alignment: 1,
+                         minimumWork: Self.multiplyAddsPerThread) { product($0.lowerBound, $0.upperBound) }
     }
 
     /// About 50 µs of one product's work on one core: below it, waking a second thread costs more than it saves.
