@@ -12,7 +12,7 @@ extension AblationCurves {
         let byDegree = UnitOrder.mostConnectedFirst(inDegrees)
         var s = stream
         let orders = [byDegree, Array(byDegree.reversed()), s.permutation(units)]
-        let evaluation = SilencedEvaluation(network: trainer.network, images: trainer.data.test)
+        let evaluation = SilencedEvaluation(network: trainer.network, test: trainer.testChunks)
         func accuracies(counts: [Int]) -> [[Double]] {
             orders.map { order in counts.map { evaluation.accuracy(silencing: order.prefix($0)) } }
         }
@@ -25,35 +25,27 @@ extension AblationCurves {
 }
 
 /// Test accuracy with first-layer units silenced, at the cost of the layers above the first: the first
-/// layer's output on the test set is computed once (in the chunks `Trainer.accuracy` uses), and each
-/// evaluation sets the silenced units' outputs in it, runs the layers above and puts them back. Its
-/// predictions are those of zeroing the units' weights and evaluating.
+/// layer's output on each test chunk is computed once, and each evaluation sets the silenced units' outputs
+/// in it, runs the layers above and puts them back. Its predictions are those of zeroing the units' weights
+/// and evaluating.
 private struct SilencedEvaluation {
     let network: Network
-    let labels: [Int32]
-    /// Each chunk's first-layer output, its first image's index and its number of images.
-    let chunks: [(output: Activations, start: Int, rows: Int)]
+    let test: EvaluationChunks
+    /// Each chunk's first-layer output.
+    let outputs: [Activations]
     /// Where an evaluation keeps the outputs it overwrites: a chunk's rows × every first-layer unit.
     let scratch: Matrix
 
-    init(network: Network, images: LabelledImages) {
-        var chunks: [(Activations, Int, Int)] = []
-        Trainer.forEachChunk(of: images) { input, start in
-            chunks.append((network.firstLayerOutput(input), start, input.rows))
-        }
+    init(network: Network, test: EvaluationChunks) {
         self.network = network
-        self.chunks = chunks
-        labels = images.labels
-        scratch = Matrix(rows: chunks.map(\.2).max() ?? 0, cols: network.layers[0].fanOut)
+        self.test = test
+        outputs = test.chunks.map { network.firstLayerOutput($0) }
+        scratch = Matrix(rows: test.chunks.map(\.rows).max() ?? 0, cols: network.layers[0].fanOut)
     }
 
     func accuracy(silencing units: ArraySlice<Int>) -> Double {
-        guard !labels.isEmpty else { return 0 }
-        let correct = chunks.reduce(0) { sum, chunk in
-            sum + Trainer.correctCount(network.predict(rows: chunk.rows, firstLayerOutput: chunk.output, silencing: units,
-                                                       scratch: scratch),
-                                       labels: labels, from: chunk.start)
+        test.accuracy { index, chunk in
+            network.predict(rows: chunk.rows, firstLayerOutput: outputs[index], silencing: units, scratch: scratch)
         }
-        return Double(correct) / Double(labels.count)
     }
 }

@@ -80,9 +80,15 @@ public final class Network {
     @discardableResult
     public func forward(_ input: Matrix, training: Bool, inputT: Matrix? = nil) -> Matrix {
         precondition(input.cols == inputSize, "input has \(input.cols) features, the network expects \(inputSize)")
-        let buffers = buffers(rows: input.rows)
         var x: Activations = .rowMajor(input)
         if let inputT, firstLayerReadsFeatureMajor { x = .featureMajor(inputT) }
+        return forward(x, rows: input.rows, training: training)
+    }
+
+    /// `forward` on `rows` inputs in either layout (feature-major only when the first layer reads it so).
+    private func forward(_ input: Activations, rows: Int, training: Bool) -> Matrix {
+        let buffers = buffers(rows: rows)
+        var x = input
         for (layer, b) in zip(layers, buffers) { x = layer.forward(x, b, training: training) }
         return buffers[buffers.count - 1].a
     }
@@ -127,10 +133,24 @@ public final class Network {
         Self.predictedClasses(forward(input, training: false))
     }
 
+    /// Predicted class of each image of an evaluation chunk.
+    func predict(_ chunk: EvaluationChunks.Chunk) -> [Int] {
+        Self.predictedClasses(forward(chunk.input, rows: chunk.rows, training: false))
+    }
+
     /// The first layer's output for `input` in evaluation mode, as a copy the caller keeps (in the layout the
     /// layer hands it on), for `predict(rows:firstLayerOutput:silencing:scratch:)`.
     func firstLayerOutput(_ input: Matrix) -> Activations {
-        switch layers[0].forward(.rowMajor(input), buffers(rows: input.rows)[0], training: false) {
+        firstLayerOutput(.rowMajor(input), rows: input.rows)
+    }
+
+    /// `firstLayerOutput` of an evaluation chunk.
+    func firstLayerOutput(_ chunk: EvaluationChunks.Chunk) -> Activations {
+        firstLayerOutput(chunk.input, rows: chunk.rows)
+    }
+
+    private func firstLayerOutput(_ input: Activations, rows: Int) -> Activations {
+        switch layers[0].forward(input, buffers(rows: rows)[0], training: false) {
         case .rowMajor(let a): return .rowMajor(a.clone())
         case .featureMajor(let aT): return .featureMajor(aT.clone())
         }
@@ -219,7 +239,7 @@ public final class Network {
     }
 
     /// A sparse first layer takes its data feature-major, when the caller offers it so (the batch prefetcher does).
-    private var firstLayerReadsFeatureMajor: Bool { layers[0].sparse != nil }
+    var firstLayerReadsFeatureMajor: Bool { layers[0].sparse != nil }
 
     /// Whether every parameter and running statistic is a finite number, read in place (no copy of the state).
     var isFinite: Bool {

@@ -83,7 +83,7 @@ public final class Trainer {
         var evaluationSeconds = 0.0
         func evaluate() -> Double {
             let started = Date()
-            last = accuracy(on: data.test)
+            last = testAccuracy()
             best = max(best, last)
             evaluationSeconds += Date().timeIntervalSince(started)
             return last
@@ -134,34 +134,12 @@ public final class Trainer {
                                seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence)
     }
 
-    /// Fraction of `images` classified correctly.
-    public func accuracy(on images: LabelledImages) -> Double {
-        var correct = 0
-        Self.forEachChunk(of: images) { input, start in
-            correct += Self.correctCount(network.predict(input), labels: images.labels, from: start)
-        }
-        return images.count > 0 ? Double(correct) / Double(images.count) : 0
-    }
+    /// The test set as every evaluation of this level reads it; made at the first evaluation, once the
+    /// level's masks have set the first layer's path.
+    private(set) lazy var testChunks = EvaluationChunks(images: data.test, featureMajor: network.firstLayerReadsFeatureMajor)
 
-    /// Hands `body` the images in chunks of up to 1,000 rows, with each chunk's first index: evaluation
-    /// always goes in these chunks, so every evaluation of one network does the same arithmetic.
-    /// The matrix is reused from one chunk of its size to the next.
-    static func forEachChunk(of images: LabelledImages, _ body: (Matrix, Int) -> Void) {
-        let chunk = min(1000, images.count), d = images.shape.size
-        var buffers: [Int: Matrix] = [:]
-        var start = 0
-        while start < images.count {
-            let rows = min(chunk, images.count - start)
-            let input = buffers[rows] ?? Matrix(rows: rows, cols: d)
-            buffers[rows] = input
-            images.features.withUnsafeBufferPointer { input.pointer.update(from: $0.baseAddress! + start * d, count: rows * d) }
-            body(input, start)
-            start += rows
-        }
-    }
-
-    /// How many of `predicted` match the labels from index `start` on.
-    static func correctCount(_ predicted: [Int], labels: [Int32], from start: Int) -> Int {
-        predicted.enumerated().reduce(0) { $0 + (Int32($1.element) == labels[start + $1.offset] ? 1 : 0) }
+    /// Fraction of the test images classified correctly.
+    public func testAccuracy() -> Double {
+        testChunks.accuracy { network.predict($1) }
     }
 }
