@@ -206,7 +206,8 @@ struct WorkerCommand: ParsableCommand {
         """)
 
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.") var connect: String
-    @Option(help: "Threads for a level's products, sparse kernels and analyses; the bytes are the same at any count.") var threads = 1
+    @Option(help: "Threads for a level's products, sparse kernels and analyses, or `auto`: an even share of this node's cores (its CPU affinity set) among the workers on it that are running a level, recounted every 2 s, so that workers left running as a sweep drains take the cores of idle ones. The bytes are the same at any count.")
+    var threads: ThreadCount = .fixed(1)
     @Option(help: "CURVE secret key file of this worker (`sift keygen`).") var curveSecret: String?
     @Option(help: "With --curve-secret: the coordinator's public key file.") var serverKey: String?
     @Option(help: ArgumentHelp("Exit at once when this process (the `sift run` that started it) is gone.", visibility: .hidden))
@@ -215,11 +216,14 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
-        try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
+        try threads.validate()
     }
 
     func run() throws {
-        BLAS.threads = threads
+        if case .fixed(let count) = threads { BLAS.threads = count }
+        let cores = threads == .auto ? try NodeCores() : nil
+        let recount = cores.map(Self.recountThreads)
+        defer { recount?.cancel() }
         var curve: (serverKey: String, keys: CurveKeyPair)?
         switch (curveSecret, serverKey) {
         case let (secret?, server?):
@@ -231,7 +235,11 @@ struct WorkerCommand: ParsableCommand {
         let levels = LevelTaskRunner()
         let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, curve: curve, executor: { assignment, attachments, progress in
             switch assignment.kind {
-            case LevelTasks.kind: return try levels.run(assignment, attachments: attachments, progress: progress)
+            case LevelTasks.kind:
+                cores?.working()
+                defer { cores?.idle() }
+                if let cores { BLAS.threads = cores.threads() }
+                return try levels.run(assignment, attachments: attachments, progress: progress)
             case SleepTasks.kind: return try SleepTasks.run(assignment)
             default: throw ValidationError("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
             }
@@ -262,5 +270,15 @@ struct WorkerCommand: ParsableCommand {
             say("cannot start afresh (\(String(cString: strerror(errno)))); exiting")
             throw ExitCode(4)
         }
+    }
+
+    /// With `--threads auto`: the worker's thread count follows its share of the node's cores every 2 s,
+    /// mid-level too (a level's products and passes read it at each call).
+    private static func recountThreads(_ cores: NodeCores) -> DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + 2, repeating: 2)
+        timer.setEventHandler { BLAS.threads = cores.threads() }
+        timer.resume()
+        return timer
     }
 }

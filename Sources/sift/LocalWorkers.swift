@@ -19,12 +19,12 @@ final class LocalWorkers {
     private var slots: [Slot] = []
 
     /// Starts `count` workers connected to `endpoint`; each writes OUT/workers/worker-<i>.log (appended across restarts).
-    init(count: Int, endpoint: String, threads: Int, liveness: LivenessOptions, logLevel: Logger.Level, logFolder: String,
+    init(count: Int, endpoint: String, threads: String, liveness: LivenessOptions, logLevel: Logger.Level, logFolder: String,
          say: @escaping (String) -> Void) throws {
         self.logFolder = logFolder
         self.say = say
         // --parent: a worker whose parent is gone (this process SIGKILLed) leaves at once instead of lingering.
-        arguments = ["worker", "--connect", endpoint, "--threads", String(threads), "--heartbeat", String(liveness.heartbeat),
+        arguments = ["worker", "--connect", endpoint, "--threads", threads, "--heartbeat", String(liveness.heartbeat),
                      "--liveness", String(liveness.liveness), "--log-level", logLevel.rawValue, "--parent", String(getpid())]
         slots = try (0..<count).map { try Slot(process: spawn($0), started: Date()) }
     }

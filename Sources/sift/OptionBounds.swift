@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SiftCluster
 
 /// Bounds on the numbers the command line takes: a count past them (100,000 local workers, say) would
 /// exhaust the machine rather than run, so it is a usage error that names the option and its range.
@@ -21,6 +22,6 @@ enum OptionBounds {
 
     /// Local worker processes: 4 per core, or with --force up to 1,024 (each holds a connection and a log file).
     static func workers(forced: Bool) -> ClosedRange<Int> {
-        1...(forced ? 1_024 : 4 * ProcessInfo.processInfo.activeProcessorCount)
+        1...(forced ? 1_024 : 4 * AvailableCores.count)
     }
 }

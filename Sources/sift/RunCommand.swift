@@ -22,11 +22,12 @@ struct RunCommand: ParsableCommand {
         """)
 
     @Argument(help: "Sweep or experiment config (YAML).") var config: String
-    @Option(help: "Local worker processes (default: the number of cores; at most 4 per core without --force).") var workers: Int?
+    @Option(help: "Local worker processes (default: one per chain that has levels to run, up to the cores; at most 4 per core without --force).")
+    var workers: Int?
     @Flag(help: "Allow more than 4 local workers per core (up to 1,024).") var force = false
     @Option(help: "Output folder (default: runs/<sweep name>).") var out: String?
-    @Option(help: "Threads per worker (the bytes are the same at any count). Leaving --workers and --threads unset gives one worker per chain that has levels to run, up to the cores, and the spare cores to them as threads.")
-    var threads: Int?
+    @Option(help: "Threads per worker, or `auto`: each worker running a level takes an even share of the cores the idle ones leave (the bytes are the same at any count).")
+    var threads: ThreadCount = .auto
     @OptionGroup var resume: ResumeOptions
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var watchdog: WatchdogOptions
@@ -36,9 +37,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if let workers {
             try OptionBounds.check(workers, in: OptionBounds.workers(forced: force), "--workers",
-                                   hint: force ? "" : " (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores; --force allows up to 1,024)")
+                                   hint: force ? "" : " (this machine has \(AvailableCores.count) cores; --force allows up to 1,024)")
         }
-        if let threads { try OptionBounds.check(threads, in: OptionBounds.threads, "--threads") }
+        try threads.validate()
     }
 
     func run() throws {
@@ -72,15 +73,13 @@ struct RunCommand: ParsableCommand {
             store: store, context: ZeroMQContext(), bind: "tcp://127.0.0.1:0", settings: settings, log: log,
             prepare: { try tasks.prepare($0) }, onResult: { try tasks.store($0, result: $1, attachments: $2) })
         let counts = try store.counts()
-        let cores = ProcessInfo.processInfo.activeProcessorCount
         let openChains = Set(try store.pendingTasks().map { "\($0.experiment)/\($0.seed)" }).count
-        let shared = CoreSharing.plan(cores: cores, openChains: openChains)
-        let count = workers ?? (threads == nil ? shared.workers : cores)
-        let threadsEach = threads ?? (workers == nil ? shared.threads : 1)
+        let count = workers ?? CoreSharing.workers(cores: AvailableCores.count, openChains: openChains)
+        let threadText = threads == .auto ? ", sharing \(AvailableCores.count) cores" : threads == .fixed(1) ? "" : " of \(threads) threads"
         say("sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(counts.values.reduce(0, +)) level task(s)"
             + ((counts[.done] ?? 0) > 0 ? ", \(counts[.done] ?? 0) already done" : "")
-            + "; \(count) local worker(s)\(threadsEach > 1 ? " of \(threadsEach) threads" : ""); output in \(root)")
-        let children = try LocalWorkers(count: count, endpoint: coordinator.endpoint, threads: threadsEach, liveness: liveness,
+            + "; \(count) local worker(s)\(threadText); output in \(root)")
+        let children = try LocalWorkers(count: count, endpoint: coordinator.endpoint, threads: threads.description, liveness: liveness,
                                         logLevel: logging.logLevel, logFolder: "\(root)/workers",
                                         say: { line in say(line); log.warning("\(line)") })
         // However the loop ends (finished, stopped, or an error such as a full disk), the workers are stopped.

@@ -62,11 +62,11 @@ import Testing
             }
         }
         let stamp = try FileManager.default.attributesOfItem(atPath: "\(out)/experiments/\(experiments[0])/seed-0/level-2/metrics.json")[.modificationDate] as? Date
-        // Four chains on this machine's cores: a single-threaded worker per core, up to four.
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        // Four chains on this machine's cores: a worker per core, up to four, sharing the cores as they run.
+        let cores = AvailableCores.count
         let shared = try SiftProcess.run(["run", sweep, "--out", dir.file("shared")])
-        #expect(shared.stdout.contains("; \(min(cores, 4)) local worker(s)\(cores >= 8 ? " of \(cores / 4) threads" : ";")"), "\(shared.stdout)")
-        // One chain: one worker, the other cores as its threads (the same bytes at any count).
+        #expect(shared.stdout.contains("; \(min(cores, 4)) local worker(s), sharing \(cores) cores;"), "\(shared.stdout)")
+        // One chain: one worker, which takes every core as its threads (the same bytes at any count).
         let chain = try dir.write(Array("""
             seeds: [0]
             data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
@@ -75,7 +75,7 @@ import Testing
             pruning: {preset: lth, max_levels: 2}
             """.utf8), to: "chain.yaml")
         let alone = try SiftProcess.run(["run", chain, "--out", dir.file("alone")])
-        #expect(alone.status == 0 && alone.stdout.contains("; 1 local worker(s)\(cores > 1 ? " of \(cores) threads" : ";")"), "\(alone.stdout)")
+        #expect(alone.status == 0 && alone.stdout.contains("; 1 local worker(s), sharing \(cores) cores;"), "\(alone.stdout)")
 
         let second = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
         #expect(second.status == 0)

@@ -122,7 +122,7 @@ public final class DenseLayer {
     /// below `sparseBelow`; the dense path otherwise. Its products use as many threads as BLAS does.
     func choosePath(density: Double, sparseBelow: Double) {
         _ = weights  // brings the dense matrix up to date before a compressed copy is dropped
-        sparse = density < sparseBelow ? SparseWeights(mask: weightMask, dense: weightStore, threads: BLAS.threads) : nil
+        sparse = density < sparseBelow ? SparseWeights(mask: weightMask, dense: weightStore) : nil
     }
 
     /// Where the optimiser finds this layer's weights and gradient: compressed or dense.

@@ -29,19 +29,20 @@ final class SparseWeights {
     let values: UnsafeMutablePointer<Float>
     let gradient: UnsafeMutablePointer<Float>
     private let dense: Matrix
-    /// Threads a product may split its targets over (`--threads`, as for BLAS).
-    let threads: Int
+    /// Threads a product may split its targets over when fixed (a test's); otherwise `BLAS.threads` at each
+    /// product, which `--threads auto` changes as other workers on the node start and finish levels.
+    private let fixedThreads: Int?
     private var valuesStale = true
     private var denseStale = false
 
     /// Indexes the nonzero entries of `mask` (fanIn × fanOut, 0 or 1) and mirrors `dense`, the layer's weights.
-    init(mask: Matrix, dense: Matrix, threads: Int) {
+    init(mask: Matrix, dense: Matrix, threads: Int? = nil) {
         precondition(mask.rows == dense.rows && mask.cols == dense.cols, "mask and weights differ in shape")
         let (fanIn, fanOut) = (mask.rows, mask.cols)
         self.fanIn = fanIn
         self.fanOut = fanOut
         self.dense = dense
-        self.threads = max(1, threads)
+        fixedThreads = threads.map { max(1, $0) }
         let m = mask.pointer
         let total = (0..<mask.count).reduce(0) { $0 + (m[$1] != 0 ? 1 : 0) }
         count = total
@@ -155,7 +156,7 @@ final class SparseWeights {
     /// thread, when each range gets at least `multiplyAddsPerThread` to repay the hand-off. A target's
     /// arithmetic is the same whichever range holds it, so results do not depend on the thread count.
     private func inRanges(of targets: Int, layout: Layout, _ product: (Int, Int) -> Void) {
-        ThreadRanges.run(items: targets, work: count * layout.width, threads: threads, alignment: 1,
+        ThreadRanges.run(items: targets, work: count * layout.width, threads: fixedThreads ?? BLAS.threads, alignment: 1,
                          minimumWork: Self.multiplyAddsPerThread) { product($0.lowerBound, $0.upperBound) }
     }
 
