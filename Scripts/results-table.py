@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Print Markdown tables of a report's figures: for each experiment and level, the mean and
-95 % interval over seeds of accuracy and the locality scalars. Reads DIR/report/summary.json.
+95 % interval over seeds of accuracy (with batch norm, also recalibrated) and the locality scalars. Reads DIR/report/summary.json.
 
     python3 Scripts/results-table.py runs/controls [--levels 0 4 8 11 13] [--depth]
 
@@ -40,13 +40,18 @@ def main():
         levels = experiment["levels"]
         chosen = args.levels or sorted({l["level"] for l in levels[::3]} | {levels[-1]["level"]})
         n = max(len(l["seeds"]) for l in levels)
+        # With batch norm, the accuracy read with statistics recalibrated under the level's weights goes beside
+        # the protocol's own reading.
+        columns = COLUMNS
+        if any("test_accuracy_recalibrated" in l["columns"] for l in levels):
+            columns = COLUMNS[:2] + [("test_accuracy_recalibrated", "test acc. recal.", True)] + COLUMNS[2:]
         print(f"\n**{experiment['label']}** (`{experiment['experiment']}`, {n} seeds)\n")
-        print("| level | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
-        print("|---" * (len(COLUMNS) + 1) + "|")
+        print("| level | " + " | ".join(title for _, title, _ in columns) + " |")
+        print("|---" * (len(columns) + 1) + "|")
         for level in levels:
             if level["level"] not in chosen:
                 continue
-            cells = [cell(level["columns"].get(key), percent) for key, _, percent in COLUMNS]
+            cells = [cell(level["columns"].get(key), percent) for key, _, percent in columns]
             print(f"| {level['level']} | " + " | ".join(cells) + " |")
         if args.depth:
             depth_table(levels, chosen)

@@ -22,12 +22,23 @@ public struct LevelTraining: Codable, Sendable, Equatable {
     public var diverged: Bool?
     /// The last finite batch loss before the divergence, if there was one.
     public var lastFiniteLoss: Double?
+    /// With batch norm: test accuracy with each batch norm's statistics measured again over training batches
+    /// under the level's final weights (`train.recalibration_batches`), beside `testAccuracy`, which reads the
+    /// protocol's running averages. Absent without batch norm, or with recalibration off.
+    public var testAccuracyRecalibrated: Double?
+    /// With batch norm: per layer, how many of its batch norm's inputs have a running variance (the
+    /// protocol's) below `nearConstantVariance`: nearly constant inputs, whose lagging running mean a small
+    /// epsilon turns into huge normalised values. Absent without batch norm.
+    public var nearConstantInputs: [Int]?
+
+    /// The running variance below which `nearConstantInputs` counts an input.
+    public static let nearConstantVariance = 1e-6
 
     // Public memberwise: Swift synthesizes only an internal one, and the engine fills this in.
     public init(experiment: String, seed: UInt64, level: Int, control: String, architecture: String, densityLayers: [Double],
                 densityTotal: Double, aliveWeights: [Int], connectedFractionLayers: [Double], testAccuracy: Double,
                 bestTestAccuracy: Double, trainLoss: Double, steps: Int, seconds: Double, lastLevel: Bool, diverged: Bool?,
-                lastFiniteLoss: Double?) {
+                lastFiniteLoss: Double?, testAccuracyRecalibrated: Double? = nil, nearConstantInputs: [Int]? = nil) {
         self.experiment = experiment
         self.seed = seed
         self.level = level
@@ -45,6 +56,8 @@ public struct LevelTraining: Codable, Sendable, Equatable {
         self.lastLevel = lastLevel
         self.diverged = diverged
         self.lastFiniteLoss = lastFiniteLoss
+        self.testAccuracyRecalibrated = testAccuracyRecalibrated
+        self.nearConstantInputs = nearConstantInputs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -58,6 +71,8 @@ public struct LevelTraining: Codable, Sendable, Equatable {
         case trainLoss = "train_loss"
         case lastLevel = "last_level"
         case lastFiniteLoss = "last_finite_loss"
+        case testAccuracyRecalibrated = "test_accuracy_recalibrated"
+        case nearConstantInputs = "near_constant_inputs"
     }
 }
 

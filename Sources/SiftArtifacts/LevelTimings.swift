@@ -6,7 +6,8 @@ public struct LevelTimings: Codable, Sendable, Equatable {
     public var loading: Double
     /// The updates, test evaluations left out.
     public var training: Double
-    /// The test-accuracy evaluations during training.
+    /// The test-accuracy evaluations during training, and with batch norm the statistics' recalibration and
+    /// the evaluation that reads them (`test_accuracy_recalibrated`).
     public var evaluation: Double
     /// The ablation curves' evaluations with units silenced.
     public var ablation: Double

@@ -93,6 +93,9 @@ enum ExperimentSchema {
         .optionalInt("train.eval_every_steps", minimum: 1, "evaluate test accuracy every this many steps instead (best_test_accuracy is the best)") {
             $0.train.evalEverySteps = $1
         },
+        .int("train.recalibration_batches", minimum: 0, maximum: 100_000,
+             "with batch norm: training batches over which each level's statistics are measured again under its final weights for test_accuracy_recalibrated (0: off)",
+             default: always(TrainSpec.defaultRecalibrationBatches)) { $0.train.recalibrationBatches = $1 },
 
         .choice("pruning.preset", PruningPreset.self, "paper, lth or global (SPEC 4)", default: always(.paper)) { _, _ in
             // Read first, to start the draft's pruning from the preset (`SpecDraft.init`).

@@ -85,7 +85,7 @@ public struct ReportWriter {
         }
         body += experimentTable()
         body += "<h2>Accuracy and locality against density</h2><p>Mean over seeds with its 95 % interval (Student t), against the density of layer 1 on a log axis.</p><div class=\"grid\">"
-        body += chart("test_accuracy", title: "Test accuracy", reference: nil)
+        body += accuracyChart()
         body += chart("pair_distance_ratio_degree", title: "Pair distance / degree-preserving null", reference: 1)
         body += chart("pair_distance_ratio_uniform", title: "Pair distance / uniform null", reference: 1)
         body += chart("gyration_ratio_degree", title: "Radius of gyration / degree-preserving null", reference: 1)
@@ -129,6 +129,20 @@ public struct ReportWriter {
             rows += "<td>\(Set(e.levels.flatMap(\.seeds)).count)</td><td>\(e.levels.count)</td><td>\(density)</td><td>\(cell(last.columns["test_accuracy"]))</td></tr>"
         }
         return rows + "</table>"
+    }
+
+    /// Test accuracy; with batch norm, each experiment twice: read with the protocol's running averages, and
+    /// with the statistics measured again under the level's weights, whose gap shows an evaluation artefact.
+    func accuracyChart() -> String {
+        let recalibrated = summary.experiments.filter { e in e.levels.contains { $0.columns["test_accuracy_recalibrated"] != nil } }
+        guard !recalibrated.isEmpty else { return chart("test_accuracy", title: "Test accuracy", reference: nil) }
+        let series = summary.experiments.flatMap { e in
+            [SVGChart.Series(label: "\(e.label) (running averages)", points: densityPoints(e, "test_accuracy"))]
+                + (recalibrated.contains { $0.experiment == e.experiment }
+                    ? [SVGChart.Series(label: "\(e.label) (recalibrated)", points: densityPoints(e, "test_accuracy_recalibrated"))] : [])
+        }
+        return SVGChart.lines(title: "Test accuracy: batch norm's running averages and recalibrated statistics",
+                              xLabel: "density of layer 1", yLabel: "test_accuracy", series: series, logX: true, reference: nil)
     }
 
     func chart(_ column: String, title: String, reference: Double?) -> String {
@@ -195,6 +209,7 @@ public struct ReportWriter {
         }
         html += "</div>"
         html += fieldsByLayer(e)
+        html += nearConstantInputs(e)
         let levels = mosaicLevels ?? [chain[chain.count / 2].level, chain[chain.count - 1].level]
         for record in chain where levels.contains(record.level) { html += mapsByInDegree(record) + mosaic(record) }
         html += ablation(chain.filter { levels.contains($0.level) })
@@ -207,6 +222,27 @@ public struct ReportWriter {
             guard let x = level.columns["density_layer_0"]?.mean, let y = level.columns[column] else { return nil }
             return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
         }
+    }
+
+    /// With batch norm: each level's two accuracies beside each layer's count of nearly constant batch-norm
+    /// inputs, so that a collapse of the protocol's reading shows its reason (means over seeds).
+    func nearConstantInputs(_ e: Summary.Experiment) -> String {
+        let layers = e.levels.flatMap { $0.columns.keys }.compactMap { column -> Int? in
+            guard column.hasPrefix("near_constant_inputs_layer_") else { return nil }
+            return Int(column.dropFirst("near_constant_inputs_layer_".count))
+        }
+        guard let last = layers.max() else { return "" }
+        var html = "<h3>Batch norm: nearly constant inputs</h3><p>Per layer, the inputs whose running variance is below "
+            + "\(LevelTraining.nearConstantVariance) (mean over seeds). With a small epsilon their normalised values explode "
+            + "whenever the running mean lags the weights: the accuracy read with the running averages then falls while "
+            + "the recalibrated one does not.</p><table><tr><th>level</th><th>layer-1 density</th><th>test accuracy</th>"
+            + "<th>recalibrated</th>" + (0...last).map { "<th>layer \($0 + 1)</th>" }.joined() + "</tr>"
+        for level in e.levels {
+            html += "<tr><td>\(level.level)</td><td>\(cell(level.columns["density_layer_0"]))</td>"
+                + "<td>\(cell(level.columns["test_accuracy"]))</td><td>\(cell(level.columns["test_accuracy_recalibrated"]))</td>"
+                + (0...last).map { "<td>\(cell(level.columns["near_constant_inputs_layer_\($0)"]))</td>" }.joined() + "</tr>"
+        }
+        return html + "</table>"
     }
 
     /// Whether receptive fields widen with depth, as in a CNN: each hidden layer's radius of gyration

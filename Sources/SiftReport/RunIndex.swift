@@ -45,6 +45,8 @@ public struct RunIndex: Sendable {
                 scalars["density_total"] = t.densityTotal
                 scalars["test_accuracy"] = t.testAccuracy
                 scalars["best_test_accuracy"] = t.bestTestAccuracy
+                scalars["test_accuracy_recalibrated"] = t.testAccuracyRecalibrated
+                for (l, count) in (t.nearConstantInputs ?? []).enumerated() { scalars["near_constant_inputs_layer_\(l)"] = Double(count) }
                 scalars["train_loss"] = t.trainLoss
                 for (l, density) in t.densityLayers.enumerated() { scalars["density_layer_\(l)"] = density }
                 levels.append(LevelRecord(directory: levelDirectory, metrics: metrics, scalars: scalars))

@@ -32,7 +32,7 @@ public struct Summary: Codable, Sendable {
     public var comparisons: [Comparison]
 
     /// Per-row columns of summary.csv after the identifying ones, in order.
-    public static let valueColumns = ["density_total", "test_accuracy", "best_test_accuracy", "train_loss"]
+    public static let valueColumns = ["density_total", "test_accuracy", "best_test_accuracy", "test_accuracy_recalibrated", "train_loss"]
         + LocalityMetrics.scalarKeys + ["connected_fraction"]
     /// Columns compared between experiments in the report's table.
     public static let comparedColumns = ["test_accuracy", "pair_distance_ratio_degree", "pair_distance_ratio_uniform",
@@ -77,8 +77,10 @@ public struct Summary: Codable, Sendable {
     static func layerColumns(_ index: RunIndex) -> [String] {
         let layers = index.levels.map(\.metrics.training.densityLayers.count).max() ?? 0
         let deeper = layers > 2 ? Array(1...(layers - 2)) : []
+        let normalised = index.levels.contains { $0.metrics.training.nearConstantInputs != nil }
         return (0..<layers).map { "density_layer_\($0)" } + (0..<layers).map { "connected_fraction_layer_\($0)" }
             + deeper.flatMap { l in EffectiveLayerMetrics.figureNames.map { EffectiveLayerMetrics.column($0, layer: l) } }
+            + (normalised ? (0..<layers).map { "near_constant_inputs_layer_\($0)" } : [])
     }
 
     /// One row per (experiment, seed, level); empty cells where a value is undefined. The last column,

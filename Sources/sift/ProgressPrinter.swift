@@ -88,7 +88,7 @@ final class ProgressPrinter: @unchecked Sendable {
             state.withLock { $0.levelSeconds.append(Date().timeIntervalSince($0.levelStart)) }
             let m = metrics.training
             let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
-            note("level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))" + (m.lastLevel ? " · last level" : ""))
+            note("level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))\(m.testAccuracyRecalibrated.map { "; recalibrated \(percent($0))" } ?? "")), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))" + (m.lastLevel ? " · last level" : ""))
         }
     }
 

@@ -12,14 +12,16 @@ import Testing
     static let data = SyntheticImages.split(shape: ImageShape(channels: 1, height: 4, width: 4), classes: 4, train: 256, test: 128)
 
     /// Runs a 3-level chain and writes it under `root`.
-    static func writeChain(root: String, control: PruningControl, seed: UInt64, name: String) throws {
+    static func writeChain(root: String, control: PruningControl, seed: UInt64, name: String, batchNorm: Bool = false) throws {
         var train = TrainSpec()
         train.batchSize = 32
         train.epochs = 1
         var pruning = PruningSpec(preset: .lth)
         pruning.maxLevels = 2
         pruning.control = control
-        let spec = ExperimentSpec(data: DataSpec(), model: ModelSpec(widths: [16, 12, 4]), train: train, pruning: pruning)
+        var model = ModelSpec(widths: [16, 12, 4])
+        model.batchNorm = batchNorm
+        let spec = ExperimentSpec(data: DataSpec(), model: model, train: train, pruning: pruning)
         let chain = try IMPChain(spec: spec, data: data,
                                  identity: ChainIdentity(experiment: "exp-\(control.rawValue)", streamRoot: 9, seed: seed))
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -67,6 +69,34 @@ import Testing
             #expect(!html.contains(reference), "the page must load nothing from outside: found \(reference)")
         }
         #expect(html.contains("random, control"))
+    }
+
+    /// A batch-normalised chain: both accuracies in summary.csv and in the chart, and the nearly constant inputs
+    /// per layer in a table; a chain without batch norm has neither.
+    @Test func showsBatchNormsTwoAccuraciesAndNearlyConstantInputs() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.writeChain(root: dir.file("experiments/exp-bn/seed-0"), control: .none, seed: 0, name: "normalised", batchNorm: true)
+        let index = try RunIndex(root: dir.path)
+        let training = try #require(index.levels.first?.metrics.training)
+        #expect(training.testAccuracyRecalibrated != nil && training.nearConstantInputs?.count == 2)
+        let folder = try ReportWriter(index: index).write()
+        let csv = try String(contentsOfFile: "\(folder)/summary.csv", encoding: .utf8).split(separator: "\n")
+        let header = csv[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let column = try #require(header.firstIndex(of: "test_accuracy_recalibrated"))
+        #expect(header.contains("near_constant_inputs_layer_1"))
+        #expect(csv.dropFirst().allSatisfy { !$0.split(separator: ",", omittingEmptySubsequences: false)[column].isEmpty })
+        let html = try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8)
+        #expect(html.contains("normalised (running averages)") && html.contains("normalised (recalibrated)"))
+        #expect(html.contains("Batch norm: nearly constant inputs"))
+
+        let plain = try TemporaryDirectory()
+        defer { plain.remove() }
+        try Self.writeChain(root: plain.path, control: .none, seed: 0, name: "plain")
+        let plainIndex = try RunIndex(root: plain.path)
+        #expect(plainIndex.levels.allSatisfy { $0.metrics.training.testAccuracyRecalibrated == nil && $0.metrics.training.nearConstantInputs == nil })
+        let plainHTML = try String(contentsOfFile: "\(try ReportWriter(index: plainIndex).write())/index.html", encoding: .utf8)
+        #expect(!plainHTML.contains("recalibrated") && !plainHTML.contains("nearly constant"))
     }
 
     @Test func readsASiftImpOutputAndSkipsBrokenLevels() throws {

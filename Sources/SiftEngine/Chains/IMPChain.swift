@@ -105,6 +105,17 @@ public final class IMPChain {
         let connectivity = masks.layers.map(\.connectivity)
         let (shape, localityStream) = (data.train.shape, identity.stream("locality-level-\(level)"))
         let diverged = outcome.divergence != nil
+        let nearConstant = trainer.network.nearConstantBatchNormInputs(below: LevelTraining.nearConstantVariance)
+        // With batch norm, the protocol's accuracy (running averages) is kept, and the level is also read with
+        // its statistics measured again under the final weights; the ablation reads the network that way too.
+        var recalibrated: Double?, recalibrationSeconds = 0.0
+        if spec.model.batchNorm && spec.train.recalibrationBatches > 0 && !diverged {
+            let started = Date()
+            trainer.recalibrateBatchNorm(batches: spec.train.recalibrationBatches,
+                                         order: identity.stream("recalibration-level-\(level)"))
+            recalibrated = trainer.testAccuracy()
+            recalibrationSeconds = Date().timeIntervalSince(started)
+        }
         // A diverged network's weights are not numbers: its masks are still measured, its weights and
         // its ablation (evaluations of a broken network) are not.
         let firstWeights = diverged ? nil : trained.layers[0].weights
@@ -124,7 +135,8 @@ public final class IMPChain {
             return (curves, Date().timeIntervalSince(started))
         }
         let ((analysis, localitySeconds), (ablation, ablationSeconds)) = threads > 1 ? inParallel(locality, ablate) : (locality(), ablate())
-        let timings = LevelTimings(training: outcome.seconds - outcome.evaluationSeconds, evaluation: outcome.evaluationSeconds,
+        let timings = LevelTimings(training: outcome.seconds - outcome.evaluationSeconds,
+                                   evaluation: outcome.evaluationSeconds + recalibrationSeconds,
                                    ablation: ablationSeconds, locality: localitySeconds)
         let training = LevelTraining(
             experiment: identity.experiment, seed: identity.seed, level: level,
@@ -134,7 +146,8 @@ public final class IMPChain {
             connectedFractionLayers: masks.layers.map(\.connectedFraction),
             testAccuracy: outcome.testAccuracy, bestTestAccuracy: outcome.bestTestAccuracy,
             trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last || diverged,
-            diverged: diverged ? true : nil, lastFiniteLoss: outcome.divergence?.lastFiniteLoss)
+            diverged: diverged ? true : nil, lastFiniteLoss: outcome.divergence?.lastFiniteLoss,
+            testAccuracyRecalibrated: recalibrated, nearConstantInputs: nearConstant)
         return LevelOutcome(masks: masks, trained: trained,
                             metrics: LevelMetrics(training: training, locality: analysis.metrics, ablation: ablation, timings: timings),
                             analysis: analysis)

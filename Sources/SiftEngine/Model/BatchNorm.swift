@@ -30,6 +30,44 @@ final class BatchNorm {
     /// sets them outright, as the paper's code does (`amv = mv` at step 0), and later batches average in.
     var hasRunningStatistics = false
 
+    /// While the statistics are measured again (`beginRecalibration`): each feature's sums of the batches'
+    /// means (first `features` entries) and variances (the next), and how many batches went in.
+    private var recalibrationSums: UnsafeMutablePointer<Double>?
+    private var recalibratedBatches = 0
+
+    deinit { recalibrationSums?.deallocate() }
+
+    /// From now until `finishRecalibration`, a training-mode pass normalises with its batch's statistics, as
+    /// in training, but adds them to sums instead of averaging them into the running statistics.
+    func beginRecalibration() {
+        let sums = recalibrationSums ?? .allocate(capacity: 2 * features)
+        sums.initialize(repeating: 0, count: 2 * features)
+        recalibrationSums = sums
+        recalibratedBatches = 0
+    }
+
+    /// Sets the running statistics to the plain average of the batches' since `beginRecalibration`.
+    func finishRecalibration() {
+        guard let sums = recalibrationSums else { return }
+        if recalibratedBatches > 0 {
+            let n = Double(recalibratedBatches)
+            for j in 0..<features {
+                runningMean.pointer[j] = Float(sums[j] / n)
+                runningVariance.pointer[j] = Float(sums[features + j] / n)
+            }
+            hasRunningStatistics = true
+        }
+        sums.deallocate()
+        recalibrationSums = nil
+    }
+
+    /// How many features have a running variance below `threshold`: inputs that are nearly constant on the
+    /// data (a border pixel of Fashion-MNIST, a unit that is almost never active), which a small epsilon
+    /// turns into very large normalised values whenever the running mean lags the weights.
+    func nearConstantFeatures(below threshold: Double) -> Int {
+        (0..<features).reduce(0) { $0 + (Double(runningVariance.pointer[$1]) < threshold ? 1 : 0) }
+    }
+
     func reset() {
         gamma.fill(1); beta.fill(0)
         restartRunningStatistics()
@@ -53,10 +91,10 @@ final class BatchNorm {
             precondition(normalized.cols == xT.cols && output.cols == xT.cols && rows <= xT.cols,
                          "batch norm's feature-major buffers")
         }
-        let averaging = hasRunningStatistics
+        let update: RunningUpdate = recalibrationSums.map { .accumulate($0) } ?? (hasRunningStatistics ? .average : .set)
         ThreadRanges.run(items: features, work: rows * features) { units in
             if training {
-                measureBatch(input, rows: rows, units: units, averaging: averaging)
+                measureBatch(input, rows: rows, units: units, update: update)
             } else {
                 for j in units {
                     batchMean.pointer[j] = runningMean.pointer[j]
@@ -65,11 +103,22 @@ final class BatchNorm {
             }
             normalize(input, rows: rows, units: units, normalized: normalized, output: output)
         }
-        if training { hasRunningStatistics = true }
+        if training && recalibrationSums == nil { hasRunningStatistics = true }
+        if training && recalibrationSums != nil { recalibratedBatches += 1 }
     }
 
-    /// The batch's mean and 1/std for `units`, folded into the running statistics (set outright unless `averaging`).
-    private func measureBatch(_ input: Activations, rows: Int, units: Range<Int>, averaging: Bool) {
+    /// What a training batch's statistics do to the running ones.
+    private enum RunningUpdate {
+        /// Set them outright (the first batch after a start, as the paper's code does).
+        case set
+        /// Average them in with the decay.
+        case average
+        /// Add them to the recalibration's sums (means, then variances) and leave the running ones alone.
+        case accumulate(UnsafeMutablePointer<Double>)
+    }
+
+    /// The batch's mean and 1/std for `units`, and what `update` says to do with them.
+    private func measureBatch(_ input: Activations, rows: Int, units: Range<Int>, update: RunningUpdate) {
         let first = units.lowerBound, count = units.count
         let mean = batchMean.pointer + first, inv = inverseStd.pointer + first
         let runningMean = runningMean.pointer + first, runningVariance = runningVariance.pointer + first
@@ -84,12 +133,16 @@ final class BatchNorm {
         }
         for j in 0..<count {
             let variance = inv[j] / Float(rows)
-            if averaging {
+            switch update {
+            case .average:
                 runningMean[j] = decay * runningMean[j] + (1 - decay) * mean[j]
                 runningVariance[j] = decay * runningVariance[j] + (1 - decay) * variance
-            } else {
+            case .set:
                 runningMean[j] = mean[j]
                 runningVariance[j] = variance
+            case .accumulate(let sums):
+                sums[first + j] += Double(mean[j])
+                sums[features + first + j] += Double(variance)
             }
             inv[j] = 1 / (variance + epsilon).squareRoot()
         }

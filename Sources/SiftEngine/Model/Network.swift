@@ -128,6 +128,20 @@ public final class Network {
         return loss
     }
 
+    /// Starts measuring every batch norm's statistics again: training-mode passes until
+    /// `finishBatchNormRecalibration` add their batches' statistics up instead of averaging them in.
+    func beginBatchNormRecalibration() { for layer in layers { layer.batchNorm?.beginRecalibration() } }
+
+    /// Sets every batch norm's running statistics to the average of the batches' since the beginning.
+    func finishBatchNormRecalibration() { for layer in layers { layer.batchNorm?.finishRecalibration() } }
+
+    /// For each layer, how many of its batch norm's inputs have a running variance below `threshold`; nil
+    /// without batch norm.
+    public func nearConstantBatchNormInputs(below threshold: Double) -> [Int]? {
+        guard spec.batchNorm else { return nil }
+        return layers.map { $0.batchNorm?.nearConstantFeatures(below: threshold) ?? 0 }
+    }
+
     /// Predicted class of each row.
     public func predict(_ input: Matrix) -> [Int] {
         Self.predictedClasses(forward(input, training: false))

@@ -134,6 +134,30 @@ public final class Trainer {
                                seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence)
     }
 
+    /// Measures every batch norm's statistics again under the trained weights, as "precise" batch norm does
+    /// (Wu & Johnson 2021; fvcore's PreciseBN): training-mode forward passes over `count` training batches,
+    /// with no update, after which each layer's running mean and variance are the plain averages of the
+    /// batches' own (the biased variance, as training uses). The batches are consecutive slices of
+    /// permutations drawn from `order`, at the training batch size.
+    public func recalibrateBatchNorm(batches count: Int, order: RandomStream) {
+        guard count > 0 else { return }
+        network.beginBatchNormRecalibration()
+        defer { network.finishBatchNormRecalibration() }
+        var stream = order
+        var indices: [Int] = []
+        let rows = batchRows, transposed = network.inputLayoutWanted(rows: rows)
+        func prefetch(_ b: Int) {
+            while indices.count < (b + 1) * rows { indices += stream.permutation(data.train.count) }
+            batches.fill(batch: b, indices: indices[(b * rows)..<((b + 1) * rows)], transposed: transposed)
+        }
+        prefetch(0)
+        for b in 0..<count {
+            let slot = batches.slot(batch: b)
+            if b + 1 < count { prefetch(b + 1) }
+            network.forward(slot.input, training: true, inputT: slot.inputT)
+        }
+    }
+
     /// The test set as every evaluation of this level reads it; made at the first evaluation, once the
     /// level's masks have set the first layer's path.
     private(set) lazy var testChunks = EvaluationChunks(images: data.test, featureMajor: network.firstLayerReadsFeatureMajor)
