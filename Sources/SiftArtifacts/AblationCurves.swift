@@ -1,4 +1,4 @@
-/// SPEC 6.8: test accuracy after silencing first-layer units, chosen by in-degree.
+/// science §6.8: test accuracy after silencing first-layer units, chosen by in-degree.
 public struct AblationCurves: Codable, Sendable, Equatable {
     /// Fractions of first-layer units silenced.
     public var fractions: [Double]

@@ -1,4 +1,4 @@
-/// SPEC 6.11: measures 2–5 of a deeper hidden layer, on its effective mask M_1·…·M_l (a unit's effective
+/// science §6.11: measures 2–5 of a deeper hidden layer, on its effective mask M_1·…·M_l (a unit's effective
 /// field is every pixel with a path to it), and the fraction of pixels that reach the layer at all.
 /// `layer` counts from 0, as mask-<l>.npy does: 1 is the second hidden layer.
 public struct EffectiveLayerMetrics: Codable, Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// The in-degree histogram of a layer with its binomial null (SPEC 6.7).
+/// The in-degree histogram of a layer with its binomial null (science §6.7).
 public struct InDegreeHistogram: Codable, Sendable, Equatable {
     /// counts[k]: units with exactly k surviving inputs, k = 0…max observed or expected.
     public var counts: [Int]

@@ -1,9 +1,9 @@
 import Foundation
 import SiftFiles
 
-/// One level's files (SPEC 8): mask-<l>.npy, weights-<l>.npy, metrics.json; the biases, bias masks
+/// One level's files (science §8): mask-<l>.npy, weights-<l>.npy, metrics.json; the biases, bias masks
 /// and batch-norm parameters that let a later level be derived from it (bias-<l>.npy,
-/// bias-mask-<l>.npy, bn-<l>.npy); and the layer-1 maps of SPEC 6: sc_map.npy and dc_map.npy
+/// bias-mask-<l>.npy, bn-<l>.npy); and the layer-1 maps of science §6: sc_map.npy and dc_map.npy
 /// ((2H−1)×(2W−1)), the same split by in-degree (sc_map_by_degree.npy, dc_map_by_degree.npy: one map
 /// per bin of degree_bins.npy, whose rows are lowest degree, highest degree, units) and out_degree.npy (C×H×W).
 public enum LevelArtifacts {

@@ -76,7 +76,7 @@ public struct LevelTraining: Codable, Sendable, Equatable {
     }
 }
 
-/// One level's metrics.json: the training figures, the locality scalars of SPEC 6 and the
+/// One level's metrics.json: the training figures, the locality scalars of science §6 and the
 /// ablation curves, all as keys of one flat JSON object.
 public struct LevelMetrics: Codable, Sendable, Equatable {
     public var training: LevelTraining

@@ -11,7 +11,7 @@ public struct LevelTimings: Codable, Sendable, Equatable {
     public var evaluation: Double
     /// The ablation curves' evaluations with units silenced.
     public var ablation: Double
-    /// The locality analysis of the masks (SPEC 6), null draws included.
+    /// The locality analysis of the masks (science §6), null draws included.
     public var locality: Double
     /// Encoding the level's arrays into its files (metrics.json, which holds this, is encoded after).
     public var files: Double

@@ -1,4 +1,4 @@
-/// The locality scalars of SPEC 6 for one network's masks, as they appear in metrics.json.
+/// The locality scalars of science §6 for one network's masks, as they appear in metrics.json.
 /// Scalars describe layer 1; `connectedFraction` has one entry per layer (effective masks), and
 /// `effectiveLayers` one per deeper hidden layer (absent with a single hidden layer).
 /// A scalar is absent where it is undefined (no unit with two inputs, no weights given).

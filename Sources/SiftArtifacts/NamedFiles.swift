@@ -2,7 +2,7 @@ import Foundation
 import SiftFiles
 
 /// Files by name: a level's artifacts, a mask set or a network state, the same on disk and
-/// as wire attachments. Arrays are .npy (SPEC 8), all [fan_in, fan_out] like the masks.
+/// as wire attachments. Arrays are .npy (science §8), all [fan_in, fan_out] like the masks.
 public struct NamedFiles: Sendable, Equatable {
     public var names: [String]
     public var contents: [[UInt8]]

@@ -97,7 +97,7 @@ enum ExperimentSchema {
              "with batch norm: training batches over which each level's statistics are measured again under its final weights for test_accuracy_recalibrated (0: off)",
              default: always(TrainSpec.defaultRecalibrationBatches)) { $0.train.recalibrationBatches = $1 },
 
-        .choice("pruning.preset", PruningPreset.self, "paper, lth or global (SPEC 4)", default: always(.paper)) { _, _ in
+        .choice("pruning.preset", PruningPreset.self, "paper, lth or global (science §4)", default: always(.paper)) { _, _ in
             // Read first, to start the draft's pruning from the preset (`SpecDraft.init`).
         },
         .choice("pruning.scope", PruningScope.self, "layerwise or global ranking", default: { PruningSpec(preset: $0).scope }) { $0.pruning.scope = $1 },
@@ -122,7 +122,7 @@ enum ExperimentSchema {
     static let metadataKeys: Set<String> = ["name", "description", "seeds"]
 }
 
-/// One line of the config reference, for `sift config keys` and the README.
+/// One line of the config reference, for `sift config keys` and docs/configs.md.
 public struct ConfigKeyReference: Sendable {
     public var key: String
     /// The default under the `paper` preset, a note where the preset decides, or what an unset value stands for.

@@ -2,7 +2,7 @@ import Foundation
 import SiftFiles
 import SiftRandom
 
-/// The non-linear Gaussian process of Ingrosso & Goldt (PNAS 2022) and its Gaussian clone (SPEC 5).
+/// The non-linear Gaussian process of Ingrosso & Goldt (PNAS 2022) and its Gaussian clone (science §5).
 ///
 /// Class c draws x ~ N(0, C_c) with C_c(p,q) = exp(-|p-q|²/xi_c²) + 1e-3·δ(p,q) on an L×L grid.
 /// The NLGP sample is erf(g·x/√2)/√γ; the clone is N(0, Σ) with the same covariance and nothing more.

@@ -19,7 +19,7 @@ public enum Reclass: Sendable, Equatable {
     case mapping(path: String)
 }
 
-/// The data transforms of SPEC 5, applied in a fixed order:
+/// The data transforms of science §5, applied in a fixed order:
 /// subset, label shuffle, reclass, Gaussian clone, scramble, normalisation.
 public struct DataTransforms: Sendable, Equatable {
     public var normalization: Normalization = .standardise

@@ -1,4 +1,4 @@
-/// Channels, height and width of one image; inputs are flattened channel-major, row-major (SPEC 2).
+/// Channels, height and width of one image; inputs are flattened channel-major, row-major (science §2).
 public struct ImageShape: Hashable, Sendable, Codable, CustomStringConvertible {
     public var channels: Int
     public var height: Int

@@ -1,6 +1,6 @@
 import SiftArtifacts
 
-/// A layer's surviving connections, stored [fan_in, fan_out] row-major (SPEC 2):
+/// A layer's surviving connections, stored [fan_in, fan_out] row-major (science §2):
 /// column n is unit n's receptive field.
 public struct ConnectivityMask: Sendable, Equatable {
     public let fanIn: Int

@@ -1,6 +1,6 @@
 import SiftRandom
 
-/// Random masks with exactly the real mask's in-degrees k_n and out-degrees o_i (SPEC 6.4),
+/// Random masks with exactly the real mask's in-degrees k_n and out-degrees o_i (science §6.4),
 /// drawn by the Curveball algorithm (Strona et al. 2014; Carstens 2015).
 public enum DegreePreservingNull {
     /// Trades per draw: enough for the chain to mix on masks of this project's sizes.

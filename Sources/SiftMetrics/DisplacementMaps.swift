@@ -2,7 +2,7 @@ import CBLAS
 import SiftData
 import SiftFiles
 
-/// The displacement maps S^sc (same channel) and S^dc (different channels) of SPEC 6.1,
+/// The displacement maps S^sc (same channel) and S^dc (different channels) of science §6.1,
 /// each (2H−1)×(2W−1), index [dy+H−1][dx+W−1], counting every unordered pair of a unit's inputs at d and −d.
 public struct DisplacementMaps: Sendable {
     public let shape: ImageShape
@@ -46,7 +46,7 @@ public struct DisplacementMaps: Sendable {
         crossChannel = sameChannel
     }
 
-    /// D of SPEC 6.2: mean Euclidean length of same-channel pair displacements; nil without pairs.
+    /// D of science §6.2: mean Euclidean length of same-channel pair displacements; nil without pairs.
     public var meanPairDistance: Double? {
         var weighted = 0.0, total = 0.0
         let h = shape.height, w = shape.width
@@ -86,7 +86,7 @@ enum InputGram {
     }
 }
 
-/// D_uni of SPEC 6.3: the mean distance over all ordered pairs of distinct pixels of one H×W channel.
+/// D_uni of science §6.3: the mean distance over all ordered pairs of distinct pixels of one H×W channel.
 public func uniformMeanPairDistance(height: Int, width: Int) -> Double {
     var weighted = 0.0, total = 0.0
     for dy in -(height - 1)...(height - 1) {

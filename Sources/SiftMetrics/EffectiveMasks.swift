@@ -1,4 +1,4 @@
-/// The effective masks of SPEC 6: M_1, M_1·M_2, …, where entry (i, n) says whether a path of surviving
+/// The effective masks of science §6: M_1, M_1·M_2, …, where entry (i, n) says whether a path of surviving
 /// weights joins input i to unit n of that layer.
 ///
 /// Each unit's effective field is held as a bitset over the inputs, and a layer's fields are the unions

@@ -3,7 +3,7 @@ import SiftData
 import SiftFiles
 import SiftRandom
 
-/// Measures 2–5 of SPEC 6 for one mask over the image's pixels (layer 1's, or a deeper layer's
+/// Measures 2–5 of science §6 for one mask over the image's pixels (layer 1's, or a deeper layer's
 /// effective mask): the mean pair distance D, its ratios to the uniform and degree-preserving nulls,
 /// and the mean radius of gyration with its ratio to the same null.
 struct FieldMeasures {

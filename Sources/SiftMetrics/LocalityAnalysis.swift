@@ -3,12 +3,12 @@ import SiftFiles
 import SiftArtifacts
 import SiftRandom
 
-/// Everything SPEC 6 computes from masks: the scalars and the maps saved beside them.
+/// Everything science §6 computes from masks: the scalars and the maps saved beside them.
 public struct LocalityAnalysis: Sendable {
     public var metrics: LocalityMetrics
     /// Layer 1's S^sc and S^dc.
     public var maps: DisplacementMaps
-    /// The same, split by the units' in-degree (SPEC 6.10).
+    /// The same, split by the units' in-degree (science §6.10).
     public var mapsByInDegree: MapsByInDegree
     /// o_i of layer 1 as a C×H×W image.
     public var outDegrees: [Int]
@@ -29,7 +29,7 @@ public struct LocalityAnalysis: Sendable {
         let layer1 = FieldMeasures(mask: first, maps: maps, shape: shape, nullDraws: nullDraws, threads: threads, stream: stream)
         let ipr = weights.map { UnitShape.inverseParticipationRatios(weights: $0, mask: first).compactMap { $0 } }
 
-        // SPEC 6.11: the hidden layers after the first (the output layer is not one), on their effective masks.
+        // science §6.11: the hidden layers after the first (the output layer is not one), on their effective masks.
         let effective = EffectiveMasks.of(masks)
         let deeper = effective.indices.dropFirst().dropLast().map { l in
             let field = effective[l]

@@ -1,6 +1,6 @@
 import SiftFiles
 
-/// SPEC 6.10, the paper's figure panels: S^sc and S^dc summed over the units whose in-degree k_n falls
+/// science §6.10, the paper's figure panels: S^sc and S^dc summed over the units whose in-degree k_n falls
 /// in each bin [b·width, (b+1)·width − 1]. Only bins holding units are kept, lowest first; their maps
 /// add up to the whole map, since every unit is in exactly one bin.
 public struct MapsByInDegree: Sendable {

@@ -1,7 +1,7 @@
 import SiftData
 import SiftFiles
 
-/// Per-unit shape measures of SPEC 6.5 and 6.6.
+/// Per-unit shape measures of science §6.5 and 6.6.
 public enum UnitShape {
     /// Root mean square distance of each unit's surviving pixels (x, y) from their centroid;
     /// nil for units with fewer than two inputs.

@@ -88,7 +88,7 @@ public struct RunIndex: Sendable {
         return nil
     }
 
-    /// The diverged level of each chain whose training diverged (SPEC: its chain ends there).
+    /// The diverged level of each chain whose training diverged (its chain ends there).
     public var divergedLevels: [LevelRecord] { levels.filter { $0.metrics.training.diverged == true } }
 
     /// Whether the chain (experiment, seed) diverged at some level; such chains are left out of the seed statistics.

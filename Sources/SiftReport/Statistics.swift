@@ -1,6 +1,6 @@
 import Foundation
 
-/// Mean, standard deviation, n and a Student-t 95 % interval over seeds (SPEC 7).
+/// Mean, standard deviation, n and a Student-t 95 % interval over seeds (science §7).
 public struct SampleSummary: Codable, Sendable, Equatable {
     public var n: Int
     public var mean: Double
@@ -22,7 +22,7 @@ public struct SampleSummary: Codable, Sendable, Equatable {
     public var high: Double { mean + (ci95 ?? 0) }
 }
 
-/// Difference of two means with its 95 % interval and Welch's two-sided p-value (SPEC 7).
+/// Difference of two means with its 95 % interval and Welch's two-sided p-value (science §7).
 public struct WelchComparison: Codable, Sendable, Equatable {
     public var difference: Double
     public var ci95: Double

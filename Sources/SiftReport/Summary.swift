@@ -1,7 +1,7 @@
 import Foundation
 import SiftArtifacts
 
-/// Aggregates over seeds per (experiment, level), and comparisons between experiments at matched levels (SPEC 7).
+/// Aggregates over seeds per (experiment, level), and comparisons between experiments at matched levels (science §7).
 public struct Summary: Codable, Sendable {
     public struct Level: Codable, Sendable {
         public var level: Int

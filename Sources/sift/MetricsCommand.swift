@@ -10,7 +10,7 @@ import SiftRandom
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
-        abstract: "Locality metrics (SPEC 6) of any network's masks, printed as one JSON object.",
+        abstract: "Locality metrics (science §6) of any network's masks, printed as one JSON object.",
         discussion: """
         Works on masks from anywhere, a PyTorch run included: uint8 .npy files of shape [fan_in, fan_out], \
         nonzero = connected, inputs flattened channel-major (c·H·W + y·W + x). Give the first layer's mask \

@@ -13,7 +13,7 @@ import Testing
         return network.state
     }
 
-    /// SPEC 4's count: alive_k = alive_{k-1} − round(rate · alive_{k-1}).
+    /// science §4's count: alive_k = alive_{k-1} − round(rate · alive_{k-1}).
     func specCount(pool: Int, rate: Double, rounds: Int) -> Int {
         var alive = pool
         for _ in 0..<rounds { alive -= Int((rate * Double(alive)).rounded(.toNearestOrAwayFromZero)) }

@@ -6,7 +6,7 @@ import SiftMetrics
 import SiftRandom
 import Testing
 
-/// Every metric against a brute-force implementation written straight from SPEC 6.
+/// Every metric against a brute-force implementation written straight from science §6.
 @Suite struct LocalityMetricsTests {
     func randomMask(fanIn: Int, fanOut: Int, density: Double, seed: UInt64) -> ConnectivityMask {
         var s = RandomStream(root: 5, seed: seed, purpose: "mask")
@@ -190,7 +190,7 @@ import Testing
         }
     }
 
-    /// SPEC 6.10: every unit falls in the bin of its in-degree, and the bins' maps add up to the whole map.
+    /// science §6.10: every unit falls in the bin of its in-degree, and the bins' maps add up to the whole map.
     @Test(arguments: [0.1, 0.5])
     func mapsByInDegreeSumToTheWholeMap(_ density: Double) {
         let shape = ImageShape(channels: 2, height: 5, width: 6)
@@ -214,7 +214,7 @@ import Testing
         #expect(analysis.maps.sameChannel == whole.same && analysis.maps.crossChannel == whole.cross)
     }
 
-    /// SPEC 6.11 on hand-built masks: a 4×4 image, four units in layer 1 each holding one corner's 2×2
+    /// science §6.11 on hand-built masks: a 4×4 image, four units in layer 1 each holding one corner's 2×2
     /// block, layer 2 joining the top two corners in one unit and all four in another, and a unit with
     /// no path at all. Every figure against its definition, the fields found by counting paths.
     @Test func effectiveLayerFiguresFollowThePathCount() {

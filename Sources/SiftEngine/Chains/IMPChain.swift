@@ -41,7 +41,7 @@ public struct LevelOutcome: Sendable {
     public var analysis: LocalityAnalysis
 }
 
-/// Runs the levels 0…K of one (experiment, seed): IMP (SPEC 4) or one of its controls.
+/// Runs the levels 0…K of one (experiment, seed): IMP (science §4) or one of its controls.
 public final class IMPChain {
     public let spec: ExperimentSpec
     public let data: DatasetSplit
@@ -99,7 +99,7 @@ public final class IMPChain {
         return outcome
     }
 
-    /// Measures the trained level (SPEC 6, ablation included, on the trainer's network) and assembles its outcome.
+    /// Measures the trained level (science §6, ablation included, on the trainer's network) and assembles its outcome.
     private func finish(level: Int, masks: MaskSet, trainer: Trainer, outcome: TrainingOutcome, last: Bool) -> LevelOutcome {
         let trained = trainer.network.state
         let connectivity = masks.layers.map(\.connectivity)

@@ -1,6 +1,6 @@
 import CEngineKernels
 
-/// One fully connected layer y = f(BN(x)·(W⊙M) + b⊙m), weights stored [fan_in, fan_out] (SPEC 2).
+/// One fully connected layer y = f(BN(x)·(W⊙M) + b⊙m), weights stored [fan_in, fan_out] (science §2).
 ///
 /// Pruned entries are kept exactly 0 in `weights` and their gradients are masked
 /// in the update, so the forward pass needs no W⊙M product. A layer whose surviving

@@ -12,7 +12,7 @@ struct Parameter {
     let onUpdate: (() -> Void)?
 }
 
-/// The fully connected network of SPEC 3, with masks on every weight matrix and bias.
+/// The fully connected network of science §3, with masks on every weight matrix and bias.
 public final class Network {
     public let spec: ModelSpec
     public let layers: [DenseLayer]
@@ -290,7 +290,7 @@ public final class Network {
 }
 
 extension Network {
-    /// Restarts from a rewind point (SPEC 4) as the paper's code does: the weights, the biases and batch
+    /// Restarts from a rewind point (science §4) as the paper's code does: the weights, the biases and batch
     /// norm's γ and β come back; the running statistics start afresh (the level's first batch sets them),
     /// since they described the dense run's activations, not this level's network.
     public func rewind(to point: NetworkState) {

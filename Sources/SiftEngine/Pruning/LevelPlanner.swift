@@ -1,6 +1,6 @@
 import SiftRandom
 
-/// Decides what each level of a chain trains under (SPEC 4) and where the chain ends. It needs
+/// Decides what each level of a chain trains under (science §4) and where the chain ends. It needs
 /// no data, so a coordinator can plan levels from the artifacts of earlier ones.
 public struct LevelPlanner: Sendable {
     public let spec: ExperimentSpec
@@ -44,7 +44,7 @@ public struct LevelPlanner: Sendable {
         public var startsFromRewind: Bool
     }
 
-    /// Level k's masks (SPEC 4), whether it ends the chain, and whether it starts from the rewind
+    /// Level k's masks (science §4), whether it ends the chain, and whether it starts from the rewind
     /// point, from the masks and trained state of the levels `sources(forLevel:)` names.
     public func level(_ level: Int, reading read: (Source) throws -> (masks: MaskSet, trained: NetworkState)) rethrows -> Level {
         guard level > 0 else {

@@ -1,6 +1,6 @@
 import SiftRandom
 
-/// The pruning rules of SPEC 4: magnitude rounds, and the controls at matched density.
+/// The pruning rules of science §4: magnitude rounds, and the controls at matched density.
 ///
 /// Each layer's "pool" is its weights, followed by its biases when biases are pruned.
 /// Entries are ranked by |value|, ties broken by lower pool index.

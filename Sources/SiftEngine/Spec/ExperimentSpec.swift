@@ -6,7 +6,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
 }
 
 public enum InitScheme: String, Sendable, Codable, CaseIterable {
-    /// std = sqrt(2/(fan_in+fan_out)), the default of SPEC 3.
+    /// std = sqrt(2/(fan_in+fan_out)), the default of science §3.
     case glorot
     /// std = sqrt(2/fan_in).
     case kaiming
@@ -29,7 +29,7 @@ public enum BatchSampling: String, Sendable, Codable, CaseIterable {
     case replacement
 }
 
-/// The fully connected network of SPEC 3.
+/// The fully connected network of science §3.
 public struct ModelSpec: Sendable, Equatable {
     /// Input size, hidden widths, classes: "784-1024-1024-10".
     public var widths: [Int]
@@ -45,7 +45,7 @@ public struct ModelSpec: Sendable, Equatable {
     /// Set from the batch by the config reader when the config leaves it unset (`defaultSparseBelow(batch:)`).
     public var sparseBelow = ModelSpec.defaultSparseBelow(batch: TrainSpec().batchSize)
 
-    /// Where the sparse step stops paying, which the batch moves more than anything (README "Speed"): at
+    /// Where the sparse step stops paying, which the batch moves more than anything (docs/benchmarks.md): at
     /// batch 128 it costs 0.5-0.8× the dense step at 49 % density and more than it at 60 %; at batch 1,000
     /// its rows are 4 KB and it breaks even near 35 % (1.4× the dense step at 49 %).
     public static func defaultSparseBelow(batch: Int) -> Double {
@@ -135,7 +135,7 @@ public enum PruningScope: String, Sendable, Codable, CaseIterable {
     case global
 }
 
-/// Baselines at the same density as IMP level k (SPEC 4).
+/// Baselines at the same density as IMP level k (science §4).
 public enum PruningControl: String, Sendable, Codable, CaseIterable {
     case none
     case oneShot = "one_shot"
@@ -186,7 +186,7 @@ public struct PruningSpec: Sendable, Equatable {
     }
 }
 
-/// Where the images come from (SPEC 5).
+/// Where the images come from (science §5).
 public enum DataSource: Sendable, Equatable {
     case fashionMNIST(directory: String?)
     case mnist(directory: String)

@@ -34,7 +34,7 @@ public struct EpochProgress: Sendable {
     public var elapsedSeconds: Double
 }
 
-/// Trains a network with mini-batches on a dataset split (SPEC 3).
+/// Trains a network with mini-batches on a dataset split (science §3).
 public final class Trainer {
     public let network: Network
     public let spec: TrainSpec
