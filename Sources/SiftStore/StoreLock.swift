@@ -26,13 +26,28 @@ public final class StoreLock {
         }
     }
 
-    /// Takes the lock of `directory` or throws `Held`, naming the holder, or `Unwritable`.
+    /// The lock file exists but the file system refused the lock itself (some network file systems keep
+    /// no locks): nothing is known to hold the sweep, and a coordinator here could not tell if another did.
+    public struct Unlockable: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String {
+            "cannot lock \(path): \(reason); put the sweep folder on a file system with locks (a local disk, or NFS with its lock service)"
+        }
+    }
+
+    /// Takes the lock of `directory` or throws `Held`, naming the holder, `Unwritable` or `Unlockable`.
     public init(directory: String, now: Date = Date()) throws {
         path = (directory as NSString).appendingPathComponent("sweep.lock")
         // Close-on-exec: the workers `sift run` starts must not inherit (and so keep) the lock.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Unwritable(path: path, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let cause = errno
+            guard cause == EWOULDBLOCK else {
+                close(fd)
+                throw Unlockable(path: path, reason: String(cString: strerror(cause)))
+            }
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
             throw Held(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "a process that has not said who it is")

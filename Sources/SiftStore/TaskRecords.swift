@@ -97,7 +97,9 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
         kind = row["kind"]
         parameters = row["parameters"]
         // The store checks every state when it opens; an unknown one can only come from a change since.
-        state = TaskState(rawValue: row["state"]) ?? .failed
+        let text: String = row["state"]
+        guard let state = TaskState(rawValue: text) else { throw UnknownState(task: row["id"], state: text) }
+        self.state = state
         attempts = row["attempts"]
         worker = row["worker"]
         leaseExpires = row["lease_expires"]
@@ -194,5 +196,15 @@ public struct TaskTally: Sendable, Equatable {
         finished = n(.done) + n(.diverged)
         running = n(.leased)
         waiting = n(.queued) + n(.blocked)
+    }
+}
+
+/// A task row whose state this build does not know: written by another program, or by a newer Sift, since
+/// the store was opened (which checks every row). Refused rather than read as some other state.
+public struct UnknownState: Error, CustomStringConvertible {
+    public var task: String
+    public var state: String
+    public var description: String {
+        "task \(task) has the state '\(state)', which this build of sift does not know; was the store changed by another program or a newer sift?"
     }
 }

@@ -115,14 +115,12 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case versionMismatch(peer: UInt16, ours: UInt16)
     case unknownKind(UInt8)
-    case oversized(bytes: Int)
 
     public var description: String {
         switch self {
         case .malformed(let reason): return "malformed message: \(reason)"
         case let .versionMismatch(peer, ours): return "protocol version \(peer), this side speaks \(ours)"
         case .unknownKind(let kind): return "unknown message kind \(kind)"
-        case .oversized(let bytes): return "message of \(bytes) bytes exceeds the \(WireMessage.maxBytes)-byte limit"
         }
     }
 }

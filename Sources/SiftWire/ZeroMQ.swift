@@ -31,13 +31,6 @@ public final class ZeroMQContext: @unchecked Sendable {
     }
 
     deinit { zmq_ctx_term(handle) }
-
-    /// libzmq's version, e.g. "4.3.4".
-    public static var version: String {
-        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
-        zmq_version(&major, &minor, &patch)
-        return "\(major).\(minor).\(patch)"
-    }
 }
 
 /// A ZeroMQ socket sending and receiving multipart messages of byte frames.

@@ -114,7 +114,7 @@ struct LocalityBench: ParsableCommand {
         BLAS.threads = threads
         let metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(try FileBytes.read("\(level)/metrics.json")))
         let outDegree = try NumpyArray.read("\(level)/out_degree.npy")
-        guard outDegree.shape.count == 3 else { throw ValidationError("\(level)/out_degree.npy is not C×H×W") }
+        guard outDegree.shape.count == 3 else { throw CommandFailure("\(level)/out_degree.npy is not C×H×W") }
         let shape = ImageShape(channels: outDegree.shape[0], height: outDegree.shape[1], width: outDegree.shape[2])
         let masks = try metrics.training.densityLayers.indices.map { l in
             try ConnectivityMask(contentsOf: "\(level)/mask-\(l).npy")

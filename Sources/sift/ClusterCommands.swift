@@ -241,7 +241,7 @@ struct WorkerCommand: ParsableCommand {
                 if let cores { BLAS.threads = cores.threads() }
                 return try levels.run(assignment, attachments: attachments, progress: progress)
             case SleepTasks.kind: return try SleepTasks.run(assignment)
-            default: throw ValidationError("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
+            default: throw CommandFailure("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
             }
         }, log: Logger.lines("worker", to: .standardOutput, level: logging.logLevel))
         // Checked every turn of the worker's loop (100 ms at most): a parent that is gone leaves us

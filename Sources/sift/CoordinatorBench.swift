@@ -158,10 +158,10 @@ struct CoordinatorBench: ParsableCommand {
                 let rest = text[range.upperBound...]
                 if let end = rest.firstIndex(where: { $0 == " " || $0 == ";" || $0 == "\n" }) { return String(rest[..<end]) }
             }
-            guard coordinator.isRunning else { throw ValidationError("the coordinator exited; its log: \(logPath)") }
+            guard coordinator.isRunning else { throw CommandFailure("the coordinator exited; its log: \(logPath)") }
             usleep(50_000)
         }
-        throw ValidationError("the coordinator did not start listening within 30 s; its log: \(logPath)")
+        throw CommandFailure("the coordinator did not start listening within 30 s; its log: \(logPath)")
     }
 
     /// The value below which a fraction `p` of `values` lies (nearest rank), or nil for none.

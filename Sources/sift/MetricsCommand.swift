@@ -41,16 +41,16 @@ struct MetricsCommand: ParsableCommand {
         guard let first = layers.first else { throw ValidationError("give at least the first layer's mask") }
         let (fanIn, fanOut) = (first.fanIn, first.fanOut)
         guard fanIn == shape.size else {
-            throw ValidationError("\(masks[0]) has fan_in \(fanIn) but --image \(shape) has \(shape.size) pixels")
+            throw CommandFailure("\(masks[0]) has fan_in \(fanIn) but --image \(shape) has \(shape.size) pixels")
         }
         for l in layers.indices.dropFirst() where layers[l].fanIn != layers[l - 1].fanOut {
-            throw ValidationError("\(masks[l]) has fan_in \(layers[l].fanIn) but \(masks[l - 1]) has \(layers[l - 1].fanOut) units")
+            throw CommandFailure("\(masks[l]) has fan_in \(layers[l].fanIn) but \(masks[l - 1]) has \(layers[l - 1].fanOut) units")
         }
         var weightValues: [Float]?
         if let weights {
             let array = try NumpyArray.read(weights)
             guard array.shape == [fanIn, fanOut] else {
-                throw ValidationError("\(weights) has shape \(array.shape); the mask is [\(fanIn), \(fanOut)]")
+                throw CommandFailure("\(weights) has shape \(array.shape); the mask is [\(fanIn), \(fanOut)]")
             }
             weightValues = array.floats()
         }

@@ -32,7 +32,7 @@ struct StatusCommand: ParsableCommand {
         case let (directory?, nil):
             let path = "\(directory)/sweep.sqlite"
             guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("no sweep store at \(path); pass the folder given to `sift run --out` or `sift coordinator --out`")
+                throw CommandFailure("no sweep store at \(path); pass the folder given to `sift run --out` or `sift coordinator --out`")
             }
             let store = try TaskStore(path: path, readingOnly: true)
             read = { try SweepStatus(store: store) }
@@ -70,6 +70,6 @@ struct StatusCommand: ParsableCommand {
                 return status
             }
         }
-        throw ValidationError("no answer from a coordinator at \(endpoint) within 5 s (wrong address, not running, or CURVE keys needed)")
+        throw CommandFailure("no answer from a coordinator at \(endpoint) within 5 s (wrong address, not running, or CURVE keys needed)")
     }
 }

@@ -220,6 +220,21 @@ import Testing
         }
     }
 
+    /// A state changed by another program after the store opened is refused when read, not taken for another.
+    @Test func anUnknownStateWrittenWhileOpenIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try open(dir)
+        try DatabaseQueue(path: dir.file("sweep.sqlite")).write { db in
+            try db.execute(sql: "UPDATE task SET state = 'dne' WHERE id = 'e/0/1'")
+        }
+        #expect {
+            _ = try store.task("e/0/1")
+        } throws: { error in
+            (error as? UnknownState)?.description.contains("task e/0/1 has the state 'dne'") == true
+        }
+    }
+
     @Test func aStoreRefusesAnotherBuildUnlessAllowedAndRecordsTheNewOne() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
