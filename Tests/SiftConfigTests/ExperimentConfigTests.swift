@@ -21,6 +21,20 @@ import Yams
         }
     }
 
+    /// Every default is declared once, in the spec structs: a config that sets nothing but the architecture
+    /// resolves to exactly their defaults (the schema's defaults read them).
+    @Test func anUnsetKeyTakesTheSpecsOwnDefault() throws {
+        let spec = try parse("model:\n  arch: 784-512-10\n").spec
+        var model = ModelSpec(widths: [784, 512, 10])
+        model.sparseBelow = ModelSpec.defaultSparseBelow(batch: TrainSpec().batchSize)
+        #expect(spec.model == model)
+        #expect(spec.train == TrainSpec())
+        #expect(spec.pruning == PruningSpec(preset: .paper))
+        #expect(spec.data == DataSpec())
+        let nlgp = try parse("data:\n  dataset: nlgp\nmodel:\n  arch: 784-512-2\n").spec.data.source
+        #expect(nlgp == .nlgp(NLGPSettings()))
+    }
+
     @Test func defaultsDoNotEnterTheHash() throws {
         let bare = try parse("model:\n  arch: 784-512-10\n")
         let explicit = try parse("""
