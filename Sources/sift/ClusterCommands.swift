@@ -149,15 +149,9 @@ struct CoordinatorCommand: ParsableCommand {
             provenance = Provenance(sweepFile: sweep, sweepDigest: config.digest, build: settings.build)
             levels = tasks
         }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let lock = try StoreLock(directory: out)
-        defer { withExtendedLifetime(lock) {} }
-        let storePath = "\(out)/sweep.sqlite"
-        let store = try TaskStore(path: storePath)
-        try store.admit(plan, provenance: provenance, store: storePath, extending: resume.extend, allowingOtherBuild: resume.allowOtherBuild)
-        if resume.retryFailed {
-            say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
-        }
+        let folder = try SweepFolder(root: out, plan: plan, provenance: provenance, resume: resume)
+        defer { withExtendedLifetime(folder) {} }
+        let store = folder.store
         settings.retryLimits = RetryLimits(hostFailures: maxAttempts, lostLeases: maxLostLeases)
         if let levels { settings.limitMessages(to: levels) }
         let stop = StopFlag.onTermination()
@@ -174,7 +168,7 @@ struct CoordinatorCommand: ParsableCommand {
                 return .continues
             })
         say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
-            + "; store \(out)/sweep.sqlite")
+            + "; store \(folder.storePath)")
         let report = levels.map { _ in ReportRefresher(root: out, store: store, interval: reporting.reportEvery, log: log) }
         let finished = try coordinator.run(shouldStop: { stop.isSet }, onTick: { report?.tick() })
         report?.finish()

@@ -49,19 +49,14 @@ struct RunCommand: ParsableCommand {
         let tasks = LevelTasks(sweep: sweep, layout: SweepLayout(root: root))
         // The plan is checked before anything is written.
         let plan = try tasks.plan()
-        try FileManager.default.createDirectory(atPath: "\(root)/workers", withIntermediateDirectories: true)
-        let lock = try StoreLock(directory: root)
-        defer { withExtendedLifetime(lock) {} }
-        let store = try TaskStore(path: "\(root)/sweep.sqlite")
         var settings = liveness.settings
         // The workers of an earlier `sift run` on this folder ended with it: no lease of theirs will be finished.
         settings.leasesOutliveRestart = false
         watchdog.apply(to: &settings)
-        try store.admit(plan, provenance: Provenance(sweepFile: config, sweepDigest: sweep.digest, build: settings.build),
-                        store: "\(root)/sweep.sqlite", extending: resume.extend, allowingOtherBuild: resume.allowOtherBuild)
-        if resume.retryFailed {
-            say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
-        }
+        let provenance = Provenance(sweepFile: config, sweepDigest: sweep.digest, build: settings.build)
+        let folder = try SweepFolder(root: root, subfolders: ["workers"], plan: plan, provenance: provenance, resume: resume)
+        defer { withExtendedLifetime(folder) {} }
+        let store = folder.store
         let stop = StopFlag.onTermination()
         let log = Logger.lines("coordinator", to: try LineLogHandler.Sink(appendingTo: "\(root)/coordinator.log"), level: logging.logLevel)
         try tasks.recomputeLostLevels(in: store) { line in
