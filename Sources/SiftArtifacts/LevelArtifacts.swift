@@ -7,8 +7,13 @@ import SiftFiles
 /// ((2H−1)×(2W−1)), the same split by in-degree (sc_map_by_degree.npy, dc_map_by_degree.npy: one map
 /// per bin of degree_bins.npy, whose rows are lowest degree, highest degree, units) and out_degree.npy (C×H×W).
 public enum LevelArtifacts {
+    /// A level's folder is this prefix and its number: level-0, level-1, …
+    public static let folderPrefix = "level-"
+
+    public static func folderName(level: Int) -> String { "\(folderPrefix)\(level)" }
+
     public static func directory(_ root: String, level: Int) -> String {
-        (root as NSString).appendingPathComponent("level-\(level)")
+        (root as NSString).appendingPathComponent(folderName(level: level))
     }
 
     public static func readMask(_ path: String) throws -> (mask: [UInt8], fanIn: Int, fanOut: Int) {

@@ -185,7 +185,7 @@ public struct LevelTasks: Sendable {
             } catch {
                 throw LostLevel(task: Self.id(experiment.shortHash, task.seed, 0), reason: "its rewind point: \(error)")
             }
-            for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("start-\(name)", bytes) }
+            for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("\(Self.startPrefix)\(name)", bytes) }
         }
         let parameters = LevelTaskParameters(settings: experiment.resolvedJSON, experiment: experiment.shortHash,
                                              streamRoot: experiment.streamRoot, seed: task.seed, level: task.level,
@@ -307,6 +307,8 @@ public struct LevelTasks: Sendable {
 
     /// What marks the rewind point's files among a level-0 result's.
     static let rewindPrefix = "rewind-"
+    /// What marks the start state's files among a task's attachments (the masks are not marked).
+    static let startPrefix = "start-"
 }
 
 /// The worker's side of level tasks: train one level from the attached masks and start state.
@@ -348,7 +350,7 @@ public final class LevelTaskRunner: Sendable {
         let loadingSeconds = Date().timeIntervalSince(loadingStarted)
         var masksFiles = NamedFiles(), startFiles = NamedFiles()
         for (name, bytes) in zip(parameters.files, attachments) {
-            if name.hasPrefix("start-") { startFiles.add(String(name.dropFirst("start-".count)), bytes) } else { masksFiles.add(name, bytes) }
+            if name.hasPrefix(LevelTasks.startPrefix) { startFiles.add(String(name.dropFirst(LevelTasks.startPrefix.count)), bytes) } else { masksFiles.add(name, bytes) }
         }
         let model = experiment.spec.model
         let masks = try masksFiles.masks(model: model, origin: assignment.task)

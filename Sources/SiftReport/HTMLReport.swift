@@ -40,10 +40,13 @@ public struct ReportWriter {
         self.completeness = completeness
     }
 
+    /// The report's own folder inside the runs' folder (which the run index skips).
+    public static let folderName = "report"
+
     /// Writes into `folder` (default: the runs' own report/ folder); returns the folder.
     @discardableResult
     public func write(to folder: String? = nil) throws -> String {
-        let folder = folder ?? (index.root as NSString).appendingPathComponent("report")
+        let folder = folder ?? (index.root as NSString).appendingPathComponent(Self.folderName)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileBytes.writeAtomically(Array(Summary.csv(index).utf8), to: "\(folder)/summary.csv")
         let encoder = JSONEncoder()

@@ -33,8 +33,8 @@ public struct RunIndex: Sendable {
         }
         while let relative = walker.nextObject() as? String {
             let parts = relative.split(separator: "/")
-            guard parts.last == "metrics.json", parts.count >= 2, parts[parts.count - 2].hasPrefix("level-"),
-                  !parts.contains(where: { $0 == "report" || $0.hasPrefix(".") }) else { continue }
+            guard parts.last == "metrics.json", parts.count >= 2, parts[parts.count - 2].hasPrefix(LevelArtifacts.folderPrefix),
+                  !parts.contains(where: { $0 == ReportWriter.folderName || $0.hasPrefix(".") }) else { continue }
             let levelDirectory = (root as NSString).appendingPathComponent((relative as NSString).deletingLastPathComponent)
             let path = (root as NSString).appendingPathComponent(relative)
             do {

@@ -45,7 +45,7 @@ extension LevelArtifacts {
         do {
             return Array(try encoder.encode(metrics))
         } catch {
-            throw ArtifactError.write(path: "level-\(metrics.training.level)/metrics.json", reason: "\(error)")
+            throw ArtifactError.write(path: "\(folderName(level: metrics.training.level))/metrics.json", reason: "\(error)")
         }
     }
 
