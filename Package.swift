@@ -34,7 +34,7 @@ let package = Package(
         // or metrics code, so the report can link it alone.
         .target(name: "SiftArtifacts", dependencies: ["SiftFiles"]),
         .target(name: "SiftData", dependencies: ["SiftFiles", "SiftRandom", "CBLAS"]),
-        .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "CBLAS"]),
+        .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "SiftRandom", "CBLAS"]),
         .target(name: "SiftEngine", dependencies: [
             "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "CBLAS", "CEngineKernels",
         ]),

@@ -1,5 +1,4 @@
 import CBLAS
-import SiftData
 import SiftFiles
 
 /// The displacement maps S^sc (same channel) and S^dc (different channels) of science §6.1,

@@ -1,5 +1,4 @@
 import Dispatch
-import SiftData
 import SiftFiles
 import SiftRandom
 

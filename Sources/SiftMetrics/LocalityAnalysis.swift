@@ -1,4 +1,3 @@
-import SiftData
 import SiftFiles
 import SiftArtifacts
 import SiftRandom

@@ -1,4 +1,3 @@
-import SiftData
 import SiftFiles
 
 /// Per-unit shape measures of science §6.5 and 6.6.
