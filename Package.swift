@@ -66,9 +66,11 @@ let package = Package(
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftMetrics", "SiftData", "SiftRandom"]),
         .testTarget(name: "SiftReportTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
+        .testTarget(name: "SiftRandomTests", dependencies: ["SiftRandom"]),
+        .testTarget(name: "SiftDigestTests", dependencies: ["SiftDigest"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftConfig", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine", "SiftDigest", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiftStoreTests", dependencies: ["SiftStore", "SiftTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster"]),
     ]
