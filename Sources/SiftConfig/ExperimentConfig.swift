@@ -41,7 +41,9 @@ public struct ExperimentConfig: Sendable {
         return SHA256.hash(Self.canonicalJSON(lineage)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    static let keysOutsideStreams: Set<String> = ["pruning.control", "model.sparse_below"]
+    /// Keys that choose how a network is computed or read, not which network it is: experiments that
+    /// differ only in them draw the same random streams (recalibration reads a trained network again).
+    static let keysOutsideStreams: Set<String> = ["pruning.control", "model.sparse_below", "train.recalibration_batches"]
 
     /// Whether `imp` is the IMP experiment this control takes its masks from: every override but the control agrees.
     public func isControlled(by imp: ExperimentConfig) -> Bool {
