@@ -21,23 +21,28 @@ struct SweepEstimate {
         self.measured = costs
     }
 
-    func cost(ofLevel level: Int) -> Double? {
-        if let known = measured[level] { return known }
+    /// A level's cost, and whether it was taken from a shallower depth (so likely too high).
+    func cost(ofLevel level: Int) -> (seconds: Double, fromShallower: Bool)? {
+        if let known = measured[level] { return (known, false) }
         let shallower = measured.keys.filter { $0 < level }.max(), deeper = measured.keys.filter { $0 > level }.min()
-        return (shallower ?? deeper).flatMap { measured[$0] }
+        if let shallower, let seconds = measured[shallower] { return (seconds, true) }
+        return deeper.flatMap { measured[$0] }.map { ($0, false) }
     }
 
-    /// Seconds until `pending` are all settled by `workers` workers; `progress` says how far running ones are.
-    func secondsLeft(pending: [TaskRecord], progress: [String: TaskProgress], workers: Int) -> Double? {
-        guard !pending.isEmpty else { return 0 }
-        var total = 0.0
+    /// Seconds until `pending` are all settled by `workers` workers, and whether that is an upper bound
+    /// (some levels costed as a shallower, denser depth); `progress` says how far running ones are.
+    func secondsLeft(pending: [TaskRecord], progress: [String: TaskProgress],
+                     workers: Int) -> (seconds: Double, upperBound: Bool)? {
+        guard !pending.isEmpty else { return (0, false) }
+        var total = 0.0, upperBound = false
         var chains: [String: Double] = [:]
         for task in pending {
             guard let cost = cost(ofLevel: task.level) else { return nil }
-            let left = progress[task.id].map { cost * (1 - $0.fraction) } ?? cost
+            upperBound = upperBound || cost.fromShallower
+            let left = progress[task.id].map { cost.seconds * (1 - $0.fraction) } ?? cost.seconds
             total += left
             chains["\(task.experiment)/\(task.seed)", default: 0] += left
         }
-        return max(total / Double(max(workers, 1)), chains.values.max() ?? 0)
+        return (max(total / Double(max(workers, 1)), chains.values.max() ?? 0), upperBound)
     }
 }

@@ -16,6 +16,7 @@ extension SweepStatus {
         let workers = try store.workers()
         let estimate = SweepEstimate(measured: try store.measuredLevelSeconds(),
                                      running: leased.compactMap { task in progress[task.id].map { (task.level, $0) } })
+        let left = estimate.secondsLeft(pending: pending, progress: progress, workers: workers.filter(\.alive).count)
         self.init(
             counts: Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
             finished: tally.running + tally.waiting == 0,
@@ -29,7 +30,7 @@ extension SweepStatus {
             },
             diverged: try store.tasks(in: .diverged).map { Failure(task: $0.id, attempts: $0.attempts, error: $0.error ?? "diverged") },
             running: leased.map { Running(task: $0.id, worker: $0.worker, progress: progress[$0.id]) },
-            secondsLeft: estimate.secondsLeft(pending: pending, progress: progress, workers: workers.filter(\.alive).count),
+            secondsLeft: left?.seconds, secondsLeftIsUpperBound: left?.upperBound,
             recomputed: try store.recoveries().map { Failure(task: $0.task, attempts: 0, error: $0.reason) },
             reused: try store.reusedCount())
     }
@@ -63,7 +64,9 @@ extension SweepStatus {
         if finished {
             lines.append("the sweep is finished")
         } else if let secondsLeft {
-            lines.append("sweep ETA ~\(clockText(secondsLeft)) (from measured level times)")
+            lines.append(secondsLeftIsUpperBound == true
+                ? "sweep ETA at most ~\(clockText(secondsLeft)) (deeper levels, which train faster, are costed as the deepest measured)"
+                : "sweep ETA ~\(clockText(secondsLeft)) (from measured level times)")
         }
         if let reused, reused > 0 {
             lines.append("\(reused) control level(s) 0 reused from their IMP experiment's level 0 (same data, seed and streams), not trained again")

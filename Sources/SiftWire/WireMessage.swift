@@ -381,6 +381,9 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     /// Seconds until every level is settled, from measured level times and the workers at hand; nil
     /// until a level time is known.
     public var secondsLeft: Double?
+    /// Whether `secondsLeft` is an upper bound: some levels are costed as a shallower depth, the deepest
+    /// measured, and deeper levels train faster (nil from a coordinator of an earlier build).
+    public var secondsLeftIsUpperBound: Bool?
     /// Finished levels whose files were found missing or unreadable and that are computed again, newest first
     /// (nil from a coordinator of an earlier build).
     public var recomputed: [Failure]?
@@ -389,7 +392,9 @@ public struct SweepStatus: Codable, Equatable, Sendable {
 
     // Memberwise, and public: Swift synthesizes only an internal one.
     public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
-                running: [Running] = [], secondsLeft: Double? = nil, recomputed: [Failure]? = nil, reused: Int? = nil) {
+                running: [Running] = [], secondsLeft: Double? = nil, secondsLeftIsUpperBound: Bool? = nil,
+                recomputed: [Failure]? = nil, reused: Int? = nil) {
+        self.secondsLeftIsUpperBound = secondsLeftIsUpperBound
         self.recomputed = recomputed
         self.reused = reused
         self.counts = counts

@@ -148,7 +148,10 @@ final class SweepProgress {
                 + String(format: " %.0f%%", level.1.fraction * 100)
                 + (level.1.loss.map { String(format: " loss %.3g", $0) } ?? "")
         }
-        if let left = status?.secondsLeft, tally.waiting + tally.running > 0 { line += " · ETA ~\(clockText(left))" }
+        if let left = status?.secondsLeft, tally.waiting + tally.running > 0 {
+            // Until deeper, sparser levels are measured, they are costed as the deepest measured one: at most.
+            line += status?.secondsLeftIsUpperBound == true ? " · ETA ≤ \(clockText(left))" : " · ETA ~\(clockText(left))"
+        }
         if interactive {
             FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
         } else if (states != lastStates && now.timeIntervalSince(lastPrinted) >= 5) || now.timeIntervalSince(lastPrinted) >= 60 {
