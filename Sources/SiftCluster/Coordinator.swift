@@ -245,7 +245,7 @@ public final class Coordinator {
 
     /// Follows a running task's step counter; only training is watched (loading and measuring have no steps).
     private func watch(_ progress: TaskProgress, of identity: [UInt8], now: Date) {
-        guard progress.phase == "training" else {
+        guard progress.phase == .training else {
             peers[identity]?.watch = nil
             return
         }

@@ -17,7 +17,12 @@ public func progressBar(_ fraction: Double, width: Int) -> String {
 extension TaskProgress {
     /// A training's progress as heartbeats and progress lines report it, `now` on the trainer's clock.
     public init(_ snapshot: TrainingProgress.Snapshot, now: Date) {
-        self.init(phase: snapshot.phase.rawValue, step: snapshot.step, steps: snapshot.steps, epoch: snapshot.epoch,
+        let phase: Phase = switch snapshot.phase {
+        case .preparing: .preparing
+        case .training: .training
+        case .measuring: .measuring
+        }
+        self.init(phase: phase, step: snapshot.step, steps: snapshot.steps, epoch: snapshot.epoch,
                   epochs: snapshot.epochs, loss: snapshot.loss, stepsPerSecond: snapshot.stepsPerSecond,
                   secondsSinceChange: now.timeIntervalSince(snapshot.lastChange))
     }

@@ -38,15 +38,15 @@ extension SweepStatus {
     /// A running level's progress in one line: how far, how fast, its loss and what is left.
     static func describe(_ p: TaskProgress) -> String {
         switch p.phase {
-        case "training":
+        case .training:
             var text = String(format: "%.0f%%", p.fraction * 100) + " (step \(p.step) of \(p.steps), epoch \(p.epoch) of \(p.epochs))"
             if let rate = p.stepsPerSecond { text += String(format: " · %.1f steps/s", rate) }
             if let loss = p.loss { text += String(format: " · loss %.4g", loss) }
             if let left = p.secondsLeft { text += " · level ETA \(clockText(left))" }
             if p.secondsSinceChange >= 60 { text += " · no step for \(clockText(p.secondsSinceChange))" }
             return text
-        case "measuring": return "trained; measuring masks, maps and ablation"
-        default: return "loading data and building the network"
+        case .measuring: return "trained; measuring masks, maps and ablation"
+        case .preparing: return "loading data and building the network"
         }
     }
 

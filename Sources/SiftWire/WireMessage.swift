@@ -172,8 +172,16 @@ struct Revocation: Codable {
 /// progress and tell a slow level from a hung one. The wire's copy of the engine's
 /// `TrainingProgress.Snapshot` (SiftWire does not link the engine).
 public struct TaskProgress: Codable, Equatable, Sendable {
-    /// "preparing", "training" or "measuring".
-    public var phase: String
+    /// Where a task is: the wire's copy of the engine's `TrainingProgress.Phase`, sent as its name.
+    public enum Phase: String, Codable, Equatable, Sendable {
+        /// Loading data and building the network.
+        case preparing
+        case training
+        /// Training is over; the level is being measured.
+        case measuring
+    }
+
+    public var phase: Phase
     public var step: Int
     public var steps: Int
     public var epoch: Int
@@ -183,7 +191,7 @@ public struct TaskProgress: Codable, Equatable, Sendable {
     /// Seconds since the step counter (or the phase) last changed, on the worker's clock.
     public var secondsSinceChange: Double
 
-    public init(phase: String, step: Int, steps: Int, epoch: Int, epochs: Int, loss: Double?, stepsPerSecond: Double?,
+    public init(phase: Phase, step: Int, steps: Int, epoch: Int, epochs: Int, loss: Double?, stepsPerSecond: Double?,
                 secondsSinceChange: Double) {
         self.phase = phase
         self.step = step
@@ -208,7 +216,7 @@ public struct TaskProgress: Codable, Equatable, Sendable {
 
     /// Seconds of training left at the measured rate, if there is one.
     public var secondsLeft: Double? {
-        guard let rate = stepsPerSecond, rate > 0, phase == "training" else { return nil }
+        guard let rate = stepsPerSecond, rate > 0, phase == .training else { return nil }
         return Double(max(steps - step, 0)) / rate
     }
 }

@@ -143,7 +143,7 @@ final class SweepProgress {
         states += " · \(n(.unneeded)) not needed"
         var line = states + " · workers \(workers) · \(String(format: "%.1f", perMinute))/min · \(clockText(elapsed))"
         if let level = status?.running.compactMap({ running in running.progress.map { (running.task, $0) } }).first,
-           level.1.phase == "training" {
+           level.1.phase == .training {
             line += " · " + level.0.split(separator: "/").suffix(2).joined(separator: " ") + " " + progressBar(level.1.fraction, width: 10)
                 + String(format: " %.0f%%", level.1.fraction * 100)
                 + (level.1.loss.map { String(format: " loss %.3g", $0) } ?? "")

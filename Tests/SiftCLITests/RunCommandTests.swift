@@ -609,7 +609,7 @@ import Testing
         while Set(steps).count < 3 && Date() < deadline {
             if FileManager.default.fileExists(atPath: dir.file("out/sweep.sqlite")),
                let status = try? SweepStatus(store: TaskStore(path: dir.file("out/sweep.sqlite"))),
-               let progress = status.running.first?.progress, progress.phase == "training" {
+               let progress = status.running.first?.progress, progress.phase == .training {
                 #expect(progress.steps == 2048 / 8 * 400 && (progress.stepsPerSecond ?? 0) > 0 && progress.loss != nil)
                 #expect(status.secondsLeft != nil, "a sweep ETA once a rate is measured")
                 steps.append(progress.step)

@@ -559,7 +559,7 @@ import Testing
     }
 
     /// A heartbeat that says how far the task's training is.
-    static func beat(_ task: TaskAssignment, step: Int, phase: String = "training") -> WireMessage {
+    static func beat(_ task: TaskAssignment, step: Int, phase: TaskProgress.Phase = .training) -> WireMessage {
         .heartbeat(Heartbeat(task: task.task, progress: TaskProgress(phase: phase, step: step, steps: 1000, epoch: 1, epochs: 1,
                                                                       loss: 0.5, stepsPerSecond: 10, secondsSinceChange: 0)))
     }
@@ -611,7 +611,7 @@ import Testing
         try h.turn()
         for _ in 0..<60 {
             h.clock.advance(1)
-            try worker.send(Self.beat(task, step: 1000, phase: "measuring"))
+            try worker.send(Self.beat(task, step: 1000, phase: .measuring))
             try h.turn()
         }
         #expect(try h.store.task(task.task)?.state == .leased, "a level being measured has no steps to watch")
