@@ -70,13 +70,6 @@ extension ConfigField {
                     })
     }
 
-    /// One of a list of names.
-    static func choice(_ key: String, of options: [String], _ help: String, default value: String,
-                       _ apply: @escaping @Sendable (inout SpecDraft, String) -> Void) -> ConfigField {
-        ConfigField(key: key, kind: .choice(options), help: help, defaultValue: { _ in .string(value) },
-                    apply: { v, draft in apply(&draft, try v.stringValue()) })
-    }
-
     /// A whole number that may be left unset (nil).
     static func optionalInt(_ key: String, minimum: Int, maximum: Int = defaultMaximum, _ help: String,
                             _ apply: @escaping @Sendable (inout SpecDraft, Int?) -> Void) -> ConfigField {

@@ -214,27 +214,27 @@ struct ConfigReader {
     func assemble(_ draft: SpecDraft) throws -> ExperimentSpec {
         let dataset = draft.dataset
         for key in values.keys where key.hasPrefix("data.nlgp.") {
-            try requireOnly(key, when: dataset == "nlgp", "applies only when data.dataset is nlgp")
+            try requireOnly(key, when: dataset == .nlgp, "applies only when data.dataset is nlgp")
         }
-        try requireOnly("data.test_path", when: dataset == "arrays", "applies only when data.dataset is arrays")
-        try requireOnly("data.grayscale", when: dataset == "cifar10", "applies only when data.dataset is cifar10")
-        try requireOnly("data.path", when: dataset != "nlgp", "nlgp data is generated; it reads no path")
+        try requireOnly("data.test_path", when: dataset == .arrays, "applies only when data.dataset is arrays")
+        try requireOnly("data.grayscale", when: dataset == .cifar10, "applies only when data.dataset is cifar10")
+        try requireOnly("data.path", when: dataset != .nlgp, "nlgp data is generated; it reads no path")
         try requireOnly("train.epochs", when: values["train.steps"] == nil, "is exclusive with train.steps: a level's length is one or the other")
         try requireOnly("train.eval_every", when: values["train.eval_every_steps"] == nil,
                         "is exclusive with train.eval_every_steps")
 
         func required(_ key: String, _ value: String?) throws -> String {
-            guard let value else { throw ConfigError(file: file, key: key, message: "is required when data.dataset is \(dataset)") }
+            guard let value else { throw ConfigError(file: file, key: key, message: "is required when data.dataset is \(dataset.rawValue)") }
             return value
         }
         var data = DataSpec()
         data.transforms = draft.transforms
         switch dataset {
-        case "fashion_mnist": data.source = .fashionMNIST(directory: draft.path)
-        case "mnist": data.source = .mnist(directory: try required("data.path", draft.path))
-        case "cifar10": data.source = .cifar10(directory: try required("data.path", draft.path), grayscale: draft.grayscale)
-        case "arrays": data.source = .arrays(train: try required("data.path", draft.path), test: try required("data.test_path", draft.testPath))
-        default:
+        case .fashionMNIST: data.source = .fashionMNIST(directory: draft.path)
+        case .mnist: data.source = .mnist(directory: try required("data.path", draft.path))
+        case .cifar10: data.source = .cifar10(directory: try required("data.path", draft.path), grayscale: draft.grayscale)
+        case .arrays: data.source = .arrays(train: try required("data.path", draft.path), test: try required("data.test_path", draft.testPath))
+        case .nlgp:
             var nlgp = draft.nlgp
             nlgp.cloneClasses = draft.cloneEveryClass
                 ? Set(nlgp.correlationLengths.indices) : Set((draft.cloneClasses ?? []).map { Int($0) })

@@ -10,10 +10,16 @@ private func subsetFraction(_ v: Double) -> String? { v > 0 && v <= 1 ? nil : "m
 private func always<Value: Sendable>(_ value: Value) -> @Sendable (PruningPreset) -> Value { { _ in value } }
 private func classIndex(_ v: Double) -> String? { v >= 0 && v == v.rounded() ? nil : "must be class indices (0, 1, …)" }
 
+/// The names `data.dataset` takes, one for each kind of `DataSource` (whose cases carry the settings).
+enum DatasetName: String, CaseIterable, Sendable {
+    case fashionMNIST = "fashion_mnist"
+    case mnist, cifar10, arrays, nlgp
+}
+
 /// An experiment's spec while the fields are applied one by one. The data source combines several
 /// keys (the dataset, its paths and the nlgp settings), so it is assembled once they are all in.
 struct SpecDraft {
-    var dataset = "fashion_mnist"
+    var dataset = DatasetName.fashionMNIST
     var path: String?
     var testPath: String?
     var grayscale = false
@@ -39,11 +45,9 @@ private let transforms = DataTransforms()
 private let nlgp = NLGPSettings()
 
 enum ExperimentSchema {
-    static let datasets = ["fashion_mnist", "mnist", "cifar10", "arrays", "nlgp"]
-
     static let fields: [ConfigField] = [
-        .choice("data.dataset", of: datasets, "which data: fashion_mnist, mnist, cifar10, arrays (.npz) or nlgp",
-                default: "fashion_mnist") { $0.dataset = $1 },
+        .choice("data.dataset", DatasetName.self, "which data: fashion_mnist, mnist, cifar10, arrays (.npz) or nlgp",
+                default: always(.fashionMNIST)) { $0.dataset = $1 },
         .optionalString("data.path", "folder of IDX or CIFAR files, or the training .npz for arrays") { $0.path = $1 },
         .optionalString("data.test_path", "the test .npz for arrays") { $0.testPath = $1 },
         .bool("data.grayscale", "cifar10 only: convert to one luma channel", default: always(false)) { $0.grayscale = $1 },
