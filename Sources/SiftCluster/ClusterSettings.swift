@@ -4,48 +4,48 @@ import SiftConfig
 import SiftWire
 
 /// Liveness and retry settings shared by the coordinator and its workers.
-public struct ClusterSettings: Sendable {
+package struct ClusterSettings: Sendable {
     /// Seconds between heartbeats, both ways.
-    public var heartbeatInterval: Double = 1
+    package var heartbeatInterval: Double = 1
     /// Missed heartbeats after which a peer is declared dead.
-    public var liveness: Int = 5
+    package var liveness: Int = 5
     /// Failures of each kind before a task is marked failed.
-    public var retryLimits = RetryLimits()
+    package var retryLimits = RetryLimits()
     /// Failures on its host in a row after which a worker is set aside (given no task for a while).
-    public var setAsideAfter: Int = 2
+    package var setAsideAfter: Int = 2
     /// How long a worker is first set aside; each later time doubles it, up to an hour.
-    public var setAsideSeconds: Double = 300
+    package var setAsideSeconds: Double = 300
     /// The largest frame a worker may send the coordinator (libzmq drops the peer past it, unread).
     /// A sweep sets it from its largest layer; the default is the wire's own ceiling.
-    public var maximumFrameBytes: Int = WireMessage.maxBytes
+    package var maximumFrameBytes: Int = WireMessage.maxBytes
     /// The largest whole message the coordinator reads; the parts past it are read and dropped unkept.
-    public var maximumMessageBytes: Int = WireMessage.maxBytes
+    package var maximumMessageBytes: Int = WireMessage.maxBytes
     /// A training whose step counter has not moved for this many of its own step times is hung…
-    public var hungAfterSteps: Double = 100
+    package var hungAfterSteps: Double = 100
     /// …but never sooner than this many seconds.
-    public var hungAfterSeconds: Double = 300
+    package var hungAfterSeconds: Double = 300
     /// Whether the leases a restarted coordinator finds in its store wait `rejoinSeconds` for their workers,
     /// which may still be training (remote workers). `sift run` turns it off: its workers end with it.
-    public var leasesOutliveRestart = true
+    package var leasesOutliveRestart = true
     /// Identifies the engine build; workers of another build are refused.
-    public var build: String = SiftBuild.identifier
+    package var build: String = SiftBuild.identifier
 
-    public init() {}
+    package init() {}
 
     /// How long a lease lasts without a heartbeat from its worker.
-    public var leaseSeconds: Double { heartbeatInterval * Double(liveness) }
+    package var leaseSeconds: Double { heartbeatInterval * Double(liveness) }
 
     /// The longest a worker waits between attempts to reach a silent coordinator (its backoff doubles from 1 s).
-    public static let maximumReconnectBackoff: Double = 32
+    package static let maximumReconnectBackoff: Double = 32
 
     /// How long after a coordinator starts every live worker has rejoined it: the silence that tells a
     /// worker to reconnect, then its longest backoff. Until then the workers it knows are not all there are.
-    public var rejoinSeconds: Double { leaseSeconds + Self.maximumReconnectBackoff }
+    package var rejoinSeconds: Double { leaseSeconds + Self.maximumReconnectBackoff }
 }
 
 extension ClusterSettings {
     /// Limits messages to what the largest result of `tasks` needs.
-    public mutating func limitMessages(to tasks: LevelTasks) {
+    package mutating func limitMessages(to tasks: LevelTasks) {
         maximumFrameBytes = tasks.maximumFrameBytes
         maximumMessageBytes = tasks.maximumMessageBytes
     }

@@ -6,10 +6,10 @@ import SiftWire
 
 /// A result that arrived intact but does not hold what its task should produce; the attempt counts
 /// as a failure on the sender's host, and the coordinator serves on.
-public struct RejectedResult: Error, Sendable, CustomStringConvertible {
-    public var reason: String
-    public init(_ reason: String) { self.reason = reason }
-    public var description: String { "invalid result: \(reason)" }
+package struct RejectedResult: Error, Sendable, CustomStringConvertible {
+    package var reason: String
+    package init(_ reason: String) { self.reason = reason }
+    package var description: String { "invalid result: \(reason)" }
 }
 
 /// Hands tasks from the store to workers over a ROUTER socket, and records their results.
@@ -18,19 +18,19 @@ public struct RejectedResult: Error, Sendable, CustomStringConvertible {
 /// coordinator can be killed at any moment and restarted with the same store. Failures are
 /// counted by cause (`FailureCause`): a task's own failure ends it, a host's is retried on another
 /// worker, and a lease lost with its worker costs the task nothing but a separate, higher budget.
-public final class Coordinator {
-    public struct Counters: Sendable {
-        public var dispatched = 0
-        public var recorded = 0
-        public var duplicates = 0
-        public var dropped = 0
-        public var refused = 0
+package final class Coordinator {
+    package struct Counters: Sendable {
+        package var dispatched = 0
+        package var recorded = 0
+        package var duplicates = 0
+        package var dropped = 0
+        package var refused = 0
         /// Store transactions committed: the store's write rate, with `sift bench coordinator`.
-        public var commits = 0
+        package var commits = 0
         /// When the first task went out, to measure throughput from there.
-        public var firstDispatch: Date?
+        package var firstDispatch: Date?
 
-        public init() {}
+        package init() {}
     }
 
     /// A class, not a struct: the loop looks over every peer on most turns, and with thousands of workers
@@ -63,11 +63,11 @@ public final class Coordinator {
     }
 
     /// CURVE encryption and the public keys of the workers let in.
-    public struct Security: Sendable {
-        public var secretKey: String
-        public var allowedWorkers: Set<String>
+    package struct Security: Sendable {
+        package var secretKey: String
+        package var allowedWorkers: Set<String>
 
-        public init(secretKey: String, allowedWorkers: Set<String>) {
+        package init(secretKey: String, allowedWorkers: Set<String>) {
             self.secretKey = secretKey
             self.allowedWorkers = allowedWorkers
         }
@@ -97,12 +97,12 @@ public final class Coordinator {
     private var finishedCheckDue = true
     /// Tasks leased by the previous coordinator whose workers have not rejoined yet.
     private var heldForRejoin: Set<String> = []
-    public private(set) var counters = Counters()
+    package private(set) var counters = Counters()
 
     /// `onResult` is called with each result whose digest and lease check out, before it is recorded, on a
     /// background queue (one result at a time): it writes the artifacts and says whether the result ends its
     /// chain, or throws `RejectedResult` for a result that does not hold what it should.
-    public init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
+    package init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
                 security: Security? = nil, log: Logger, clock: @escaping () -> Date = Date.init,
                 prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) },
                 onResult: @escaping @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding = { _, _, _ in .continues }) throws {
@@ -147,7 +147,7 @@ public final class Coordinator {
         }
     }
 
-    public var endpoint: String { socket.lastEndpoint }
+    package var endpoint: String { socket.lastEndpoint }
 
     /// How often a level whose files went missing is computed again before a level needing it fails instead
     /// (a disk that loses every file written would otherwise loop).
@@ -157,16 +157,16 @@ public final class Coordinator {
     static let queuedMessagesPerPeer: Int32 = 2
 
     /// Workers currently registered.
-    public var workerCount: Int { peers.count }
+    package var workerCount: Int { peers.count }
 
     /// Results taken in whose files are still being written: a test that steps the loop turns it until none is.
-    public var resultsInFlight: Int { intake.inFlight }
+    package var resultsInFlight: Int { intake.inFlight }
 
     /// Serves until the sweep is finished (then tells every worker) or `shouldStop` returns true.
     /// `onTick` runs about once per heartbeat interval, for progress displays and supervision.
     /// Returns whether the sweep finished.
     @discardableResult
-    public func run(shouldStop: () -> Bool = { false }, onTick: () -> Void = {}) throws -> Bool {
+    package func run(shouldStop: () -> Bool = { false }, onTick: () -> Void = {}) throws -> Bool {
         while !shouldStop() {
             if try serveOnce(waitMilliseconds: Int(settings.heartbeatInterval * 250), onTick: onTick) { return true }
         }
@@ -178,7 +178,7 @@ public final class Coordinator {
     ///
     /// Messages are taken in bursts: every change a burst causes is committed in one transaction,
     /// and only then are its acknowledgements and new tasks sent. Nothing is acknowledged before it is durable.
-    public func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
+    package func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
         // A result being written is picked up within a few milliseconds of being ready.
         let wait = intake.inFlight > 0 ? min(waitMilliseconds, 2) : waitMilliseconds
         let ready = try ZeroMQSocket.poll([socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: wait)
@@ -320,7 +320,7 @@ public final class Coordinator {
 
     /// A worker process known to have exited (a local worker of `sift run`): its lease is lost now,
     /// rather than when its heartbeats are missed.
-    public func workerExited(host: String, pid: Int32, cause: String) throws {
+    package func workerExited(host: String, pid: Int32, cause: String) throws {
         note(.warning, "\(cause)")
         guard let entry = peers.first(where: { $0.value.hello.host == host && $0.value.hello.pid == pid }) else { return }
         peers.removeValue(forKey: entry.key)
@@ -653,7 +653,7 @@ public final class Coordinator {
     }
 
     /// The live view: the store's counts and failures, and the workers as this coordinator sees them now.
-    public func status(now: Date) throws -> SweepStatus {
+    package func status(now: Date) throws -> SweepStatus {
         var report = try SweepStatus(store: store, now: now)
         report.workers = peers.values.map {
             SweepStatus.Worker(name: $0.name, cores: $0.hello.cores, task: $0.task?.id,

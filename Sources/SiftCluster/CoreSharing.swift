@@ -4,8 +4,8 @@
 /// default of `sift run`, and `NodeCores`), which changes nothing but the time, since the bytes do not depend
 /// on the thread count. A sweep of many chains keeps one single-threaded worker per core, which small
 /// networks use best, until it drains.
-public enum CoreSharing {
-    public static func workers(cores: Int, openChains: Int) -> Int {
+package enum CoreSharing {
+    package static func workers(cores: Int, openChains: Int) -> Int {
         max(1, min(cores, openChains))
     }
 }

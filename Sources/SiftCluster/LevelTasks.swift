@@ -30,13 +30,13 @@ struct LevelTaskParameters: Codable {
 
 /// IMP levels as coordinator tasks: planning a sweep, preparing each level from its predecessors'
 /// artifacts, and storing results in the same layout as `sift run`.
-public struct LevelTasks: Sendable {
-    public static let kind = "level"
-    public let sweep: SweepConfig
-    public let layout: SweepLayout
+package struct LevelTasks: Sendable {
+    package static let kind = "level"
+    package let sweep: SweepConfig
+    package let layout: SweepLayout
     let experiments: [String: ExperimentConfig]
 
-    public init(sweep: SweepConfig, layout: SweepLayout) {
+    package init(sweep: SweepConfig, layout: SweepLayout) {
         self.sweep = sweep
         self.layout = layout
         experiments = Dictionary(uniqueKeysWithValues: sweep.experiments.map { ($0.shortHash, $0) })
@@ -46,7 +46,7 @@ public struct LevelTasks: Sendable {
 
     /// The largest frame a level's result can hold: the float32 weights of the sweep's largest layer
     /// (masks, biases, maps and metrics are smaller), plus a margin for headers and small files.
-    public var maximumFrameBytes: Int {
+    package var maximumFrameBytes: Int {
         let largest = sweep.experiments.flatMap { $0.spec.model.layerWeightCounts.map { $0 ?? Int.max } }.max() ?? 0
         let (weights, overflow) = largest.multipliedReportingOverflow(by: 4)
         return overflow ? Int.max : weights + (1 << 20)
@@ -54,7 +54,7 @@ public struct LevelTasks: Sendable {
 
     /// The largest whole result of a level: trained and rewind weights (4 bytes each) and masks (1 byte)
     /// of every layer, biases alike, plus a margin for metrics, maps and headers.
-    public var maximumMessageBytes: Int {
+    package var maximumMessageBytes: Int {
         let largest = sweep.experiments.map { experiment in
             let model = experiment.spec.model, units = model.widths.dropFirst().reduce(0, +)
             guard let weights = model.weightCount, case let (sum, false) = weights.addingReportingOverflow(units) else { return Int.max }
@@ -86,7 +86,7 @@ public struct LevelTasks: Sendable {
 
     /// Every level of every chain, up to max_levels; level k waits for what the planner says it is derived from.
     /// A control's level 0 waits for its IMP experiment's, which it reuses instead of training it again.
-    public func plan() throws -> [PlannedTask] {
+    package func plan() throws -> [PlannedTask] {
         var tasks: [PlannedTask] = []
         for experiment in sweep.experiments {
             let hash = experiment.shortHash
@@ -134,7 +134,7 @@ public struct LevelTasks: Sendable {
     /// file its result named, and level 0's rewind point. Existence is checked, not digests: a folder appears
     /// only whole (written beside it, then renamed), so what goes wrong after is a deletion, and a stat per
     /// file costs milliseconds where re-reading every level's bytes would cost minutes on a large sweep.
-    public func lostFiles(of task: TaskRecord) -> String? {
+    package func lostFiles(of task: TaskRecord) -> String? {
         guard task.kind == Self.kind, let experiment = experiments[task.experiment] else { return nil }
         let chain = chainDirectory(experiment, task.seed), folder = LevelArtifacts.directory(chain, level: task.level)
         let names = task.summary.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? ["metrics.json"]
@@ -152,7 +152,7 @@ public struct LevelTasks: Sendable {
 
     /// Checks that every level the store records as finished is on disk, and sends back those that are not,
     /// with the levels derived from them; says what it found through `note`. Run when a coordinator opens its store.
-    public func recomputeLostLevels(in store: TaskStore, now: Date = Date(), note: (String) -> Void) throws {
+    package func recomputeLostLevels(in store: TaskStore, now: Date = Date(), note: (String) -> Void) throws {
         let lost = try store.finishedTasks().compactMap { task in lostFiles(of: task).map { (task: task.id, reason: $0) } }
         guard !lost.isEmpty else { return }
         let sentBack = try store.transaction { try $0.recompute(lost, now: now) }
@@ -162,7 +162,7 @@ public struct LevelTasks: Sendable {
     }
 
     /// Builds the task's parameters and attachments from the artifacts of the levels it depends on.
-    public func prepare(_ task: TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) {
+    package func prepare(_ task: TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) {
         guard let experiment = experiments[task.experiment] else {
             throw ConfigError(file: sweep.source, message: "the store holds experiment \(task.experiment), which this sweep does not define; use the sweep the store was made with")
         }
@@ -213,7 +213,7 @@ public struct LevelTasks: Sendable {
     /// Writes a finished level (and level 0's rewind point) where `sift report` finds it; says how it
     /// ends its chain. A result that does not hold a level's files is a `RejectedResult`; a failure to
     /// write them (a full disk) is thrown as it is, and stops the coordinator.
-    public func store(_ task: TaskRecord, result: TaskResult, attachments: [[UInt8]]) throws -> ChainEnding {
+    package func store(_ task: TaskRecord, result: TaskResult, attachments: [[UInt8]]) throws -> ChainEnding {
         guard let experiment = experiments[task.experiment] else {
             throw RejectedResult("the store's experiment \(task.experiment) is not in this sweep")
         }
@@ -312,13 +312,13 @@ public struct LevelTasks: Sendable {
 }
 
 /// The worker's side of level tasks: train one level from the attached masks and start state.
-public final class LevelTaskRunner: Sendable {
+package final class LevelTaskRunner: Sendable {
     /// Recently loaded datasets, most recent last: tasks of a sweep take turns between chains.
     /// Loading happens under the lock, so two tasks never load the same data twice.
     private let cached = Mutex<[(key: String, data: DatasetSplit)]>([])
     static let cachedDatasets = 4
 
-    public init() {}
+    package init() {}
 
     /// A test-only hook: `SIFT_TEST_HANG=LEVEL:STEP` in a worker's environment stops its training of
     /// level LEVEL at step STEP for good, as a deadlocked trainer would, while its heartbeats go on.
@@ -327,7 +327,7 @@ public final class LevelTaskRunner: Sendable {
         return parts.count == 2 ? (parts[0], parts[1]) : nil
     }()
 
-    public func run(_ assignment: TaskAssignment, attachments: [[UInt8]],
+    package func run(_ assignment: TaskAssignment, attachments: [[UInt8]],
                     progress: TrainingProgress = TrainingProgress()) throws -> (summary: String, attachments: [[UInt8]]) {
         let parameters = try JSONDecoder().decode(LevelTaskParameters.self, from: Data(assignment.parameters.utf8))
         guard parameters.files.count == attachments.count else {
@@ -405,17 +405,17 @@ public final class LevelTaskRunner: Sendable {
 
 /// A finished level whose files a later level needs are gone or unreadable: the coordinator computes it
 /// again (with what depends on it) instead of failing the level that needed it.
-public struct LostLevel: Error, CustomStringConvertible {
-    public var task: String
-    public var reason: String
-    public var description: String { "the files of \(task) are lost: \(reason)" }
+package struct LostLevel: Error, CustomStringConvertible {
+    package var task: String
+    package var reason: String
+    package var description: String { "the files of \(task) are lost: \(reason)" }
 }
 
 /// A failure of this worker's host (its data, its resources), not of the task: the coordinator
 /// retries the task on another worker and sets a worker aside that keeps failing.
-public struct HostFailure: AttributedError, CustomStringConvertible {
-    public var underlying: Error
-    public var cause: TaskFailure.Cause { .host }
-    public init(underlying: Error) { self.underlying = underlying }
-    public var description: String { "\(underlying)" }
+package struct HostFailure: AttributedError, CustomStringConvertible {
+    package var underlying: Error
+    package var cause: TaskFailure.Cause { .host }
+    package init(underlying: Error) { self.underlying = underlying }
+    package var description: String { "\(underlying)" }
 }

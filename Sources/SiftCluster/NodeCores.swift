@@ -2,7 +2,7 @@ import Foundation
 
 /// The cores this process may run on: its CPU affinity set, which Slurm, cgroups' cpusets and `taskset`
 /// narrow (ProcessInfo.activeProcessorCount counts the whole machine's).
-public enum AvailableCores {
+package enum AvailableCores {
     /// The affinity set as the kernel prints it in /proc/self/status ("Cpus_allowed:", 32-bit hex words,
     /// highest first; read there because Glibc's module does not export sched_getaffinity); nil off Linux.
     static func mask() -> String? {
@@ -11,7 +11,7 @@ public enum AvailableCores {
         return line.dropFirst("Cpus_allowed:".count).trimmingCharacters(in: .whitespaces)
     }
 
-    public static var count: Int {
+    package static var count: Int {
         let fallback = ProcessInfo.processInfo.activeProcessorCount
         guard let mask = mask() else { return fallback }
         let words = mask.split(separator: ",").compactMap { UInt32($0, radix: 16) }
@@ -32,7 +32,7 @@ public enum AvailableCores {
 /// `ThreadShare.threads` of those cores, recounted while it runs. A sweep of many chains keeps one thread
 /// a worker; as it drains, the workers left running take the cores the idle ones freed. The bytes of a
 /// level do not depend on its thread count, so the share changes only the time.
-public final class NodeCores: Sendable {
+package final class NodeCores: Sendable {
     private let folder: String
     private let ownName: String
     private let cores: Int
@@ -40,7 +40,7 @@ public final class NodeCores: Sendable {
 
     /// `folder`: where the workers' lock files live (by default one folder per user and affinity set under
     /// the temporary directory, which is the node's own).
-    public init(folder: String? = nil, cores: Int = AvailableCores.count, pid: Int32 = getpid()) throws {
+    package init(folder: String? = nil, cores: Int = AvailableCores.count, pid: Int32 = getpid()) throws {
         self.folder = folder ?? "\(NSTemporaryDirectory())/sift-cores-\(getuid())-\(AvailableCores.setName)"
         self.cores = max(1, cores)
         ownName = String(pid)
@@ -55,10 +55,10 @@ public final class NodeCores: Sendable {
     }
 
     /// The folder or lock file `--threads auto` needs could not be made.
-    public struct Unusable: Error, CustomStringConvertible {
-        public var path: String
-        public var reason: String
-        public var description: String {
+    package struct Unusable: Error, CustomStringConvertible {
+        package var path: String
+        package var reason: String
+        package var description: String {
             "--threads auto shares cores through \(path), which cannot be written (\(reason)); give a thread count instead"
         }
     }
@@ -69,12 +69,12 @@ public final class NodeCores: Sendable {
     }
 
     /// Marks this worker as running a level (until `idle`).
-    public func working() { _ = flock(lock, LOCK_EX) }
+    package func working() { _ = flock(lock, LOCK_EX) }
 
-    public func idle() { _ = flock(lock, LOCK_UN) }
+    package func idle() { _ = flock(lock, LOCK_UN) }
 
     /// Threads for this worker now: its share of the cores among itself and the other workers running a level.
-    public func threads() -> Int {
+    package func threads() -> Int {
         ThreadShare.threads(cores: cores, others: otherBusyWorkers(), me: ownName)
     }
 
@@ -97,8 +97,8 @@ public final class NodeCores: Sendable {
 
 /// How busy workers split a node's cores: evenly, the remainder going to the first workers by name, so
 /// every worker computes the same split from the same list and no core is left over.
-public enum ThreadShare {
-    public static func threads(cores: Int, others: [String], me: String) -> Int {
+package enum ThreadShare {
+    package static func threads(cores: Int, others: [String], me: String) -> Int {
         let all = Set(others + [me]).sorted { (Int($0) ?? 0, $0) < (Int($1) ?? 0, $1) }
         let rank = all.firstIndex(of: me) ?? 0
         let share = cores / all.count, extra = cores % all.count

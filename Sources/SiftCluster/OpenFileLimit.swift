@@ -3,10 +3,10 @@ import Foundation
 /// Every worker connection is an open file in the coordinator (and every simulated worker two in the
 /// benchmark), and many systems start a process at 1,024: raising the soft limit to the hard one is what
 /// lets one coordinator hold thousands of workers without `ulimit -n` in every launch script.
-public enum OpenFileLimit {
+package enum OpenFileLimit {
     /// Raises the soft limit on open files to the hard limit; returns the limit now in force.
     @discardableResult
-    public static func raiseToHardLimit() -> Int {
+    package static func raiseToHardLimit() -> Int {
         var limit = rlimit()
         guard getrlimit(resourceNumber, &limit) == 0 else { return 0 }
         if limit.rlim_cur < limit.rlim_max {

@@ -6,19 +6,19 @@ import Synchronization
 /// coordinator holds (`sift bench coordinator`). A worker says READY, answers its challenge, takes a
 /// task, heartbeats it every interval with a round-trip probe, and returns a result of the given size
 /// when its turn comes: turns are staggered so that results reach the coordinator at a steady rate.
-public final class SimulatedWorkers: Sendable {
-    public struct Settings: Sendable {
-        public var workers: Int
+package final class SimulatedWorkers: Sendable {
+    package struct Settings: Sendable {
+        package var workers: Int
         /// Threads the sockets are spread over.
-        public var threads: Int
-        public var resultBytes: Int
+        package var threads: Int
+        package var resultBytes: Int
         /// Results per second over the whole cluster.
-        public var resultsPerSecond: Double
-        public var heartbeatInterval: Double
+        package var resultsPerSecond: Double
+        package var heartbeatInterval: Double
         /// The coordinator's build identifier (a worker of another build is refused).
-        public var build: String
+        package var build: String
 
-        public init(workers: Int, threads: Int, resultBytes: Int, resultsPerSecond: Double, heartbeatInterval: Double,
+        package init(workers: Int, threads: Int, resultBytes: Int, resultsPerSecond: Double, heartbeatInterval: Double,
                     build: String) {
             self.workers = workers
             self.threads = threads
@@ -30,18 +30,18 @@ public final class SimulatedWorkers: Sendable {
     }
 
     /// What the workers saw.
-    public struct Tally: Sendable {
+    package struct Tally: Sendable {
         /// Heartbeat round trips: when each probe was sent (seconds from the start) and how long it took.
-        public var roundTrips: [(sent: Double, seconds: Double)] = []
+        package var roundTrips: [(sent: Double, seconds: Double)] = []
         /// Seconds from the start until the last worker took its first task: the ramp, when every worker
         /// joins at once, after which the cluster runs in its steady state.
-        public var rampSeconds: Double?
-        public var tasksTaken = 0
-        public var resultsSent = 0
-        public var resultsAcknowledged = 0
+        package var rampSeconds: Double?
+        package var tasksTaken = 0
+        package var resultsSent = 0
+        package var resultsAcknowledged = 0
         /// Leases taken back (revoked) or refusals: none should happen to a worker that keeps heartbeating.
-        public var revoked = 0
-        public var refused = 0
+        package var revoked = 0
+        package var refused = 0
 
         mutating func merge(_ other: Tally) {
             roundTrips += other.roundTrips
@@ -63,7 +63,7 @@ public final class SimulatedWorkers: Sendable {
     private let attachments: [[UInt8]]
     private let digest: String
 
-    public init(settings: Settings, endpoint: String) {
+    package init(settings: Settings, endpoint: String) {
         self.settings = settings
         self.endpoint = endpoint
         OpenFileLimit.raiseToHardLimit()
@@ -76,7 +76,7 @@ public final class SimulatedWorkers: Sendable {
     }
 
     /// Runs every worker for `seconds`, then closes their sockets.
-    public func run(seconds: Double) throws -> Tally {
+    package func run(seconds: Double) throws -> Tally {
         let total = Mutex(Tally())
         let failure = Mutex<String?>(nil)
         let start = Date()
@@ -98,9 +98,9 @@ public final class SimulatedWorkers: Sendable {
         return total.withLock { $0 }
     }
 
-    public struct SimulationError: Error, CustomStringConvertible {
-        public var message: String
-        public var description: String { "simulated workers: \(message)" }
+    package struct SimulationError: Error, CustomStringConvertible {
+        package var message: String
+        package var description: String { "simulated workers: \(message)" }
     }
 
     private struct Worker {

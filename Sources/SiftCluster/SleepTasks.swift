@@ -6,11 +6,11 @@ import SiftWire
 
 /// The test-only task kind: sleep for a while and return the task's name. Used by protocol,
 /// fault-injection and dispatch-throughput tests, where training would only add noise.
-public enum SleepTasks {
-    public static let kind = "sleep"
+package enum SleepTasks {
+    package static let kind = "sleep"
 
     /// `chains` chains of `levels` tasks each, level k needing level k−1, as a sweep's plan would be.
-    public static func plan(chains: Int, levels: Int, milliseconds: Int) -> [PlannedTask] {
+    package static func plan(chains: Int, levels: Int, milliseconds: Int) -> [PlannedTask] {
         (0..<chains).flatMap { chain in
             (0..<levels).map { level in
                 PlannedTask(id: "sleep-\(chain)/\(level)", experiment: "sleep-\(chain)", seed: 0, level: level, kind: kind,
@@ -21,14 +21,14 @@ public enum SleepTasks {
 
     /// Writes a sleep task's result files to ROOT/sleep/<task>, as a level's are written: a load test's
     /// stand-in for the coordinator's real disk work.
-    public static func store(_ task: TaskRecord, attachments: [[UInt8]], root: String) throws {
+    package static func store(_ task: TaskRecord, attachments: [[UInt8]], root: String) throws {
         var files = NamedFiles()
         for (index, bytes) in attachments.enumerated() { files.add("part-\(index)", bytes) }
         try files.write(to: "\(root)/sleep/\(task.id.replacingOccurrences(of: "/", with: "-"))")
     }
 
     /// Runs a sleep task: its only attachment is the task's name, so digests differ per task.
-    public static func run(_ assignment: TaskAssignment) throws -> (summary: String, attachments: [[UInt8]]) {
+    package static func run(_ assignment: TaskAssignment) throws -> (summary: String, attachments: [[UInt8]]) {
         struct Parameters: Decodable { var ms: Int }
         let parameters = try JSONDecoder().decode(Parameters.self, from: Data(assignment.parameters.utf8))
         if parameters.ms > 0 { usleep(UInt32(parameters.ms) * 1000) }

@@ -5,7 +5,7 @@ import SiftWire
 
 extension SweepStatus {
     /// The sweep's health as its store records it (workers as of the coordinator's last update).
-    public init(store: TaskStore, now: Date = Date()) throws {
+    package init(store: TaskStore, now: Date = Date()) throws {
         let counts = try store.counts(), tally = TaskTally(counts)
         let pending = try store.pendingTasks()
         let leased = pending.filter { $0.state == .leased }
@@ -51,7 +51,7 @@ extension SweepStatus {
     }
 
     /// What `sift status` prints.
-    public var text: String {
+    package var text: String {
         let total = counts.values.reduce(0, +)
         func label(_ state: TaskState) -> String {
             switch state {

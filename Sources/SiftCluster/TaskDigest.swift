@@ -1,8 +1,8 @@
 import SiftDigest
 
 /// SHA-256 over a result's attachments, each length-prefixed so that frame boundaries count.
-public enum TaskDigest {
-    public static func of(_ attachments: [[UInt8]]) -> String {
+package enum TaskDigest {
+    package static func of(_ attachments: [[UInt8]]) -> String {
         var hasher = SHA256()
         for attachment in attachments {
             var length = UInt64(attachment.count).bigEndian

@@ -11,12 +11,12 @@ import SiftWire
 /// the coordinator falls silent. A result finished while disconnected is sent after reconnecting.
 /// A worker told to stop finishes its task and reports it, but no longer waits for a coordinator
 /// that has gone silent; told to abandon, it leaves at once (the task's lease is lost, at no cost to it).
-public final class Worker {
+package final class Worker {
     /// Runs one task: returns its summary and attachments, or throws to report a failure. It keeps
     /// `progress` current, which the heartbeats carry to the coordinator.
-    public typealias Executor = @Sendable (TaskAssignment, [[UInt8]], TrainingProgress) throws -> (summary: String, attachments: [[UInt8]])
+    package typealias Executor = @Sendable (TaskAssignment, [[UInt8]], TrainingProgress) throws -> (summary: String, attachments: [[UInt8]])
 
-    public enum Exit: Equatable, Sendable {
+    package enum Exit: Equatable, Sendable {
         case sweepComplete
         case refused(String)
         /// Stopped on request, with the task in flight (if any) finished and reported, or its coordinator gone.
@@ -43,7 +43,7 @@ public final class Worker {
     /// How many such failures in a row mean the two sides cannot agree (libzmq retries every 100 ms).
     static let handshakeFailuresToGiveUp = 5
 
-    public init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
+    package init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
                 curve: (serverKey: String, keys: CurveKeyPair)? = nil, executor: @escaping Executor,
                 log: Logger, clock: @escaping () -> Date = Date.init,
                 instance: Int32 = getpid()) {
@@ -78,7 +78,7 @@ public final class Worker {
     /// Serves until the coordinator says the sweep is complete, refuses us, or `shouldStop` turns
     /// true, in which case the task in flight is finished and reported before returning (unless the
     /// coordinator is silent by then). `shouldAbandon` returns a reason to leave at once.
-    public func run(shouldStop: @escaping () -> Bool = { false }, shouldAbandon: @escaping () -> String? = { nil }) throws -> Exit {
+    package func run(shouldStop: @escaping () -> Bool = { false }, shouldAbandon: @escaping () -> String? = { nil }) throws -> Exit {
         var (socket, monitor) = try connect()
         var lastHeard = clock(), lastBeat = Date.distantPast
         var backoff = 1.0

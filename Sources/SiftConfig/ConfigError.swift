@@ -1,13 +1,13 @@
 /// A problem in a config file, located by file, line, column and key.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
-    public var key: String?
-    public var message: String
+package struct ConfigError: Error, CustomStringConvertible, Equatable {
+    package var file: String
+    package var line: Int?
+    package var column: Int?
+    package var key: String?
+    package var message: String
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(file: String, line: Int? = nil, column: Int? = nil, key: String? = nil, message: String) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(file: String, line: Int? = nil, column: Int? = nil, key: String? = nil, message: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -15,7 +15,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         var location = file
         if let line { location += ":\(line)" }
         if let column { location += ":\(column)" }

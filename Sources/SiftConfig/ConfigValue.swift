@@ -1,7 +1,7 @@
 import Foundation
 
 /// A parsed config value, with the one spelling the canonical form uses.
-public enum ConfigValue: Equatable, Sendable {
+package enum ConfigValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -10,7 +10,7 @@ public enum ConfigValue: Equatable, Sendable {
     case doubles([Double])
 
     /// JSON text; doubles in Swift's shortest round-trip form, so 0.3 and 0.30 agree.
-    public var canonicalJSON: String {
+    package var canonicalJSON: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"

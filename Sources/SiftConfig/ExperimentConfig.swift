@@ -8,34 +8,34 @@ import Yams
 ///
 /// As in open_lth, a field left at its default does not enter the canonical form,
 /// so adding an option later keeps every existing hash.
-public struct ExperimentConfig: Sendable {
-    public var source: String
-    public var name: String?
-    public var seeds: [UInt64]
-    public var spec: ExperimentSpec
+package struct ExperimentConfig: Sendable {
+    package var source: String
+    package var name: String?
+    package var seeds: [UInt64]
+    package var spec: ExperimentSpec
     /// Every non-default field, by dotted key.
-    public var overrides: [String: ConfigValue]
+    package var overrides: [String: ConfigValue]
     /// Every field, defaults included, by dotted key.
-    public var resolved: [String: ConfigValue]
+    package var resolved: [String: ConfigValue]
 
     /// `{"key":value,…}` with sorted keys, over the non-default fields.
-    public var canonicalJSON: String { Self.canonicalJSON(overrides) }
+    package var canonicalJSON: String { Self.canonicalJSON(overrides) }
 
     /// `{"key":value,…}` over every field, defaults included: what a level task carries, so that a worker
     /// runs exactly this experiment whatever its own defaults are.
-    public var resolvedJSON: String { Self.canonicalJSON(resolved) }
+    package var resolvedJSON: String { Self.canonicalJSON(resolved) }
 
     /// SHA-256 of the canonical form, hex.
-    public var hash: String { Self.sha256(canonicalJSON) }
+    package var hash: String { Self.sha256(canonicalJSON) }
 
     /// The first 16 hex digits: the experiment's name on disk.
-    public var shortHash: String { String(hash.prefix(16)) }
+    package var shortHash: String { String(hash.prefix(16)) }
 
     /// The root of every random stream. Keys that say what is done with a network or which path computes
     /// it, not which network it is, stay out: a control starts from its IMP experiment's network, and a
     /// chain with `model.sparse_below: 0` trains the same network as its sparse twin, so the two paths'
     /// agreement can be checked on real chains.
-    public var streamRoot: UInt64 {
+    package var streamRoot: UInt64 {
         let lineage = overrides.filter { !Self.keysOutsideStreams.contains($0.key) }
         // The first 8 bytes of the digest, big-endian: the first 16 hex digits of its text.
         return SHA256.hash(Self.canonicalJSON(lineage)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
@@ -46,12 +46,12 @@ public struct ExperimentConfig: Sendable {
     static let keysOutsideStreams: Set<String> = ["pruning.control", "model.sparse_below", "train.recalibration_batches"]
 
     /// Whether `imp` is the IMP experiment this control takes its masks from: every override but the control agrees.
-    public func isControlled(by imp: ExperimentConfig) -> Bool {
+    package func isControlled(by imp: ExperimentConfig) -> Bool {
         guard imp.spec.pruning.control == .none else { return false }
         return overrides.filter { $0.key != "pruning.control" } == imp.overrides
     }
 
-    public func identity(seed: UInt64) -> ChainIdentity {
+    package func identity(seed: UInt64) -> ChainIdentity {
         ChainIdentity(experiment: shortHash, streamRoot: streamRoot, seed: seed)
     }
 
@@ -66,7 +66,7 @@ public struct ExperimentConfig: Sendable {
     // MARK: - Loading
 
     /// Reads a file holding exactly one experiment. A sweep of several is refused with their names.
-    public static func load(path: String) throws -> ExperimentConfig {
+    package static func load(path: String) throws -> ExperimentConfig {
         let sweep = try SweepConfig.load(path: path)
         guard sweep.experiments.count == 1 else {
             throw ConfigError(file: path, message: "is a sweep of \(sweep.experiments.count) experiments (\(sweep.experiments.compactMap(\.name).joined(separator: ", "))); run it with `sift run`")
@@ -74,13 +74,13 @@ public struct ExperimentConfig: Sendable {
         return sweep.experiments[0]
     }
 
-    public static func parse(yaml: String, file: String) throws -> ExperimentConfig {
+    package static func parse(yaml: String, file: String) throws -> ExperimentConfig {
         try parse(node: YAMLSource.compose(yaml, file: file), file: file)
     }
 
     /// Reads `resolvedJSON` as a worker receives it. Every field must be there and known to this build:
     /// a missing or unknown key is an error, never filled in from this build's defaults.
-    public static func parse(resolvedJSON text: String, origin: String) throws -> ExperimentConfig {
+    package static func parse(resolvedJSON text: String, origin: String) throws -> ExperimentConfig {
         guard case .mapping(let mapping)? = try YAMLSource.compose(text, file: origin) else {
             throw ConfigError(file: origin, message: "the settings are not a mapping of dotted keys to values")
         }
@@ -108,7 +108,7 @@ public struct ExperimentConfig: Sendable {
     }
 
     /// The experiment as YAML that parses back to the same hash: only its non-default fields, by section.
-    public var canonicalYAML: String {
+    package var canonicalYAML: String {
         var lines: [String] = []
         if let name { lines.append("name: \(ConfigValue.quoted(name))") }
         lines.append("seeds: [\(seeds.map(String.init).joined(separator: ", "))]")

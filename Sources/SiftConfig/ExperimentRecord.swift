@@ -4,15 +4,15 @@ import SiftFiles
 
 /// What `experiment.json` records beside an experiment's chains: its name (the report's label),
 /// hash, canonical form and, for a single chain, the seed.
-public struct ExperimentRecord: Encodable {
-    public var name: String?
-    public var experiment: String
-    public var hash: String
-    public var seed: UInt64?
-    public var config: String
-    public var canonical: String
+package struct ExperimentRecord: Encodable {
+    package var name: String?
+    package var experiment: String
+    package var hash: String
+    package var seed: UInt64?
+    package var config: String
+    package var canonical: String
 
-    public init(_ config: ExperimentConfig, seed: UInt64? = nil) {
+    package init(_ config: ExperimentConfig, seed: UInt64? = nil) {
         name = config.name
         experiment = config.shortHash
         hash = config.hash
@@ -21,7 +21,7 @@ public struct ExperimentRecord: Encodable {
         canonical = config.canonicalJSON
     }
 
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileBytes.writeAtomically([UInt8](try encoder.encode(self)), to: path)

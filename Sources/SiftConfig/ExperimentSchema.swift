@@ -134,15 +134,15 @@ enum ExperimentSchema {
 }
 
 /// One line of the config reference, for `sift config keys` and docs/configs.md.
-public struct ConfigKeyReference: Sendable {
-    public var key: String
+package struct ConfigKeyReference: Sendable {
+    package var key: String
     /// The default under the `paper` preset, a note where the preset decides, or what an unset value stands for.
-    public var defaultText: String
-    public var help: String
+    package var defaultText: String
+    package var help: String
     /// What leaving the key unset stands for, where other keys decide it (nil for a plain default).
-    public var unsetMeans: String?
+    package var unsetMeans: String?
 
-    public static var all: [ConfigKeyReference] {
+    package static var all: [ConfigKeyReference] {
         ExperimentSchema.fields.map { field in
             let values = PruningPreset.allCases.map { field.defaultValue($0) }
             let text: String
@@ -159,7 +159,7 @@ public struct ConfigKeyReference: Sendable {
 
     /// Every key with its defaults, one `key = default` line each: what the build identifier digests,
     /// so two builds whose defaults differ never pass for one.
-    public static var defaultsTable: String {
+    package static var defaultsTable: String {
         all.map { "\($0.key) = \($0.defaultText)" }.joined(separator: "\n")
     }
 }

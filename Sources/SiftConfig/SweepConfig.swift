@@ -11,30 +11,30 @@ import Yams
 /// grid:     { train.lr: [0.05, 0.1] }      # cartesian product, dotted keys
 /// ```
 /// A file without `base`, `variants` or `grid` is a sweep of one experiment.
-public struct SweepConfig: Sendable {
-    public var source: String
-    public var name: String?
-    public var seeds: [UInt64]
+package struct SweepConfig: Sendable {
+    package var source: String
+    package var name: String?
+    package var seeds: [UInt64]
     /// Expanded experiments, named after their variant and grid values, in file order.
-    public var experiments: [ExperimentConfig]
+    package var experiments: [ExperimentConfig]
     /// SHA-256 (hex) of the file's text, which the store keeps with the sweep.
-    public var digest: String = ""
+    package var digest: String = ""
 
     static let sweepKeys: Set<String> = ["base", "variants", "grid"]
     /// More experiments than this are refused before they are expanded (a few hundred bytes of grid can
     /// ask for millions); a sweep raises it with `max_experiments:`.
-    public static let defaultMaxExperiments = 1000
+    package static let defaultMaxExperiments = 1000
     /// What `max_experiments:` may raise the limit to.
-    public static let maxExperimentsCeiling = 100_000
+    package static let maxExperimentsCeiling = 100_000
     /// The most level tasks (experiments × seeds × levels) a sweep may plan: each is a row in the store and
     /// an entry in the coordinator's plan.
-    public static let maximumTasks = 1_000_000
+    package static let maximumTasks = 1_000_000
 
-    public static func load(path: String) throws -> SweepConfig {
+    package static func load(path: String) throws -> SweepConfig {
         try parse(yaml: YAMLSource.read(path), file: path)
     }
 
-    public static func parse(yaml: String, file: String) throws -> SweepConfig {
+    package static func parse(yaml: String, file: String) throws -> SweepConfig {
         var sweep = try expand(yaml: yaml, file: file)
         sweep.digest = ExperimentConfig.sha256(yaml)
         return sweep

@@ -3,16 +3,16 @@ import SiftArtifacts
 import SiftFiles
 
 /// How far a sweep had come when its report was written.
-public struct Completeness: Sendable, Equatable {
-    public var asOf: Date
-    public var done: Int
-    public var running: Int
-    public var waiting: Int
+package struct Completeness: Sendable, Equatable {
+    package var asOf: Date
+    package var done: Int
+    package var running: Int
+    package var waiting: Int
     /// Control chains whose level 0 is their IMP experiment's, reused rather than trained again.
-    public var reusedLevels: Int
+    package var reusedLevels: Int
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(asOf: Date, done: Int, running: Int, waiting: Int, reusedLevels: Int = 0) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(asOf: Date, done: Int, running: Int, waiting: Int, reusedLevels: Int = 0) {
         self.asOf = asOf
         self.done = done
         self.running = running
@@ -21,19 +21,19 @@ public struct Completeness: Sendable, Equatable {
     }
 
     /// Levels are still to come: the figures cover the finished ones only.
-    public var isPartial: Bool { running + waiting > 0 }
+    package var isPartial: Bool { running + waiting > 0 }
 }
 
 /// Writes DIR/report/: summary.csv, summary.json and a self-contained index.html.
-public struct ReportWriter {
-    public var index: RunIndex
-    public var summary: Summary
+package struct ReportWriter {
+    package var index: RunIndex
+    package var summary: Summary
     /// Levels whose unit mosaics are drawn; nil chooses the middle and the last level of each chain.
-    public var mosaicLevels: [Int]?
+    package var mosaicLevels: [Int]?
     /// The sweep's state, when the folder holds one: a sweep still running gets a partial page.
-    public var completeness: Completeness?
+    package var completeness: Completeness?
 
-    public init(index: RunIndex, mosaicLevels: [Int]? = nil, completeness: Completeness? = nil) {
+    package init(index: RunIndex, mosaicLevels: [Int]? = nil, completeness: Completeness? = nil) {
         self.index = index
         summary = Summary(index)
         self.mosaicLevels = mosaicLevels
@@ -41,11 +41,11 @@ public struct ReportWriter {
     }
 
     /// The report's own folder inside the runs' folder (which the run index skips).
-    public static let folderName = "report"
+    package static let folderName = "report"
 
     /// Writes into `folder` (default: the runs' own report/ folder); returns the folder.
     @discardableResult
-    public func write(to folder: String? = nil) throws -> String {
+    package func write(to folder: String? = nil) throws -> String {
         let folder = folder ?? (index.root as NSString).appendingPathComponent(Self.folderName)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileBytes.writeAtomically(Array(Summary.csv(index).utf8), to: "\(folder)/summary.csv")

@@ -2,13 +2,13 @@ import CSystemZlib
 import Foundation
 
 /// An 8-bit RGB image that encodes itself as PNG, so the report can embed pictures without network or libraries.
-public struct PNGImage: Sendable {
-    public let width: Int
-    public let height: Int
+package struct PNGImage: Sendable {
+    package let width: Int
+    package let height: Int
     /// Row-major RGB triples.
-    public var pixels: [UInt8]
+    package var pixels: [UInt8]
 
-    public init(width: Int, height: Int, pixels: [UInt8]) {
+    package init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3, "RGB pixels disagree with the size")
         self.width = width
         self.height = height
@@ -16,7 +16,7 @@ public struct PNGImage: Sendable {
     }
 
     /// Maps each value through `color`, row-major over `width` × `height`.
-    public init(width: Int, height: Int, values: [Double], color: (Double) -> (UInt8, UInt8, UInt8)) {
+    package init(width: Int, height: Int, values: [Double], color: (Double) -> (UInt8, UInt8, UInt8)) {
         var pixels: [UInt8] = []
         pixels.reserveCapacity(values.count * 3)
         for v in values {
@@ -26,7 +26,7 @@ public struct PNGImage: Sendable {
         self.init(width: width, height: height, pixels: pixels)
     }
 
-    public var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         var raw: [UInt8] = []
         raw.reserveCapacity(height * (width * 3 + 1))
         for y in 0..<height {
@@ -50,13 +50,13 @@ public struct PNGImage: Sendable {
         return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", compressed) + chunk("IEND", [])
     }
 
-    public var dataURI: String { "data:image/png;base64," + Data(encoded).base64EncodedString() }
+    package var dataURI: String { "data:image/png;base64," + Data(encoded).base64EncodedString() }
 }
 
 /// Colour scales for maps: sequential for counts, diverging for signed weights.
-public enum ColorScale {
+package enum ColorScale {
     /// Dark blue → teal → yellow, for v in [0, 1].
-    public static func sequential(_ v: Double) -> (UInt8, UInt8, UInt8) {
+    package static func sequential(_ v: Double) -> (UInt8, UInt8, UInt8) {
         let stops: [(Double, Double, Double)] = [(0.07, 0.04, 0.25), (0.13, 0.45, 0.55), (0.55, 0.80, 0.35), (0.99, 0.91, 0.15)]
         let t = min(max(v.isFinite ? v : 0, 0), 1) * Double(stops.count - 1)
         let i = min(Int(t), stops.count - 2), f = t - Double(i)
@@ -65,7 +65,7 @@ public enum ColorScale {
     }
 
     /// Blue (−1) → white (0) → red (+1).
-    public static func diverging(_ v: Double) -> (UInt8, UInt8, UInt8) {
+    package static func diverging(_ v: Double) -> (UInt8, UInt8, UInt8) {
         let t = min(max(v.isFinite ? v : 0, -1), 1)
         let fade = UInt8((1 - abs(t)) * 255)
         return t >= 0 ? (255, fade, fade) : (fade, fade, 255)

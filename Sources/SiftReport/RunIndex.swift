@@ -2,28 +2,28 @@ import Foundation
 import SiftArtifacts
 
 /// One level of one chain found on disk.
-public struct LevelRecord: Sendable {
-    public var directory: String
-    public var metrics: LevelMetrics
+package struct LevelRecord: Sendable {
+    package var directory: String
+    package var metrics: LevelMetrics
     /// The numeric figures of metrics.json by key, for columns looked up by name.
-    public var scalars: [String: Double]
+    package var scalars: [String: Double]
 
-    public var experiment: String { metrics.training.experiment }
-    public var seed: UInt64 { metrics.training.seed }
-    public var level: Int { metrics.training.level }
+    package var experiment: String { metrics.training.experiment }
+    package var seed: UInt64 { metrics.training.seed }
+    package var level: Int { metrics.training.level }
 }
 
 /// Every level of every chain under a folder: `sift imp` outputs (DIR/level-k/) and sweeps
 /// (DIR/experiments/<hash>/seed-<s>/level-k/) alike.
-public struct RunIndex: Sendable {
-    public var root: String
-    public var levels: [LevelRecord]
+package struct RunIndex: Sendable {
+    package var root: String
+    package var levels: [LevelRecord]
     /// Readable names of experiments, from experiment.json where present, else the hash.
-    public var labels: [String: String]
+    package var labels: [String: String]
     /// Level folders that could not be read, with why; reported, never fatal.
-    public var problems: [String]
+    package var problems: [String]
 
-    public init(root: String) throws {
+    package init(root: String) throws {
         self.root = root
         var levels: [LevelRecord] = [], names: [String: String] = [:], problems: [String] = []
         var isFolder: ObjCBool = false
@@ -89,26 +89,26 @@ public struct RunIndex: Sendable {
     }
 
     /// The diverged level of each chain whose training diverged (its chain ends there).
-    public var divergedLevels: [LevelRecord] { levels.filter { $0.metrics.training.diverged == true } }
+    package var divergedLevels: [LevelRecord] { levels.filter { $0.metrics.training.diverged == true } }
 
     /// Whether the chain (experiment, seed) diverged at some level; such chains are left out of the seed statistics.
-    public func diverged(_ experiment: String, seed: UInt64) -> Bool {
+    package func diverged(_ experiment: String, seed: UInt64) -> Bool {
         divergedLevels.contains { $0.experiment == experiment && $0.seed == seed }
     }
 
     /// Experiments in a stable order: by label.
-    public var experiments: [String] {
+    package var experiments: [String] {
         Set(levels.map(\.experiment)).sorted { (labels[$0] ?? $0, $0) < (labels[$1] ?? $1, $1) }
     }
 
-    public func label(_ experiment: String) -> String { labels[experiment] ?? experiment }
+    package func label(_ experiment: String) -> String { labels[experiment] ?? experiment }
 }
 
-public enum ReportError: Error, CustomStringConvertible {
+package enum ReportError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case empty(path: String, problems: [String])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(path, reason): return "cannot read \(path): \(reason)"
         case let .empty(path, problems):

@@ -1,22 +1,22 @@
 import Foundation
 
 /// Small self-contained SVG charts: lines with confidence bands, and histograms against a null.
-public enum SVGChart {
-    public struct Point: Sendable {
-        public var x: Double, y: Double, low: Double, high: Double
-        public init(x: Double, y: Double, low: Double, high: Double) {
+package enum SVGChart {
+    package struct Point: Sendable {
+        package var x: Double, y: Double, low: Double, high: Double
+        package init(x: Double, y: Double, low: Double, high: Double) {
             self.x = x; self.y = y; self.low = low; self.high = high
         }
     }
 
-    public struct Series: Sendable {
-        public var label: String
-        public var points: [Point]
-        public init(label: String, points: [Point]) { self.label = label; self.points = points }
+    package struct Series: Sendable {
+        package var label: String
+        package var points: [Point]
+        package init(label: String, points: [Point]) { self.label = label; self.points = points }
     }
 
     /// A categorical palette that stays readable in colour-blind vision.
-    public static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+    package static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
     static let width = 460.0, height = 280.0, left = 58.0, right = 12.0, top = 26.0, bottom = 42.0
 
@@ -24,7 +24,7 @@ public enum SVGChart {
     /// Series take the palette's colours from `firstColor` on, so that charts showing a subset of the
     /// same series can keep each one's colour. A log x axis is labelled in percent (densities) unless
     /// `xPercent` is false (counts).
-    public static func lines(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool,
+    package static func lines(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool,
                              reference: Double? = nil, firstColor: Int = 0, xPercent: Bool? = nil) -> String {
         let all = series.flatMap(\.points).filter { $0.x > 0 || !logX }
         guard !all.isEmpty else { return "<p class=\"empty\">\(HTML.escape(title)): no values</p>" }
@@ -90,7 +90,7 @@ public enum SVGChart {
     }
 
     /// Observed counts as bars, the null's expectation as a line.
-    public static func histogram(title: String, counts: [Int], expected: [Double]) -> String {
+    package static func histogram(title: String, counts: [Int], expected: [Double]) -> String {
         let n = max(counts.count, expected.count)
         guard n > 0 else { return "" }
         let yMax = max(Double(counts.max() ?? 0), expected.max() ?? 0, 1) * 1.05

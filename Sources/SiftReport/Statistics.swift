@@ -1,15 +1,15 @@
 import Foundation
 
 /// Mean, standard deviation, n and a Student-t 95 % interval over seeds (science §7).
-public struct SampleSummary: Codable, Sendable, Equatable {
-    public var n: Int
-    public var mean: Double
+package struct SampleSummary: Codable, Sendable, Equatable {
+    package var n: Int
+    package var mean: Double
     /// Sample standard deviation (n − 1); 0 when n = 1.
-    public var sd: Double
+    package var sd: Double
     /// Half-width of the 95 % interval; nil when n < 2.
-    public var ci95: Double?
+    package var ci95: Double?
 
-    public init?(_ values: [Double]) {
+    package init?(_ values: [Double]) {
         guard !values.isEmpty else { return nil }
         n = values.count
         mean = values.reduce(0, +) / Double(n)
@@ -18,19 +18,19 @@ public struct SampleSummary: Codable, Sendable, Equatable {
         ci95 = n > 1 ? StudentT.quantile(0.975, degreesOfFreedom: Double(n - 1)) * sd / Double(n).squareRoot() : nil
     }
 
-    public var low: Double { mean - (ci95 ?? 0) }
-    public var high: Double { mean + (ci95 ?? 0) }
+    package var low: Double { mean - (ci95 ?? 0) }
+    package var high: Double { mean + (ci95 ?? 0) }
 }
 
 /// Difference of two means with its 95 % interval and Welch's two-sided p-value (science §7).
-public struct WelchComparison: Codable, Sendable, Equatable {
-    public var difference: Double
-    public var ci95: Double
-    public var degreesOfFreedom: Double
-    public var p: Double
+package struct WelchComparison: Codable, Sendable, Equatable {
+    package var difference: Double
+    package var ci95: Double
+    package var degreesOfFreedom: Double
+    package var p: Double
 
     /// Nil when either side has fewer than two values or neither varies.
-    public init?(_ a: SampleSummary, _ b: SampleSummary) {
+    package init?(_ a: SampleSummary, _ b: SampleSummary) {
         guard a.n >= 2, b.n >= 2 else { return nil }
         let va = a.sd * a.sd / Double(a.n), vb = b.sd * b.sd / Double(b.n)
         let se = (va + vb).squareRoot()
@@ -44,14 +44,14 @@ public struct WelchComparison: Codable, Sendable, Equatable {
 }
 
 /// The Student t distribution through the regularised incomplete beta function.
-public enum StudentT {
-    public static func cdf(_ t: Double, degreesOfFreedom v: Double) -> Double {
+package enum StudentT {
+    package static func cdf(_ t: Double, degreesOfFreedom v: Double) -> Double {
         let tail = 0.5 * regularizedIncompleteBeta(v / (v + t * t), a: v / 2, b: 0.5)
         return t >= 0 ? 1 - tail : tail
     }
 
     /// The p-quantile, by bisection on the CDF.
-    public static func quantile(_ p: Double, degreesOfFreedom v: Double) -> Double {
+    package static func quantile(_ p: Double, degreesOfFreedom v: Double) -> Double {
         var low = -1e4, high = 1e4
         for _ in 0..<200 {
             let mid = (low + high) / 2

@@ -2,43 +2,43 @@ import Foundation
 import SiftArtifacts
 
 /// Aggregates over seeds per (experiment, level), and comparisons between experiments at matched levels (science §7).
-public struct Summary: Codable, Sendable {
-    public struct Level: Codable, Sendable {
-        public var level: Int
-        public var seeds: [UInt64]
+package struct Summary: Codable, Sendable {
+    package struct Level: Codable, Sendable {
+        package var level: Int
+        package var seeds: [UInt64]
         /// Every column, summarised over seeds.
-        public var columns: [String: SampleSummary]
+        package var columns: [String: SampleSummary]
     }
 
-    public struct Experiment: Codable, Sendable {
-        public var experiment: String
-        public var label: String
-        public var control: String
-        public var levels: [Level]
+    package struct Experiment: Codable, Sendable {
+        package var experiment: String
+        package var label: String
+        package var control: String
+        package var levels: [Level]
     }
 
-    public struct Comparison: Codable, Sendable {
-        public var a: String
-        public var b: String
-        public var level: Int
-        public var column: String
-        public var meanA: Double
-        public var meanB: Double
+    package struct Comparison: Codable, Sendable {
+        package var a: String
+        package var b: String
+        package var level: Int
+        package var column: String
+        package var meanA: Double
+        package var meanB: Double
         /// Nil when a side has one seed or no spread.
-        public var welch: WelchComparison?
+        package var welch: WelchComparison?
     }
 
-    public var experiments: [Experiment]
-    public var comparisons: [Comparison]
+    package var experiments: [Experiment]
+    package var comparisons: [Comparison]
 
     /// Per-row columns of summary.csv after the identifying ones, in order.
-    public static let valueColumns = ["density_total", "test_accuracy", "best_test_accuracy", "test_accuracy_recalibrated", "train_loss"]
+    package static let valueColumns = ["density_total", "test_accuracy", "best_test_accuracy", "test_accuracy_recalibrated", "train_loss"]
         + LocalityMetrics.scalarKeys + ["connected_fraction"]
     /// Columns compared between experiments in the report's table.
-    public static let comparedColumns = ["test_accuracy", "pair_distance_ratio_degree", "pair_distance_ratio_uniform",
+    package static let comparedColumns = ["test_accuracy", "pair_distance_ratio_degree", "pair_distance_ratio_uniform",
                                          "gyration_ratio_degree", "participation_ratio_mean"]
 
-    public init(_ index: RunIndex) {
+    package init(_ index: RunIndex) {
         let layerColumns = Self.layerColumns(index)
         let diverged = Set(index.divergedLevels.map { "\($0.experiment)/\($0.seed)" })
         experiments = index.experiments.map { experiment in
@@ -85,7 +85,7 @@ public struct Summary: Codable, Sendable {
 
     /// One row per (experiment, seed, level); empty cells where a value is undefined. The last column,
     /// `diverged`, is 1 on every row of a chain that diverged (left out of summary.json's statistics).
-    public static func csv(_ index: RunIndex) -> String {
+    package static func csv(_ index: RunIndex) -> String {
         let columns = valueColumns + layerColumns(index)
         var lines = [(["experiment", "label", "control", "seed", "level"] + columns + ["diverged"]).joined(separator: ",")]
         for record in index.levels {

@@ -4,12 +4,12 @@ import GRDB
 /// Where a task stands. `blocked` waits for its dependencies; `diverged` finished with a non-finite
 /// training (its files are written, its chain ends there); `skipped` depends on a task that failed
 /// for good and can be retried with it; `unneeded` lies past the end of its chain.
-public enum TaskState: String, Codable, CaseIterable, Sendable {
+package enum TaskState: String, Codable, CaseIterable, Sendable {
     case blocked, queued, leased, done, diverged, failed, skipped, unneeded
 }
 
 /// Why an attempt at a task ended without a result; each cause has its own budget.
-public enum FailureCause: String, Codable, Sendable {
+package enum FailureCause: String, Codable, Sendable {
     /// The task itself is at fault (its config, its inputs): it fails at once.
     case task
     /// The worker's host is at fault (its data, its resources): retried on another worker.
@@ -20,20 +20,20 @@ public enum FailureCause: String, Codable, Sendable {
 }
 
 /// How many failures of each kind a task may have before it fails for good.
-public struct RetryLimits: Sendable, Equatable {
+package struct RetryLimits: Sendable, Equatable {
     /// Attempts that failed on a host (distinct workers where there is a choice).
-    public var hostFailures: Int
+    package var hostFailures: Int
     /// Leases lost with the worker that held them.
-    public var lostLeases: Int
+    package var lostLeases: Int
 
-    public init(hostFailures: Int = 3, lostLeases: Int = 8) {
+    package init(hostFailures: Int = 3, lostLeases: Int = 8) {
         self.hostFailures = hostFailures
         self.lostLeases = lostLeases
     }
 }
 
 /// How a recorded result ends its chain, if it does.
-public enum ChainEnding: Sendable, Equatable {
+package enum ChainEnding: Sendable, Equatable {
     case continues
     /// The chain's last level (max_levels or the stop rule): later levels are not needed.
     case endsChain
@@ -42,17 +42,17 @@ public enum ChainEnding: Sendable, Equatable {
 }
 
 /// A task to enter into the store: one unit of work and the tasks it needs first.
-public struct PlannedTask: Sendable, Equatable {
-    public var id: String
-    public var experiment: String
-    public var seed: UInt64
-    public var level: Int
-    public var kind: String
-    public var parameters: String
-    public var dependsOn: [String]
+package struct PlannedTask: Sendable, Equatable {
+    package var id: String
+    package var experiment: String
+    package var seed: UInt64
+    package var level: Int
+    package var kind: String
+    package var parameters: String
+    package var dependsOn: [String]
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(id: String, experiment: String, seed: UInt64, level: Int, kind: String, parameters: String, dependsOn: [String]) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(id: String, experiment: String, seed: UInt64, level: Int, kind: String, parameters: String, dependsOn: [String]) {
         self.id = id
         self.experiment = experiment
         self.seed = seed
@@ -64,32 +64,32 @@ public struct PlannedTask: Sendable, Equatable {
 }
 
 /// A task as the store holds it.
-public struct TaskRecord: Sendable, Equatable, FetchableRecord {
-    public var id: String
-    public var experiment: String
-    public var seed: UInt64
-    public var level: Int
-    public var kind: String
-    public var parameters: String
-    public var state: TaskState
+package struct TaskRecord: Sendable, Equatable, FetchableRecord {
+    package var id: String
+    package var experiment: String
+    package var seed: UInt64
+    package var level: Int
+    package var kind: String
+    package var parameters: String
+    package var state: TaskState
     /// Leases handed out so far; the current lease's attempt number.
-    public var attempts: Int
-    public var worker: String?
-    public var leaseExpires: Double?
-    public var error: String?
-    public var digest: String?
+    package var attempts: Int
+    package var worker: String?
+    package var leaseExpires: Double?
+    package var error: String?
+    package var digest: String?
     /// What its result said of itself (for a level, the names of its files).
-    public var summary: String?
+    package var summary: String?
     /// Attempts that failed on a host, and leases lost with their worker.
-    public var hostFailures: Int
-    public var lostLeases: Int
+    package var hostFailures: Int
+    package var lostLeases: Int
     /// The build of the worker whose result was recorded.
-    public var build: String?
+    package var build: String?
     /// The latest progress its worker reported while it is leased (JSON), and when (seconds since 1970).
-    public var progress: String?
-    public var progressAt: Double?
+    package var progress: String?
+    package var progressAt: Double?
 
-    public init(row: Row) throws {
+    package init(row: Row) throws {
         id = row["id"]
         experiment = row["experiment"]
         seed = UInt64(row["seed"] as Int64)
@@ -116,14 +116,14 @@ public struct TaskRecord: Sendable, Equatable, FetchableRecord {
 
 /// A worker's record of trouble: failures on its host and leases it let expire. Kept in the store by
 /// worker name, so that a worker set aside stays set aside when the coordinator restarts.
-public struct WorkerTrouble: Sendable, Equatable {
-    public var failuresInARow = 0
-    public var timesSetAside = 0
+package struct WorkerTrouble: Sendable, Equatable {
+    package var failuresInARow = 0
+    package var timesSetAside = 0
     /// Until when the worker gets no task (while another worker can take one).
-    public var setAsideUntil: Date?
-    public var lastError = ""
+    package var setAsideUntil: Date?
+    package var lastError = ""
 
-    public init(failuresInARow: Int = 0, timesSetAside: Int = 0, setAsideUntil: Date? = nil, lastError: String = "") {
+    package init(failuresInARow: Int = 0, timesSetAside: Int = 0, setAsideUntil: Date? = nil, lastError: String = "") {
         self.failuresInARow = failuresInARow
         self.timesSetAside = timesSetAside
         self.setAsideUntil = setAsideUntil
@@ -132,7 +132,7 @@ public struct WorkerTrouble: Sendable, Equatable {
 }
 
 /// What became of a result handed to the store.
-public enum CompletionOutcome: Equatable, Sendable {
+package enum CompletionOutcome: Equatable, Sendable {
     /// First valid result: stored, dependants released.
     case recorded
     /// The task was already done: acknowledge and ignore.
@@ -146,20 +146,20 @@ public enum CompletionOutcome: Equatable, Sendable {
 
 /// The peer a lease was handed to, as a result or failure must prove it: the worker's name, the
 /// lease's token and, under CURVE, the worker's public key.
-public struct LeaseHolder: Sendable, Equatable {
-    public var worker: String
-    public var token: String
-    public var key: String?
+package struct LeaseHolder: Sendable, Equatable {
+    package var worker: String
+    package var token: String
+    package var key: String?
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(worker: String, token: String, key: String? = nil) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(worker: String, token: String, key: String? = nil) {
         self.worker = worker
         self.token = token
         self.key = key
     }
 
     /// A fresh unguessable token: 128 bits from the system's generator, in hex.
-    public static func newToken() -> String {
+    package static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16) }.map {
             String(repeating: "0", count: 16 - $0.count) + $0
@@ -168,16 +168,16 @@ public struct LeaseHolder: Sendable, Equatable {
 }
 
 /// Where a store's tasks came from and which build ran them.
-public struct Provenance: Sendable, Equatable {
+package struct Provenance: Sendable, Equatable {
     /// The sweep file, as given.
-    public var sweepFile: String
+    package var sweepFile: String
     /// SHA-256 of its bytes.
-    public var sweepDigest: String
+    package var sweepDigest: String
     /// The build of the coordinator admitting it.
-    public var build: String
+    package var build: String
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(sweepFile: String, sweepDigest: String, build: String) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(sweepFile: String, sweepDigest: String, build: String) {
         self.sweepFile = sweepFile
         self.sweepDigest = sweepDigest
         self.build = build
@@ -186,12 +186,12 @@ public struct Provenance: Sendable, Equatable {
 
 /// Tasks by how far they are, from their counts by state: finished (done or diverged), running (leased)
 /// and waiting (queued or blocked). Failed, skipped and unneeded tasks are in none.
-public struct TaskTally: Sendable, Equatable {
-    public var finished: Int
-    public var running: Int
-    public var waiting: Int
+package struct TaskTally: Sendable, Equatable {
+    package var finished: Int
+    package var running: Int
+    package var waiting: Int
 
-    public init(_ counts: [TaskState: Int]) {
+    package init(_ counts: [TaskState: Int]) {
         func n(_ state: TaskState) -> Int { counts[state] ?? 0 }
         finished = n(.done) + n(.diverged)
         running = n(.leased)
@@ -201,10 +201,10 @@ public struct TaskTally: Sendable, Equatable {
 
 /// A task row whose state this build does not know: written by another program, or by a newer Sift, since
 /// the store was opened (which checks every row). Refused rather than read as some other state.
-public struct UnknownState: Error, CustomStringConvertible {
-    public var task: String
-    public var state: String
-    public var description: String {
+package struct UnknownState: Error, CustomStringConvertible {
+    package var task: String
+    package var state: String
+    package var description: String {
         "task \(task) has the state '\(state)', which this build of sift does not know; was the store changed by another program or a newer sift?"
     }
 }

@@ -3,13 +3,13 @@ import GRDB
 
 /// The sweep's durable state: SQLite in WAL mode through GRDB. Every change is committed
 /// before the caller acts on it, so a coordinator killed at any moment restarts from here.
-public final class TaskStore: Sendable {
+package final class TaskStore: Sendable {
     let database: any DatabaseWriter
 
     /// Opens (creating if need be) the store at `path` for a coordinator, migrating it to this build's schema.
     /// `readingOnly` opens it as `sift status` and `sift report` need it, even on a read-only disk: no
     /// migration, no lock file, no write; SQLite then reads the committed state as it stands (`immutable`).
-    public init(path: String, readingOnly: Bool = false) throws {
+    package init(path: String, readingOnly: Bool = false) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         if readingOnly {
@@ -44,11 +44,11 @@ public final class TaskStore: Sendable {
 
     /// A SQLite error, with the store's file and what was being done: a full disk, a corrupt page, a
     /// locked or unreadable file.
-    public struct Failed: Error, CustomStringConvertible {
-        public var path: String
-        public var action: String
-        public var reason: String
-        public var description: String { "cannot \(action) the store \(path): \(reason)" }
+    package struct Failed: Error, CustomStringConvertible {
+        package var path: String
+        package var action: String
+        package var reason: String
+        package var description: String { "cannot \(action) the store \(path): \(reason)" }
     }
 
     static func reason(_ error: DatabaseError) -> String {
@@ -76,10 +76,10 @@ public final class TaskStore: Sendable {
     }
 
     /// A damaged store, found when it is opened: better refused than read as other states.
-    public struct Damaged: Error, CustomStringConvertible {
-        public var path: String
-        public var problems: [String]
-        public var description: String {
+    package struct Damaged: Error, CustomStringConvertible {
+        package var path: String
+        package var problems: [String]
+        package var description: String {
             "\(path) is damaged: " + problems.prefix(5).joined(separator: "; ")
                 + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
                 + ". Keep a copy, then restore the file or start the sweep in a new folder (its finished levels are in experiments/)"
@@ -186,23 +186,23 @@ public final class TaskStore: Sendable {
     }
 
     /// The host of a worker named `host:pid`, as the coordinator names its workers.
-    public static func host(ofWorker name: String) -> String {
+    package static func host(ofWorker name: String) -> String {
         guard let colon = name.lastIndex(of: ":") else { return name }
         return String(name[..<colon])
     }
 
     /// A worker as the coordinator last saw it.
-    public struct WorkerRow: Sendable, Equatable {
-        public var name: String
-        public var cores: Int
-        public var task: String?
-        public var lastSeen: Date
-        public var alive: Bool
+    package struct WorkerRow: Sendable, Equatable {
+        package var name: String
+        package var cores: Int
+        package var task: String?
+        package var lastSeen: Date
+        package var alive: Bool
         /// Why the coordinator gives this worker no task for now (set aside after host failures).
-        public var note: String?
+        package var note: String?
 
-        // Memberwise, and public: Swift synthesizes only an internal one.
-        public init(name: String, cores: Int, task: String?, lastSeen: Date, alive: Bool, note: String? = nil) {
+        // Memberwise, and package-wide: Swift synthesizes only an internal one.
+        package init(name: String, cores: Int, task: String?, lastSeen: Date, alive: Bool, note: String? = nil) {
             self.name = name
             self.cores = cores
             self.task = task
@@ -213,7 +213,7 @@ public final class TaskStore: Sendable {
     }
 
     /// Replaces the worker list (the coordinator writes it about once per heartbeat interval).
-    public func recordWorkers(_ workers: [WorkerRow]) throws {
+    package func recordWorkers(_ workers: [WorkerRow]) throws {
         try write { db in
             try db.execute(sql: "UPDATE worker SET alive = 0, task = NULL")
             for w in workers {
@@ -226,7 +226,7 @@ public final class TaskStore: Sendable {
         }
     }
 
-    public func workers() throws -> [WorkerRow] {
+    package func workers() throws -> [WorkerRow] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM worker ORDER BY alive DESC, name").map { row in
                 WorkerRow(name: row["name"], cores: row["cores"], task: row["task"],
@@ -236,7 +236,7 @@ public final class TaskStore: Sendable {
     }
 
     /// Every worker's record of trouble, by worker name.
-    public func troubles() throws -> [String: WorkerTrouble] {
+    package func troubles() throws -> [String: WorkerTrouble] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM trouble")
             return Dictionary(rows.map { row in
@@ -249,12 +249,12 @@ public final class TaskStore: Sendable {
     }
 
     /// A sweep file that is not the one the store was made with.
-    public struct SweepMismatch: Error, CustomStringConvertible {
-        public var store: String
-        public var sweep: String
-        public var missing: [String]
-        public var added: [String]
-        public var description: String {
+    package struct SweepMismatch: Error, CustomStringConvertible {
+        package var store: String
+        package var sweep: String
+        package var missing: [String]
+        package var added: [String]
+        package var description: String {
             var text = "\(sweep) is not the sweep \(store) was made with:"
             if !missing.isEmpty { text += " the store holds \(missing.count) experiment(s) it does not define (\(missing.prefix(3).joined(separator: ", ")))" }
             if !added.isEmpty { text += (missing.isEmpty ? "" : ";") + " it defines \(added.count) experiment(s) the store does not hold (\(added.prefix(3).joined(separator: ", ")))" }
@@ -265,11 +265,11 @@ public final class TaskStore: Sendable {
     }
 
     /// A binary of another build than the one that ran the store: its results could differ byte for byte.
-    public struct BuildMismatch: Error, CustomStringConvertible {
-        public var store: String
-        public var recorded: String
-        public var running: String
-        public var description: String {
+    package struct BuildMismatch: Error, CustomStringConvertible {
+        package var store: String
+        package var recorded: String
+        package var running: String
+        package var description: String {
             "\(store) was run by build \(recorded); this binary is build \(running). Levels of two builds may differ, "
                 + "so nothing was written. Run the sweep with the build that started it, or pass --allow-other-build "
                 + "to go on with this one (every level records the build that made it)"
@@ -277,7 +277,7 @@ public final class TaskStore: Sendable {
     }
 
     /// The build that last ran this store and the sweep file it was made from, if recorded.
-    public func provenance() throws -> Provenance? {
+    package func provenance() throws -> Provenance? {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT name, value FROM provenance")
             let values = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["value"] as String) })
@@ -290,7 +290,7 @@ public final class TaskStore: Sendable {
     /// A plan with other experiments than the store's is refused before anything is written, unless
     /// `extending` and it keeps every experiment the store holds: then only its new tasks are added.
     /// So is a build other than the one that last ran the store, unless `allowingOtherBuild`.
-    public func admit(_ tasks: [PlannedTask], provenance: Provenance, store path: String, extending: Bool,
+    package func admit(_ tasks: [PlannedTask], provenance: Provenance, store path: String, extending: Bool,
                       allowingOtherBuild: Bool = false, now: Date = Date()) throws {
         let held = Set(try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT experiment FROM task") })
         let planned = Set(tasks.map(\.experiment))
@@ -312,7 +312,7 @@ public final class TaskStore: Sendable {
     }
 
     /// Enters tasks not yet in the store (a restart re-adds the same plan harmlessly).
-    public func add(_ tasks: [PlannedTask], now: Date = Date()) throws {
+    package func add(_ tasks: [PlannedTask], now: Date = Date()) throws {
         try write { db in
             for task in tasks {
                 try db.execute(sql: """
@@ -353,20 +353,20 @@ public final class TaskStore: Sendable {
 
     /// Runs `body` in one write transaction: every change in it is committed together, or none is.
     /// The coordinator batches a burst of messages this way, and answers them after the commit.
-    public func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
+    package func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
         try write { db in try body(Transaction(db: db)) }
     }
 
     @discardableResult
-    public func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
+    package func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
         try transaction { try $0.leaseNext(to: holder, leaseSeconds: leaseSeconds, now: now) }
     }
 
-    public func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
+    package func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
         try transaction { try $0.renew(task: task, attempt: attempt, leaseSeconds: leaseSeconds, now: now) }
     }
 
-    public func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String, summary: String,
+    package func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String, summary: String,
                          ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
         try transaction {
             try $0.complete(task: task, attempt: attempt, from: holder, build: build, digest: digest, summary: summary,
@@ -375,7 +375,7 @@ public final class TaskStore: Sendable {
     }
 
     @discardableResult
-    public func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits = RetryLimits(),
+    package func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits = RetryLimits(),
                      awaitingAnotherHost: Bool = false, now: Date = Date()) throws -> TaskState? {
         try transaction {
             try $0.fail(task: task, attempt: attempt, cause: cause, error: error, limits: limits,
@@ -384,10 +384,10 @@ public final class TaskStore: Sendable {
     }
 
     /// The task changes of one transaction.
-    public struct Transaction {
+    package struct Transaction {
         let db: Database
 
-        public func task(_ id: String) throws -> TaskRecord? {
+        package func task(_ id: String) throws -> TaskRecord? {
             try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE id = ?"), arguments: [id])
         }
 
@@ -395,7 +395,7 @@ public final class TaskStore: Sendable {
         /// A task that already failed on this worker is left for another worker while there is another task
         /// to take. One that this worker's host said fails for its own inputs is left for another host
         /// altogether while `otherHostsAlive`: only a second host's word may fail it.
-        public func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, otherHostsAlive: Bool = false,
+        package func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, otherHostsAlive: Bool = false,
                               now: Date = Date()) throws -> TaskRecord? {
             let worker = holder.worker, host = TaskStore.host(ofWorker: worker)
             let fresh = try String.fetchOne(db.cachedStatement(sql: """
@@ -427,19 +427,19 @@ public final class TaskStore: Sendable {
         }
 
         /// Extends a live lease (a heartbeat from the worker running it).
-        public func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
+        package func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
             try db.cachedStatement(sql: "UPDATE task SET lease_expires = ? WHERE id = ? AND state = 'leased' AND attempts = ?").execute(arguments: [now.timeIntervalSince1970 + leaseSeconds, task, attempt])
         }
 
         /// Keeps the latest progress of a live lease (a heartbeat's), as JSON.
-        public func recordProgress(task: String, attempt: Int, progress: String, now: Date) throws {
+        package func recordProgress(task: String, attempt: Int, progress: String, now: Date) throws {
             try db.cachedStatement(sql: "UPDATE task SET progress = ?, progress_at = ? WHERE id = ? AND state = 'leased' AND attempts = ?")
                 .execute(arguments: [progress, now.timeIntervalSince1970, task, attempt])
         }
 
         /// Whether `holder` is the peer lease `attempt` of `task` went to, under this coordinator or an
         /// earlier one: same worker name and token, and the same CURVE key if the lease recorded one.
-        public func holds(_ holder: LeaseHolder, task: String, attempt: Int) throws -> Bool {
+        package func holds(_ holder: LeaseHolder, task: String, attempt: Int) throws -> Bool {
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT worker, token, key FROM lease WHERE task = ? AND attempt = ?"),
                                              arguments: [task, attempt]) else { return false }
             let key: String? = row["key"]
@@ -449,7 +449,7 @@ public final class TaskStore: Sendable {
         /// What a result for lease `attempt` of `task` from `holder` would become: `.recorded` while the task
         /// still waits for one (queued or leased), `attempt` is its most recent lease and `holder` proves it
         /// held that lease, even if the lease was lost since (the work is done, and redoing it would give the same bytes).
-        public func verdict(task: String, attempt: Int, from holder: LeaseHolder) throws -> CompletionOutcome {
+        package func verdict(task: String, attempt: Int, from holder: LeaseHolder) throws -> CompletionOutcome {
             guard let record = try self.task(task) else { return .unknownTask }
             guard try holds(holder, task: task, attempt: attempt) else { return .wrongLease }
             if record.state == .done || record.state == .diverged { return .duplicate }
@@ -459,7 +459,7 @@ public final class TaskStore: Sendable {
 
         /// Records a result if its `verdict` is `.recorded`, with the `build` that made it. `ending` settles
         /// the rest of the task's chain (same experiment and seed, later levels).
-        public func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String,
+        package func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String,
                              summary: String, ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
             let verdict = try verdict(task: task, attempt: attempt, from: holder)
             guard verdict == .recorded, let record = try self.task(task) else { return verdict }
@@ -486,7 +486,7 @@ public final class TaskStore: Sendable {
         /// directly or not, and is done, diverged, not needed or queued: those were derived from the lost
         /// results, or are to be. Tasks leased now keep their lease. Returns every task sent back.
         @discardableResult
-        public func recompute(_ lost: [(task: String, reason: String)], now: Date) throws -> [String] {
+        package func recompute(_ lost: [(task: String, reason: String)], now: Date) throws -> [String] {
             var sentBack: [String] = []
             var frontier = lost.map(\.task)
             var seen = Set(frontier)
@@ -510,12 +510,12 @@ public final class TaskStore: Sendable {
         }
 
         /// How often `task`'s results were found lost and sent back.
-        public func recoveries(of task: String) throws -> Int {
+        package func recoveries(of task: String) throws -> Int {
             try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM recovery WHERE task = ?"), arguments: [task]) ?? 0
         }
 
         /// Returns a task just leased to the state it had before (blocked, since an input it needs was found lost).
-        public func unlease(task: String, attempt: Int, now: Date) throws {
+        package func unlease(task: String, attempt: Int, now: Date) throws {
             try db.cachedStatement(sql: """
                 UPDATE task SET state = 'blocked', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased' AND attempts = ?
                 """).execute(arguments: [now.timeIntervalSince1970, task, attempt])
@@ -524,19 +524,19 @@ public final class TaskStore: Sendable {
 
         /// Returns a leased task to the queue at no cost, attempt kept (its worker never rejoined a restarted
         /// coordinator: not its fault, nor the task's). A result its worker still sends is accepted.
-        public func releaseLease(task: String, now: Date) throws {
+        package func releaseLease(task: String, now: Date) throws {
             try db.cachedStatement(sql: """
                 UPDATE task SET state = 'queued', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased'
                 """).execute(arguments: [now.timeIntervalSince1970, task])
         }
 
         /// Whether any task waits in the queue.
-        public func hasQueuedTask() throws -> Bool {
+        package func hasQueuedTask() throws -> Bool {
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state = 'queued')")) ?? false
         }
 
         /// The hosts that have said `task` fails for its own inputs.
-        public func taskFailureHosts(of task: String) throws -> Set<String> {
+        package func taskFailureHosts(of task: String) throws -> Set<String> {
             Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT host FROM failure WHERE task = ? AND cause = 'task' AND host IS NOT NULL"),
                                     arguments: [task]))
         }
@@ -546,7 +546,7 @@ public final class TaskStore: Sendable {
         /// host has said so, and another is alive to try): then it goes back to the queue, for another host.
         /// Only the current lease counts; returns the new state.
         @discardableResult
-        public func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits,
+        package func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits,
                          awaitingAnotherHost: Bool = false, now: Date = Date()) throws -> TaskState? {
             guard let record = try self.task(task),
                   record.state == .leased, record.attempts == attempt else { return nil }
@@ -589,7 +589,7 @@ public final class TaskStore: Sendable {
         }
 
         /// Keeps `worker`'s record of trouble.
-        public func record(_ trouble: WorkerTrouble, of worker: String) throws {
+        package func record(_ trouble: WorkerTrouble, of worker: String) throws {
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO trouble (worker, failures_in_a_row, times_set_aside, set_aside_until, last_error)
                 VALUES (?, ?, ?, ?, ?)
@@ -598,7 +598,7 @@ public final class TaskStore: Sendable {
         }
 
         /// Leases past their end (the worker stopped renewing them), with the worker that held each.
-        public func expiredLeases(now: Date) throws -> [(task: String, attempt: Int, worker: String?)] {
+        package func expiredLeases(now: Date) throws -> [(task: String, attempt: Int, worker: String?)] {
             try Row.fetchAll(db.cachedStatement(sql: "SELECT id, attempts, worker FROM task WHERE state = 'leased' AND lease_expires < ?"),
                              arguments: [now.timeIntervalSince1970]).map { ($0["id"], $0["attempts"], $0["worker"]) }
         }
@@ -608,7 +608,7 @@ public final class TaskStore: Sendable {
     /// still training, can rejoin and finish them rather than see them handed to another worker. Returns the
     /// tasks so held; the coordinator returns those whose worker never rejoined with `releaseLease`.
     @discardableResult
-    public func holdLeasesForRejoin(until: Date) throws -> [String] {
+    package func holdLeasesForRejoin(until: Date) throws -> [String] {
         try write { db in
             let held = try String.fetchAll(db, sql: "SELECT id FROM task WHERE state = 'leased' ORDER BY id")
             try db.execute(sql: "UPDATE task SET lease_expires = ? WHERE state = 'leased'", arguments: [until.timeIntervalSince1970])
@@ -616,7 +616,7 @@ public final class TaskStore: Sendable {
         }
     }
 
-    public func counts() throws -> [TaskState: Int] {
+    package func counts() throws -> [TaskState: Int] {
         try read { db in
             var counts: [TaskState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task GROUP BY state") {
@@ -629,7 +629,7 @@ public final class TaskStore: Sendable {
     /// Puts failed tasks, and the tasks skipped because of them, back in line with fresh failure budgets;
     /// finished levels stay. Returns how many tasks were re-queued or unblocked.
     @discardableResult
-    public func retryFailed(now: Date = Date()) throws -> Int {
+    package func retryFailed(now: Date = Date()) throws -> Int {
         try write { db in
             try db.execute(sql: """
                 UPDATE task SET state = 'blocked', host_failures = 0, lost_leases = 0, error = NULL, worker = NULL,
@@ -642,16 +642,16 @@ public final class TaskStore: Sendable {
     }
 
     /// One attempt that ended without a result.
-    public struct FailureRecord: Sendable, Equatable {
-        public var task: String
-        public var attempt: Int
-        public var worker: String?
-        public var cause: FailureCause
-        public var error: String
+    package struct FailureRecord: Sendable, Equatable {
+        package var task: String
+        package var attempt: Int
+        package var worker: String?
+        package var cause: FailureCause
+        package var error: String
     }
 
     /// Every failed attempt of `task`, oldest first.
-    public func failures(of task: String) throws -> [FailureRecord] {
+    package func failures(of task: String) throws -> [FailureRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM failure WHERE task = ? ORDER BY at, rowid", arguments: [task]).map {
                 FailureRecord(task: $0["task"], attempt: $0["attempt"], worker: $0["worker"],
@@ -661,7 +661,7 @@ public final class TaskStore: Sendable {
     }
 
     /// The mean seconds a finished level took, by level: from its last lease to its result.
-    public func measuredLevelSeconds() throws -> [Int: Double] {
+    package func measuredLevelSeconds() throws -> [Int: Double] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT t.level AS level, AVG(t.updated - l.started) AS seconds FROM task t
@@ -674,19 +674,19 @@ public final class TaskStore: Sendable {
 
     /// Finished tasks that reused another task's result rather than computing their own (their planned
     /// parameters name it under "reuses": a control's level 0, which is its IMP experiment's).
-    public func reusedCount() throws -> Int {
+    package func reusedCount() throws -> Int {
         try read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task WHERE state = 'done' AND json_extract(parameters, '$.reuses') IS NOT NULL") ?? 0
         }
     }
 
     /// Finished tasks whose results should be on disk: done and diverged.
-    public func finishedTasks() throws -> [TaskRecord] {
+    package func finishedTasks() throws -> [TaskRecord] {
         try read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('done', 'diverged') ORDER BY id") }
     }
 
     /// The latest finished tasks found lost and sent back, newest first, with why.
-    public func recoveries(limit: Int = 20) throws -> [(task: String, reason: String, at: Date)] {
+    package func recoveries(limit: Int = 20) throws -> [(task: String, reason: String, at: Date)] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT task, reason, at FROM recovery ORDER BY at DESC, rowid DESC LIMIT ?", arguments: [limit]).map {
                 ($0["task"], $0["reason"], Date(timeIntervalSince1970: $0["at"]))
@@ -695,24 +695,24 @@ public final class TaskStore: Sendable {
     }
 
     /// Tasks still to run or running: queued, blocked and leased.
-    public func pendingTasks() throws -> [TaskRecord] {
+    package func pendingTasks() throws -> [TaskRecord] {
         try read { db in
             try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('queued', 'blocked', 'leased') ORDER BY experiment, seed, level")
         }
     }
 
     /// Nothing left to run or wait for.
-    public func isFinished() throws -> Bool {
+    package func isFinished() throws -> Bool {
         try read { db in
             try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state IN ('queued', 'leased', 'blocked'))") ?? false)
         }
     }
 
-    public func task(_ id: String) throws -> TaskRecord? {
+    package func task(_ id: String) throws -> TaskRecord? {
         try read { db in try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) }
     }
 
-    public func tasks(in state: TaskState) throws -> [TaskRecord] {
+    package func tasks(in state: TaskState) throws -> [TaskRecord] {
         try read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state = ? ORDER BY id", arguments: [state.rawValue]) }
     }
 }

@@ -7,13 +7,13 @@ import Foundation
 
 extension ZeroMQSocket {
     /// Makes this socket a CURVE server with `secretKey` (Z85): clients must know its public key.
-    public func makeCurveServer(secretKey: String) throws {
+    package func makeCurveServer(secretKey: String) throws {
         try set(ZMQ_CURVE_SERVER, 1)
         try set(ZMQ_CURVE_SECRETKEY, string: secretKey)
     }
 
     /// Makes this socket a CURVE client of the server with `serverKey`, authenticating with its own key pair.
-    public func makeCurveClient(serverKey: String, keys: CurveKeyPair) throws {
+    package func makeCurveClient(serverKey: String, keys: CurveKeyPair) throws {
         try set(ZMQ_CURVE_SERVERKEY, string: serverKey)
         try set(ZMQ_CURVE_PUBLICKEY, string: keys.publicKey)
         try set(ZMQ_CURVE_SECRETKEY, string: keys.secretKey)
@@ -21,19 +21,19 @@ extension ZeroMQSocket {
 }
 
 /// A CURVE key pair in Z85 text (40 characters each).
-public struct CurveKeyPair: Sendable, Equatable {
-    public var publicKey: String
-    public var secretKey: String
+package struct CurveKeyPair: Sendable, Equatable {
+    package var publicKey: String
+    package var secretKey: String
 
     /// A fresh key pair from libzmq (needs libzmq built with libsodium, as Debian's is).
-    public static func generate() throws -> CurveKeyPair {
+    package static func generate() throws -> CurveKeyPair {
         var publicKey = [CChar](repeating: 0, count: 41), secretKey = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw ZeroMQError("curve_keypair") }
         return CurveKeyPair(publicKey: String(cString: publicKey), secretKey: String(cString: secretKey))
     }
 
     /// The pair belonging to a secret key.
-    public init(secretKey: String) throws {
+    package init(secretKey: String) throws {
         var publicKey = [CChar](repeating: 0, count: 41)
         guard secretKey.utf8.count == 40, zmq_curve_public(&publicKey, secretKey) == 0 else {
             throw ZeroMQError("curve_public: not a 40-character Z85 secret key")
@@ -41,13 +41,13 @@ public struct CurveKeyPair: Sendable, Equatable {
         self.init(publicKey: String(cString: publicKey), secretKey: secretKey)
     }
 
-    public init(publicKey: String, secretKey: String) {
+    package init(publicKey: String, secretKey: String) {
         self.publicKey = publicKey
         self.secretKey = secretKey
     }
 
     /// Z85 text of a raw 32-byte key, as ZAP hands client keys over.
-    public static func z85(_ key: [UInt8]) -> String {
+    package static func z85(_ key: [UInt8]) -> String {
         var text = [CChar](repeating: 0, count: 41)
         _ = key.withUnsafeBufferPointer { zmq_z85_encode(&text, $0.baseAddress, 32) }
         return String(cString: text)
@@ -56,22 +56,22 @@ public struct CurveKeyPair: Sendable, Equatable {
 
 /// A ZAP handler (ZeroMQ RFC 27) admitting CURVE clients whose public key is on an allow-list.
 /// It must exist before the server socket binds; the owner calls `handle` when it has a request.
-public final class ZAPAllowList {
+package final class ZAPAllowList {
     let socket: ZeroMQSocket
-    public let allowed: Set<String>
+    package let allowed: Set<String>
     let log: (String) -> Void
 
-    public init(_ context: ZeroMQContext, allowed: Set<String>, log: @escaping (String) -> Void) throws {
+    package init(_ context: ZeroMQContext, allowed: Set<String>, log: @escaping (String) -> Void) throws {
         socket = try ZeroMQSocket(context, kind: .reply)
         try socket.bind("inproc://zeromq.zap.01")
         self.allowed = allowed
         self.log = log
     }
 
-    public var pollable: ZeroMQSocket { socket }
+    package var pollable: ZeroMQSocket { socket }
 
     /// Answers one pending authentication request.
-    public func handle() throws {
+    package func handle() throws {
         guard let request = try socket.receive(timeout: 0), request.frames.count >= 6 else { return }
         let frames = request.frames
         let requestID = frames[1], address = String(decoding: frames[3], as: UTF8.self)

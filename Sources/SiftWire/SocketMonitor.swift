@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// A handshake that fails never reaches the application as a message: without this, a worker whose
 /// key the coordinator refuses would wait forever, and the coordinator could not log a plain client.
-public final class SocketMonitor {
-    public enum Event: Equatable, Sendable {
+package final class SocketMonitor {
+    package enum Event: Equatable, Sendable {
         case succeeded
         /// The ZAP handler refused the peer's credentials; `status` is its answer (400 for a key not allowed).
         case refusedCredentials(status: Int)
@@ -16,7 +16,7 @@ public final class SocketMonitor {
         case failed(errno: Int)
 
         /// What went wrong, for a log line; nil for a handshake that succeeded.
-        public var problem: String? {
+        package var problem: String? {
             switch self {
             case .succeeded: return nil
             case .refusedCredentials(let status): return "its CURVE key was refused (ZAP status \(status))"
@@ -32,7 +32,7 @@ public final class SocketMonitor {
     /// Numbers the monitors' inproc addresses, which must be unique in the process.
     private static let counter = Mutex(0)
 
-    public init(watching target: ZeroMQSocket, context: ZeroMQContext) throws {
+    package init(watching target: ZeroMQSocket, context: ZeroMQContext) throws {
         let number = Self.counter.withLock { value in
             value += 1
             return value
@@ -45,10 +45,10 @@ public final class SocketMonitor {
         try socket.connect(address)
     }
 
-    public var pollable: ZeroMQSocket { socket }
+    package var pollable: ZeroMQSocket { socket }
 
     /// The events that have arrived, without waiting.
-    public func events() throws -> [Event] {
+    package func events() throws -> [Event] {
         var events: [Event] = []
         // Each event is two frames: 2 bytes of event id and 4 of value (native order), then the endpoint.
         while let message = try socket.receive(timeout: 0), let head = message.frames.first, head.count >= 6 {

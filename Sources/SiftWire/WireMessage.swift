@@ -5,7 +5,7 @@ import Foundation
 /// On the wire a message is: frame 0, a 7-byte header ("SIFT", protocol version as big-endian
 /// UInt16, message kind); frame 1, a JSON body; then any binary attachments (masks, weights).
 /// A ROUTER socket adds the peer's identity in front.
-public enum WireMessage: Equatable, Sendable {
+package enum WireMessage: Equatable, Sendable {
     case ready(WorkerHello)
     case heartbeat(Heartbeat)
     case task(TaskAssignment, attachments: [[UInt8]])
@@ -21,14 +21,14 @@ public enum WireMessage: Equatable, Sendable {
     case status(SweepStatus)
 
     /// 2: leases carry tokens, and a worker answers the coordinator's first heartbeat before it gets a task.
-    public static let protocolVersion: UInt16 = 2
+    package static let protocolVersion: UInt16 = 2
     static let magic: [UInt8] = Array("SIFT".utf8)
     /// Largest message accepted: a paper-scale level (3×1024² weights and masks) fits with room to spare.
-    public static let maxBytes = 256 << 20
+    package static let maxBytes = 256 << 20
     /// Most frames in a message: a level's result is a frame per file, about 10 a layer with its rewind
     /// point (mask, weights, biases, bias mask, batch norm), plus maps and metrics; SiftConfig refuses
     /// networks deeper than `ModelSpec.maximumLayers` (24) so that every level fits.
-    public static let maxFrames = 256
+    package static let maxFrames = 256
 
     enum Kind: UInt8 {
         case ready = 1, heartbeat, task, result, failure, acknowledge, refuse, done, statusRequest, status, revoke
@@ -50,7 +50,7 @@ public enum WireMessage: Equatable, Sendable {
         }
     }
 
-    public var frames: [[UInt8]] {
+    package var frames: [[UInt8]] {
         let header = Self.magic + [UInt8(Self.protocolVersion >> 8), UInt8(Self.protocolVersion & 0xFF), kind.rawValue]
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -71,7 +71,7 @@ public enum WireMessage: Equatable, Sendable {
     }
 
     /// Parses untrusted frames. Every way they can be wrong is a `WireError`, never a crash.
-    public init(frames: [[UInt8]]) throws {
+    package init(frames: [[UInt8]]) throws {
         guard frames.count >= 2 else { throw WireError.malformed("expected a header and a body frame, got \(frames.count) frame(s)") }
         let header = frames[0]
         guard header.count == 7, Array(header[0..<4]) == Self.magic else {
@@ -111,12 +111,12 @@ public enum WireMessage: Equatable, Sendable {
 }
 
 /// Why a message was dropped.
-public enum WireError: Error, Equatable, CustomStringConvertible {
+package enum WireError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case versionMismatch(peer: UInt16, ours: UInt16)
     case unknownKind(UInt8)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed(let reason): return "malformed message: \(reason)"
         case let .versionMismatch(peer, ours): return "protocol version \(peer), this side speaks \(ours)"
@@ -126,20 +126,20 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A worker introducing itself.
-public struct WorkerHello: Codable, Equatable, Sendable {
-    public var host: String
-    public var pid: Int32
-    public var cores: Int
+package struct WorkerHello: Codable, Equatable, Sendable {
+    package var host: String
+    package var pid: Int32
+    package var cores: Int
     /// The engine build; a worker whose build differs from the coordinator's is refused.
-    public var build: String
+    package var build: String
     /// A task still running from before a reconnect, so it is not handed another.
-    public var task: TaskReference?
-    public var attempt: Int?
+    package var task: TaskReference?
+    package var attempt: Int?
     /// The lease token of that task: without it the claim is ignored.
-    public var lease: String?
+    package var lease: String?
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(host: String, pid: Int32, cores: Int, build: String) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(host: String, pid: Int32, cores: Int, build: String) {
         self.host = host
         self.pid = pid
         self.cores = cores
@@ -147,7 +147,7 @@ public struct WorkerHello: Codable, Equatable, Sendable {
     }
 
     /// What makes this introduction unacceptable, if anything: fields a real worker cannot send.
-    public var problem: String? {
+    package var problem: String? {
         if host.isEmpty || host.count > 255 || host.contains(where: { $0.isWhitespace || $0.isNewline }) {
             return "READY with an unusable host name"
         }
@@ -171,9 +171,9 @@ struct Revocation: Codable {
 /// How far a worker's task has come: its training's step, rate and loss, so the coordinator can show
 /// progress and tell a slow level from a hung one. The wire's copy of the engine's
 /// `TrainingProgress.Snapshot` (SiftWire does not link the engine).
-public struct TaskProgress: Codable, Equatable, Sendable {
+package struct TaskProgress: Codable, Equatable, Sendable {
     /// Where a task is: the wire's copy of the engine's `TrainingProgress.Phase`, sent as its name.
-    public enum Phase: String, Codable, Equatable, Sendable {
+    package enum Phase: String, Codable, Equatable, Sendable {
         /// Loading data and building the network.
         case preparing
         case training
@@ -181,17 +181,17 @@ public struct TaskProgress: Codable, Equatable, Sendable {
         case measuring
     }
 
-    public var phase: Phase
-    public var step: Int
-    public var steps: Int
-    public var epoch: Int
-    public var epochs: Int
-    public var loss: Double?
-    public var stepsPerSecond: Double?
+    package var phase: Phase
+    package var step: Int
+    package var steps: Int
+    package var epoch: Int
+    package var epochs: Int
+    package var loss: Double?
+    package var stepsPerSecond: Double?
     /// Seconds since the step counter (or the phase) last changed, on the worker's clock.
-    public var secondsSinceChange: Double
+    package var secondsSinceChange: Double
 
-    public init(phase: Phase, step: Int, steps: Int, epoch: Int, epochs: Int, loss: Double?, stepsPerSecond: Double?,
+    package init(phase: Phase, step: Int, steps: Int, epoch: Int, epochs: Int, loss: Double?, stepsPerSecond: Double?,
                 secondsSinceChange: Double) {
         self.phase = phase
         self.step = step
@@ -205,17 +205,17 @@ public struct TaskProgress: Codable, Equatable, Sendable {
     }
 
     /// As the store keeps it.
-    public var json: String {
+    package var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// The fraction of the level's training done, in [0, 1].
-    public var fraction: Double { steps > 0 ? min(max(Double(step) / Double(steps), 0), 1) : 0 }
+    package var fraction: Double { steps > 0 ? min(max(Double(step) / Double(steps), 0), 1) : 0 }
 
     /// Seconds of training left at the measured rate, if there is one.
-    public var secondsLeft: Double? {
+    package var secondsLeft: Double? {
         guard let rate = stepsPerSecond, rate > 0, phase == .training else { return nil }
         return Double(max(steps - step, 0)) / rate
     }
@@ -225,18 +225,18 @@ public struct TaskProgress: Codable, Equatable, Sendable {
 ///
 /// The coordinator's first heartbeat to a new peer carries a `challenge`; the peer earns its first task
 /// by sending it back as `answer`, which proves it reads its socket (a READY alone costs nothing to forge).
-public struct Heartbeat: Codable, Equatable, Sendable {
-    public var task: String?
-    public var challenge: String?
-    public var answer: String?
+package struct Heartbeat: Codable, Equatable, Sendable {
+    package var task: String?
+    package var challenge: String?
+    package var answer: String?
     /// The named task's progress.
-    public var progress: TaskProgress?
+    package var progress: TaskProgress?
     /// A round-trip probe: the coordinator sends a heartbeat back with the same text as soon as it has
     /// committed what came with this one (the lease renewal), so the round trip measures its loop.
-    public var echo: String?
+    package var echo: String?
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil,
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil,
                 echo: String? = nil) {
         self.task = task
         self.challenge = challenge
@@ -247,18 +247,18 @@ public struct Heartbeat: Codable, Equatable, Sendable {
 }
 
 /// One task: the coordinator's whole instruction, so no shared filesystem is needed.
-public struct TaskAssignment: Codable, Equatable, Sendable {
-    public var task: String
-    public var attempt: Int
+package struct TaskAssignment: Codable, Equatable, Sendable {
+    package var task: String
+    package var attempt: Int
     /// The lease's unguessable token: the coordinator accepts a result or failure only with it.
-    public var lease: String
+    package var lease: String
     /// "level" for an IMP level, "sleep" for protocol and throughput tests.
-    public var kind: String
+    package var kind: String
     /// Kind-specific parameters as JSON text (for a level: the experiment config, seed, level).
-    public var parameters: String
+    package var parameters: String
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(task: String, attempt: Int, lease: String, kind: String, parameters: String) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(task: String, attempt: Int, lease: String, kind: String, parameters: String) {
         self.task = task
         self.attempt = attempt
         self.lease = lease
@@ -267,17 +267,17 @@ public struct TaskAssignment: Codable, Equatable, Sendable {
     }
 }
 
-public struct TaskResult: Codable, Equatable, Sendable {
-    public var task: String
-    public var attempt: Int
+package struct TaskResult: Codable, Equatable, Sendable {
+    package var task: String
+    package var attempt: Int
     /// The token of the lease this answers.
-    public var lease: String
+    package var lease: String
     /// SHA-256 (hex) over the attachments, checked on arrival.
-    public var digest: String
-    public var summary: String
+    package var digest: String
+    package var summary: String
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(task: String, attempt: Int, lease: String, digest: String, summary: String) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(task: String, attempt: Int, lease: String, digest: String, summary: String) {
         self.task = task
         self.attempt = attempt
         self.lease = lease
@@ -286,22 +286,22 @@ public struct TaskResult: Codable, Equatable, Sendable {
     }
 }
 
-public struct TaskFailure: Codable, Equatable, Sendable {
+package struct TaskFailure: Codable, Equatable, Sendable {
     /// Who is at fault: the task fails at once; the host's failures are retried on another worker;
     /// a task declined (the worker was busy or stopping) goes back to the queue.
-    public enum Cause: String, Codable, Sendable {
+    package enum Cause: String, Codable, Sendable {
         case task, host, declined
     }
 
-    public var task: String
-    public var attempt: Int
+    package var task: String
+    package var attempt: Int
     /// The token of the lease this answers.
-    public var lease: String
-    public var error: String
-    public var cause: Cause
+    package var lease: String
+    package var error: String
+    package var cause: Cause
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(task: String, attempt: Int, lease: String, error: String, cause: Cause) {
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(task: String, attempt: Int, lease: String, error: String, cause: Cause) {
         self.task = task
         self.attempt = attempt
         self.lease = lease
@@ -311,33 +311,33 @@ public struct TaskFailure: Codable, Equatable, Sendable {
 }
 
 /// An error that says whether the task or the worker's host is at fault.
-public protocol AttributedError: Error {
+package protocol AttributedError: Error {
     var cause: TaskFailure.Cause { get }
 }
 
-public struct TaskReference: Codable, Equatable, Sendable {
-    public var task: String
-    public init(task: String) { self.task = task }
+package struct TaskReference: Codable, Equatable, Sendable {
+    package var task: String
+    package init(task: String) { self.task = task }
 }
 
-public struct Refusal: Codable, Equatable, Sendable {
-    public var reason: String
-    public init(reason: String) { self.reason = reason }
+package struct Refusal: Codable, Equatable, Sendable {
+    package var reason: String
+    package init(reason: String) { self.reason = reason }
 }
 
 /// A sweep's health: levels by state, workers, failures. Built from the store or sent by a live coordinator.
-public struct SweepStatus: Codable, Equatable, Sendable {
-    public struct Worker: Codable, Equatable, Sendable {
-        public var name: String
-        public var cores: Int
-        public var task: String?
-        public var secondsSinceHeartbeat: Double
-        public var alive: Bool
+package struct SweepStatus: Codable, Equatable, Sendable {
+    package struct Worker: Codable, Equatable, Sendable {
+        package var name: String
+        package var cores: Int
+        package var task: String?
+        package var secondsSinceHeartbeat: Double
+        package var alive: Bool
         /// Why it gets no task for now (set aside after failures on its host), if so.
-        public var setAside: String?
+        package var setAside: String?
 
-        // Memberwise, and public: Swift synthesizes only an internal one.
-        public init(name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool, setAside: String? = nil) {
+        // Memberwise, and package-wide: Swift synthesizes only an internal one.
+        package init(name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool, setAside: String? = nil) {
             self.name = name
             self.cores = cores
             self.task = task
@@ -348,15 +348,15 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     }
 
     /// A level that failed for good, or whose training diverged, with why and where.
-    public struct Failure: Codable, Equatable, Sendable {
-        public var task: String
-        public var attempts: Int
-        public var error: String
+    package struct Failure: Codable, Equatable, Sendable {
+        package var task: String
+        package var attempts: Int
+        package var error: String
         /// The worker (host:pid) of the last failed attempt, when one is known.
-        public var worker: String?
+        package var worker: String?
 
-        // Memberwise, and public: Swift synthesizes only an internal one.
-        public init(task: String, attempts: Int, error: String, worker: String? = nil) {
+        // Memberwise, and package-wide: Swift synthesizes only an internal one.
+        package init(task: String, attempts: Int, error: String, worker: String? = nil) {
             self.task = task
             self.attempts = attempts
             self.error = error
@@ -365,13 +365,13 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     }
 
     /// A level being run, with what its worker last reported of it.
-    public struct Running: Codable, Equatable, Sendable {
-        public var task: String
-        public var worker: String?
-        public var progress: TaskProgress?
+    package struct Running: Codable, Equatable, Sendable {
+        package var task: String
+        package var worker: String?
+        package var progress: TaskProgress?
 
-        // Memberwise, and public: Swift synthesizes only an internal one.
-        public init(task: String, worker: String?, progress: TaskProgress?) {
+        // Memberwise, and package-wide: Swift synthesizes only an internal one.
+        package init(task: String, worker: String?, progress: TaskProgress?) {
             self.task = task
             self.worker = worker
             self.progress = progress
@@ -379,27 +379,27 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     }
 
     /// Task counts by state name.
-    public var counts: [String: Int]
-    public var finished: Bool
-    public var workers: [Worker]
-    public var failures: [Failure]
+    package var counts: [String: Int]
+    package var finished: Bool
+    package var workers: [Worker]
+    package var failures: [Failure]
     /// Chains that ended with a non-finite training: the diverged level and its step and loss.
-    public var diverged: [Failure]
-    public var running: [Running]
+    package var diverged: [Failure]
+    package var running: [Running]
     /// Seconds until every level is settled, from measured level times and the workers at hand; nil
     /// until a level time is known.
-    public var secondsLeft: Double?
+    package var secondsLeft: Double?
     /// Whether `secondsLeft` is an upper bound: some levels are costed as a shallower depth, the deepest
     /// measured, and deeper levels train faster (nil from a coordinator of an earlier build).
-    public var secondsLeftIsUpperBound: Bool?
+    package var secondsLeftIsUpperBound: Bool?
     /// Finished levels whose files were found missing or unreadable and that are computed again, newest first
     /// (nil from a coordinator of an earlier build).
-    public var recomputed: [Failure]?
+    package var recomputed: [Failure]?
     /// Levels that reused a finished level instead of training (a control's level 0 is its IMP experiment's).
-    public var reused: Int?
+    package var reused: Int?
 
-    // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
+    // Memberwise, and package-wide: Swift synthesizes only an internal one.
+    package init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
                 running: [Running] = [], secondsLeft: Double? = nil, secondsLeftIsUpperBound: Bool? = nil,
                 recomputed: [Failure]? = nil, reused: Int? = nil) {
         self.secondsLeftIsUpperBound = secondsLeftIsUpperBound

@@ -2,10 +2,10 @@ import CZeroMQ
 import Foundation
 
 /// A libzmq failure, with the call and the endpoint it concerned.
-public struct ZeroMQError: Error, CustomStringConvertible, Equatable {
-    public var operation: String
-    public var code: Int32
-    public var endpoint: String?
+package struct ZeroMQError: Error, CustomStringConvertible, Equatable {
+    package var operation: String
+    package var code: Int32
+    package var endpoint: String?
 
     init(_ operation: String, endpoint: String? = nil) {
         self.operation = operation
@@ -13,19 +13,19 @@ public struct ZeroMQError: Error, CustomStringConvertible, Equatable {
         self.endpoint = endpoint
     }
 
-    public var description: String {
+    package var description: String {
         "zmq \(operation)\(endpoint.map { " \($0)" } ?? "") failed: \(String(cString: zmq_strerror(code))) (errno \(code))"
     }
 }
 
 /// One libzmq context per process; sockets borrow it. `@unchecked` because it holds a C pointer: libzmq
 /// documents contexts as thread-safe (sockets are not, and are not Sendable).
-public final class ZeroMQContext: @unchecked Sendable {
+package final class ZeroMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
     /// `maximumSockets` above libzmq's default of 1,023 is for processes that open thousands of sockets
     /// (the simulated cluster); it must be set before the first socket.
-    public init(maximumSockets: Int32? = nil) {
+    package init(maximumSockets: Int32? = nil) {
         handle = zmq_ctx_new()
         if let maximumSockets { zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, maximumSockets) }
     }
@@ -35,8 +35,8 @@ public final class ZeroMQContext: @unchecked Sendable {
 
 /// A ZeroMQ socket sending and receiving multipart messages of byte frames.
 /// Not thread-safe, as libzmq sockets are not: one owner thread per socket.
-public final class ZeroMQSocket {
-    public enum Kind {
+package final class ZeroMQSocket {
+    package enum Kind {
         case router, dealer, reply, pair
 
         var raw: Int32 {
@@ -54,7 +54,7 @@ public final class ZeroMQSocket {
     private let context: ZeroMQContext
     private var closed = false
 
-    public init(_ context: ZeroMQContext, kind: Kind) throws {
+    package init(_ context: ZeroMQContext, kind: Kind) throws {
         guard let socket = zmq_socket(context.handle, kind.raw) else { throw ZeroMQError("socket") }
         handle = socket
         self.context = context
@@ -65,41 +65,41 @@ public final class ZeroMQSocket {
 
     deinit { close() }
 
-    public func close() {
+    package func close() {
         guard !closed else { return }
         closed = true
         zmq_close(handle)
     }
 
-    public func set(_ option: Int32, _ value: Int32) throws {
+    package func set(_ option: Int32, _ value: Int32) throws {
         var v = value
         guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else { throw ZeroMQError("setsockopt \(option)") }
     }
 
-    public func set(_ option: Int32, int64 value: Int64) throws {
+    package func set(_ option: Int32, int64 value: Int64) throws {
         var v = value
         guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size) == 0 else { throw ZeroMQError("setsockopt \(option)") }
     }
 
-    public func set(_ option: Int32, bytes: [UInt8]) throws {
+    package func set(_ option: Int32, bytes: [UInt8]) throws {
         let status = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
         guard status == 0 else { throw ZeroMQError("setsockopt \(option)") }
     }
 
-    public func set(_ option: Int32, string: String) throws {
+    package func set(_ option: Int32, string: String) throws {
         try set(option, bytes: Array(string.utf8))
     }
 
-    public func bind(_ endpoint: String) throws {
+    package func bind(_ endpoint: String) throws {
         guard zmq_bind(handle, endpoint) == 0 else { throw ZeroMQError("bind", endpoint: endpoint) }
     }
 
-    public func connect(_ endpoint: String) throws {
+    package func connect(_ endpoint: String) throws {
         guard zmq_connect(handle, endpoint) == 0 else { throw ZeroMQError("connect", endpoint: endpoint) }
     }
 
     /// The endpoint actually bound (resolves port 0 and wildcards).
-    public var lastEndpoint: String {
+    package var lastEndpoint: String {
         var buffer = [CChar](repeating: 0, count: 256)
         var size = buffer.count
         zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size)
@@ -109,7 +109,7 @@ public final class ZeroMQSocket {
     /// Sends all frames as one message. Throws on failure (e.g. EHOSTUNREACH for a gone ROUTER peer).
     /// Unless `waiting`, a peer whose queue is full (it does not read) is an error (EAGAIN), not a wait:
     /// a server must not block on one peer.
-    public func send(_ frames: [[UInt8]], waiting: Bool = true) throws {
+    package func send(_ frames: [[UInt8]], waiting: Bool = true) throws {
         for (index, frame) in frames.enumerated() {
             // Once the first frame is queued, libzmq queues the rest of the message whatever the limit.
             let flags = (index < frames.count - 1 ? ZMQ_SNDMORE : 0) | (waiting || index > 0 ? 0 : ZMQ_DONTWAIT)
@@ -120,7 +120,7 @@ public final class ZeroMQSocket {
 
     /// Waits up to `timeout` milliseconds for a message; nil if none came.
     /// At most `maxFrames` frames and `maxBytes` in all are kept: the rest of an oversized message is read and dropped.
-    public func receive(timeout: Int, maxFrames: Int = 64, maxBytes: Int = 1 << 30) throws -> ReceivedMessage? {
+    package func receive(timeout: Int, maxFrames: Int = 64, maxBytes: Int = 1 << 30) throws -> ReceivedMessage? {
         var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
         let ready = zmq_poll(&item, 1, timeout)
         guard ready >= 0 else {
@@ -153,29 +153,29 @@ public final class ZeroMQSocket {
 }
 
 /// A received multipart message; `truncated` when it broke the frame or byte limits.
-public struct ReceivedMessage: Sendable {
-    public var frames: [[UInt8]]
-    public var truncated: Bool
+package struct ReceivedMessage: Sendable {
+    package var frames: [[UInt8]]
+    package var truncated: Bool
     /// The peer's identity as the ZAP handler vouched for it (under CURVE: its public key), if any.
-    public var userID: String?
+    package var userID: String?
 }
 
 /// The socket options Sift sets, named.
-public enum ZeroMQOption {
+package enum ZeroMQOption {
     /// A ROUTER reports a send to a gone peer as an error instead of dropping it silently.
-    public static let routerMandatory = ZMQ_ROUTER_MANDATORY
+    package static let routerMandatory = ZMQ_ROUTER_MANDATORY
     /// The largest message part a peer may send; a peer that sends a larger one is disconnected
     /// before the part is buffered.
-    public static let maximumMessageSize = ZMQ_MAXMSGSIZE
+    package static let maximumMessageSize = ZMQ_MAXMSGSIZE
     /// How many whole messages are queued from one peer before libzmq stops reading its connection.
-    public static let receiveQueueLength = ZMQ_RCVHWM
+    package static let receiveQueueLength = ZMQ_RCVHWM
     /// How long a closed socket keeps trying to send what is queued (0: drop it at once).
-    public static let linger = ZMQ_LINGER
+    package static let linger = ZMQ_LINGER
 }
 
 extension ZeroMQSocket {
     /// Waits up to `timeout` ms until any of `sockets` has a message; returns which do.
-    public static func poll(_ sockets: [ZeroMQSocket], timeout: Int) throws -> [Bool] {
+    package static func poll(_ sockets: [ZeroMQSocket], timeout: Int) throws -> [Bool] {
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
         let ready = zmq_poll(&items, Int32(items.count), timeout)
         guard ready >= 0 else {
