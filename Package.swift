@@ -59,7 +59,7 @@ let package = Package(
 
         // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
         .target(name: "SiftTestKit", dependencies: [
-            "SiftFiles", "SiftData", "SiftRandom", "CSystemZlib", .product(name: "Logging", package: "swift-log"),
+            "SiftFiles", "SiftData", "SiftRandom", "SiftWire", "SiftCluster", "CSystemZlib", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SiftDataTests", dependencies: ["SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom", "CEngineKernels"]),

@@ -440,21 +440,8 @@ import Testing
 
         /// A peer that says READY, answers the challenge, then waits (bounded) for the task it is handed.
         func peer(_ pid: Int32, cores: Int = 1, host: String = "hostile") throws -> (socket: ZeroMQSocket, task: TaskAssignment?) {
-            let socket = try ZeroMQSocket(context, kind: .dealer)
-            try socket.connect(endpoint)
-            try socket.send(WireMessage.ready(WorkerHello(host: host, pid: pid, cores: cores, build: build)).frames)
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
-                guard let reply = try socket.receive(timeout: 100), let message = try? WireMessage(frames: reply.frames) else { continue }
-                switch message {
-                case let .task(assignment, _): return (socket, assignment)
-                case .refuse: return (socket, nil)
-                case .heartbeat(let beat):
-                    if let challenge = beat.challenge { try socket.send(WireMessage.heartbeat(Heartbeat(answer: challenge)).frames) }
-                default: continue
-                }
-            }
-            return (socket, nil)
+            let peer = try ScriptedPeer(context, endpoint: endpoint, pid: pid, host: host, cores: cores, build: build)
+            return (peer.socket, try peer.awaitTask(timeout: 10))
         }
         func result(_ task: TaskAssignment, lease: String? = nil, summary: String, files: [[UInt8]]) -> [[UInt8]] {
             WireMessage.result(TaskResult(task: task.task, attempt: task.attempt, lease: lease ?? task.lease, digest: TaskDigest.of(files),

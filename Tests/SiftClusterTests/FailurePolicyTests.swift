@@ -17,58 +17,6 @@ import Testing
         func advance(_ seconds: Double) { now = now.addingTimeInterval(seconds) }
     }
 
-    /// A worker whose every message is written by the test.
-    struct ScriptedWorker {
-        let socket: ZeroMQSocket
-        let pid: Int32
-        let host: String
-        var name: String { "\(host):\(pid)" }
-
-        /// Says READY; `holding`, as a worker that reconnects names the task it still runs.
-        init(_ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, settings: ClusterSettings,
-             holding task: TaskAssignment? = nil) throws {
-            self.pid = pid
-            self.host = host
-            socket = try ZeroMQSocket(context, kind: .dealer)
-            try socket.connect(endpoint)
-            var hello = WorkerHello(host: host, pid: pid, cores: 1, build: settings.build)
-            if let task {
-                (hello.task, hello.attempt, hello.lease) = (TaskReference(task: task.task), task.attempt, task.lease)
-            }
-            try send(.ready(hello))
-        }
-
-        func send(_ message: WireMessage) throws { try socket.send(message.frames) }
-
-        /// Messages already delivered to this worker (inproc delivers at once), heartbeats left out;
-        /// a heartbeat's challenge is answered, as a real worker does.
-        func inbox() throws -> [WireMessage] {
-            var messages: [WireMessage] = []
-            while let received = try socket.receive(timeout: 0) {
-                let message = try WireMessage(frames: received.frames)
-                if case .heartbeat(let beat) = message {
-                    if let challenge = beat.challenge { try send(.heartbeat(Heartbeat(answer: challenge))) }
-                    continue
-                }
-                messages.append(message)
-            }
-            return messages
-        }
-
-        /// The one task in the inbox, if any.
-        func task() throws -> TaskAssignment? {
-            for case let .task(assignment, _) in try inbox() { return assignment }
-            return nil
-        }
-
-        func result(_ assignment: TaskAssignment) throws {
-            let files = [Array(assignment.task.utf8)]
-            try send(.result(TaskResult(task: assignment.task, attempt: assignment.attempt, lease: assignment.lease,
-                                        digest: TaskDigest.of(files), summary: "{}"),
-                             attachments: files))
-        }
-    }
-
     /// A coordinator over an inproc endpoint with a manual clock, and its store and log.
     final class Harness {
         let dir: TemporaryDirectory
@@ -121,8 +69,8 @@ import Testing
         var log: [String] { lines.all }
 
         /// A worker that said READY and answered the coordinator's challenge: the next turn can give it a task.
-        func worker(pid: Int32, host: String = "scripted") throws -> ScriptedWorker {
-            let worker = try ScriptedWorker(context, endpoint: coordinator.endpoint, pid: pid, host: host, settings: settings)
+        func worker(pid: Int32, host: String = "scripted") throws -> ScriptedPeer {
+            let worker = try ScriptedPeer(context, endpoint: coordinator.endpoint, pid: pid, host: host, build: settings.build)
             try turn()
             _ = try worker.inbox()
             return worker
@@ -301,7 +249,7 @@ import Testing
         let h = try Harness(chains: 1, levels: 1)
         let first = try h.worker(pid: 1, host: "a"), second = try h.worker(pid: 2, host: "b")
         try h.turn()
-        let failing = { (worker: ScriptedWorker) throws -> Bool in
+        let failing = { (worker: ScriptedPeer) throws -> Bool in
             guard let task = try worker.task() else { return false }
             try worker.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "2 outputs for 10 classes", cause: .task)))
             try h.turn()
@@ -394,7 +342,7 @@ import Testing
         let newcomer = try h.worker(pid: 2)
         try h.turn()
         #expect(try newcomer.task() == nil, "the level is still the holder's")
-        let rejoined = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 1, host: "scripted", settings: h.settings,
+        let rejoined = try ScriptedPeer(h.context, endpoint: h.coordinator.endpoint, pid: 1, host: "scripted", build: h.settings.build,
                                           holding: task)
         try h.turn()
         _ = try rejoined.inbox()
@@ -427,7 +375,7 @@ import Testing
 
     @Test func aFrameOverTheLimitIsDroppedUnread() throws {
         let h = try Harness(chains: 1, levels: 1, bind: "tcp://127.0.0.1:0", maximumFrameBytes: 64 << 10)
-        let flooder = try ScriptedWorker(h.context, endpoint: h.coordinator.endpoint, pid: 9, host: "scripted", settings: h.settings)
+        let flooder = try ScriptedPeer(h.context, endpoint: h.coordinator.endpoint, pid: 9, host: "scripted", build: h.settings.build)
         // Wait (bounded) until the coordinator has seen the flooder and its answer: it is then handed the task.
         var handed: TaskAssignment?
         for _ in 0..<200 where handed == nil {
