@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sift", targets: ["sift"]),
-        .library(name: "SiftEngine", targets: ["SiftEngine"]),
+        .library(name: "SiftEngine", targets: ["SiftEngine", "SiftSpec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,23 +35,25 @@ let package = Package(
         .target(name: "SiftArtifacts", dependencies: ["SiftFiles"]),
         .target(name: "SiftData", dependencies: ["SiftFiles", "SiftRandom", "CBLAS"]),
         .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "SiftRandom", "CBLAS"]),
+        // What an experiment is (model, training, pruning, data and its transforms) and who a chain is.
+        .target(name: "SiftSpec", dependencies: ["SiftData", "SiftRandom"]),
         .target(name: "SiftEngine", dependencies: [
-            "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "CBLAS", "CEngineKernels",
+            "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "SiftSpec", "CBLAS", "CEngineKernels",
         ]),
         .target(name: "SiftConfig", dependencies: [
-            "SiftFiles", "SiftEngine", "SiftData", "SiftDigest",
+            "SiftFiles", "SiftSpec", "SiftData", "SiftDigest",
             .product(name: "Yams", package: "Yams"),
         ]),
         // The sweep's durable task states, on SQLite; knows nothing of experiments or training.
         .target(name: "SiftStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
         .target(name: "SiftCluster", dependencies: [
-            "SiftArtifacts", "SiftFiles", "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftData", "SiftDigest",
+            "SiftArtifacts", "SiftFiles", "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftSpec", "SiftData", "SiftDigest",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SiftReport", dependencies: ["SiftArtifacts", "SiftFiles", "CSystemZlib"]),
         .executableTarget(name: "sift", dependencies: [
-            "SiftRandom", "SiftFiles", "SiftArtifacts", "SiftData", "SiftMetrics", "SiftEngine", "SiftConfig", "SiftStore",
+            "SiftRandom", "SiftFiles", "SiftArtifacts", "SiftData", "SiftMetrics", "SiftEngine", "SiftSpec", "SiftConfig", "SiftStore",
             "SiftWire", "SiftCluster", "SiftReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -61,17 +63,17 @@ let package = Package(
         .target(name: "SiftTestKit", dependencies: [
             "SiftFiles", "SiftData", "SiftRandom", "SiftWire", "SiftCluster", "CSystemZlib", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "SiftDataTests", dependencies: ["SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
-        .testTarget(name: "SiftEngineTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom", "CEngineKernels"]),
+        .testTarget(name: "SiftDataTests", dependencies: ["SiftSpec", "SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
+        .testTarget(name: "SiftEngineTests", dependencies: ["SiftSpec", "SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom", "CEngineKernels"]),
         .testTarget(name: "SiftMetricsTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftMetrics", "SiftData", "SiftRandom"]),
-        .testTarget(name: "SiftReportTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
+        .testTarget(name: "SiftReportTests", dependencies: ["SiftSpec", "SiftArtifacts", "SiftFiles", "SiftReport", "SiftTestKit", "SiftEngine", "SiftData"]),
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftRandomTests", dependencies: ["SiftRandom"]),
         .testTarget(name: "SiftDigestTests", dependencies: ["SiftDigest"]),
-        .testTarget(name: "SiftClusterTests", dependencies: ["SiftCluster", "SiftWire", "SiftConfig", "SiftStore", "SiftTestKit",
+        .testTarget(name: "SiftClusterTests", dependencies: ["SiftSpec", "SiftCluster", "SiftWire", "SiftConfig", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SiftConfigTests", dependencies: ["SiftConfig", "SiftEngine", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "SiftConfigTests", dependencies: ["SiftSpec", "SiftConfig", "SiftEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiftStoreTests", dependencies: ["SiftStore", "SiftTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "SiftCLITests", dependencies: ["SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster"]),
+        .testTarget(name: "SiftCLITests", dependencies: ["SiftSpec", "SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster"]),
     ]
 )

@@ -7,6 +7,7 @@ import SiftStore
 import SiftConfig
 import SiftWire
 import Synchronization
+import SiftSpec
 
 /// What a level task tells its worker, besides the attached files.
 struct LevelTaskParameters: Codable {

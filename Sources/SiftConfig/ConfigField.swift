@@ -1,5 +1,5 @@
 import SiftData
-import SiftEngine
+import SiftSpec
 
 /// One key an experiment config may set, declared once: its dotted path, what it accepts, its default
 /// (a function of the pruning preset, since presets differ), the line `sift config keys` prints, and

@@ -1,7 +1,7 @@
 import Foundation
 import SiftData
-import SiftEngine
 import Yams
+import SiftSpec
 
 /// Walks the YAML tree, checking every key and value against the schema.
 struct ConfigReader {

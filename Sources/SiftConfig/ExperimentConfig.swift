@@ -1,8 +1,8 @@
 import SiftDigest
 import Foundation
 import SiftData
-import SiftEngine
 import Yams
+import SiftSpec
 
 /// An experiment config read from YAML: the resolved spec, its canonical form and its hash.
 ///

@@ -1,5 +1,5 @@
 import SiftData
-import SiftEngine
+import SiftSpec
 
 private func positive(_ v: Double) -> String? { v > 0 ? nil : "must be greater than 0" }
 private func fraction(_ v: Double) -> String? { v >= 0 && v < 1 ? nil : "must be in [0, 1)" }

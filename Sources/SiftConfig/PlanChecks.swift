@@ -1,6 +1,6 @@
 import Foundation
 import SiftData
-import SiftEngine
+import SiftSpec
 
 /// Checks that refuse a plan before anything runs: a model that cannot fit this machine's memory,
 /// or whose input or output does not fit its dataset. They run wherever a config is read

@@ -6,6 +6,7 @@ import SiftEngine
 import SiftFiles
 import SiftMetrics
 import SiftRandom
+import SiftSpec
 
 /// Prints `value` as one line of JSON with sorted keys: what the benchmarks and `sift metrics` print.
 func printJSONLine<T: Encodable>(_ value: T) throws {

@@ -3,6 +3,7 @@ import Foundation
 import SiftEngine
 import Testing
 import Yams
+import SiftSpec
 
 @Suite struct ExperimentConfigTests {
     func parse(_ yaml: String) throws -> ExperimentConfig {

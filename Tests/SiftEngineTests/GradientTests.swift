@@ -1,6 +1,7 @@
 @testable import SiftEngine
 import SiftRandom
 import Testing
+import SiftSpec
 
 /// Analytic gradients against central finite differences, for every activation, loss and batch norm.
 @Suite struct GradientTests {

@@ -1,6 +1,7 @@
 @testable import SiftEngine
 import SiftRandom
 import Testing
+import SiftSpec
 
 @Suite struct PruningTests {
     let model = ModelSpec(widths: [20, 16, 12, 5])

@@ -4,6 +4,7 @@ import SiftFiles
 import SiftRandom
 import SiftTestKit
 import Testing
+import SiftSpec
 
 /// Batch norm's statistics measured again under the trained weights (`Trainer.recalibrateBatchNorm`): the
 /// running averages are replaced by the plain averages of K training batches' own statistics, taken in

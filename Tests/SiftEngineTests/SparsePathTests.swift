@@ -1,6 +1,7 @@
 @testable import SiftEngine
 import SiftRandom
 import Testing
+import SiftSpec
 
 /// The sparse path computes what the dense path computes, to float tolerance, on random masks.
 @Suite struct SparsePathTests {

@@ -2,6 +2,7 @@
 import SiftRandom
 import Synchronization
 import Testing
+import SiftSpec
 
 /// The passes that `ThreadRanges` cuts between threads (batch norm, the activations, the bias gradient) give
 /// the same bits at any thread count, and the cut itself covers every item once, on the kernels' vector

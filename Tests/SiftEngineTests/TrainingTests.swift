@@ -6,6 +6,7 @@ import SiftFiles
 import SiftRandom
 import SiftTestKit
 import Testing
+import SiftSpec
 
 @Suite struct TrainingTests {
     static let shape = ImageShape(channels: 1, height: 4, width: 4)

@@ -6,6 +6,7 @@ import SiftFiles
 import SiftReport
 import SiftTestKit
 import Testing
+import SiftSpec
 
 /// `sift report` over small chains written by the engine, in both the `sift imp` and the sweep layout.
 @Suite(.serialized) struct ReportTests {

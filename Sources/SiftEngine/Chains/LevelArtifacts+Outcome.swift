@@ -2,6 +2,7 @@ import Foundation
 import SiftArtifacts
 import SiftData
 import SiftFiles
+import SiftSpec
 
 /// A trained level as its files.
 extension LevelArtifacts {

@@ -1,6 +1,7 @@
 import SiftArtifacts
 import SiftData
 import SiftFiles
+import SiftSpec
 
 /// Masks and network states as named .npy files, and back, checked against the model's widths.
 extension NamedFiles {

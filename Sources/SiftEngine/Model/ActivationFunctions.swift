@@ -1,5 +1,6 @@
 import CEngineKernels
 import Foundation
+import SiftSpec
 
 extension Activation {
     /// a = f(z), elementwise over `count` entries, on the engine's threads.

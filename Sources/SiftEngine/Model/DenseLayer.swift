@@ -1,4 +1,5 @@
 import CEngineKernels
+import SiftSpec
 
 /// One fully connected layer y = f(BN(x)·(W⊙M) + b⊙m), weights stored [fan_in, fan_out] (science §2).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SiftSpec
 
 extension LossKind {
     /// Mean loss over the first `rows` rows of `output`, writing d(loss)/d(output) into `gradient`.

@@ -1,4 +1,5 @@
 import SiftRandom
+import SiftSpec
 
 /// A view of one trainable tensor: its values, its gradient, and its mask when it can be pruned.
 struct Parameter {

@@ -1,4 +1,5 @@
 import SiftRandom
+import SiftSpec
 
 /// Decides what each level of a chain trains under (science §4) and where the chain ends. It needs
 /// no data, so a coordinator can plan levels from the artifacts of earlier ones.

@@ -1,5 +1,6 @@
 import SiftMetrics
 import SiftRandom
+import SiftSpec
 
 /// Which weights and biases of one layer survive: 1 alive, 0 pruned, weights [fan_in, fan_out].
 public struct LayerMask: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import SiftRandom
+import SiftSpec
 
 /// The pruning rules of science §4: magnitude rounds, and the controls at matched density.
 ///

@@ -1,5 +1,6 @@
 import SiftData
 import SiftRandom
+import SiftSpec
 
 /// Reads or generates an experiment's data, then applies its transforms.
 public enum DatasetLoader {

@@ -1,4 +1,5 @@
 import Foundation
+import SiftSpec
 
 /// SGD (optional momentum) and Adam over masked parameters.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import SiftRandom
+import SiftSpec
 
 /// Times training steps on random data, and, for an unmasked network, cblas_sgemm alone on the
 /// same shapes, so the engine's efficiency is a ratio measured in one run.

@@ -1,6 +1,7 @@
 import Foundation
 import SiftData
 import SiftRandom
+import SiftSpec
 
 /// Where a training run stopped making sense: the loss or the parameters became non-finite.
 public struct Divergence: Sendable, Equatable {
