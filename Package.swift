@@ -33,15 +33,15 @@ let package = Package(
         // What a level leaves on disk: its named files, metrics.json and the records in it; no engine, BLAS
         // or metrics code, so the report can link it alone.
         .target(name: "SiftArtifacts", dependencies: ["SiftFiles"]),
-        .target(name: "SiftData", dependencies: ["SiftFiles", "SiftRandom", "CBLAS"]),
+        .target(name: "SiftData", dependencies: ["SiftFiles", "SiftRandom", "SiftSpec", "CBLAS"]),
         .target(name: "SiftMetrics", dependencies: ["SiftArtifacts", "SiftFiles", "SiftRandom", "CBLAS"]),
         // What an experiment is (model, training, pruning, data and its transforms) and who a chain is.
-        .target(name: "SiftSpec", dependencies: ["SiftData", "SiftRandom"]),
+        .target(name: "SiftSpec", dependencies: ["SiftRandom"]),
         .target(name: "SiftEngine", dependencies: [
             "SiftArtifacts", "SiftFiles", "SiftData", "SiftRandom", "SiftMetrics", "SiftSpec", "CBLAS", "CEngineKernels",
         ]),
         .target(name: "SiftConfig", dependencies: [
-            "SiftFiles", "SiftSpec", "SiftData", "SiftDigest",
+            "SiftFiles", "SiftSpec", "SiftDigest",
             .product(name: "Yams", package: "Yams"),
         ]),
         // The sweep's durable task states, on SQLite; knows nothing of experiments or training.

@@ -1,4 +1,3 @@
-import SiftData
 import SiftSpec
 
 /// One key an experiment config may set, declared once: its dotted path, what it accepts, its default

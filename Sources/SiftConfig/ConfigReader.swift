@@ -1,5 +1,4 @@
 import Foundation
-import SiftData
 import Yams
 import SiftSpec
 

@@ -1,6 +1,5 @@
 import SiftDigest
 import Foundation
-import SiftData
 import Yams
 import SiftSpec
 

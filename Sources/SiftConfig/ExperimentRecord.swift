@@ -1,5 +1,4 @@
 import Foundation
-import SiftData
 import SiftFiles
 
 /// What `experiment.json` records beside an experiment's chains: its name (the report's label),

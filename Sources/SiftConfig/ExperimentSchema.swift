@@ -1,4 +1,3 @@
-import SiftData
 import SiftSpec
 
 private func positive(_ v: Double) -> String? { v > 0 ? nil : "must be greater than 0" }

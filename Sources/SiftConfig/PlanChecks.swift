@@ -1,5 +1,4 @@
 import Foundation
-import SiftData
 import SiftSpec
 
 /// Checks that refuse a plan before anything runs: a model that cannot fit this machine's memory,

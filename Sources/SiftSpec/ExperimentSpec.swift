@@ -1,4 +1,3 @@
-import SiftData
 
 /// Hidden-unit nonlinearity.
 public enum Activation: String, Sendable, Codable, CaseIterable {
@@ -208,9 +207,6 @@ public struct NLGPSettings: Sendable, Equatable {
 
     public init() {}
 
-    public var generator: NLGPGenerator {
-        NLGPGenerator(side: side, correlationLengths: correlationLengths, gain: gain, periodic: periodic, cloneClasses: cloneClasses)
-    }
 }
 
 public struct DataSpec: Sendable, Equatable {

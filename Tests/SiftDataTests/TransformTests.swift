@@ -3,6 +3,7 @@ import SiftFiles
 import SiftRandom
 import SiftTestKit
 import Testing
+import SiftSpec
 
 @Suite struct TransformTests {
     let split = SyntheticImages.split(shape: ImageShape(channels: 1, height: 4, width: 4), classes: 4, train: 200, test: 50)
