@@ -63,8 +63,8 @@ package struct ScriptedPeer {
 
     /// A result for `assignment` carrying `files` (by default the task's name, so digests differ per task),
     /// under `lease` (by default the task's own), for a test to send as it is or to tamper with.
-    package func resultMessage(_ assignment: TaskAssignment, lease: String? = nil, summary: String = "{}",
-                              files: [[UInt8]]? = nil) -> WireMessage {
+    package static func resultMessage(_ assignment: TaskAssignment, lease: String? = nil, summary: String = "{}",
+                                     files: [[UInt8]]? = nil) -> WireMessage {
         let files = files ?? [Array(assignment.task.utf8)]
         return .result(TaskResult(task: assignment.task, attempt: assignment.attempt, lease: lease ?? assignment.lease,
                                   digest: TaskDigest.of(files), summary: summary),
@@ -72,7 +72,7 @@ package struct ScriptedPeer {
     }
 
     /// Sends the task's result, as an honest worker that did it would.
-    package func result(_ assignment: TaskAssignment) throws { try send(resultMessage(assignment)) }
+    package func result(_ assignment: TaskAssignment) throws { try send(Self.resultMessage(assignment)) }
 
     /// Whether `message` was a heartbeat, answered if it carried a challenge.
     private func answered(_ message: WireMessage) throws -> Bool {

@@ -444,8 +444,7 @@ import Testing
             return (peer.socket, try peer.awaitTask(timeout: 10))
         }
         func result(_ task: TaskAssignment, lease: String? = nil, summary: String, files: [[UInt8]]) -> [[UInt8]] {
-            WireMessage.result(TaskResult(task: task.task, attempt: task.attempt, lease: lease ?? task.lease, digest: TaskDigest.of(files),
-                                          summary: summary), attachments: files).frames
+            ScriptedPeer.resultMessage(task, lease: lease, summary: summary, files: files).frames
         }
 
         // Ghosts: READYs that never read their socket. They get no task, so they cannot let leases expire.
