@@ -145,11 +145,14 @@ public final class Trainer {
         network.beginBatchNormRecalibration()
         defer { network.finishBatchNormRecalibration() }
         var stream = order
-        var indices: [Int] = []
+        // Only the permutation being dealt is kept, so memory stays at one training set's indices however
+        // many batches the config asks for (train.recalibration_batches × train.batch can reach 10¹¹).
+        var pending: [Int] = []
         let rows = batchRows, transposed = network.inputLayoutWanted(rows: rows)
         func prefetch(_ b: Int) {
-            while indices.count < (b + 1) * rows { indices += stream.permutation(data.train.count) }
-            batches.fill(batch: b, indices: indices[(b * rows)..<((b + 1) * rows)], transposed: transposed)
+            while pending.count < rows { pending += stream.permutation(data.train.count) }
+            batches.fill(batch: b, indices: ArraySlice(pending.prefix(rows)), transposed: transposed)
+            pending.removeFirst(rows)
         }
         prefetch(0)
         for b in 0..<count {
