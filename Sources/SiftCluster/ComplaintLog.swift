@@ -64,10 +64,12 @@ struct ComplaintTally {
 }
 
 /// A `ComplaintTally` shared between the coordinator's loop and the CURVE handler's callback.
-final class ComplaintLog: Sendable {
+package final class ComplaintLog: Sendable {
     private let tally: Mutex<ComplaintTally>
 
-    init(_ tally: ComplaintTally = ComplaintTally()) {
+    package convenience init() { self.init(ComplaintTally()) }
+
+    init(_ tally: ComplaintTally) {
         self.tally = Mutex(tally)
     }
 

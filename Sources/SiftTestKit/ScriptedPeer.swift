@@ -2,23 +2,44 @@ import Foundation
 import SiftCluster
 import SiftWire
 
-/// A worker whose every message the test writes, over a real DEALER socket: the one scripted peer of the
-/// failure-policy, fuzz and end-to-end tests. It says READY when made, answers the coordinator's challenges,
-/// and sends what it is told (a result of its task, a forged one, a failure, a flood).
-package struct ScriptedPeer {
+/// What a scripted peer speaks over: a DEALER socket to a coordinator, or a connection to an
+/// `EmbeddedCoordinator`.
+package protocol PeerLink {
+    func send(_ frames: [[UInt8]]) throws
+    /// The next message for this peer, waiting up to `timeout` ms for one (an embedded link never waits).
+    func receive(timeout: Int) throws -> [[UInt8]]?
+}
+
+/// A DEALER socket connected to a coordinator's endpoint.
+package struct DealerLink: PeerLink {
     package let socket: ZeroMQSocket
+
+    package init(_ context: ZeroMQContext, endpoint: String) throws {
+        socket = try ZeroMQSocket(context, kind: .dealer)
+        try socket.connect(endpoint)
+    }
+
+    package func send(_ frames: [[UInt8]]) throws { try socket.send(frames) }
+
+    package func receive(timeout: Int) throws -> [[UInt8]]? { try socket.receive(timeout: timeout)?.frames }
+}
+
+/// A worker whose every message the test writes: the one scripted peer of the failure-policy tests (over an
+/// `EmbeddedCoordinator`), and of the fuzz and end-to-end tests (over a DEALER socket). It says READY when
+/// made, answers the coordinator's challenges, and sends what it is told (a result of its task, a forged one,
+/// a failure, a flood).
+package struct ScriptedPeer {
+    package let link: any PeerLink
     package let pid: Int32
     package let host: String
     package var name: String { "\(host):\(pid)" }
 
-    /// Connects to `endpoint` and says READY with `build`; `holding`, as a worker that reconnects names the
-    /// task it still runs.
-    package init(_ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, cores: Int = 1, build: String,
+    /// Says READY with `build` over `link`; `holding`, as a worker that reconnects names the task it still runs.
+    package init(_ link: any PeerLink, pid: Int32, host: String, cores: Int = 1, build: String,
                 holding task: TaskAssignment? = nil) throws {
+        self.link = link
         self.pid = pid
         self.host = host
-        socket = try ZeroMQSocket(context, kind: .dealer)
-        try socket.connect(endpoint)
         var hello = WorkerHello(host: host, pid: pid, cores: cores, build: build)
         if let task {
             (hello.task, hello.attempt, hello.lease) = (TaskReference(task: task.task), task.attempt, task.lease)
@@ -26,14 +47,25 @@ package struct ScriptedPeer {
         try send(.ready(hello))
     }
 
-    package func send(_ message: WireMessage) throws { try socket.send(message.frames) }
+    /// Connects to a coordinator's `endpoint` over a DEALER socket and says READY.
+    package init(_ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, cores: Int = 1, build: String) throws {
+        try self.init(try DealerLink(context, endpoint: endpoint), pid: pid, host: host, cores: cores, build: build)
+    }
 
-    /// Messages already delivered (inproc delivers at once), heartbeats left out; a heartbeat's challenge is
-    /// answered, as a real worker does.
+    package func send(_ message: WireMessage) throws { try link.send(message.frames) }
+
+    /// Every message delivered so far, heartbeats included, none answered.
+    package func delivered() throws -> [WireMessage] {
+        var messages: [WireMessage] = []
+        while let frames = try link.receive(timeout: 0) { messages.append(try WireMessage(frames: frames)) }
+        return messages
+    }
+
+    /// Messages already delivered, heartbeats left out; a heartbeat's challenge is answered, as a real worker does.
     package func inbox() throws -> [WireMessage] {
         var messages: [WireMessage] = []
-        while let received = try socket.receive(timeout: 0) {
-            let message = try WireMessage(frames: received.frames)
+        while let frames = try link.receive(timeout: 0) {
+            let message = try WireMessage(frames: frames)
             if !(try answered(message)) { messages.append(message) }
         }
         return messages
@@ -50,7 +82,7 @@ package struct ScriptedPeer {
     package func awaitTask(timeout: Double) throws -> TaskAssignment? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            guard let reply = try socket.receive(timeout: 100), let message = try? WireMessage(frames: reply.frames) else { continue }
+            guard let frames = try link.receive(timeout: 100), let message = try? WireMessage(frames: frames) else { continue }
             if try answered(message) { continue }
             switch message {
             case let .task(assignment, _): return assignment

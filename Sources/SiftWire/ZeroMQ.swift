@@ -158,6 +158,12 @@ package struct ReceivedMessage: Sendable {
     package var truncated: Bool
     /// The peer's identity as the ZAP handler vouched for it (under CURVE: its public key), if any.
     package var userID: String?
+
+    package init(frames: [[UInt8]], truncated: Bool, userID: String?) {
+        self.frames = frames
+        self.truncated = truncated
+        self.userID = userID
+    }
 }
 
 /// The socket options Sift sets, named.

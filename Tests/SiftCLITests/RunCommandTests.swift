@@ -439,9 +439,9 @@ import Testing
         let build = ClusterSettings().build
 
         /// A peer that says READY, answers the challenge, then waits (bounded) for the task it is handed.
-        func peer(_ pid: Int32, cores: Int = 1, host: String = "hostile") throws -> (socket: ZeroMQSocket, task: TaskAssignment?) {
+        func peer(_ pid: Int32, cores: Int = 1, host: String = "hostile") throws -> (link: any PeerLink, task: TaskAssignment?) {
             let peer = try ScriptedPeer(context, endpoint: endpoint, pid: pid, host: host, cores: cores, build: build)
-            return (peer.socket, try peer.awaitTask(timeout: 10))
+            return (peer.link, try peer.awaitTask(timeout: 10))
         }
         func result(_ task: TaskAssignment, lease: String? = nil, summary: String, files: [[UInt8]]) -> [[UInt8]] {
             ScriptedPeer.resultMessage(task, lease: lease, summary: summary, files: files).frames
@@ -457,7 +457,7 @@ import Testing
 
         let first = try peer(1)
         let task = try #require(first.task)
-        try first.socket.send(result(task, summary: "not json", files: [[1, 2, 3]]))
+        try first.link.send(result(task, summary: "not json", files: [[1, 2, 3]]))
         #expect(coordinator.waitForLog("invalid result: the summary of \(task.task) is not a list of file names", timeout: 10))
 
         // Another chain's level folder, every file of it, from the reference run, offered as this task's result.
@@ -469,7 +469,7 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         let stolen = try names.map { Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\($0)"))) }
         let summary = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
-        try second.socket.send(result(stolenTask, summary: summary, files: stolen))
+        try second.link.send(result(stolenTask, summary: summary, files: stolen))
         #expect(coordinator.waitForLog("invalid result: \(stolenTask.task) carries the files of", timeout: 10))
 
         #expect(try peer(3, cores: -5).task == nil, "a READY with -5 cores is refused")
@@ -488,7 +488,7 @@ import Testing
         let forger = try peer(4)
         let forged = TaskAssignment(task: victim.id, attempt: victim.attempts, lease: "00000000000000000000000000000000", kind: "level",
                                     parameters: "{}")
-        try forger.socket.send(result(forged, summary: summary, files: stolen))
+        try forger.link.send(result(forged, summary: summary, files: stolen))
         #expect(coordinator.waitForLog("dropped a result for \(victim.id) (attempt \(victim.attempts)) from hostile:4", timeout: 10))
         // Taking the real worker's name does not take its lease.
         #expect(try peer(worker.pid, host: ProcessInfo.processInfo.hostName).task == nil)

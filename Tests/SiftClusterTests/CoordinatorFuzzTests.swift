@@ -6,7 +6,8 @@ import SiftWire
 import Testing
 
 /// Ten thousand random and mutated messages from peers that read nothing, among an honest worker's
-/// traffic: the coordinator neither throws nor stalls, and the store comes out intact and complete.
+/// traffic, fed to the coordinator's core: it neither throws nor stalls, and the store comes out intact and
+/// complete. (The socket's own limits are CoordinatorTests'.)
 @Suite struct CoordinatorFuzzTests {
     /// SplitMix64: the same seed gives the same messages, so a failure can be replayed.
     struct Draws {
@@ -73,14 +74,10 @@ import Testing
         let honest = try h.worker(pid: 1)
         let tasks = try TaskState.allCases.flatMap { try h.store.tasks(in: $0) }.map(\.id)
         var d = Draws(state: 20261202)
-        let fuzzers = try (0..<4).map { _ -> ZeroMQSocket in
-            let socket = try ZeroMQSocket(h.context, kind: .dealer)
-            try socket.connect(h.coordinator.endpoint)
-            return socket
-        }
+        let fuzzers = (0..<4).map { _ in h.embedded.connect() }
         // Two of them said a proper READY first, so their messages reach the handlers past the peer checks.
-        for socket in fuzzers.prefix(2) {
-            try socket.send(WireMessage.ready(WorkerHello(host: "fuzz", pid: Int32(10 + d.below(1000)), cores: 1, build: h.settings.build)).frames)
+        for link in fuzzers.prefix(2) {
+            try link.send(WireMessage.ready(WorkerHello(host: "fuzz", pid: Int32(10 + d.below(1000)), cores: 1, build: h.settings.build)).frames)
         }
         var lastLease: String?
         var sent = 0, finished = false
@@ -117,6 +114,5 @@ import Testing
         #expect(h.coordinator.counters.dropped > 1000)
         // Reopening runs SQLite's page check and the task rows' check.
         _ = try TaskStore(path: h.dir.file("sweep.sqlite"))
-        withExtendedLifetime(fuzzers) {}
     }
 }

@@ -149,4 +149,31 @@ import Testing
         #expect(counters.dropped >= 10)
         #expect(log.all.contains { $0.contains("protocol version 9") })
     }
+
+    /// libzmq's part limit (ZMQ_MAXMSGSIZE): a peer that sends a larger frame is cut off before it is buffered,
+    /// so the coordinator never reads it. Served from the test's thread.
+    @Test func aFrameOverTheLimitIsDroppedUnread() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try TaskStore(path: dir.file("sweep.sqlite"))
+        try store.add(SleepTasks.plan(chains: 1, levels: 1, milliseconds: 0))
+        var settings = ClusterSettings()
+        settings.maximumFrameBytes = 64 << 10
+        let context = ZeroMQContext()
+        let coordinator = try Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings, log: Lines().logger)
+        let flooder = try ScriptedPeer(context, endpoint: coordinator.endpoint, pid: 9, host: "scripted", build: settings.build)
+        // Wait (bounded) until the coordinator has seen the flooder and its answer: it is then handed the task.
+        var handed: TaskAssignment?
+        for _ in 0..<200 where handed == nil {
+            try coordinator.serveOnce(waitMilliseconds: 10)
+            handed = try flooder.task()
+        }
+        let assignment = try #require(handed)
+        let big = [UInt8](repeating: 7, count: 1 << 20)
+        try flooder.send(.result(TaskResult(task: assignment.task, attempt: 1, lease: assignment.lease, digest: TaskDigest.of([big]),
+                                            summary: "{}"), attachments: [big]))
+        for _ in 0..<50 { try coordinator.serveOnce(waitMilliseconds: 10) }
+        #expect(coordinator.counters.recorded == 0, "a 1 MiB frame past a 64 KiB limit never reaches the coordinator")
+        #expect(try store.task("sleep-0/0")?.state == .leased)
+    }
 }

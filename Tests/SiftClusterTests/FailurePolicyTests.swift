@@ -7,31 +7,20 @@ import SiftTestKit
 import SiftWire
 import Testing
 
-/// The coordinator driven turn by turn from the test's thread, like swift-nio's embedded event loop:
-/// an in-process transport (ZeroMQ inproc), scripted workers that say exactly what the test tells
-/// them, and a clock the test moves. Nothing here sleeps or depends on timing.
+/// The coordinator's policy driven turn by turn from the test's thread, like swift-nio's embedded event
+/// loop: its core with no socket (`EmbeddedCoordinator`), scripted workers that say exactly what the test
+/// tells them, and a clock the test moves. Nothing here sleeps, spawns a thread or opens a socket.
 @Suite struct FailurePolicyTests {
-    /// The time the coordinator sees; only the test moves it.
-    final class ManualClock: @unchecked Sendable {
-        var now = Date(timeIntervalSince1970: 1_800_000_000)
-        func advance(_ seconds: Double) { now = now.addingTimeInterval(seconds) }
-    }
-
-    /// A coordinator over an inproc endpoint with a manual clock, and its store and log.
+    /// An embedded coordinator core over a store of sleep tasks, with its log.
     final class Harness {
         let dir: TemporaryDirectory
         let store: TaskStore
-        let clock = ManualClock()
-        let context = ZeroMQContext()
-        private(set) var coordinator: Coordinator
+        let embedded: EmbeddedCoordinator
         let settings: ClusterSettings
-        private let onResult: @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding
         private let lines = InMemoryLogHandler.Lines()
-        private static let counter = NSLock()
-        nonisolated(unsafe) private static var next = 0
 
-        init(chains: Int, levels: Int, bind: String? = nil, maximumFrameBytes: Int = WireMessage.maxBytes,
-             onResult: @escaping @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding = { _, _, _ in .continues }) throws {
+        init(chains: Int, levels: Int,
+             onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }) throws {
             dir = try TemporaryDirectory()
             store = try TaskStore(path: dir.file("sweep.sqlite"))
             try store.add(SleepTasks.plan(chains: chains, levels: levels, milliseconds: 0))
@@ -41,53 +30,30 @@ import Testing
             settings.setAsideSeconds = 60
             settings.hungAfterSeconds = 5
             settings.hungAfterSteps = 100
-            settings.maximumFrameBytes = maximumFrameBytes
             self.settings = settings
-            self.onResult = onResult
-            coordinator = try Self.coordinator(store: store, context: context, bind: bind, settings: settings, lines: lines,
-                                               clock: clock, onResult: onResult)
-        }
-
-        private static func coordinator(store: TaskStore, context: ZeroMQContext, bind: String?, settings: ClusterSettings,
-                                        lines: InMemoryLogHandler.Lines, clock: ManualClock,
-                                        onResult: @escaping @Sendable (TaskRecord, TaskResult, [[UInt8]]) throws -> ChainEnding) throws -> Coordinator {
-            counter.lock(); next += 1; let id = next; counter.unlock()
-            return try Coordinator(store: store, context: context, bind: bind ?? "inproc://failure-policy-\(getpid())-\(id)",
-                                   settings: settings, log: InMemoryLogHandler.logger(lines), clock: { clock.now },
-                                   onResult: onResult)
-        }
-
-        /// A new coordinator on the same store, as after a SIGKILL and restart (on a new inproc endpoint:
-        /// workers reconnect with `worker(pid:)`).
-        func restart() throws {
-            coordinator = try Self.coordinator(store: store, context: context, bind: nil, settings: settings, lines: lines,
-                                               clock: clock, onResult: onResult)
+            embedded = try EmbeddedCoordinator(store: store, settings: settings, log: InMemoryLogHandler.logger(lines), onResult: onResult)
         }
 
         deinit { dir.remove() }
 
+        var clock: ManualClock { embedded.clock }
+        var coordinator: CoordinatorCore { embedded.core }
         var log: [String] { lines.all }
+
+        /// A new core on the same store, as after a SIGKILL and restart: workers reconnect with `worker(pid:)`.
+        func restart() throws { try embedded.restart() }
 
         /// A worker that said READY and answered the coordinator's challenge: the next turn can give it a task.
         func worker(pid: Int32, host: String = "scripted") throws -> ScriptedPeer {
-            let worker = try ScriptedPeer(context, endpoint: coordinator.endpoint, pid: pid, host: host, build: settings.build)
+            let worker = try ScriptedPeer(embedded.connect(), pid: pid, host: host, build: settings.build)
             try turn()
             _ = try worker.inbox()
             return worker
         }
 
-        /// A few turns of the coordinator's loop: enough to take in every message sent so far, and as many
-        /// more as it takes to record the results whose files are being written (at most 10 s).
+        /// Turns the core until every result sent so far is written and recorded.
         @discardableResult
-        func turn() throws -> Bool {
-            var finished = false
-            for _ in 0..<3 { finished = try coordinator.serveOnce(waitMilliseconds: 0) || finished }
-            for _ in 0..<5000 where coordinator.resultsInFlight > 0 {
-                finished = try coordinator.serveOnce(waitMilliseconds: 2) || finished
-            }
-            finished = try coordinator.serveOnce(waitMilliseconds: 0) || finished
-            return finished
-        }
+        func turn() throws -> Bool { try embedded.turn() }
     }
 
     @Test func aSilentWorkersLeaseIsLostNotFailedAndItsLateResultCounts() throws {
@@ -284,14 +250,9 @@ import Testing
     /// 20,000 malformed messages from one connection and one from each of 500 more: a few dozen log lines.
     @Test func aFloodOfMalformedMessagesCostsTheLogAFewLines() throws {
         let h = try Harness(chains: 1, levels: 1)
-        let flooder = try ZeroMQSocket(h.context, kind: .dealer)
-        try flooder.connect(h.coordinator.endpoint)
-        let others = try (0..<500).map { _ in
-            let socket = try ZeroMQSocket(h.context, kind: .dealer)
-            try socket.connect(h.coordinator.endpoint)
-            try socket.send([[0x42]])
-            return socket
-        }
+        let flooder = h.embedded.connect()
+        try flooder.send([[0x42]])
+        for _ in 0..<500 { try h.embedded.connect().send([[0x42]]) }
         for _ in 0..<100 {
             for _ in 0..<200 { try flooder.send([[0x42]]) }
             try h.turn()
@@ -301,7 +262,6 @@ import Testing
         let complaints = h.log.filter { $0.contains("dropped a message") || $0.contains("not logged one by one") }
         #expect(complaints.count >= 2 && complaints.count <= 41, "\(complaints.count) lines")
         #expect(h.log.contains { $0.contains("more like this in the last 11 s") })
-        withExtendedLifetime(others) {}
     }
 
     @Test func aWorkerThatExitsLosesItsLeaseAtOnce() throws {
@@ -309,7 +269,7 @@ import Testing
         let doomed = try h.worker(pid: 7)
         try h.turn()
         #expect(try doomed.task() != nil)
-        try h.coordinator.workerExited(host: "scripted", pid: 7, cause: "worker 0 (pid 7) killed by signal 9")
+        try h.embedded.core.workerExited(host: "scripted", pid: 7, cause: "worker 0 (pid 7) killed by signal 9")
         let record = try #require(try h.store.task("sleep-0/0"))
         #expect(record.state == .queued && record.lostLeases == 1)
         #expect(try h.store.failures(of: "sleep-0/0").map(\.error) == ["worker 0 (pid 7) killed by signal 9"])
@@ -342,8 +302,7 @@ import Testing
         let newcomer = try h.worker(pid: 2)
         try h.turn()
         #expect(try newcomer.task() == nil, "the level is still the holder's")
-        let rejoined = try ScriptedPeer(h.context, endpoint: h.coordinator.endpoint, pid: 1, host: "scripted", build: h.settings.build,
-                                          holding: task)
+        let rejoined = try ScriptedPeer(h.embedded.connect(), pid: 1, host: "scripted", build: h.settings.build, holding: task)
         try h.turn()
         _ = try rejoined.inbox()
         try rejoined.result(task)
@@ -357,12 +316,11 @@ import Testing
         for hello in [WorkerHello(host: "ghost", pid: 2, cores: -5, build: h.settings.build),
                       WorkerHello(host: "ghost", pid: 0, cores: 1, build: h.settings.build),
                       WorkerHello(host: "", pid: 3, cores: 1, build: h.settings.build)] {
-            let socket = try ZeroMQSocket(h.context, kind: .dealer)
-            try socket.connect(h.coordinator.endpoint)
-            try socket.send(WireMessage.ready(hello).frames)
+            let link = h.embedded.connect()
+            try link.send(WireMessage.ready(hello).frames)
             try h.turn()
-            let reply = try #require(try socket.receive(timeout: 0))
-            guard case .refuse(let refusal) = try WireMessage(frames: reply.frames) else {
+            let reply = try #require(try link.receive(timeout: 0))
+            guard case .refuse(let refusal) = try WireMessage(frames: reply) else {
                 Issue.record("a READY with \(hello) was not refused")
                 continue
             }
@@ -371,24 +329,6 @@ import Testing
         #expect(h.log.filter { $0.contains("refused peer") }.count == 3, "each refusal is logged with the peer")
         // The well-formed worker still gets the one task.
         #expect(try honest.task()?.task == "sleep-0/0")
-    }
-
-    @Test func aFrameOverTheLimitIsDroppedUnread() throws {
-        let h = try Harness(chains: 1, levels: 1, bind: "tcp://127.0.0.1:0", maximumFrameBytes: 64 << 10)
-        let flooder = try ScriptedPeer(h.context, endpoint: h.coordinator.endpoint, pid: 9, host: "scripted", build: h.settings.build)
-        // Wait (bounded) until the coordinator has seen the flooder and its answer: it is then handed the task.
-        var handed: TaskAssignment?
-        for _ in 0..<200 where handed == nil {
-            try h.coordinator.serveOnce(waitMilliseconds: 10)
-            handed = try flooder.task()
-        }
-        let assignment = try #require(handed)
-        let big = [UInt8](repeating: 7, count: 1 << 20)
-        try flooder.send(.result(TaskResult(task: assignment.task, attempt: 1, lease: assignment.lease, digest: TaskDigest.of([big]),
-                                            summary: "{}"), attachments: [big]))
-        for _ in 0..<50 { try h.coordinator.serveOnce(waitMilliseconds: 10) }
-        #expect(h.coordinator.counters.recorded == 0, "a 1 MiB frame past a 64 KiB limit never reaches the coordinator")
-        #expect(try h.store.task("sleep-0/0")?.state == .leased)
     }
 
     /// A result with more frames than a message may hold can never arrive whole, however often it is
@@ -412,27 +352,23 @@ import Testing
     /// heartbeats are answered, and the result is neither recorded nor acknowledged; a second copy of it is
     /// not taken in twice. Once written, it is recorded and acknowledged in the next turn.
     @Test func heartbeatsAreAnsweredWhileAResultIsWrittenAndItIsAcknowledgedOnlyOnceWritten() throws {
-        let gate = DispatchSemaphore(value: 0)
-        let h = try Harness(chains: 1, levels: 1, onResult: { _, _, _ in
-            gate.wait()
-            return .continues
-        })
+        let h = try Harness(chains: 1, levels: 1)
         let worker = try h.worker(pid: 1)
         try h.turn()
         let task = try #require(try worker.task())
+        h.embedded.holdWrites = true
         try worker.result(task)
         try worker.result(task)
         try worker.send(.heartbeat(Heartbeat(task: task.task, echo: "probe")))
-        for _ in 0..<3 { try h.coordinator.serveOnce(waitMilliseconds: 0) }
-        var delivered: [WireMessage] = []
-        while let received = try worker.socket.receive(timeout: 0) { delivered.append(try WireMessage(frames: received.frames)) }
+        for _ in 0..<3 { try h.turn() }
+        let delivered = try worker.delivered()
         #expect(delivered.contains { if case .heartbeat(let beat) = $0 { return beat.echo == "probe" }; return false },
                 "the heartbeat is answered while the result is being written")
         #expect(!delivered.contains { if case .acknowledge = $0 { return true }; return false })
         #expect(h.coordinator.resultsInFlight == 1 && h.coordinator.counters.recorded == 0)
         #expect(try h.store.task(task.task)?.state == .leased)
 
-        gate.signal()
+        h.embedded.holdWrites = false
         try h.turn()
         #expect(try worker.inbox().contains { if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false })
         #expect(try h.store.task(task.task)?.state == .done)
@@ -442,11 +378,8 @@ import Testing
 
     @Test func readiesThatNeverAnswerGetNoTask() throws {
         let h = try Harness(chains: 2, levels: 1)
-        let ghosts = try (0..<10).map { i -> ZeroMQSocket in
-            let socket = try ZeroMQSocket(h.context, kind: .dealer)
-            try socket.connect(h.coordinator.endpoint)
-            try socket.send(WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(10 + i), cores: 8, build: h.settings.build)).frames)
-            return socket
+        for i in 0..<10 {
+            try h.embedded.connect().send(WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(10 + i), cores: 8, build: h.settings.build)).frames)
         }
         for _ in 0..<3 {
             try h.turn()
@@ -461,7 +394,6 @@ import Testing
         try worker.result(try #require(try worker.task()))
         #expect(try h.turn())
         #expect(try h.store.counts() == [.done: 2])
-        withExtendedLifetime(ghosts) {}
     }
 
     @Test func aResultOrFailureWithoutItsLeaseIsDroppedAndLogged() throws {
@@ -494,7 +426,7 @@ import Testing
         for round in 1...2 {
             try h.turn()
             #expect(try flaky.task() != nil, "round \(round): the flaky worker takes a task")
-            // It keeps its socket alive but never renews the lease: the lease runs out (3 s).
+            // It keeps its connection alive but never renews the lease: the lease runs out (3 s).
             for _ in 0..<4 {
                 h.clock.advance(1)
                 try flaky.send(.heartbeat(Heartbeat()))
