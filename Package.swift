@@ -52,16 +52,22 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SiftReport", dependencies: ["SiftArtifacts", "SiftFiles", "CSystemZlib"]),
-        .executableTarget(name: "sift", dependencies: [
+        // The command line, a library so that the test bed's commands share its options and loops.
+        .target(name: "SiftCommands", dependencies: [
             "SiftRandom", "SiftFiles", "SiftArtifacts", "SiftData", "SiftMetrics", "SiftEngine", "SiftSpec", "SiftConfig", "SiftStore",
             "SiftWire", "SiftCluster", "SiftReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .executableTarget(name: "sift", dependencies: ["SiftCommands"]),
 
         // Test support only (not a product): fixtures, child processes, screenshots, an in-memory log.
         .target(name: "SiftTestKit", dependencies: [
-            "SiftFiles", "SiftData", "SiftRandom", "SiftWire", "SiftCluster", "CSystemZlib", .product(name: "Logging", package: "swift-log"),
+            "SiftFiles", "SiftArtifacts", "SiftData", "SiftRandom", "SiftWire", "SiftStore", "SiftConfig", "SiftCluster", "CSystemZlib", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Sleep-task coordinators and workers, hanging workers, the coordinator benchmark: not shipped.
+        .executableTarget(name: "sift-testbed", dependencies: [
+            "SiftCommands", "SiftCluster", "SiftConfig", "SiftStore", "SiftTestKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SiftDataTests", dependencies: ["SiftSpec", "SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftSpec", "SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom", "CEngineKernels"]),

@@ -11,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/setup.sh >/dev/null
-sift="$(swift build -c release --show-bin-path)/sift"
-run() { "$sift" bench coordinator --threads 4 --result-mib "${MIB:-15}" "$@"; }
+testbed="$(swift build -c release --show-bin-path)/sift-testbed"
+run() { "$testbed" bench-coordinator --threads 4 --result-mib "${MIB:-15}" "$@"; }
 for workers in ${@:-100 300 1000 2000 3000}; do
     run --workers "$workers" --seconds "${SECONDS_EACH:-60}" --results-per-second "${RATE:-2}"
 done

@@ -6,16 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tasks="${1:-5000}" workers="${2:-4}"
 Scripts/setup.sh >/dev/null
-sift="$(swift build -c release --show-bin-path)/sift"
+testbed="$(swift build -c release --show-bin-path)/sift-testbed"
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 port=$((40000 + $$ % 20000))
-"$sift" coordinator --out "$work" --bind "tcp://127.0.0.1:$port" --sleep-tasks "$tasks" > "$work/coordinator.log" 2>&1 &
+"$testbed" coordinator --out "$work" --bind "tcp://127.0.0.1:$port" --sleep-tasks "$tasks" > "$work/coordinator.log" 2>&1 &
 coordinator=$!
 pids+=("$coordinator")
 for _ in $(seq 1 "$workers"); do
-    "$sift" worker --connect "tcp://127.0.0.1:$port" > /dev/null 2>&1 &
+    "$testbed" worker --connect "tcp://127.0.0.1:$port" > /dev/null 2>&1 &
     pids+=($!)
 done
 wait "$coordinator"

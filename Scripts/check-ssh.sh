@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then echo "check-ssh: skipped: needs root to run sshd and log in"; exit 0; fi
 [ -x /usr/sbin/sshd ] || { echo "check-ssh: skipped: openssh-server is not installed"; exit 0; }
-sift="$(cd "$(dirname "${1:-$(swift build --show-bin-path)/sift}")" && pwd)/sift"
+# The test bed's coordinator and workers (they run the sleep tasks); `sift-ssh` starts whatever SIFT_BIN names.
+testbed="$(cd "$(dirname "${1:-$(swift build --show-bin-path)/sift}")" && pwd)/sift-testbed"
 work=$(mktemp -d /tmp/sift-ssh.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -32,9 +33,9 @@ pids+=($!)
 sleep 1
 echo "root@127.0.0.1" > "$work/hosts"
 export SSH_OPTS="-p 2222 -i $work/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-export SIFT_BIN="$sift" SIFT_WORKER_DIR="$work/workers"
+export SIFT_BIN="$testbed" SIFT_WORKER_DIR="$work/workers"
 port=$((45000 + $$ % 10000))
-"$sift" coordinator --out "$work/out" --bind "tcp://127.0.0.1:$port" --sleep-tasks 6 --sleep-ms 200 > "$work/coordinator.log" 2>&1 &
+"$testbed" coordinator --out "$work/out" --bind "tcp://127.0.0.1:$port" --sleep-tasks 6 --sleep-ms 200 > "$work/coordinator.log" 2>&1 &
 coordinator=$!
 pids+=("$coordinator")
 Deploy/ssh/sift-ssh "$work/hosts" start 2 "tcp://127.0.0.1:$port"

@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sift="$(realpath "${1:-$(swift build --show-bin-path)/sift}")"
 [ -x "$sift" ] || { echo "hostile: no sift binary at $sift; run swift build first" >&2; exit 1; }
+# Sleep tasks are served and run by the test bed, built beside sift.
+testbed="$(dirname "$sift")/sift-testbed"
 data=/usr/share/datasets/fashion-mnist
 [ -d "$data" ] || { echo "hostile: skipped: $data missing (apt-get install dataset-fashion-mnist)"; exit 0; }
 python3 -c 'import zmq' 2>/dev/null || python3 -m pip install -q pyzmq 2>&1 | grep -v "as the 'root' user" || true
@@ -57,7 +59,9 @@ wait_for() {  # file, text, seconds
 coordinator() {  # out folder, log, then what it serves (default: the sweep)
     local out=$1 log=$2; shift 2
     [ $# -gt 0 ] || set -- "$work/sweep.yaml"
-    "$sift" coordinator "$@" --out "$out" --bind tcp://127.0.0.1:0 --heartbeat 0.5 --liveness 4 > "$log" 2>&1 &
+    local binary=$sift
+    [ "$1" != --sleep-tasks ] || binary=$testbed
+    "$binary" coordinator "$@" --out "$out" --bind tcp://127.0.0.1:0 --heartbeat 0.5 --liveness 4 > "$log" 2>&1 &
     coordinator_pid=$!
     pids+=("$coordinator_pid")
     wait_for "$log" "serving on tcp://" 30
@@ -95,7 +99,7 @@ echo "hostile: 2-3. an oversized sender beside an honest worker, and a flood of 
 # Test tasks that take 3 s each, so that the honest worker holds one while the oversized sender takes another.
 log="$work/flooded.log"
 coordinator "$work/flooded" "$log" --sleep-tasks 4 --sleep-ms 3000
-"$sift" worker --connect "$endpoint" --heartbeat 0.5 --liveness 4 > "$work/worker-flooded.log" 2>&1 &
+"$testbed" worker --connect "$endpoint" --heartbeat 0.5 --liveness 4 > "$work/worker-flooded.log" 2>&1 &
 pids+=($!)
 wait_for "$log" "worker $(hostname):$! ready" 30
 sleep 1

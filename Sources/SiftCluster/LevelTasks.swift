@@ -319,14 +319,13 @@ package final class LevelTaskRunner: Sendable {
     private let cached = Mutex<[(key: String, data: DatasetSplit)]>([])
     static let cachedDatasets = 4
 
-    package init() {}
+    /// Called after each training step with the level and the step; the test bed's worker blocks in it to hang
+    /// a training as a deadlocked trainer would (`sift-testbed worker --hang`).
+    private let afterStep: (@Sendable (_ level: Int, _ step: Int) -> Void)?
 
-    /// A test-only hook: `SIFT_TEST_HANG=LEVEL:STEP` in a worker's environment stops its training of
-    /// level LEVEL at step STEP for good, as a deadlocked trainer would, while its heartbeats go on.
-    static let hang: (level: Int, step: Int)? = {
-        let parts = ProcessInfo.processInfo.environment["SIFT_TEST_HANG"]?.split(separator: ":").compactMap { Int($0) } ?? []
-        return parts.count == 2 ? (parts[0], parts[1]) : nil
-    }()
+    package init(afterStep: (@Sendable (_ level: Int, _ step: Int) -> Void)? = nil) {
+        self.afterStep = afterStep
+    }
 
     package func run(_ assignment: TaskAssignment, attachments: [[UInt8]],
                     progress: TrainingProgress = TrainingProgress()) throws -> (summary: String, attachments: [[UInt8]]) {
@@ -356,11 +355,9 @@ package final class LevelTaskRunner: Sendable {
         let model = experiment.spec.model
         let masks = try masksFiles.masks(model: model, origin: assignment.task)
         let start = startFiles.names.isEmpty ? nil : try startFiles.state(model: model, origin: assignment.task)
-        let hang = Self.hang.flatMap { $0.level == parameters.level ? $0.step : nil }
-        var (outcome, rewindPoint) = chain.runLevel(parameters.level, masks: masks, start: start, isLast: parameters.isLast,
-                                                    progress: progress, afterStep: { step in
-            while step == hang { sleep(3600) }
-        })
+        let level = parameters.level, afterStep = self.afterStep
+        var (outcome, rewindPoint) = chain.runLevel(level, masks: masks, start: start, isLast: parameters.isLast,
+                                                    progress: progress, afterStep: { step in afterStep?(level, step) })
         outcome.metrics.timings?.loading = loadingSeconds
         var files = try LevelArtifacts.files(outcome, model: model)
         if let rewindPoint {

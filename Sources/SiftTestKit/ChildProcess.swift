@@ -1,6 +1,6 @@
 import Foundation
 
-/// A long-running `sift` child (coordinator or worker) that a test starts, signals and always stops.
+/// A long-running `sift` or `sift-testbed` child (coordinator or worker) that a test starts, signals and always stops.
 ///
 /// Foundation's Process rather than swift-subprocess (in the mirror): swift-subprocess runs a child for
 /// the span of one async call (`run(...) { execution in … }`), while these tests hold children across
@@ -10,15 +10,14 @@ public final class ChildProcess {
     public let process = Process()
     public let logPath: String
 
-    /// Starts `sift` with `arguments`, stdout and stderr going to `logPath`, with `environment` added to ours.
-    public init(_ arguments: [String], log logPath: String, environment: [String: String] = [:]) throws {
+    /// Starts `sift` (or `executable`) with `arguments`, stdout and stderr going to `logPath`.
+    public init(_ arguments: [String], executable: String = SiftProcess.executable, log logPath: String) throws {
         self.logPath = logPath
         // An empty log; opening it for writing below reports any failure.
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.executableURL = URL(fileURLWithPath: SiftProcess.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log
         try process.run()

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the built `sift` executable as a child process and collects its output.
+/// Runs the built `sift` executable (or the test bed, `sift-testbed`) as a child process and collects its output.
 ///
 /// Foundation's Process rather than swift-subprocess (in the mirror): swift-subprocess is async only, and
 /// the tests calling this are synchronous; bridging each call with a semaphore would block a thread of
@@ -13,18 +13,23 @@ public enum SiftProcess {
     }
 
     /// The `sift` binary beside the test bundle (both live in the build folder).
-    public static var executable: String {
+    public static var executable: String { built("sift") }
+
+    /// The test bed's binary: sleep-task coordinators, workers that run them or hang, the coordinator benchmark.
+    public static var testbed: String { built("sift-testbed") }
+
+    private static func built(_ name: String) -> String {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sift").path,
-            Bundle.main.bundleURL.appendingPathComponent("sift").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sift").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path,
+            Bundle.main.bundleURL.appendingPathComponent(name).path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name).path,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// Runs `sift` with the arguments and waits for it; the child is killed if it outlives `timeout`.
-    /// Output goes through files, so a chatty child can never block on a full pipe.
-    public static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Outcome {
+    /// Runs `sift` (or `executable`) with the arguments and waits for it; the child is killed if it outlives
+    /// `timeout`. Output goes through files, so a chatty child can never block on a full pipe.
+    public static func run(_ arguments: [String], executable: String = executable, timeout: TimeInterval = 120) throws -> Outcome {
         let logs = try TemporaryDirectory("sift-process")
         defer { logs.remove() }
         let outPath = logs.file("stdout"), errPath = logs.file("stderr")

@@ -13,13 +13,14 @@ import Testing
                      bind: String = "tcp://127.0.0.1:0") throws -> (process: ChildProcess, endpoint: String) {
         let process = try ChildProcess(["coordinator", "--out", dir.path, "--bind", bind, "--sleep-tasks", "\(chains)",
                                         "--sleep-levels", "\(levels)", "--sleep-ms", "\(ms)", "--heartbeat", "0.2", "--liveness", "3"],
-                                       log: dir.file(log))
+                                       executable: SiftProcess.testbed, log: dir.file(log))
         let endpoint = try #require(process.listeningEndpoint(timeout: 10), "the coordinator says where it listens: \(process.log)")
         return (process, endpoint)
     }
 
     func worker(_ dir: TemporaryDirectory, _ name: String, _ endpoint: String) throws -> ChildProcess {
-        try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("\(name).log"))
+        try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], executable: SiftProcess.testbed,
+                         log: dir.file("\(name).log"))
     }
 
     /// How many times each task ran, over the given worker logs.
@@ -126,7 +127,8 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let (first, _) = try coordinator(dir, chains: 1, levels: 1, ms: 20_000)
-        let second = try SiftProcess.run(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:0", "--sleep-tasks", "1"])
+        let second = try SiftProcess.run(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:0", "--sleep-tasks", "1"],
+                                         executable: SiftProcess.testbed)
         #expect(second.status != 0)
         #expect(second.stderr.contains("held by another coordinator") && second.stderr.contains("pid \(first.pid)"), "\(second.stderr)")
         let run = try SiftProcess.run(["run", "Configs/smoke.yaml", "--out", dir.path])
@@ -147,7 +149,7 @@ import Testing
         try FileManager.default.copyItem(atPath: dir.file("keys/coordinator.pub"), toPath: dir.file("allow.txt"))
         func coordinator(secret: String) throws -> SiftProcess.Outcome {
             try SiftProcess.run(["coordinator", "--out", dir.file("out"), "--bind", "tcp://127.0.0.1:0", "--sleep-tasks", "1",
-                                 "--curve-secret", secret, "--allow", dir.file("allow.txt")])
+                                 "--curve-secret", secret, "--allow", dir.file("allow.txt")], executable: SiftProcess.testbed)
         }
         let asPublic = try coordinator(secret: dir.file("keys/coordinator.pub"))
         #expect(asPublic.status != 0 && asPublic.stderr.contains("holds a public key; --curve-secret takes the secret half"), "\(asPublic.stderr)")
@@ -168,19 +170,20 @@ import Testing
         let coordinator = try ChildProcess(["coordinator", "--out", dir.path, "--bind", "tcp://127.0.0.1:0",
                                             "--sleep-tasks", "3", "--sleep-ms", "100", "--heartbeat", "0.2", "--liveness", "3",
                                             "--curve-secret", dir.file("keys/coordinator.key"), "--allow", dir.file("allow.txt")],
-                                           log: dir.file("coordinator.log"))
+                                           executable: SiftProcess.testbed, log: dir.file("coordinator.log"))
         #expect(coordinator.waitForLog("with CURVE, 1 worker key(s) allowed", timeout: 10))
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
         func worker(_ name: String) throws -> ChildProcess {
             try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3",
                               "--curve-secret", dir.file("keys/\(name).key"), "--server-key", dir.file("keys/coordinator.pub")],
-                             log: dir.file("\(name).log"))
+                             executable: SiftProcess.testbed, log: dir.file("\(name).log"))
         }
         let stranger = try worker("stranger")
         #expect(coordinator.waitForLog("is not on the allow-list", timeout: 10), "the unknown key is refused and logged")
         #expect(stranger.wait(timeout: 10), "a refused worker does not wait in silence: it exits")
         #expect(stranger.process.terminationStatus == 3 && stranger.log.contains("not on the coordinator's allow-list"), "\(stranger.log)")
-        let plain = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("plain.log"))
+        let plain = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],
+                                     executable: SiftProcess.testbed, log: dir.file("plain.log"))
         #expect(coordinator.waitForLog("refused a connection to \(endpoint): ", timeout: 10),
                 "a plain client is refused and logged too: \(coordinator.log)")
         #expect(plain.wait(timeout: 10) && plain.log.contains("pass --curve-secret and --server-key"), "\(plain.log)")
@@ -197,8 +200,8 @@ import Testing
     /// The simulated cluster speaks the real protocol: its workers take tasks, their heartbeats come back
     /// as round trips, their results are written and acknowledged, and no lease expires.
     @Test func aSimulatedClusterIsServedWithoutLeaseExpiries() throws {
-        let result = try SiftProcess.run(["bench", "coordinator", "--workers", "6", "--threads", "2", "--seconds", "4",
-                                          "--result-mib", "0.25", "--results-per-second", "3"])
+        let result = try SiftProcess.run(["bench-coordinator", "--workers", "6", "--threads", "2", "--seconds", "4",
+                                          "--result-mib", "0.25", "--results-per-second", "3"], executable: SiftProcess.testbed)
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(json["false_lease_expiries"] as? Int == 0 && json["revoked"] as? Int == 0 && json["refused"] as? Int == 0)
@@ -207,5 +210,18 @@ import Testing
         #expect((json["coordinator_rss_mib_peak"] as? Double ?? 0) > 0)
         let quarters = json["coordinator_rss_mib_by_quarter"] as? [Double] ?? []
         #expect(quarters.count == 4 && quarters.allSatisfy { $0 > 0 }, "\(quarters)")
+    }
+
+    /// The shipped binary carries no test machinery: sleep tasks, hangs and the simulated cluster are the test bed's.
+    @Test func theShippedCommandsShowNoTestOptions() throws {
+        for command in [["coordinator"], ["worker"], ["bench"]] {
+            let help = try SiftProcess.run(command + ["--help"])
+            #expect(help.status == 0)
+            for word in ["sleep", "hang", "--parent", "bench-coordinator", "simulated"] {
+                #expect(!help.stdout.lowercased().contains(word), "`sift \(command.joined(separator: " ")) --help` mentions \(word)")
+            }
+        }
+        let testbed = try SiftProcess.run(["coordinator", "--help"], executable: SiftProcess.testbed)
+        #expect(testbed.status == 0 && testbed.stdout.contains("--sleep-tasks") && testbed.stdout.contains("--curve-secret"))
     }
 }

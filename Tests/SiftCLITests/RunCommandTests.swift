@@ -562,7 +562,7 @@ import Testing
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
         let worker = ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "5"]
         // This worker's training of any level 1 stops at step 3 for good.
-        let hung = try ChildProcess(worker, log: dir.file("hung.log"), environment: ["SIFT_TEST_HANG": "1:3"])
+        let hung = try ChildProcess(worker + ["--hang", "1:3"], executable: SiftProcess.testbed, log: dir.file("hung.log"))
         #expect(coordinator.waitForLog("its training stood at step 3 for", timeout: 60), "\(coordinator.log)")
         #expect(hung.waitForLog("starting afresh", timeout: 10), "\(hung.log)")
         #expect(hung.log.contains("the coordinator revoked task"))

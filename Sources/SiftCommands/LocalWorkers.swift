@@ -86,6 +86,6 @@ final class LocalWorkers {
 }
 
 /// This very binary, for child processes: /proc/self/exe stays it even if the file is rebuilt meanwhile.
-var thisExecutable: URL {
+package var thisExecutable: URL {
     URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0])
 }

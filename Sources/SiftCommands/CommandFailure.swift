@@ -1,8 +1,8 @@
 /// A command that could not do its work for a reason outside its command line (a file, a key, a peer that
 /// does not answer): printed as "Error: …" with exit status 1. `ValidationError`, which prints the usage and
 /// exits 64, is kept for a command line that is itself wrong.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
+package struct CommandFailure: Error, CustomStringConvertible {
+    package let description: String
 
-    init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -79,7 +79,7 @@ struct CoordinatorCommand: ParsableCommand {
         Results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ (read them with `sift report OUT`), and \
         the task states in OUT/sweep.sqlite. Kill the coordinator at any moment and start the same command \
         again: finished levels are kept, leased ones return to the queue, and results their workers still \
-        send are accepted. --sleep-tasks serves the test task kind instead (protocol, fault and throughput checks).
+        send are accepted.
 
         A task that fails on a worker's host (its data, say) is retried on another worker, up to \
         --max-attempts such failures; a worker that fails twice in a row is set aside for a while (a restart \
@@ -91,15 +91,24 @@ struct CoordinatorCommand: ParsableCommand {
         --retry-failed once the cause is fixed), 130 when stopped, 1 on any other error.
         """)
 
+    @Argument(help: "Sweep or experiment config (YAML).") var sweep: String
+    @OptionGroup var serving: CoordinatorOptions
+
+    func run() throws {
+        // The plan is read and checked before anything is written.
+        let config = try SweepConfig.load(path: sweep)
+        let levels = LevelTasks(sweep: config, layout: SweepLayout(root: serving.out))
+        let provenance = Provenance(sweepFile: sweep, sweepDigest: config.digest, build: ClusterSettings().build)
+        try serving.serve(plan: try levels.plan(), provenance: provenance, levels: levels)
+    }
+}
+
+/// Everything `sift coordinator` takes but the sweep: where to serve, what to keep, how to judge workers.
+/// A group of its own so that the test bed's coordinator (sleep tasks) serves with the same options.
+package struct CoordinatorOptions: ParsableArguments {
     @Option(help: "Address to bind. Without CURVE keys, keep it on 127.0.0.1 unless the network is trusted.")
     var bind = "tcp://127.0.0.1:5555"
-    @Argument(help: "Sweep or experiment config (YAML).") var sweep: String?
-    @Option(help: "Output folder: the store and every level's files.") var out: String
-    @Option(help: "Test mode: serve this many chains of sleep tasks instead of a sweep.") var sleepTasks: Int?
-    @Option(help: "Test mode: levels per chain.") var sleepLevels = 1
-    @Option(help: "Test mode: milliseconds each sleep task takes.") var sleepMs = 0
-    @Flag(help: "Test mode: write each sleep task's result files under OUT/sleep, as a level's are (for load tests).")
-    var sleepWrite = false
+    @Option(help: "Output folder: the store and every level's files.") package var out: String
     @Option(help: "Failures on workers' hosts before a task is marked failed.") var maxAttempts = 3
     @Option(help: "Leases a task may lose with the worker holding them before it is marked failed.") var maxLostLeases = 8
     @OptionGroup var resume: ResumeOptions
@@ -111,15 +120,19 @@ struct CoordinatorCommand: ParsableCommand {
     @OptionGroup var logging: LogOptions
     @OptionGroup var reporting: ReportOptions
 
-    func validate() throws {
+    package init() {}
+
+    package func validate() throws {
         try OptionBounds.check(maxAttempts, in: 1...100, "--max-attempts")
         try OptionBounds.check(maxLostLeases, in: 1...1_000, "--max-lost-leases")
-        if let sleepTasks { try OptionBounds.check(sleepTasks, in: 1...1_000_000, "--sleep-tasks") }
-        try OptionBounds.check(sleepLevels, in: 1...1_000, "--sleep-levels")
-        try OptionBounds.check(sleepMs, in: 0...86_400_000, "--sleep-ms")
     }
 
-    func run() throws {
+    /// Serves `plan` from OUT until every task is settled or a signal (or `shouldStop`) stops it, then says how
+    /// the sweep ended through the exit status. `levels` prepares and stores level tasks; without it, tasks
+    /// carry their parameters alone and `storeOther` writes their results.
+    package func serve(plan: [PlannedTask], provenance: Provenance, levels: LevelTasks?,
+                       storeOther: @escaping @Sendable (TaskRecord, [[UInt8]]) throws -> Void = { _, _ in },
+                       shouldStop: @escaping () -> Bool = { false }) throws {
         var security: Coordinator.Security?
         switch (curveSecret, allow) {
         case let (secret?, allow?):
@@ -134,21 +147,6 @@ struct CoordinatorCommand: ParsableCommand {
         }
         var settings = liveness.settings
         watchdog.apply(to: &settings)
-        // The plan is read and checked before anything is written.
-        let plan: [PlannedTask], provenance: Provenance, levels: LevelTasks?
-        if let sleepTasks {
-            plan = SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs)
-            let description = "--sleep-tasks \(sleepTasks) --sleep-levels \(sleepLevels) --sleep-ms \(sleepMs)"
-            provenance = Provenance(sweepFile: description, sweepDigest: description, build: settings.build)
-            levels = nil
-        } else {
-            guard let sweep else { throw ValidationError("name a sweep config, or --sleep-tasks for the test task kind") }
-            let config = try SweepConfig.load(path: sweep)
-            let tasks = LevelTasks(sweep: config, layout: SweepLayout(root: out))
-            plan = try tasks.plan()
-            provenance = Provenance(sweepFile: sweep, sweepDigest: config.digest, build: settings.build)
-            levels = tasks
-        }
         let folder = try SweepFolder(root: out, plan: plan, provenance: provenance, resume: resume)
         defer { withExtendedLifetime(folder) {} }
         let store = folder.store
@@ -164,13 +162,13 @@ struct CoordinatorCommand: ParsableCommand {
             prepare: { task in try levels?.prepare(task) ?? (task.parameters, []) },
             onResult: { task, result, files in
                 if let levels { return try levels.store(task, result: result, attachments: files) }
-                if sleepWrite { try SleepTasks.store(task, attachments: files, root: out) }
+                try storeOther(task, files)
                 return .continues
             })
         say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
             + "; store \(folder.storePath)")
         let report = levels.map { _ in ReportRefresher(root: out, store: store, interval: reporting.reportEvery, log: log) }
-        let finished = try coordinator.run(shouldStop: { stop.isSet }, onTick: { report?.tick() })
+        let finished = try coordinator.run(shouldStop: { stop.isSet || shouldStop() }, onTick: { report?.tick() })
         report?.finish()
         let c = coordinator.counters
         let seconds = Date().timeIntervalSince(start)
@@ -199,6 +197,14 @@ struct WorkerCommand: ParsableCommand {
         workers at its own copy of Fashion-MNIST.
         """)
 
+    @OptionGroup var options: WorkerOptions
+
+    func run() throws { try options.run() }
+}
+
+/// What `sift worker` takes, and its loop: a group of its own so that the test bed's worker (which also runs
+/// sleep tasks, and can be told to hang) works with the same options.
+package struct WorkerOptions: ParsableArguments {
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.") var connect: String
     @Option(help: "Threads for a level's products, sparse kernels and analyses, or `auto`: an even share of this node's cores (its CPU affinity set) among the workers on it that are running a level, recounted every 2 s, so that workers left running as a sweep drains take the cores of idle ones. The bytes are the same at any count.")
     var threads: ThreadCount = .fixed(1)
@@ -209,11 +215,15 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var logging: LogOptions
 
-    func validate() throws {
+    package init() {}
+
+    package func validate() throws {
         try threads.validate()
     }
 
-    func run() throws {
+    /// Takes tasks until the sweep is complete or a signal stops it. Level tasks run on `levels`; a kind in
+    /// `otherKinds` runs on its executor.
+    package func run(levels: LevelTaskRunner = LevelTaskRunner(), otherKinds: [String: Worker.Executor] = [:]) throws {
         if case .fixed(let count) = threads { BLAS.threads = count }
         let cores = threads == .auto ? try NodeCores() : nil
         let recount = cores.map(Self.recountThreads)
@@ -226,17 +236,17 @@ struct WorkerCommand: ParsableCommand {
         default: throw ValidationError("--curve-secret and --server-key go together")
         }
         let stop = StopFlag.onTermination()
-        let levels = LevelTaskRunner()
         let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, curve: curve, executor: { assignment, attachments, progress in
-            switch assignment.kind {
-            case LevelTasks.kind:
+            if assignment.kind == LevelTasks.kind {
                 cores?.working()
                 defer { cores?.idle() }
                 if let cores { BLAS.threads = cores.threads() }
                 return try levels.run(assignment, attachments: attachments, progress: progress)
-            case SleepTasks.kind: return try SleepTasks.run(assignment)
-            default: throw CommandFailure("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
             }
+            guard let executor = otherKinds[assignment.kind] else {
+                throw CommandFailure("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
+            }
+            return try executor(assignment, attachments, progress)
         }, log: Logger.lines("worker", to: .standardOutput, level: logging.logLevel))
         // Checked every turn of the worker's loop (100 ms at most): a parent that is gone leaves us
         // re-parented, and a `sift run` that was SIGKILLed must not leave workers behind.

@@ -1,4 +1,5 @@
 import Foundation
+import SiftCluster
 import SiftWire
 import Synchronization
 

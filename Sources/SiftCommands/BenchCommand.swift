@@ -9,7 +9,7 @@ import SiftRandom
 import SiftSpec
 
 /// Prints `value` as one line of JSON with sorted keys: what the benchmarks and `sift metrics` print.
-func printJSONLine<T: Encodable>(_ value: T) throws {
+package func printJSONLine<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
@@ -17,7 +17,7 @@ func printJSONLine<T: Encodable>(_ value: T) throws {
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self, LocalityBench.self, CoordinatorBench.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self, LocalityBench.self])
 }
 
 struct TrainBench: ParsableCommand {

@@ -1,8 +1,10 @@
 import ArgumentParser
 
-@main
-struct SiftCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `sift` command line; the `sift` executable only runs it.
+package struct SiftCommand: ParsableCommand {
+    package init() {}
+
+    package static let configuration = CommandConfiguration(
         commandName: "sift",
         abstract: "Does iterative magnitude pruning turn a fully connected network into a convolutional one?",
         discussion: """

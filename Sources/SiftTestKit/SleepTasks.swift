@@ -1,5 +1,6 @@
 import Foundation
 import SiftArtifacts
+import SiftCluster
 import SiftStore
 import SiftConfig
 import SiftWire

@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
 import SiftCluster
+import SiftCommands
+import SiftTestKit
 import Synchronization
 
 struct CoordinatorBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "coordinator",
+        commandName: "bench-coordinator",
         abstract: "A simulated cluster against a real coordinator: how many workers and results per second it holds.",
         discussion: """
-            Starts `sift coordinator` on sleep tasks that write their results to disk as levels do, then --workers \
+            Starts `sift-testbed coordinator` on sleep tasks that write their results to disk as levels do, then --workers \
             simulated workers (DEALER sockets in a few threads, speaking the real protocol) that heartbeat every \
             second with a round-trip probe and return --result-mib results at --results-per-second over the cluster. \
             Prints one JSON line: heartbeat round trips (p50, p99), lease expiries (all false: every worker keeps \
@@ -88,9 +90,10 @@ struct CoordinatorBench: ParsableCommand {
         let coordinator = Process()
         coordinator.executableURL = thisExecutable
         coordinator.arguments = ["coordinator", "--out", "\(folder)/out", "--bind", "tcp://127.0.0.1:0",
-                                 "--sleep-tasks", String(tasks), "--sleep-write"]
+                                 "--sleep-tasks", String(tasks), "--sleep-write", "--parent", String(getpid())]
         coordinator.standardOutput = log
         coordinator.standardError = log
+        // The coordinator stops when this process is gone, however it ends (a SIGTERM from `timeout`, say).
         try coordinator.run()
         defer { if coordinator.isRunning { coordinator.terminate(); coordinator.waitUntilExit() } }
         let endpoint = try waitForEndpoint(logPath, coordinator: coordinator)

@@ -1,0 +1,3 @@
+import SiftCommands
+
+SiftCommand.main()
