@@ -102,6 +102,7 @@ package final class Coordinator {
 
     /// One turn of the loop: waits up to `waitMilliseconds` for messages, takes a burst of them, and lets the
     /// core handle it (see `CoordinatorCore.turn`). Returns true once the sweep is finished.
+    @discardableResult
     package func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
         // A result being written is picked up within a few milliseconds of being ready.
         let wait = core.resultsInFlight > 0 ? min(waitMilliseconds, 2) : waitMilliseconds

@@ -283,8 +283,9 @@ package struct CoordinatorCore {
         }
     }
 
+    /// One received message: checked against the wire's limits and format, then handed to its kind's handler.
     private mutating func handle(_ received: ReceivedMessage, _ tx: TaskStore.Transaction, now: Date,
-                        replies: inout [Reply]) throws {
+                                 replies: inout [Reply]) throws {
         guard let identity = received.frames.first else { return }
         guard !received.truncated else {
             counters.dropped += 1
@@ -311,103 +312,126 @@ package struct CoordinatorCore {
             }
             return
         }
-        let sender = peers[identity]
         switch message {
         case .ready(let hello):
-            if let problem = hello.problem {
-                counters.refused += 1
-                complain(Self.name(identity), "refused \(Self.name(identity)): \(problem)")
-                replies.append((identity, .refuse(Refusal(reason: problem))))
-                return
-            }
-            guard hello.build == settings.build else {
-                counters.refused += 1
-                complain("\(hello.host):\(hello.pid)", "refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
-                replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
-                return
-            }
-            let peer = Peer(hello: hello, key: received.userID, lastSeen: now, challenge: LeaseHolder.newToken())
-            // A worker that reconnects names the task it still runs; the claim stands only with that lease's token.
-            if let task = hello.task?.task, let attempt = hello.attempt, let lease = hello.lease {
-                if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
-                    peer.task = (task, attempt, lease)
-                    heldForRejoin.remove(task)
-                } else {
-                    complain(peer.name, "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
-                }
-            }
-            // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not. A peer
-            // taking the name of a live worker that holds a lease must prove the lease (or, under CURVE, be its key).
-            if let (old, known) = peers.first(where: { $0.value.name == peer.name && $0.key != identity }) {
-                guard known.key == peer.key, known.task == nil || peer.task != nil else {
-                    counters.refused += 1
-                    complain(peer.name, "refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
-                    replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
-                    return
-                }
-                peers.removeValue(forKey: old)
-            }
-            peers[identity] = peer
-            replies.append((identity, .heartbeat(Heartbeat(challenge: peer.challenge))))
-            note(.info, "worker \(peer.name) ready (\(hello.cores) cores)\(peer.key.map { ", key \($0)" } ?? "")")
+            try admit(hello, from: identity, key: received.userID, tx, now: now, replies: &replies)
         case .heartbeat(let beat):
-            guard let peer = sender else { return }
-            peer.lastSeen = now
-            if beat.answer == peer.challenge { peer.answered = true }
-            if let task = peer.task, beat.task == task.id {
-                try tx.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
-                if let progress = beat.progress {
-                    try tx.recordProgress(task: task.id, attempt: task.attempt, progress: progress.json, now: now)
-                    watch(progress, of: identity, now: now)
-                }
-            }
-            if let echo = beat.echo, echo.utf8.count <= 64 { replies.append((identity, .heartbeat(Heartbeat(echo: echo)))) }
+            try take(beat, from: identity, tx, now: now, replies: &replies)
         case let .result(result, attachments):
-            guard let peer = sender else {
-                counters.dropped += 1
-                complain(Self.name(identity), "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
-                return
-            }
-            peers[identity]?.lastSeen = now
-            let holder = peer.holder(result.lease)
-            let verdict = try tx.verdict(task: result.task, attempt: result.attempt, from: holder)
-            guard verdict == .recorded, let task = try tx.task(result.task) else {
-                conclude(result, verdict, from: identity, peer: peer.name, replies: &replies)
-                return
-            }
-            let job = ResultJob(identity: identity, peer: peer.name, holder: holder, build: peer.hello.build,
-                                       task: task, result: result)
-            if taking.insert(result.task).inserted {
-                submissions.append((job, attachments))
-            } else {
-                complain(peer.name, "ignored a second copy of \(result.task) (attempt \(result.attempt)) from \(peer.name): the first is being written", level: .notice)
-            }
+            try take(result, attachments: attachments, from: identity, tx, now: now, replies: &replies)
         case .failure(let failure):
-            guard let peer = sender else {
-                counters.dropped += 1
-                complain(Self.name(identity), "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
-                return
-            }
-            peers[identity]?.lastSeen = now
-            if try tx.holds(peer.holder(failure.lease), task: failure.task, attempt: failure.attempt) {
-                let cause: FailureCause = switch failure.cause {
-                case .task: .task
-                case .host: .host
-                case .declined: .lostLease
-                }
-                try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx, now: now)
-            } else {
-                counters.dropped += 1
-                complain(peer.name, "dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
-            }
-            if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
-            replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
+            try take(failure, from: identity, tx, now: now, replies: &replies)
         case .statusRequest:
             replies.append((identity, .status(try status(now: now))))
         case .task, .acknowledge, .revoke, .refuse, .done, .status:
             counters.dropped += 1
-            complain(sender?.name ?? Self.name(identity), "dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
+            complain(peers[identity]?.name ?? Self.name(identity), "dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
         }
+    }
+
+    /// A READY: refused with the reason, or a new peer that must answer its challenge before it gets a task.
+    private mutating func admit(_ hello: WorkerHello, from identity: [UInt8], key: String?, _ tx: TaskStore.Transaction, now: Date,
+                                replies: inout [Reply]) throws {
+        if let problem = hello.problem {
+            counters.refused += 1
+            complain(Self.name(identity), "refused \(Self.name(identity)): \(problem)")
+            replies.append((identity, .refuse(Refusal(reason: problem))))
+            return
+        }
+        guard hello.build == settings.build else {
+            counters.refused += 1
+            complain("\(hello.host):\(hello.pid)", "refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
+            replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
+            return
+        }
+        let peer = Peer(hello: hello, key: key, lastSeen: now, challenge: LeaseHolder.newToken())
+        // A worker that reconnects names the task it still runs; the claim stands only with that lease's token.
+        if let task = hello.task?.task, let attempt = hello.attempt, let lease = hello.lease {
+            if try tx.holds(peer.holder(lease), task: task, attempt: attempt) {
+                peer.task = (task, attempt, lease)
+                heldForRejoin.remove(task)
+            } else {
+                complain(peer.name, "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
+            }
+        }
+        // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not. A peer
+        // taking the name of a live worker that holds a lease must prove the lease (or, under CURVE, be its key).
+        if let (old, known) = peers.first(where: { $0.value.name == peer.name && $0.key != identity }) {
+            guard known.key == peer.key, known.task == nil || peer.task != nil else {
+                counters.refused += 1
+                complain(peer.name, "refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
+                replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
+                return
+            }
+            peers.removeValue(forKey: old)
+        }
+        peers[identity] = peer
+        replies.append((identity, .heartbeat(Heartbeat(challenge: peer.challenge))))
+        note(.info, "worker \(peer.name) ready (\(hello.cores) cores)\(peer.key.map { ", key \($0)" } ?? "")")
+    }
+
+    /// A heartbeat: the peer is alive, its challenge may be answered, and the lease it names is renewed.
+    private mutating func take(_ beat: Heartbeat, from identity: [UInt8], _ tx: TaskStore.Transaction, now: Date,
+                               replies: inout [Reply]) throws {
+        guard let peer = peers[identity] else { return }
+        peer.lastSeen = now
+        if beat.answer == peer.challenge { peer.answered = true }
+        if let task = peer.task, beat.task == task.id {
+            try tx.renew(task: task.id, attempt: task.attempt, leaseSeconds: settings.leaseSeconds, now: now)
+            if let progress = beat.progress {
+                try tx.recordProgress(task: task.id, attempt: task.attempt, progress: progress.json, now: now)
+                watch(progress, of: identity, now: now)
+            }
+        }
+        if let echo = beat.echo, echo.utf8.count <= 64 { replies.append((identity, .heartbeat(Heartbeat(echo: echo)))) }
+    }
+
+    /// A result: bound to the lease it names, then handed to the intake to be checked and written.
+    private mutating func take(_ result: TaskResult, attachments: [[UInt8]], from identity: [UInt8], _ tx: TaskStore.Transaction,
+                               now: Date, replies: inout [Reply]) throws {
+        guard let peer = peers[identity] else {
+            counters.dropped += 1
+            complain(Self.name(identity), "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+            return
+        }
+        peers[identity]?.lastSeen = now
+        let holder = peer.holder(result.lease)
+        let verdict = try tx.verdict(task: result.task, attempt: result.attempt, from: holder)
+        guard verdict == .recorded, let task = try tx.task(result.task) else {
+            conclude(result, verdict, from: identity, peer: peer.name, replies: &replies)
+            return
+        }
+        let job = ResultJob(identity: identity, peer: peer.name, holder: holder, build: peer.hello.build,
+                                   task: task, result: result)
+        if taking.insert(result.task).inserted {
+            submissions.append((job, attachments))
+        } else {
+            complain(peer.name, "ignored a second copy of \(result.task) (attempt \(result.attempt)) from \(peer.name): the first is being written", level: .notice)
+        }
+    }
+
+    /// A failure report: counted against its cause if the sender holds the lease, and acknowledged.
+    private mutating func take(_ failure: TaskFailure, from identity: [UInt8], _ tx: TaskStore.Transaction, now: Date,
+                               replies: inout [Reply]) throws {
+        guard let peer = peers[identity] else {
+            counters.dropped += 1
+            complain(Self.name(identity), "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
+            return
+        }
+        peers[identity]?.lastSeen = now
+        if try tx.holds(peer.holder(failure.lease), task: failure.task, attempt: failure.attempt) {
+            let cause: FailureCause = switch failure.cause {
+            case .task: .task
+            case .host: .host
+            case .declined: .lostLease
+            }
+            try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx, now: now)
+        } else {
+            counters.dropped += 1
+            complain(peer.name, "dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
+        }
+        if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
+        replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
     }
 
     /// Counts a failed attempt against its cause; failures on a host in a row set its worker aside. A task's

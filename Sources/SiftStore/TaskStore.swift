@@ -357,32 +357,6 @@ package final class TaskStore: Sendable {
         try write { db in try body(Transaction(db: db)) }
     }
 
-    @discardableResult
-    package func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, now: Date = Date()) throws -> TaskRecord? {
-        try transaction { try $0.leaseNext(to: holder, leaseSeconds: leaseSeconds, now: now) }
-    }
-
-    package func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
-        try transaction { try $0.renew(task: task, attempt: attempt, leaseSeconds: leaseSeconds, now: now) }
-    }
-
-    package func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String, summary: String,
-                         ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
-        try transaction {
-            try $0.complete(task: task, attempt: attempt, from: holder, build: build, digest: digest, summary: summary,
-                            ending: ending, now: now)
-        }
-    }
-
-    @discardableResult
-    package func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits = RetryLimits(),
-                     awaitingAnotherHost: Bool = false, now: Date = Date()) throws -> TaskState? {
-        try transaction {
-            try $0.fail(task: task, attempt: attempt, cause: cause, error: error, limits: limits,
-                        awaitingAnotherHost: awaitingAnotherHost, now: now)
-        }
-    }
-
     /// The task changes of one transaction.
     package struct Transaction {
         let db: Database
