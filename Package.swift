@@ -47,15 +47,21 @@ let package = Package(
         // The sweep's durable task states, on SQLite; knows nothing of experiments or training.
         .target(name: "SiftStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SiftWire", dependencies: ["CZeroMQ"]),
+        // Leases, peers, the store and the wire: the coordinator and the worker, knowing tasks but not training.
         .target(name: "SiftCluster", dependencies: [
-            "SiftArtifacts", "SiftFiles", "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftSpec", "SiftData", "SiftDigest",
-            .product(name: "Logging", package: "swift-log"),
+            "SiftWire", "SiftConfig", "SiftStore", "SiftDigest", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // IMP levels as tasks: planned, prepared and stored on the coordinator's side, trained on the engine on
+        // the worker's; and the build identifier, which digests the engine's numerics.
+        .target(name: "SiftLevels", dependencies: [
+            "SiftCluster", "SiftArtifacts", "SiftFiles", "SiftWire", "SiftConfig", "SiftStore", "SiftEngine", "SiftSpec", "SiftData",
+            "SiftDigest",
         ]),
         .target(name: "SiftReport", dependencies: ["SiftArtifacts", "SiftFiles", "CSystemZlib"]),
         // The command line, a library so that the test bed's commands share its options and loops.
         .target(name: "SiftCommands", dependencies: [
             "SiftRandom", "SiftFiles", "SiftArtifacts", "SiftData", "SiftMetrics", "SiftEngine", "SiftSpec", "SiftConfig", "SiftStore",
-            "SiftWire", "SiftCluster", "SiftReport",
+            "SiftWire", "SiftCluster", "SiftLevels", "SiftReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -67,7 +73,7 @@ let package = Package(
         ]),
         // Sleep-task coordinators and workers, hanging workers, the coordinator benchmark: not shipped.
         .executableTarget(name: "sift-testbed", dependencies: [
-            "SiftCommands", "SiftCluster", "SiftConfig", "SiftStore", "SiftTestKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SiftCommands", "SiftCluster", "SiftLevels", "SiftConfig", "SiftStore", "SiftTestKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SiftDataTests", dependencies: ["SiftSpec", "SiftFiles", "SiftData", "SiftTestKit", "SiftRandom", "SiftEngine"]),
         .testTarget(name: "SiftEngineTests", dependencies: ["SiftSpec", "SiftArtifacts", "SiftFiles", "SiftEngine", "SiftTestKit", "SiftData", "SiftRandom", "CEngineKernels"]),
@@ -78,8 +84,10 @@ let package = Package(
         .testTarget(name: "SiftDigestTests", dependencies: ["SiftDigest"]),
         .testTarget(name: "SiftClusterTests", dependencies: ["SiftSpec", "SiftCluster", "SiftWire", "SiftConfig", "SiftStore", "SiftTestKit",
                                                              .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SiftLevelsTests", dependencies: ["SiftSpec", "SiftCluster", "SiftLevels", "SiftWire", "SiftConfig", "SiftStore",
+                                                            "SiftFiles", "SiftTestKit"]),
         .testTarget(name: "SiftConfigTests", dependencies: ["SiftSpec", "SiftConfig", "SiftEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiftStoreTests", dependencies: ["SiftStore", "SiftTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "SiftCLITests", dependencies: ["SiftSpec", "SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster"]),
+        .testTarget(name: "SiftCLITests", dependencies: ["SiftSpec", "SiftTestKit", "SiftData", "SiftEngine", "SiftConfig", "SiftStore", "SiftWire", "SiftCluster", "SiftLevels"]),
     ]
 )

@@ -7,7 +7,7 @@
 # locality, files) with the share of its wall time outside the updates.
 # On Configs/quickstart.yaml it measures 0.47-0.49 on a Zen 3 core and 0.45-0.62 on a noisy AVX-512
 # Xeon VM (0.551 in session 12, 0.456 in session 13, 0.511 on a slower host in session 14, 0.500 in
-# session 15, 0.467 in session 17); issue 16 asks ≤ 0.38, and docs/benchmarks.md says why this design stops well above that.
+# session 15, 0.467 in session 17); issue 16 asks ≤ 0.38, and docs/performance.md says why this design stops well above that.
 #   Scripts/bench-chain.sh [CONFIG] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints docs/benchmarks.md's training-speed figures, measured in one run (1-5 on one thread), one JSON line each:
+# Prints docs/performance.md's training-speed figures, measured in one run (1-5 on one thread), one JSON line each:
 #  1. the dense step at batch 128: Sift against cblas_sgemm (at the step's shapes and at 2048³, the
 #     machine's limit) and against PyTorch (CPU);
 #  2. the same at batch 1,000 with batch norm on every layer's input (the paper's protocol);

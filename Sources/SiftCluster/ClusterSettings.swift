@@ -27,10 +27,13 @@ package struct ClusterSettings: Sendable {
     /// Whether the leases a restarted coordinator finds in its store wait `rejoinSeconds` for their workers,
     /// which may still be training (remote workers). `sift run` turns it off: its workers end with it.
     package var leasesOutliveRestart = true
-    /// Identifies the engine build; workers of another build are refused.
-    package var build: String = SiftBuild.identifier
+    /// Identifies the engine build; workers of another build are refused. The cluster does not know the
+    /// engine: the command line passes `SiftBuild.identifier` (SiftLevels), tests any name.
+    package var build: String
 
-    package init() {}
+    package init(build: String) {
+        self.build = build
+    }
 
     /// How long a lease lasts without a heartbeat from its worker.
     package var leaseSeconds: Double { heartbeatInterval * Double(liveness) }
@@ -41,12 +44,4 @@ package struct ClusterSettings: Sendable {
     /// How long after a coordinator starts every live worker has rejoined it: the silence that tells a
     /// worker to reconnect, then its longest backoff. Until then the workers it knows are not all there are.
     package var rejoinSeconds: Double { leaseSeconds + Self.maximumReconnectBackoff }
-}
-
-extension ClusterSettings {
-    /// Limits messages to what the largest result of `tasks` needs.
-    package mutating func limitMessages(to tasks: LevelTasks) {
-        maximumFrameBytes = tasks.maximumFrameBytes
-        maximumMessageBytes = tasks.maximumMessageBytes
-    }
 }

@@ -4,14 +4,6 @@ import SiftStore
 import SiftConfig
 import SiftWire
 
-/// A result that arrived intact but does not hold what its task should produce; the attempt counts
-/// as a failure on the sender's host, and the coordinator serves on.
-package struct RejectedResult: Error, Sendable, CustomStringConvertible {
-    package var reason: String
-    package init(_ reason: String) { self.reason = reason }
-    package var description: String { "invalid result: \(reason)" }
-}
-
 /// Serves a `CoordinatorCore` over a ROUTER socket: polls it, takes messages in bursts, hands results to the
 /// intake to be written off the loop, logs failed handshakes, and sends what the core answers.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import SiftEngine
 import SiftWire
 
 /// A duration as m:ss, or h:mm:ss from an hour on, for progress lines.
@@ -12,18 +11,4 @@ package func clockText(_ seconds: Double) -> String {
 package func progressBar(_ fraction: Double, width: Int) -> String {
     let filled = min(max(Int(fraction * Double(width)), 0), width)
     return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
-}
-
-extension TaskProgress {
-    /// A training's progress as heartbeats and progress lines report it, `now` on the trainer's clock.
-    package init(_ snapshot: TrainingProgress.Snapshot, now: Date) {
-        let phase: Phase = switch snapshot.phase {
-        case .preparing: .preparing
-        case .training: .training
-        case .measuring: .measuring
-        }
-        self.init(phase: phase, step: snapshot.step, steps: snapshot.steps, epoch: snapshot.epoch,
-                  epochs: snapshot.epochs, loss: snapshot.loss, stepsPerSecond: snapshot.stepsPerSecond,
-                  secondsSinceChange: now.timeIntervalSince(snapshot.lastChange))
-    }
 }

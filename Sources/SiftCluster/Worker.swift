@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Synchronization
-import SiftEngine
 import SiftWire
 
 /// Runs tasks for a coordinator over a DEALER socket, one at a time.
@@ -12,9 +11,9 @@ import SiftWire
 /// A worker told to stop finishes its task and reports it, but no longer waits for a coordinator
 /// that has gone silent; told to abandon, it leaves at once (the task's lease is lost, at no cost to it).
 package final class Worker {
-    /// Runs one task: returns its summary and attachments, or throws to report a failure. It keeps
-    /// `progress` current, which the heartbeats carry to the coordinator.
-    package typealias Executor = @Sendable (TaskAssignment, [[UInt8]], TrainingProgress) throws -> (summary: String, attachments: [[UInt8]])
+    /// Runs one task: returns its summary and attachments, or throws to report a failure. It may point
+    /// `progress` at its own counters, which the heartbeats then carry to the coordinator.
+    package typealias Executor = @Sendable (TaskAssignment, [[UInt8]], ProgressBoard) throws -> (summary: String, attachments: [[UInt8]])
 
     package enum Exit: Equatable, Sendable {
         case sweepComplete
@@ -64,7 +63,7 @@ package final class Worker {
     /// The task in flight and, once it ends, its outcome; shared with the task's thread.
     final class Job: Sendable {
         let assignment: TaskAssignment
-        let progress = TrainingProgress()
+        let progress = ProgressBoard()
         private let finished = Mutex<WireMessage?>(nil)
 
         init(_ assignment: TaskAssignment) { self.assignment = assignment }
@@ -184,7 +183,7 @@ package final class Worker {
             let now = clock()
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
                 lastBeat = now
-                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job.map { TaskProgress($0.progress.snapshot, now: now) })).frames)
+                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job?.progress.read(now: now))).frames)
             }
             if now.timeIntervalSince(lastHeard) > silence && !stopping {
                 log(.warning, "coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")

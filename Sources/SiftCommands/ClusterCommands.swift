@@ -3,6 +3,7 @@ import ArgumentParser
 import Dispatch
 import Logging
 import SiftCluster
+import SiftLevels
 import SiftEngine
 import SiftStore
 import SiftConfig
@@ -19,7 +20,7 @@ struct LivenessOptions: ParsableArguments {
     }
 
     var settings: ClusterSettings {
-        var settings = ClusterSettings()
+        var settings = ClusterSettings(build: SiftBuild.identifier)
         settings.heartbeatInterval = heartbeat
         settings.liveness = liveness
         return settings
@@ -98,7 +99,7 @@ struct CoordinatorCommand: ParsableCommand {
         // The plan is read and checked before anything is written.
         let config = try SweepConfig.load(path: sweep)
         let levels = LevelTasks(sweep: config, layout: SweepLayout(root: serving.out))
-        let provenance = Provenance(sweepFile: sweep, sweepDigest: config.digest, build: ClusterSettings().build)
+        let provenance = Provenance(sweepFile: sweep, sweepDigest: config.digest, build: ClusterSettings(build: SiftBuild.identifier).build)
         try serving.serve(plan: try levels.plan(), provenance: provenance, levels: levels)
     }
 }
@@ -241,7 +242,7 @@ package struct WorkerOptions: ParsableArguments {
                 cores?.working()
                 defer { cores?.idle() }
                 if let cores { BLAS.threads = cores.threads() }
-                return try levels.run(assignment, attachments: attachments, progress: progress)
+                return try levels.run(assignment, attachments: attachments, board: progress)
             }
             guard let executor = otherKinds[assignment.kind] else {
                 throw CommandFailure("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")

@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import Logging
 import SiftCluster
+import SiftLevels
 import SiftStore
 import SiftConfig
 import SiftWire

@@ -132,7 +132,7 @@ enum ExperimentSchema {
     static let metadataKeys: Set<String> = ["name", "description", "seeds"]
 }
 
-/// One line of the config reference, for `sift config keys` and docs/configs.md.
+/// One line of the config reference, for `sift config keys` and docs/config.md.
 package struct ConfigKeyReference: Sendable {
     package var key: String
     /// The default under the `paper` preset, a note where the preset decides, or what an unset value stands for.

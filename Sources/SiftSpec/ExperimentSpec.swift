@@ -44,7 +44,7 @@ public struct ModelSpec: Sendable, Equatable {
     /// Set from the batch by the config reader when the config leaves it unset (`defaultSparseBelow(batch:)`).
     public var sparseBelow = ModelSpec.defaultSparseBelow(batch: TrainSpec().batchSize)
 
-    /// Where the sparse step stops paying, which the batch moves more than anything (docs/benchmarks.md): at
+    /// Where the sparse step stops paying, which the batch moves more than anything (docs/performance.md): at
     /// batch 128 it costs 0.5-0.8× the dense step at 49 % density and more than it at 60 %; at batch 1,000
     /// its rows are 4 KB and it breaks even near 35 % (1.4× the dense step at 49 %).
     public static func defaultSparseBelow(batch: Int) -> Double {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SiftCluster
+import SiftLevels
 import SiftCommands
 import SiftTestKit
 import Synchronization

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SiftCluster
+import SiftLevels
 import SiftCommands
 import SiftConfig
 import SiftStore
@@ -39,7 +40,7 @@ struct SleepCoordinator: ParsableCommand {
 
     func run() throws {
         let description = "--sleep-tasks \(sleepTasks) --sleep-levels \(sleepLevels) --sleep-ms \(sleepMs)"
-        let provenance = Provenance(sweepFile: description, sweepDigest: description, build: ClusterSettings().build)
+        let provenance = Provenance(sweepFile: description, sweepDigest: description, build: ClusterSettings(build: SiftBuild.identifier).build)
         let out = serving.out, write = sleepWrite, parent = self.parent
         try serving.serve(plan: SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs),
                           provenance: provenance, levels: nil,

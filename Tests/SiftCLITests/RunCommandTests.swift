@@ -1,5 +1,6 @@
 import Foundation
 import SiftCluster
+import SiftLevels
 import SiftData
 import SiftStore
 import SiftConfig
@@ -436,7 +437,7 @@ import Testing
                                             "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("coordinator.log"))
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
         let context = ZeroMQContext()
-        let build = ClusterSettings().build
+        let build = SiftBuild.identifier
 
         /// A peer that says READY, answers the challenge, then waits (bounded) for the task it is handed.
         func peer(_ pid: Int32, cores: Int = 1, host: String = "hostile") throws -> (link: any PeerLink, task: TaskAssignment?) {
@@ -541,11 +542,11 @@ import Testing
                                                         store: out, extending: false, allowingOtherBuild: true)
         let refused = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains(older) && refused.stderr.contains(ClusterSettings().build)
+        #expect(refused.stderr.contains(older) && refused.stderr.contains(SiftBuild.identifier)
                 && refused.stderr.contains("--allow-other-build"), "\(refused.stderr)")
         let allowed = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2", "--allow-other-build"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
-        #expect(try TaskStore(path: "\(out)/sweep.sqlite").provenance()?.build == ClusterSettings().build)
+        #expect(try TaskStore(path: "\(out)/sweep.sqlite").provenance()?.build == SiftBuild.identifier)
     }
 
     /// A worker whose training deadlocks keeps sending heartbeats; the coordinator's watchdog takes the

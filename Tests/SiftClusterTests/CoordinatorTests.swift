@@ -82,7 +82,7 @@ import Testing
         defer { dir.remove() }
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
         try store.add(SleepTasks.plan(chains: 4, levels: 3, milliseconds: 20))
-        var settings = ClusterSettings()
+        var settings = ClusterSettings(build: "sift-test")
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
         let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
@@ -100,7 +100,7 @@ import Testing
         defer { dir.remove() }
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
         try store.add(SleepTasks.plan(chains: 1, levels: 2, milliseconds: 1))
-        var settings = ClusterSettings()
+        var settings = ClusterSettings(build: "sift-test")
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
         let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
@@ -120,7 +120,7 @@ import Testing
         defer { dir.remove() }
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
         try store.add(SleepTasks.plan(chains: 2, levels: 2, milliseconds: 5))
-        var settings = ClusterSettings()
+        var settings = ClusterSettings(build: "sift-test")
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
         let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
@@ -157,7 +157,7 @@ import Testing
         defer { dir.remove() }
         let store = try TaskStore(path: dir.file("sweep.sqlite"))
         try store.add(SleepTasks.plan(chains: 1, levels: 1, milliseconds: 0))
-        var settings = ClusterSettings()
+        var settings = ClusterSettings(build: "sift-test")
         settings.maximumFrameBytes = 64 << 10
         let context = ZeroMQContext()
         let coordinator = try Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings, log: Lines().logger)

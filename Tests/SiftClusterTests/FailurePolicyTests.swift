@@ -24,7 +24,7 @@ import Testing
             dir = try TemporaryDirectory()
             store = try TaskStore(path: dir.file("sweep.sqlite"))
             try store.add(SleepTasks.plan(chains: chains, levels: levels, milliseconds: 0))
-            var settings = ClusterSettings()
+            var settings = ClusterSettings(build: "sift-test")
             settings.heartbeatInterval = 1
             settings.liveness = 3
             settings.setAsideSeconds = 60

@@ -1,5 +1,6 @@
 import Foundation
 import SiftCluster
+import SiftLevels
 import SiftConfig
 import SiftWire
 import Testing
