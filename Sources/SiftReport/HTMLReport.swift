@@ -87,7 +87,9 @@ package struct ReportWriter {
             body += index.problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
         }
         body += experimentTable()
-        body += "<h2>Accuracy and locality against density</h2><p>Mean over seeds with its 95 % interval (Student t), against the density of layer 1 on a log axis.</p><div class=\"grid\">"
+        body += "<h2>Accuracy and locality against density</h2><p>Mean over seeds with its 95 % interval (Student t), against the density of layer 1 on a log axis.</p>"
+        body += experimentPicker()
+        body += "<div class=\"grid\">"
         body += accuracyChart()
         body += chart("pair_distance_ratio_degree", title: "Pair distance / degree-preserving null", reference: 1)
         body += chart("pair_distance_ratio_uniform", title: "Pair distance / uniform null", reference: 1)
@@ -113,10 +115,38 @@ package struct ReportWriter {
         figure{margin:0;text-align:center;font-size:11px}figure img{image-rendering:pixelated;border:1px solid #ccc}
         .strip{display:flex;flex-wrap:wrap;gap:6px;align-items:flex-end}.warn{background:#fde8e8;padding:8px;border:1px solid #e99}
         .empty{color:#888}.partial{background:#e8f0fd;padding:8px;border:1px solid #9ab}
+        .pick{border:1px solid #ddd;margin:8px 0}.pick label{white-space:nowrap;margin-right:8px}
         </style></head><body>
         \(body)
         </body></html>
         """
+    }
+
+    /// How many experiments the charts show at first; a reader ticks others in.
+    static let experimentsShownAtFirst = 8
+
+    /// Ticks that choose which experiments the charts above show: with fifty experiments, fifty lines on a chart
+    /// hide each other. The page stays self-contained (an inline script, no request).
+    func experimentPicker() -> String {
+        let experiments = summary.experiments
+        guard experiments.count > 1 else { return "" }
+        let shown = Self.experimentsShownAtFirst
+        var html = "<fieldset class=\"pick\"><legend>Experiments on the charts"
+        html += experiments.count > shown ? " (the first \(shown) of \(experiments.count) at first)" : ""
+        html += " <button type=\"button\" data-all=\"1\">all</button> <button type=\"button\" data-all=\"0\">none</button></legend>"
+        for (index, e) in experiments.enumerated() {
+            html += "<label><input type=\"checkbox\" data-experiment=\"\(index)\"\(index < shown ? " checked" : "")> \(HTML.escape(e.label))</label> "
+        }
+        return html + """
+            </fieldset><script>
+            (function(){var boxes=document.querySelectorAll('.pick input[data-experiment]');
+            function show(){var on={};boxes.forEach(function(b){on[b.dataset.experiment]=b.checked});
+            document.querySelectorAll('svg.chart g[data-experiment]').forEach(function(g){g.style.display=on[g.dataset.experiment]?'':'none'})}
+            boxes.forEach(function(b){b.addEventListener('change',show)});
+            document.querySelectorAll('.pick button').forEach(function(button){button.addEventListener('click',function(){
+            boxes.forEach(function(b){b.checked=button.dataset.all==='1'});show()})});show()})();
+            </script>
+            """
     }
 
     func experimentTable() -> String {
@@ -139,17 +169,20 @@ package struct ReportWriter {
     func accuracyChart() -> String {
         let recalibrated = summary.experiments.filter { e in e.levels.contains { $0.columns["test_accuracy_recalibrated"] != nil } }
         guard !recalibrated.isEmpty else { return chart("test_accuracy", title: "Test accuracy", reference: nil) }
-        let series = summary.experiments.flatMap { e in
-            [SVGChart.Series(label: "\(e.label) (running averages)", points: densityPoints(e, "test_accuracy"))]
+        let series = summary.experiments.enumerated().flatMap { index, e in
+            [SVGChart.Series(label: "\(e.label) (running averages)", points: densityPoints(e, "test_accuracy"), experiment: index)]
                 + (recalibrated.contains { $0.experiment == e.experiment }
-                    ? [SVGChart.Series(label: "\(e.label) (recalibrated)", points: densityPoints(e, "test_accuracy_recalibrated"))] : [])
+                    ? [SVGChart.Series(label: "\(e.label) (recalibrated)", points: densityPoints(e, "test_accuracy_recalibrated"),
+                                       experiment: index)] : [])
         }
         return SVGChart.lines(title: "Test accuracy: batch norm's running averages and recalibrated statistics",
                               xLabel: "density of layer 1", yLabel: "test_accuracy", series: series, logX: true, reference: nil)
     }
 
     func chart(_ column: String, title: String, reference: Double?) -> String {
-        let series = summary.experiments.map { SVGChart.Series(label: $0.label, points: densityPoints($0, column)) }
+        let series = summary.experiments.enumerated().map { index, e in
+            SVGChart.Series(label: e.label, points: densityPoints(e, column), experiment: index)
+        }
         return SVGChart.lines(title: title, xLabel: "density of layer 1", yLabel: column, series: series, logX: true, reference: reference)
     }
 
@@ -171,9 +204,9 @@ package struct ReportWriter {
                 for column in Summary.comparedColumns {
                     guard let c = rows.first(where: { $0.level == level && $0.column == column }) else { html += "<td></td>"; continue }
                     if let w = c.welch {
-                        html += "<td\(w.p < 0.05 ? " class=\"sig\"" : "")>\(num(w.difference)) ± \(num(w.ci95)) <small>p=\(String(format: "%.3g", w.p))</small></td>"
+                        html += "<td\(w.p < 0.05 ? " class=\"sig\"" : "")>\(IntervalText.format(w.difference, plusOrMinus: w.ci95)) <small>p=\(String(format: "%.3g", w.p))</small></td>"
                     } else {
-                        html += "<td>\(num(c.meanA - c.meanB))</td>"
+                        html += "<td>\(IntervalText.plain(c.meanA - c.meanB))</td>"
                     }
                 }
                 html += "</tr>"
@@ -368,9 +401,8 @@ package struct ReportWriter {
 
     func cell(_ s: SampleSummary?) -> String {
         guard let s else { return "–" }
-        return s.ci95.map { "\(num(s.mean)) ± \(num($0))" } ?? num(s.mean)
+        return s.ci95.map { IntervalText.format(s.mean, plusOrMinus: $0) } ?? IntervalText.plain(s.mean)
     }
 
-    func num(_ v: Double) -> String { String(format: abs(v) >= 100 ? "%.1f" : "%.4g", v) }
     func percent(_ v: Double) -> String { v >= 0.1 ? String(format: "%.1f%%", v * 100) : String(format: "%.2f%%", v * 100) }
 }

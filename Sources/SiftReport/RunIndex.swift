@@ -96,9 +96,12 @@ package struct RunIndex: Sendable {
         divergedLevels.contains { $0.experiment == experiment && $0.seed == seed }
     }
 
-    /// Experiments in a stable order: by label.
+    /// Experiments in a stable order: by label, numbers in it compared as numbers (variant-2 before variant-10).
     package var experiments: [String] {
-        Set(levels.map(\.experiment)).sorted { (labels[$0] ?? $0, $0) < (labels[$1] ?? $1, $1) }
+        Set(levels.map(\.experiment)).sorted { a, b in
+            let (x, y) = (label(a), label(b))
+            return x == y ? a < b : NaturalOrder.precedes(x, y)
+        }
     }
 
     package func label(_ experiment: String) -> String { labels[experiment] ?? experiment }

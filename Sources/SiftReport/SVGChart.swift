@@ -12,7 +12,14 @@ package enum SVGChart {
     package struct Series: Sendable {
         package var label: String
         package var points: [Point]
-        package init(label: String, points: [Point]) { self.label = label; self.points = points }
+        /// The experiment the series belongs to (its place in the report's list), so that a reader's choice
+        /// of experiments shows or hides it; nil for series that are not an experiment's.
+        package var experiment: Int?
+        package init(label: String, points: [Point], experiment: Int? = nil) {
+            self.label = label
+            self.points = points
+            self.experiment = experiment
+        }
     }
 
     /// A categorical palette that stays readable in colour-blind vision.
@@ -78,13 +85,14 @@ package enum SVGChart {
             let color = palette[(s + firstColor) % palette.count]
             let points = item.points.filter { $0.x > 0 || !logX }.sorted { $0.x < $1.x }
             guard !points.isEmpty else { continue }
+            svg += item.experiment.map { "<g data-experiment=\"\($0)\">" } ?? "<g>"
             let band = points.map { "\(f(px($0.x))),\(f(py($0.high)))" } + points.reversed().map { "\(f(px($0.x))),\(f(py($0.low)))" }
             svg += "<polygon points=\"\(band.joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>"
             svg += "<polyline points=\"\(points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>"
             for p in points { svg += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.2\" fill=\"\(color)\"/>" }
             let legendY = height + 8 + Double(s) * 14
             svg += "<rect x=\"\(left)\" y=\"\(f(legendY - 8))\" width=\"14\" height=\"8\" fill=\"\(color)\"/>"
-            svg += "<text x=\"\(f(left + 20))\" y=\"\(f(legendY))\" class=\"legend\" fill=\"\(color)\">\(HTML.escape(item.label))</text>"
+            svg += "<text x=\"\(f(left + 20))\" y=\"\(f(legendY))\" class=\"legend\" fill=\"\(color)\">\(HTML.escape(item.label))</text></g>"
         }
         return svg + "</svg>"
     }

@@ -70,6 +70,9 @@ import SiftSpec
             #expect(!html.contains(reference), "the page must load nothing from outside: found \(reference)")
         }
         #expect(html.contains("random, control"))
+        #expect(html.contains("class=\"pick\"") && html.contains("<input type=\"checkbox\" data-experiment=\"1\" checked>"),
+                "a reader picks which experiments the charts show")
+        #expect(html.contains("<g data-experiment=\"0\">") && html.contains("<g data-experiment=\"1\">"))
     }
 
     /// A batch-normalised chain: both accuracies in summary.csv and in the chart, and the nearly constant inputs
