@@ -11,8 +11,10 @@ public struct EffectiveLayerMetrics: Codable, Sendable, Equatable {
     public var pixelsReachedFraction: Double
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(layer: Int, meanPairDistance: Double?, pairDistanceRatioUniform: Double?, pairDistanceRatioDegree: Double?,
-                gyrationRadiusMean: Double?, gyrationRatioDegree: Double?, pixelsReachedFraction: Double) {
+    public init(
+        layer: Int, meanPairDistance: Double?, pairDistanceRatioUniform: Double?, pairDistanceRatioDegree: Double?,
+        gyrationRadiusMean: Double?, gyrationRatioDegree: Double?, pixelsReachedFraction: Double
+    ) {
         self.layer = layer
         self.meanPairDistance = meanPairDistance
         self.pairDistanceRatioUniform = pairDistanceRatioUniform
@@ -47,6 +49,8 @@ public struct EffectiveLayerMetrics: Codable, Sendable, Equatable {
     /// The summary column of one figure of layer `layer`.
     public static func column(_ name: String, layer: Int) -> String { "effective_\(name)_layer_\(layer)" }
 
-    public static let figureNames = ["mean_pair_distance", "pair_distance_ratio_uniform", "pair_distance_ratio_degree",
-                                     "gyration_radius_mean", "gyration_ratio_degree", "pixels_reached_fraction"]
+    public static let figureNames = [
+        "mean_pair_distance", "pair_distance_ratio_uniform", "pair_distance_ratio_degree",
+        "gyration_radius_mean", "gyration_ratio_degree", "pixels_reached_fraction",
+    ]
 }

@@ -19,7 +19,10 @@ public enum LevelArtifacts {
     public static func readMask(_ path: String) throws -> (mask: [UInt8], fanIn: Int, fanOut: Int) {
         let array = try NumpyArray.read(path)
         guard array.shape.count == 2, array.dtype == .uint8 || array.dtype == .bool else {
-            throw DataError.badFormat(path: path, reason: "a mask must be a 2-D uint8 array [fan_in, fan_out], found \(array.dtype.rawValue) \(array.shape)")
+            throw DataError.badFormat(
+                path: path,
+                reason:
+                    "a mask must be a 2-D uint8 array [fan_in, fan_out], found \(array.dtype.rawValue) \(array.shape)")
         }
         return (array.bytes, array.shape[0], array.shape[1])
     }

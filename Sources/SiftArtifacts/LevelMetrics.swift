@@ -35,10 +35,12 @@ public struct LevelTraining: Codable, Sendable, Equatable {
     public static let nearConstantVariance = 1e-6
 
     // Public memberwise: Swift synthesizes only an internal one, and the engine fills this in.
-    public init(experiment: String, seed: UInt64, level: Int, control: String, architecture: String, densityLayers: [Double],
-                densityTotal: Double, aliveWeights: [Int], connectedFractionLayers: [Double], testAccuracy: Double,
-                bestTestAccuracy: Double, trainLoss: Double, steps: Int, seconds: Double, lastLevel: Bool, diverged: Bool?,
-                lastFiniteLoss: Double?, testAccuracyRecalibrated: Double? = nil, nearConstantInputs: [Int]? = nil) {
+    public init(
+        experiment: String, seed: UInt64, level: Int, control: String, architecture: String, densityLayers: [Double],
+        densityTotal: Double, aliveWeights: [Int], connectedFractionLayers: [Double], testAccuracy: Double,
+        bestTestAccuracy: Double, trainLoss: Double, steps: Int, seconds: Double, lastLevel: Bool, diverged: Bool?,
+        lastFiniteLoss: Double?, testAccuracyRecalibrated: Double? = nil, nearConstantInputs: [Int]? = nil
+    ) {
         self.experiment = experiment
         self.seed = seed
         self.level = level
@@ -86,7 +88,9 @@ public struct LevelMetrics: Codable, Sendable, Equatable {
     public var timings: LevelTimings?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(training: LevelTraining, locality: LocalityMetrics?, ablation: AblationCurves?, timings: LevelTimings? = nil) {
+    public init(
+        training: LevelTraining, locality: LocalityMetrics?, ablation: AblationCurves?, timings: LevelTimings? = nil
+    ) {
         self.training = training
         self.locality = locality
         self.ablation = ablation

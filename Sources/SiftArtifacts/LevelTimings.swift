@@ -17,7 +17,9 @@ public struct LevelTimings: Codable, Sendable, Equatable {
     public var files: Double
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(loading: Double = 0, training: Double, evaluation: Double, ablation: Double, locality: Double, files: Double = 0) {
+    public init(
+        loading: Double = 0, training: Double, evaluation: Double, ablation: Double, locality: Double, files: Double = 0
+    ) {
         self.loading = loading
         self.training = training
         self.evaluation = evaluation

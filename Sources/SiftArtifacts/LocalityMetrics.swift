@@ -17,10 +17,13 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
     public var effectiveLayers: [EffectiveLayerMetrics]?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(meanPairDistance: Double?, pairDistanceRatioUniform: Double?, pairDistanceRatioDegree: Double?,
-                pairDistanceZDegree: Double?, gyrationRadiusMean: Double?, gyrationRatioDegree: Double?, iprMean: Double?,
-                participationRatioMean: Double?, connectedFraction: [Double], inDegreeHistogram: InDegreeHistogram, nullDraws: Int,
-                effectiveLayers: [EffectiveLayerMetrics]?) {
+    public init(
+        meanPairDistance: Double?, pairDistanceRatioUniform: Double?, pairDistanceRatioDegree: Double?,
+        pairDistanceZDegree: Double?, gyrationRadiusMean: Double?, gyrationRatioDegree: Double?, iprMean: Double?,
+        participationRatioMean: Double?, connectedFraction: [Double], inDegreeHistogram: InDegreeHistogram,
+        nullDraws: Int,
+        effectiveLayers: [EffectiveLayerMetrics]?
+    ) {
         self.meanPairDistance = meanPairDistance
         self.pairDistanceRatioUniform = pairDistanceRatioUniform
         self.pairDistanceRatioDegree = pairDistanceRatioDegree
@@ -59,8 +62,10 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
     /// The defined scalars by metrics.json key, with layer 1's connected fraction as `connected_fraction`
     /// every layer's as `connected_fraction_layer_<l>`, and the deeper layers' effective-mask figures.
     public var scalars: [String: Double] {
-        let values: [Double?] = [pairDistanceRatioUniform, pairDistanceRatioDegree, pairDistanceZDegree, meanPairDistance,
-                                 gyrationRadiusMean, gyrationRatioDegree, iprMean, participationRatioMean]
+        let values: [Double?] = [
+            pairDistanceRatioUniform, pairDistanceRatioDegree, pairDistanceZDegree, meanPairDistance,
+            gyrationRadiusMean, gyrationRatioDegree, iprMean, participationRatioMean,
+        ]
         var out: [String: Double] = [:]
         for (key, value) in zip(Self.scalarKeys, values) { out[key] = value }
         out["connected_fraction"] = connectedFraction.first

@@ -29,7 +29,9 @@ public struct NamedFiles: Sendable, Equatable {
 
     /// The named .npy file, parsed; an error names `origin` and the file if it is missing or malformed.
     public func array(_ name: String, origin: String) throws -> NumpyArray {
-        guard let bytes = self[name] else { throw DataError.missing(path: "\(origin)/\(name)", hint: "the level's files are incomplete") }
+        guard let bytes = self[name] else {
+            throw DataError.missing(path: "\(origin)/\(name)", hint: "the level's files are incomplete")
+        }
         return try NumpyArray.parse(bytes, path: "\(origin)/\(name)")
     }
 

@@ -53,7 +53,9 @@ struct ComplaintTally {
         }
         if unlisted > 0 {
             let peers = unlistedPeers.count < Self.peersCounted ? "\(unlistedPeers.count)" : "\(Self.peersCounted)+"
-            lines.append("\(unlisted) more complaints about \(peers) other peers in the last \(seconds) s, not logged one by one")
+            lines.append(
+                "\(unlisted) more complaints about \(peers) other peers in the last \(seconds) s, not logged one by one"
+            )
         }
         self.start = now
         logged = [:]

@@ -35,10 +35,14 @@ package final class Coordinator {
     /// `onResult` is called with each result whose digest and lease check out, before it is recorded, on a
     /// background queue (one result at a time): it writes the artifacts and says whether the result ends its
     /// chain, or throws `RejectedResult` for a result that does not hold what it should.
-    package init(store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
-                security: Security? = nil, log: Logger, clock: @escaping () -> Date = Date.init,
-                prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) },
-                onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }) throws {
+    package init(
+        store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
+        security: Security? = nil, log: Logger, clock: @escaping () -> Date = Date.init,
+        prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = {
+            ($0.parameters, [])
+        },
+        onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }
+    ) throws {
         self.settings = settings
         intake = ResultIntake(store: onResult)
         let complaints = ComplaintLog()
@@ -51,9 +55,11 @@ package final class Coordinator {
         try socket.set(ZeroMQOption.receiveQueueLength, Self.queuedMessagesPerPeer)
         if let security {
             // The ZAP handler must be in place before the socket binds.
-            gatekeeper = try ZAPAllowList(context, allowed: security.allowedWorkers, log: { line in
-                for line in complaints.admit("CURVE", line, now: clock()) { log.warning("\(line)") }
-            })
+            gatekeeper = try ZAPAllowList(
+                context, allowed: security.allowedWorkers,
+                log: { line in
+                    for line in complaints.admit("CURVE", line, now: clock()) { log.warning("\(line)") }
+                })
             try socket.makeCurveServer(secretKey: security.secretKey)
         } else {
             gatekeeper = nil
@@ -63,9 +69,12 @@ package final class Coordinator {
         // Each worker's connection is an open file here.
         let openFiles = OpenFileLimit.raiseToHardLimit()
         if openFiles < 4096 {
-            log.warning("this process may open only \(openFiles) files, so it can hold about \(max(openFiles - 100, 0)) workers; raise the hard limit (ulimit -Hn, LimitNOFILE= in systemd, or ask the cluster's admins) for more")
+            log.warning(
+                "this process may open only \(openFiles) files, so it can hold about \(max(openFiles - 100, 0)) workers; raise the hard limit (ulimit -Hn, LimitNOFILE= in systemd, or ask the cluster's admins) for more"
+            )
         }
-        core = try CoordinatorCore(store: store, settings: settings, log: log, complaints: complaints, clock: clock, prepare: prepare)
+        core = try CoordinatorCore(
+            store: store, settings: settings, log: log, complaints: complaints, clock: clock, prepare: prepare)
     }
 
     package var endpoint: String { socket.lastEndpoint }
@@ -98,14 +107,16 @@ package final class Coordinator {
     package func serveOnce(waitMilliseconds: Int, onTick: () -> Void = {}) throws -> Bool {
         // A result being written is picked up within a few milliseconds of being ready.
         let wait = core.resultsInFlight > 0 ? min(waitMilliseconds, 2) : waitMilliseconds
-        let ready = try ZeroMQSocket.poll([socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: wait)
+        let ready = try ZeroMQSocket.poll(
+            [socket, handshakes.pollable] + (gatekeeper.map { [$0.pollable] } ?? []), timeout: wait)
         if ready[1] {
             // A refused CURVE key is logged by the ZAP handler, with the key. Which side notices a mechanism
             // mismatch first is a race: here it shows as a protocol error or as a connection cut mid-handshake.
             for event in try handshakes.events() {
                 switch event {
                 case .protocolError, .failed:
-                    core.handshakeFailed(endpoint: endpoint, problem: event.problem ?? "", underCurve: gatekeeper != nil)
+                    core.handshakeFailed(
+                        endpoint: endpoint, problem: event.problem ?? "", underCurve: gatekeeper != nil)
                 case .succeeded, .refusedCredentials:
                     continue
                 }
@@ -116,7 +127,9 @@ package final class Coordinator {
         var burst: [ReceivedMessage] = []
         var burstBytes = 0
         while ready[0], burst.count < 512, burstBytes < settings.maximumMessageBytes,
-              let message = try socket.receive(timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: settings.maximumMessageBytes) {
+            let message = try socket.receive(
+                timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: settings.maximumMessageBytes)
+        {
             burst.append(message)
             burstBytes += message.frames.reduce(0) { $0 + $1.count }
         }

@@ -97,9 +97,11 @@ package struct CoordinatorCore {
     private var submissions: [(job: ResultJob, attachments: [[UInt8]])] = []
     package private(set) var counters = Counters()
 
-    package init(store: TaskStore, settings: ClusterSettings, log: Logger, complaints: ComplaintLog = ComplaintLog(),
-                 clock: @escaping () -> Date = Date.init,
-                 prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) }) throws {
+    package init(
+        store: TaskStore, settings: ClusterSettings, log: Logger, complaints: ComplaintLog = ComplaintLog(),
+        clock: @escaping () -> Date = Date.init,
+        prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) }
+    ) throws {
         self.store = store
         self.settings = settings
         self.log = log
@@ -114,7 +116,10 @@ package struct CoordinatorCore {
         let rejoin = settings.leasesOutliveRestart ? settings.rejoinSeconds : -1
         heldForRejoin = Set(try store.holdLeasesForRejoin(until: startedAt.addingTimeInterval(rejoin)))
         if !heldForRejoin.isEmpty && rejoin > 0 {
-            note(.notice, "\(heldForRejoin.count) level(s) were leased when this coordinator started: their workers have \(Int(settings.rejoinSeconds)) s to rejoin and finish them")
+            note(
+                .notice,
+                "\(heldForRejoin.count) level(s) were leased when this coordinator started: their workers have \(Int(settings.rejoinSeconds)) s to rejoin and finish them"
+            )
         }
     }
 
@@ -134,8 +139,10 @@ package struct CoordinatorCore {
     ///
     /// Every change a turn causes is committed in one transaction, and only then are its acknowledgements
     /// and new tasks sent. Nothing is acknowledged before it is durable.
-    package mutating func turn(received burst: [ReceivedMessage], written: [(job: ResultJob, outcome: ResultOutcome)],
-                               send: (WireMessage, [UInt8]) -> Bool) throws -> Turn {
+    package mutating func turn(
+        received burst: [ReceivedMessage], written: [(job: ResultJob, outcome: ResultOutcome)],
+        send: (WireMessage, [UInt8]) -> Bool
+    ) throws -> Turn {
         var outgoing: [Reply] = []
         let now = clock()
         let idle = peers.contains { $0.value.task == nil && $0.value.answered }
@@ -154,7 +161,11 @@ package struct CoordinatorCore {
             // A peer that vanished: a task sent to it returns to the queue when its lease ends.
             peers.removeValue(forKey: identity)
         }
-        finishedCheckDue = finishedCheckDue || outgoing.contains { if case .acknowledge = $0.message { return true }; return false }
+        finishedCheckDue =
+            finishedCheckDue
+            || outgoing.contains {
+                if case .acknowledge = $0.message { return true }; return false
+            }
         if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
             lastBeat = now
             for line in complaints.roll(now: now) { note(.warning, line) }
@@ -178,11 +189,16 @@ package struct CoordinatorCore {
     package mutating func handshakeFailed(endpoint: String, problem: String, underCurve: Bool) {
         counters.refused += 1
         if underCurve {
-            complain("handshake", "refused a connection to \(endpoint): \(problem) (a worker without CURVE keys, or with another coordinator's public key?)")
+            complain(
+                "handshake",
+                "refused a connection to \(endpoint): \(problem) (a worker without CURVE keys, or with another coordinator's public key?)"
+            )
         } else {
             // Without CURVE nothing is refused: a peer that stalls mid-greeting (stopped, or a coordinator
             // that was itself stopped and resumed) or does not speak ZeroMQ.
-            complain("handshake", "a connection to \(endpoint) ended before its ZeroMQ greeting finished: \(problem)", level: .notice)
+            complain(
+                "handshake", "a connection to \(endpoint) ended before its ZeroMQ greeting finished: \(problem)",
+                level: .notice)
         }
     }
 
@@ -213,10 +229,14 @@ package struct CoordinatorCore {
             guard let task = peer.task, let watch = peer.watch else { continue }
             let still = now.timeIntervalSince(watch.movedAt), limit = hungLimit(stepsPerSecond: watch.stepsPerSecond)
             guard still > limit else { continue }
-            let reason = "its training stood at step \(watch.step) for \(Int(still)) s (limit \(Int(limit)) s) while its heartbeats went on"
-            let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: "hung on \(peer.name): \(reason)",
-                                    limits: settings.retryLimits, now: now)
-            note(.warning, "revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); \(Self.verdict(state))")
+            let reason =
+                "its training stood at step \(watch.step) for \(Int(still)) s (limit \(Int(limit)) s) while its heartbeats went on"
+            let state = try tx.fail(
+                task: task.id, attempt: task.attempt, cause: .lostLease, error: "hung on \(peer.name): \(reason)",
+                limits: settings.retryLimits, now: now)
+            note(
+                .warning,
+                "revoked \(task.id) (attempt \(task.attempt)) from \(peer.name): \(reason); \(Self.verdict(state))")
             try noteTrouble(worker: peer.name, "its training of \(task.id) hung", tx, now: now)
             peers.removeValue(forKey: identity)
             sends.append((identity, .revoke(TaskReference(task: task.id), reason: reason)))
@@ -228,10 +248,12 @@ package struct CoordinatorCore {
     private mutating func housekeeping(now: Date, send: (WireMessage, [UInt8]) -> Bool) throws {
         var revocations: [Reply] = []
         try committing { core, tx in try core.settleLeases(tx, now: now, sends: &revocations) }
-        try store.recordWorkers(peers.values.map {
-            TaskStore.WorkerRow(name: $0.name, cores: $0.hello.cores, task: $0.task?.id, lastSeen: $0.lastSeen, alive: true,
-                                note: setAsideNote(for: $0.name, now: now))
-        })
+        try store.recordWorkers(
+            peers.values.map {
+                TaskStore.WorkerRow(
+                    name: $0.name, cores: $0.hello.cores, task: $0.task?.id, lastSeen: $0.lastSeen, alive: true,
+                    note: setAsideNote(for: $0.name, now: now))
+            })
         for (identity, message) in revocations { _ = send(message, identity) }
         for identity in peers.keys { _ = send(.heartbeat(Heartbeat()), identity) }
     }
@@ -244,21 +266,32 @@ package struct CoordinatorCore {
         for (identity, peer) in silent {
             peers.removeValue(forKey: identity)
             note(.warning, "worker \(peer.name) silent for \(Int(deadline)) s; declared dead")
-            if peer.task != nil { try noteTrouble(worker: peer.name, "its lease expired: it fell silent", tx, now: now) }
+            if peer.task != nil {
+                try noteTrouble(worker: peer.name, "its lease expired: it fell silent", tx, now: now)
+            }
             try loseLease(of: peer, tx, reason: "worker \(peer.name) fell silent", now: now)
         }
         for lease in try tx.expiredLeases(now: now) where !taking.contains(lease.task) {
             if heldForRejoin.remove(lease.task) != nil {
                 try tx.releaseLease(task: lease.task, now: now)
-                note(.notice, "no worker rejoined holding \(lease.task) (\(lease.worker ?? "?")): back to the queue, at no cost to it")
+                note(
+                    .notice,
+                    "no worker rejoined holding \(lease.task) (\(lease.worker ?? "?")): back to the queue, at no cost to it"
+                )
                 continue
             }
-            let state = try tx.fail(task: lease.task, attempt: lease.attempt, cause: .lostLease,
-                                    error: "lease expired: worker \(lease.worker ?? "?") fell silent",
-                                    limits: settings.retryLimits, now: now)
+            let state = try tx.fail(
+                task: lease.task, attempt: lease.attempt, cause: .lostLease,
+                error: "lease expired: worker \(lease.worker ?? "?") fell silent",
+                limits: settings.retryLimits, now: now)
             // Its worker may still look alive for a moment (it spoke after taking the lease): name it anyway.
-            note(.warning, "lease of \(lease.task) expired: \(lease.worker ?? "its worker") fell silent while holding it; \(Self.verdict(state))")
-            if let worker = lease.worker { try noteTrouble(worker: worker, "its lease of \(lease.task) expired", tx, now: now) }
+            note(
+                .warning,
+                "lease of \(lease.task) expired: \(lease.worker ?? "its worker") fell silent while holding it; \(Self.verdict(state))"
+            )
+            if let worker = lease.worker {
+                try noteTrouble(worker: worker, "its lease of \(lease.task) expired", tx, now: now)
+            }
             // A live peer that let its lease run out (it stopped naming the task) is idle again.
             for (identity, peer) in peers where peer.task?.id == lease.task { peers[identity]?.task = nil }
         }
@@ -268,7 +301,9 @@ package struct CoordinatorCore {
     /// rather than when its heartbeats are missed.
     package mutating func workerExited(host: String, pid: Int32, cause: String) throws {
         note(.warning, "\(cause)")
-        guard let entry = peers.first(where: { $0.value.hello.host == host && $0.value.hello.pid == pid }) else { return }
+        guard let entry = peers.first(where: { $0.value.hello.host == host && $0.value.hello.pid == pid }) else {
+            return
+        }
         peers.removeValue(forKey: entry.key)
         let now = clock()
         try committing { core, tx in try core.loseLease(of: entry.value, tx, reason: cause, now: now) }
@@ -277,25 +312,33 @@ package struct CoordinatorCore {
     private mutating func loseLease(of peer: Peer, _ tx: TaskStore.Transaction, reason: String, now: Date) throws {
         // A result of it that is being written will be recorded: the lease is not lost.
         guard let task = peer.task, !taking.contains(task.id) else { return }
-        let state = try tx.fail(task: task.id, attempt: task.attempt, cause: .lostLease, error: reason, limits: settings.retryLimits, now: now)
+        let state = try tx.fail(
+            task: task.id, attempt: task.attempt, cause: .lostLease, error: reason, limits: settings.retryLimits,
+            now: now)
         if let state {
             note(.notice, "\(task.id): \(reason) while holding it; \(Self.verdict(state))")
         }
     }
 
     /// One received message: checked against the wire's limits and format, then handed to its kind's handler.
-    private mutating func handle(_ received: ReceivedMessage, _ tx: TaskStore.Transaction, now: Date,
-                                 replies: inout [Reply]) throws {
+    private mutating func handle(
+        _ received: ReceivedMessage, _ tx: TaskStore.Transaction, now: Date,
+        replies: inout [Reply]
+    ) throws {
         guard let identity = received.frames.first else { return }
         guard !received.truncated else {
             counters.dropped += 1
-            complain(peers[identity]?.name ?? Self.name(identity), "dropped an oversized message from \(Self.name(identity))")
+            complain(
+                peers[identity]?.name ?? Self.name(identity), "dropped an oversized message from \(Self.name(identity))"
+            )
             // Most likely its result: retrying would only send it again, so the level fails with the
             // reason (and the worker is released) instead of waiting on a result that can never arrive.
             if let peer = peers[identity], let task = peer.task {
-                try fail(task.id, attempt: task.attempt, cause: .task,
-                         error: "its result exceeded the wire's limit (\(WireMessage.maxFrames) frames, \(settings.maximumMessageBytes) bytes)",
-                         worker: peer.name, tx, now: now)
+                try fail(
+                    task.id, attempt: task.attempt, cause: .task,
+                    error:
+                        "its result exceeded the wire's limit (\(WireMessage.maxFrames) frames, \(settings.maximumMessageBytes) bytes)",
+                    worker: peer.name, tx, now: now)
                 peers[identity]?.task = nil
                 replies.append((identity, .acknowledge(TaskReference(task: task.id))))
             }
@@ -306,7 +349,8 @@ package struct CoordinatorCore {
             message = try WireMessage(frames: Array(received.frames.dropFirst()))
         } catch let error as WireError {
             counters.dropped += 1
-            complain(peers[identity]?.name ?? Self.name(identity), "dropped a message from \(Self.name(identity)): \(error)")
+            complain(
+                peers[identity]?.name ?? Self.name(identity), "dropped a message from \(Self.name(identity)): \(error)")
             if case .versionMismatch = error {
                 replies.append((identity, .refuse(Refusal(reason: "\(error); upgrade the worker"))))
             }
@@ -325,13 +369,17 @@ package struct CoordinatorCore {
             replies.append((identity, .status(try status(now: now))))
         case .task, .acknowledge, .revoke, .refuse, .done, .status:
             counters.dropped += 1
-            complain(peers[identity]?.name ?? Self.name(identity), "dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
+            complain(
+                peers[identity]?.name ?? Self.name(identity),
+                "dropped an out-of-place \(message.kindName) from \(Self.name(identity))")
         }
     }
 
     /// A READY: refused with the reason, or a new peer that must answer its challenge before it gets a task.
-    private mutating func admit(_ hello: WorkerHello, from identity: [UInt8], key: String?, _ tx: TaskStore.Transaction, now: Date,
-                                replies: inout [Reply]) throws {
+    private mutating func admit(
+        _ hello: WorkerHello, from identity: [UInt8], key: String?, _ tx: TaskStore.Transaction, now: Date,
+        replies: inout [Reply]
+    ) throws {
         if let problem = hello.problem {
             counters.refused += 1
             complain(Self.name(identity), "refused \(Self.name(identity)): \(problem)")
@@ -340,8 +388,15 @@ package struct CoordinatorCore {
         }
         guard hello.build == settings.build else {
             counters.refused += 1
-            complain("\(hello.host):\(hello.pid)", "refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
-            replies.append((identity, .refuse(Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))))
+            complain(
+                "\(hello.host):\(hello.pid)",
+                "refused worker \(hello.host):\(hello.pid): build \(hello.build), coordinator runs \(settings.build)")
+            replies.append(
+                (
+                    identity,
+                    .refuse(
+                        Refusal(reason: "worker build \(hello.build) differs from the coordinator's \(settings.build)"))
+                ))
             return
         }
         let peer = Peer(hello: hello, key: key, lastSeen: now, challenge: LeaseHolder.newToken())
@@ -351,7 +406,10 @@ package struct CoordinatorCore {
                 peer.task = (task, attempt, lease)
                 heldForRejoin.remove(task)
             } else {
-                complain(peer.name, "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease")
+                complain(
+                    peer.name,
+                    "ignored \(peer.name)'s claim to be running \(task) (attempt \(attempt)): it does not hold that lease"
+                )
             }
         }
         // A worker that reconnects comes back on a new socket: its old one is gone, its lease is not. A peer
@@ -359,7 +417,10 @@ package struct CoordinatorCore {
         if let (old, known) = peers.first(where: { $0.value.name == peer.name && $0.key != identity }) {
             guard known.key == peer.key, known.task == nil || peer.task != nil else {
                 counters.refused += 1
-                complain(peer.name, "refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove")
+                complain(
+                    peer.name,
+                    "refused \(Self.name(identity)): it says it is \(peer.name), a live worker holding a lease it cannot prove"
+                )
                 replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
                 return
             }
@@ -371,8 +432,10 @@ package struct CoordinatorCore {
     }
 
     /// A heartbeat: the peer is alive, its challenge may be answered, and the lease it names is renewed.
-    private mutating func take(_ beat: Heartbeat, from identity: [UInt8], _ tx: TaskStore.Transaction, now: Date,
-                               replies: inout [Reply]) throws {
+    private mutating func take(
+        _ beat: Heartbeat, from identity: [UInt8], _ tx: TaskStore.Transaction, now: Date,
+        replies: inout [Reply]
+    ) throws {
         guard let peer = peers[identity] else { return }
         peer.lastSeen = now
         if beat.answer == peer.challenge { peer.answered = true }
@@ -387,11 +450,15 @@ package struct CoordinatorCore {
     }
 
     /// A result: bound to the lease it names, then handed to the intake to be checked and written.
-    private mutating func take(_ result: TaskResult, attachments: [[UInt8]], from identity: [UInt8], _ tx: TaskStore.Transaction,
-                               now: Date, replies: inout [Reply]) throws {
+    private mutating func take(
+        _ result: TaskResult, attachments: [[UInt8]], from identity: [UInt8], _ tx: TaskStore.Transaction,
+        now: Date, replies: inout [Reply]
+    ) throws {
         guard let peer = peers[identity] else {
             counters.dropped += 1
-            complain(Self.name(identity), "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
+            complain(
+                Self.name(identity),
+                "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
             return
         }
         peers[identity]?.lastSeen = now
@@ -401,34 +468,48 @@ package struct CoordinatorCore {
             conclude(result, verdict, from: identity, peer: peer.name, replies: &replies)
             return
         }
-        let job = ResultJob(identity: identity, peer: peer.name, holder: holder, build: peer.hello.build,
-                                   task: task, result: result)
+        let job = ResultJob(
+            identity: identity, peer: peer.name, holder: holder, build: peer.hello.build,
+            task: task, result: result)
         if taking.insert(result.task).inserted {
             submissions.append((job, attachments))
         } else {
-            complain(peer.name, "ignored a second copy of \(result.task) (attempt \(result.attempt)) from \(peer.name): the first is being written", level: .notice)
+            complain(
+                peer.name,
+                "ignored a second copy of \(result.task) (attempt \(result.attempt)) from \(peer.name): the first is being written",
+                level: .notice)
         }
     }
 
     /// A failure report: counted against its cause if the sender holds the lease, and acknowledged.
-    private mutating func take(_ failure: TaskFailure, from identity: [UInt8], _ tx: TaskStore.Transaction, now: Date,
-                               replies: inout [Reply]) throws {
+    private mutating func take(
+        _ failure: TaskFailure, from identity: [UInt8], _ tx: TaskStore.Transaction, now: Date,
+        replies: inout [Reply]
+    ) throws {
         guard let peer = peers[identity] else {
             counters.dropped += 1
-            complain(Self.name(identity), "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
+            complain(
+                Self.name(identity),
+                "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
             return
         }
         peers[identity]?.lastSeen = now
         if try tx.holds(peer.holder(failure.lease), task: failure.task, attempt: failure.attempt) {
-            let cause: FailureCause = switch failure.cause {
-            case .task: .task
-            case .host: .host
-            case .declined: .lostLease
-            }
-            try fail(failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx, now: now)
+            let cause: FailureCause =
+                switch failure.cause {
+                case .task: .task
+                case .host: .host
+                case .declined: .lostLease
+                }
+            try fail(
+                failure.task, attempt: failure.attempt, cause: cause, error: failure.error, worker: peer.name, tx,
+                now: now)
         } else {
             counters.dropped += 1
-            complain(peer.name, "dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease")
+            complain(
+                peer.name,
+                "dropped a failure report for \(failure.task) (attempt \(failure.attempt)) from \(peer.name): it does not hold that lease"
+            )
         }
         if peers[identity]?.task?.id == failure.task { peers[identity]?.task = nil }
         replies.append((identity, .acknowledge(TaskReference(task: failure.task))))
@@ -438,16 +519,24 @@ package struct CoordinatorCore {
     /// own failure (or a result too large to arrive) fails the task only once a second host agrees, or when
     /// no other host is alive to try it: one peer's word cannot fail a level, and until another host tries it
     /// the report counts as trouble on the sender's host.
-    private mutating func fail(_ task: String, attempt: Int, cause: FailureCause, error: String, worker: String,
-                      _ tx: TaskStore.Transaction, now: Date) throws {
+    private mutating func fail(
+        _ task: String, attempt: Int, cause: FailureCause, error: String, worker: String,
+        _ tx: TaskStore.Transaction, now: Date
+    ) throws {
         let host = TaskStore.host(ofWorker: worker)
-        let awaiting = try cause == .task && Self.awaitsAnotherHost(
-            reportedBy: host, earlierReporters: tx.taskFailureHosts(of: task), liveHosts: Set(twoLiveHosts()))
-        let state = try tx.fail(task: task, attempt: attempt, cause: cause, error: "\(error) [on \(worker)]",
-                                limits: settings.retryLimits, awaitingAnotherHost: awaiting, now: now)
+        let awaiting =
+            try cause == .task
+            && Self.awaitsAnotherHost(
+                reportedBy: host, earlierReporters: tx.taskFailureHosts(of: task), liveHosts: Set(twoLiveHosts()))
+        let state = try tx.fail(
+            task: task, attempt: attempt, cause: cause, error: "\(error) [on \(worker)]",
+            limits: settings.retryLimits, awaitingAnotherHost: awaiting, now: now)
         guard state != nil else { return }
-        let verdict = state == .failed ? "marked failed"
-            : awaiting ? "one host's word so far: back to the queue for another host" : "back to the queue for another worker"
+        let verdict =
+            state == .failed
+            ? "marked failed"
+            : awaiting
+                ? "one host's word so far: back to the queue for another host" : "back to the queue for another worker"
         note(.warning, "task \(task) attempt \(attempt) failed (\(cause.rawValue)) on \(worker): \(error); \(verdict)")
         if cause == .host || awaiting { try noteTrouble(worker: worker, error, tx, now: now) }
     }
@@ -465,7 +554,9 @@ package struct CoordinatorCore {
 
     /// Whether a task's own failure, as `host` reports it, waits for another host's word: no other host has
     /// said so yet, and another host is alive to try it.
-    static func awaitsAnotherHost(reportedBy host: String, earlierReporters: Set<String>, liveHosts: Set<String>) -> Bool {
+    static func awaitsAnotherHost(
+        reportedBy host: String, earlierReporters: Set<String>, liveHosts: Set<String>
+    ) -> Bool {
         earlierReporters.subtracting([host]).isEmpty && !liveHosts.subtracting([host]).isEmpty
     }
 
@@ -479,7 +570,10 @@ package struct CoordinatorCore {
             let seconds = min(settings.setAsideSeconds * pow(2, Double(record.timesSetAside - 1)), 3600)
             record.setAsideUntil = now.addingTimeInterval(seconds)
             record.failuresInARow = 0
-            note(.warning, "worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)")
+            note(
+                .warning,
+                "worker \(worker) set aside for \(Int(seconds)) s after \(settings.setAsideAfter) failures or expired leases in a row; last: \(error)"
+            )
         }
         troubles[worker] = record
         try tx.record(record, of: worker)
@@ -488,32 +582,39 @@ package struct CoordinatorCore {
     /// Why `worker` gets no task for now, if it is set aside.
     private func setAsideNote(for worker: String, now: Date) -> String? {
         guard let record = troubles[worker], let until = record.setAsideUntil, until > now else { return nil }
-        return "set aside for \(Int(until.timeIntervalSince(now))) s more after failures or expired leases: \(record.lastError)"
+        return
+            "set aside for \(Int(until.timeIntervalSince(now))) s more after failures or expired leases: \(record.lastError)"
     }
 
     /// Records a result whose files the intake has written (or refused), then acknowledges it.
-    private mutating func record(_ job: ResultJob, _ outcome: ResultOutcome, _ tx: TaskStore.Transaction, now: Date,
-                        replies: inout [Reply]) throws {
+    private mutating func record(
+        _ job: ResultJob, _ outcome: ResultOutcome, _ tx: TaskStore.Transaction, now: Date,
+        replies: inout [Reply]
+    ) throws {
         let result = job.result
         let verdict: CompletionOutcome
         switch outcome {
         case .corrupt:
             counters.dropped += 1
-            complain(job.peer, "dropped a result for \(result.task) from \(job.peer): digest does not match its attachments")
+            complain(
+                job.peer, "dropped a result for \(result.task) from \(job.peer): digest does not match its attachments")
             return
         case .failed(let error):
             throw error
         case .rejected(let rejected):
             // Record it against the lease the sender holds now, if it still holds one for this task.
             if let task = try tx.task(result.task), task.state == .leased && task.attempts == result.attempt {
-                try fail(result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: job.peer, tx, now: now)
+                try fail(
+                    result.task, attempt: result.attempt, cause: .host, error: "\(rejected)", worker: job.peer, tx,
+                    now: now)
             } else {
                 complain(job.peer, "dropped a result for \(result.task) from \(job.peer): \(rejected)")
             }
             verdict = .stale
         case .stored(let ending):
-            verdict = try tx.complete(task: result.task, attempt: result.attempt, from: job.holder, build: job.build,
-                                      digest: result.digest, summary: result.summary, ending: ending, now: now)
+            verdict = try tx.complete(
+                task: result.task, attempt: result.attempt, from: job.holder, build: job.build,
+                digest: result.digest, summary: result.summary, ending: ending, now: now)
             guard verdict == .recorded else { break }
             // A result ends the worker's run of trouble.
             if var trouble = troubles[job.peer], trouble.failuresInARow > 0 {
@@ -524,26 +625,35 @@ package struct CoordinatorCore {
             switch ending {
             case .continues: break
             case .endsChain: note(.info, "\(result.task) ends its chain; later levels are not needed")
-            case .diverged(let reason): note(.warning, "\(result.task) diverged (\(reason)); later levels of its chain are not needed")
+            case .diverged(let reason):
+                note(.warning, "\(result.task) diverged (\(reason)); later levels of its chain are not needed")
             }
         }
         conclude(result, verdict, from: job.identity, peer: job.peer, replies: &replies)
     }
 
     /// Counts and logs what became of a result, frees its worker and acknowledges it.
-    private mutating func conclude(_ result: TaskResult, _ verdict: CompletionOutcome, from identity: [UInt8], peer: String,
-                          replies: inout [Reply]) {
+    private mutating func conclude(
+        _ result: TaskResult, _ verdict: CompletionOutcome, from identity: [UInt8], peer: String,
+        replies: inout [Reply]
+    ) {
         switch verdict {
         case .recorded:
             counters.recorded += 1
             note(.info, "recorded \(result.task) (attempt \(result.attempt)) from \(peer)")
         case .duplicate, .stale:
             counters.duplicates += 1
-            complain(peer, "ignored a \(verdict == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer)", level: .notice)
+            complain(
+                peer,
+                "ignored a \(verdict == .duplicate ? "duplicate" : "late") result for \(result.task) (attempt \(result.attempt)) from \(peer)",
+                level: .notice)
         case .wrongLease:
             counters.dropped += 1
             let key = peers[identity]?.key.map { " (key \($0))" } ?? ""
-            complain(peer, "dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer)\(key): it does not hold that lease (another worker's, or a wrong token or key)")
+            complain(
+                peer,
+                "dropped a result for \(result.task) (attempt \(result.attempt)) from \(peer)\(key): it does not hold that lease (another worker's, or a wrong token or key)"
+            )
         case .unknownTask:
             counters.dropped += 1
             complain(peer, "dropped a result for \(result.task) from \(peer): no such task")
@@ -557,15 +667,19 @@ package struct CoordinatorCore {
     /// the transaction commits. Which workers are live is known only once all have had time to rejoin:
     /// before that, a set-aside worker that came back first would be handed every task it fails.
     private mutating func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [Reply]) throws {
-        let everyoneSetAside = now.timeIntervalSince(startedAt) >= settings.rejoinSeconds
+        let everyoneSetAside =
+            now.timeIntervalSince(startedAt) >= settings.rejoinSeconds
             && peers.values.allSatisfy { setAsideNote(for: $0.name, now: now) != nil }
         let liveHosts = twoLiveHosts()
         for (identity, peer) in peers where peer.task == nil && peer.answered {
             if !everyoneSetAside && setAsideNote(for: peer.name, now: now) != nil { continue }
             let holder = peer.holder(LeaseHolder.newToken())
             let otherHostsAlive = liveHosts.contains { $0 != peer.hello.host }
-            guard let task = try tx.leaseNext(to: holder, leaseSeconds: settings.leaseSeconds, otherHostsAlive: otherHostsAlive,
-                                              now: now) else {
+            guard
+                let task = try tx.leaseNext(
+                    to: holder, leaseSeconds: settings.leaseSeconds, otherHostsAlive: otherHostsAlive,
+                    now: now)
+            else {
                 // The queue is empty, or holds only tasks this worker's host must leave to another.
                 if try otherHostsAlive && tx.hasQueuedTask() { continue }
                 return
@@ -576,23 +690,30 @@ package struct CoordinatorCore {
             let prepared: (parameters: String, attachments: [[UInt8]])
             do {
                 prepared = try prepare(task)
-            } catch let lost as LostLevel where (try? tx.recoveries(of: lost.task)) ?? Int.max < Self.recomputationsOfALevel {
+            } catch let lost as LostLevel
+                where (try? tx.recoveries(of: lost.task)) ?? Int.max < Self.recomputationsOfALevel
+            {
                 // A level it needs was deleted or damaged since it was recorded: compute that one again first.
                 peers[identity]?.task = nil
                 try tx.unlease(task: task.id, attempt: task.attempts, now: now)
                 let sentBack = try tx.recompute([(lost.task, lost.reason)], now: now)
-                note(.warning, "\(task.id) cannot start: \(lost); \(lost.task) will be computed again (\(sentBack.count) level(s) sent back to the queue)")
+                note(
+                    .warning,
+                    "\(task.id) cannot start: \(lost); \(lost.task) will be computed again (\(sentBack.count) level(s) sent back to the queue)"
+                )
                 continue
             } catch {
                 // Inputs that cannot be built will not appear later: fail the task with the reason.
                 peers[identity]?.task = nil
-                _ = try tx.fail(task: task.id, attempt: task.attempts, cause: .task, error: "cannot prepare: \(error)",
-                                limits: settings.retryLimits, now: now)
+                _ = try tx.fail(
+                    task: task.id, attempt: task.attempts, cause: .task, error: "cannot prepare: \(error)",
+                    limits: settings.retryLimits, now: now)
                 note(.error, "task \(task.id) cannot be prepared: \(error); marked failed")
                 continue
             }
-            let assignment = TaskAssignment(task: task.id, attempt: task.attempts, lease: holder.token, kind: task.kind,
-                                            parameters: prepared.parameters)
+            let assignment = TaskAssignment(
+                task: task.id, attempt: task.attempts, lease: holder.token, kind: task.kind,
+                parameters: prepared.parameters)
             sends.append((identity, .task(assignment, attachments: prepared.attachments)))
         }
     }
@@ -614,7 +735,8 @@ package struct CoordinatorCore {
     /// A store transaction whose log lines come out only after it commits: a line that says a level was
     /// recorded is never ahead of the store, whenever the coordinator is killed. The body gets the core
     /// itself to change, beside the transaction.
-    private mutating func committing<T>(_ body: (inout CoordinatorCore, TaskStore.Transaction) throws -> T) throws -> T {
+    private mutating func committing<T>(_ body: (inout CoordinatorCore, TaskStore.Transaction) throws -> T) throws -> T
+    {
         heldLines = []
         defer {
             let lines = heldLines ?? []
@@ -631,9 +753,10 @@ package struct CoordinatorCore {
     package func status(now: Date) throws -> SweepStatus {
         var report = try SweepStatus(store: store, now: now)
         report.workers = peers.values.map {
-            SweepStatus.Worker(name: $0.name, cores: $0.hello.cores, task: $0.task?.id,
-                               secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen), alive: true,
-                               setAside: setAsideNote(for: $0.name, now: now))
+            SweepStatus.Worker(
+                name: $0.name, cores: $0.hello.cores, task: $0.task?.id,
+                secondsSinceHeartbeat: now.timeIntervalSince($0.lastSeen), alive: true,
+                setAside: setAsideNote(for: $0.name, now: now))
         }.sorted { $0.name < $1.name }
         return report
     }
@@ -647,7 +770,6 @@ package struct CoordinatorCore {
         "peer " + identity.map { String(format: "%02x", $0) }.joined()
     }
 }
-
 
 extension WireMessage {
     var kindName: String {

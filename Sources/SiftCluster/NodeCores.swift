@@ -7,7 +7,8 @@ package enum AvailableCores {
     /// highest first; read there because Glibc's module does not export sched_getaffinity); nil off Linux.
     static func mask() -> String? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        else { return nil }
         return line.dropFirst("Cpus_allowed:".count).trimmingCharacters(in: .whitespaces)
     }
 

@@ -18,8 +18,8 @@ package enum OpenFileLimit {
     }
 
     #if os(Linux)
-    private static let resourceNumber = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        private static let resourceNumber = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     #else
-    private static let resourceNumber = RLIMIT_NOFILE
+        private static let resourceNumber = RLIMIT_NOFILE
     #endif
 }

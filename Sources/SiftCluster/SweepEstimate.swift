@@ -16,7 +16,9 @@ struct SweepEstimate {
     init(measured: [Int: Double], running: [(level: Int, progress: TaskProgress)]) {
         var costs = measured
         for (level, progress) in running where costs[level] == nil {
-            if let rate = progress.stepsPerSecond, rate > 0, progress.steps > 0 { costs[level] = Double(progress.steps) / rate }
+            if let rate = progress.stepsPerSecond, rate > 0, progress.steps > 0 {
+                costs[level] = Double(progress.steps) / rate
+            }
         }
         self.measured = costs
     }
@@ -31,8 +33,10 @@ struct SweepEstimate {
 
     /// Seconds until `pending` are all settled by `workers` workers, and whether that is an upper bound
     /// (some levels costed as a shallower, denser depth); `progress` says how far running ones are.
-    func secondsLeft(pending: [TaskRecord], progress: [String: TaskProgress],
-                     workers: Int) -> (seconds: Double, upperBound: Bool)? {
+    func secondsLeft(
+        pending: [TaskRecord], progress: [String: TaskProgress],
+        workers: Int
+    ) -> (seconds: Double, upperBound: Bool)? {
         guard !pending.isEmpty else { return (0, false) }
         var total = 0.0, upperBound = false
         var chains: [String: Double] = [:]

@@ -13,7 +13,8 @@ import SiftWire
 package final class Worker {
     /// Runs one task: returns its summary and attachments, or throws to report a failure. It may point
     /// `progress` at its own counters, which the heartbeats then carry to the coordinator.
-    package typealias Executor = @Sendable (TaskAssignment, [[UInt8]], ProgressBoard) throws -> (summary: String, attachments: [[UInt8]])
+    package typealias Executor =
+        @Sendable (TaskAssignment, [[UInt8]], ProgressBoard) throws -> (summary: String, attachments: [[UInt8]])
 
     package enum Exit: Equatable, Sendable {
         case sweepComplete
@@ -42,10 +43,12 @@ package final class Worker {
     /// How many such failures in a row mean the two sides cannot agree (libzmq retries every 100 ms).
     static let handshakeFailuresToGiveUp = 5
 
-    package init(endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
-                curve: (serverKey: String, keys: CurveKeyPair)? = nil, executor: @escaping Executor,
-                log: Logger, clock: @escaping () -> Date = Date.init,
-                instance: Int32 = getpid()) {
+    package init(
+        endpoint: String, context: ZeroMQContext, settings: ClusterSettings,
+        curve: (serverKey: String, keys: CurveKeyPair)? = nil, executor: @escaping Executor,
+        log: Logger, clock: @escaping () -> Date = Date.init,
+        instance: Int32 = getpid()
+    ) {
         self.curve = curve
         self.clock = clock
         self.endpoint = endpoint
@@ -53,8 +56,9 @@ package final class Worker {
         self.settings = settings
         self.executor = executor
         // The coordinator knows a worker as host:pid; workers sharing a process (tests) need instances of their own.
-        hello = WorkerHello(host: ProcessInfo.processInfo.hostName, pid: instance,
-                            cores: ProcessInfo.processInfo.activeProcessorCount, build: settings.build)
+        hello = WorkerHello(
+            host: ProcessInfo.processInfo.hostName, pid: instance,
+            cores: ProcessInfo.processInfo.activeProcessorCount, build: settings.build)
         var logger = log
         logger[metadataKey: "worker"] = "\(hello.host):\(hello.pid)"
         self.logger = logger
@@ -77,7 +81,9 @@ package final class Worker {
     /// Serves until the coordinator says the sweep is complete, refuses us, or `shouldStop` turns
     /// true, in which case the task in flight is finished and reported before returning (unless the
     /// coordinator is silent by then). `shouldAbandon` returns a reason to leave at once.
-    package func run(shouldStop: @escaping () -> Bool = { false }, shouldAbandon: @escaping () -> String? = { nil }) throws -> Exit {
+    package func run(
+        shouldStop: @escaping () -> Bool = { false }, shouldAbandon: @escaping () -> String? = { nil }
+    ) throws -> Exit {
         var (socket, monitor) = try connect()
         var lastHeard = clock(), lastBeat = Date.distantPast
         var backoff = 1.0
@@ -91,7 +97,10 @@ package final class Worker {
         let silence = settings.heartbeatInterval * Double(settings.liveness)
         while true {
             if let reason = shouldAbandon() {
-                log(.warning, "leaving at once: \(reason)" + (job.map { "; task \($0.assignment.task) is left unfinished" } ?? ""))
+                log(
+                    .warning,
+                    "leaving at once: \(reason)" + (job.map { "; task \($0.assignment.task) is left unfinished" } ?? "")
+                )
                 return .abandoned(reason)
             }
             if shouldStop() && !stopping {
@@ -100,20 +109,26 @@ package final class Worker {
             }
             if stopping && job == nil { return .stopped }
             if stopping, clock().timeIntervalSince(lastHeard) > silence {
-                log(.warning, "stopping without reporting task \(job?.assignment.task ?? "?"): the coordinator at \(endpoint) is silent")
+                log(
+                    .warning,
+                    "stopping without reporting task \(job?.assignment.task ?? "?"): the coordinator at \(endpoint) is silent"
+                )
                 return .stopped
             }
 
             // While a task runs, look often for its end; idle, wait longer for the coordinator.
             let wait = job.map { _ in reported ? 100 : 1 } ?? 100
-            if let message = try socket.receive(timeout: wait, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes) {
+            if let message = try socket.receive(
+                timeout: wait, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes)
+            {
                 lastHeard = clock()
                 backoff = 1
                 let decoded: WireMessage?
                 do {
                     decoded = try WireMessage(frames: message.frames)
                 } catch WireError.versionMismatch(let peer, let ours) {
-                    let reason = "the coordinator speaks protocol version \(peer), this worker \(ours); run the same sift build on both"
+                    let reason =
+                        "the coordinator speaks protocol version \(peer), this worker \(ours); run the same sift build on both"
                     log(.error, reason)
                     return .refused(reason)
                 } catch {
@@ -124,8 +139,12 @@ package final class Worker {
                 case let .task(assignment, attachments)?:
                     if job != nil || stopping {
                         let reason = job.map { "worker is busy with \($0.assignment.task)" } ?? "worker is stopping"
-                        try socket.send(WireMessage.failure(TaskFailure(task: assignment.task, attempt: assignment.attempt,
-                                                                        lease: assignment.lease, error: reason, cause: .declined)).frames)
+                        try socket.send(
+                            WireMessage.failure(
+                                TaskFailure(
+                                    task: assignment.task, attempt: assignment.attempt,
+                                    lease: assignment.lease, error: reason, cause: .declined)
+                            ).frames)
                         continue
                     }
                     let started = Job(assignment)
@@ -136,19 +155,26 @@ package final class Worker {
                     Thread.detachNewThread {
                         do {
                             let (summary, files) = try executor(assignment, attachments, started.progress)
-                            started.outcome = .result(TaskResult(task: assignment.task, attempt: assignment.attempt,
-                                                                 lease: assignment.lease, digest: TaskDigest.of(files), summary: summary), attachments: files)
+                            started.outcome = .result(
+                                TaskResult(
+                                    task: assignment.task, attempt: assignment.attempt,
+                                    lease: assignment.lease, digest: TaskDigest.of(files), summary: summary),
+                                attachments: files)
                         } catch {
                             // Only an error that blames the host is retried elsewhere; anything else is the task's own.
                             let cause = (error as? AttributedError)?.cause ?? .task
-                            started.outcome = .failure(TaskFailure(task: assignment.task, attempt: assignment.attempt,
-                                                                   lease: assignment.lease, error: "\(error)", cause: cause))
+                            started.outcome = .failure(
+                                TaskFailure(
+                                    task: assignment.task, attempt: assignment.attempt,
+                                    lease: assignment.lease, error: "\(error)", cause: cause))
                         }
                     }
                 case .acknowledge(let reference)?:
                     if job?.assignment.task == reference.task && job?.outcome != nil { job = nil }
                 case let .revoke(reference, reason)?:
-                    guard let current = job, current.assignment.task == reference.task, current.outcome == nil else { break }
+                    guard let current = job, current.assignment.task == reference.task, current.outcome == nil else {
+                        break
+                    }
                     let why = "the coordinator revoked task \(reference.task): \(reason); leaving it to another worker"
                     log(.error, why)
                     return .revoked(why)
@@ -160,7 +186,8 @@ package final class Worker {
                 case .heartbeat(let beat)?:
                     // Answered at once: the coordinator gives a new peer no task before this round trip.
                     if let challenge = beat.challenge {
-                        try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, answer: challenge)).frames)
+                        try socket.send(
+                            WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, answer: challenge)).frames)
                     }
                 case .ready?, .result?, .failure?, .statusRequest?, .status?, nil:
                     break
@@ -183,7 +210,9 @@ package final class Worker {
             let now = clock()
             if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
                 lastBeat = now
-                try socket.send(WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job?.progress.read(now: now))).frames)
+                try socket.send(
+                    WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job?.progress.read(now: now)))
+                        .frames)
             }
             if now.timeIntervalSince(lastHeard) > silence && !stopping {
                 log(.warning, "coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
@@ -209,17 +238,20 @@ package final class Worker {
         for event in try monitor.events() {
             switch event {
             case .refusedCredentials:
-                return "the coordinator at \(endpoint) refused this worker: its CURVE key is not on the coordinator's allow-list; "
+                return
+                    "the coordinator at \(endpoint) refused this worker: its CURVE key is not on the coordinator's allow-list; "
                     + "add \(curve?.keys.publicKey ?? "its public key") to the file given to the coordinator's --allow"
             case .protocolError:
                 return "the coordinator at \(endpoint) refused this worker: \(event.problem ?? ""); "
-                    + (curve == nil ? plainAdvice : "the coordinator does not use CURVE: leave out --curve-secret and --server-key")
+                    + (curve == nil
+                        ? plainAdvice : "the coordinator does not use CURVE: leave out --curve-secret and --server-key")
             case .failed:
                 handshakeFailures += 1
                 if handshakeFailures >= Self.handshakeFailuresToGiveUp {
                     return "the coordinator at \(endpoint) broke off \(handshakeFailures) security handshakes in a row "
                         + "(\(event.problem ?? "")); "
-                        + (curve == nil ? plainAdvice : "it may not use CURVE, or may hold another key than --server-key names")
+                        + (curve == nil
+                            ? plainAdvice : "it may not use CURVE, or may hold another key than --server-key names")
                 }
             case .succeeded:
                 handshakeFailures = 0

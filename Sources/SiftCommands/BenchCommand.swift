@@ -17,13 +17,15 @@ package func printJSONLine<T: Encodable>(_ value: T) throws {
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [TrainBench.self, LocalityBench.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.",
+        subcommands: [TrainBench.self, LocalityBench.self])
 }
 
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Time training steps on random data, unmasked against cblas_sgemm's own speed at the same shapes, or under a random mask.",
+        abstract:
+            "Time training steps on random data, unmasked against cblas_sgemm's own speed at the same shapes, or under a random mask.",
         discussion: """
             Prints one JSON line. With --density below 1 every layer gets a random mask keeping that fraction, and each \
             layer takes the path the engine would take (sparse_layers says how many went sparse). \
@@ -44,7 +46,10 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Fraction of each layer's weights kept by a random mask (1: unmasked).") var density = 1.0
     @Option(help: "A written level folder (level-<k>) whose mask-<l>.npy files mask the network instead of --density.")
     var masks: String?
-    @Option(help: "Layers kept below this fraction take the sparse path (0: all dense). Defaults to the engine's own threshold for the batch (\(ModelSpec.defaultSparseBelowRule)).")
+    @Option(
+        help:
+            "Layers kept below this fraction take the sparse path (0: all dense). Defaults to the engine's own threshold for the batch (\(ModelSpec.defaultSparseBelowRule))."
+    )
     var sparseBelow: Double?
     @Flag(help: "Batch normalisation on every layer's input, as in the paper's protocol.") var batchNorm = false
 
@@ -70,8 +75,10 @@ struct TrainBench: ParsableCommand {
         model.sparseBelow = sparseBelow
         model.batchNorm = batchNorm
         let levelMasks = try masks.map { try NamedFiles.read($0).masks(model: model, origin: $0) }
-        let result = TrainBenchmark(model: model, train: train, steps: steps, warmup: warmup, density: density,
-                                    masks: levelMasks).run()
+        let result = TrainBenchmark(
+            model: model, train: train, steps: steps, warmup: warmup, density: density,
+            masks: levelMasks
+        ).run()
         try printJSONLine(result)
     }
 }
@@ -113,7 +120,8 @@ struct LocalityBench: ParsableCommand {
         try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
         // As a worker runs it: its BLAS threads are its --threads.
         BLAS.threads = threads
-        let metrics = try JSONDecoder().decode(LevelMetrics.self, from: Data(try FileBytes.read("\(level)/metrics.json")))
+        let metrics = try JSONDecoder().decode(
+            LevelMetrics.self, from: Data(try FileBytes.read("\(level)/metrics.json")))
         let outDegree = try NumpyArray.read("\(level)/out_degree.npy")
         guard outDegree.shape.count == 3 else { throw CommandFailure("\(level)/out_degree.npy is not C×H×W") }
         let shape = ImageShape(channels: outDegree.shape[0], height: outDegree.shape[1], width: outDegree.shape[2])
@@ -129,12 +137,18 @@ struct LocalityBench: ParsableCommand {
             }
             return times.sorted()[rounds / 2]
         }
-        let layer1 = median { _ = LocalityAnalysis(masks: [masks[0]], firstLayerWeights: nil, shape: shape, threads: threads, stream: stream) }
-        let whole = median { _ = LocalityAnalysis(masks: masks, firstLayerWeights: nil, shape: shape, threads: threads, stream: stream) }
+        let layer1 = median {
+            _ = LocalityAnalysis(
+                masks: [masks[0]], firstLayerWeights: nil, shape: shape, threads: threads, stream: stream)
+        }
+        let whole = median {
+            _ = LocalityAnalysis(masks: masks, firstLayerWeights: nil, shape: shape, threads: threads, stream: stream)
+        }
         let deeper = max(0, whole - layer1)
         let training = metrics.training.seconds
-        let figures = Figures(layers: masks.count, layer1Seconds: layer1, wholeSeconds: whole, deeperSeconds: deeper,
-                              levelTrainingSeconds: training, deeperShareOfLevel: deeper / (training + whole))
+        let figures = Figures(
+            layers: masks.count, layer1Seconds: layer1, wholeSeconds: whole, deeperSeconds: deeper,
+            levelTrainingSeconds: training, deeperShareOfLevel: deeper / (training + whole))
         try printJSONLine(figures)
     }
 }

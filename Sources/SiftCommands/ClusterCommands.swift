@@ -56,7 +56,10 @@ struct ReportOptions: ParsableArguments {
 
 /// When a training counts as hung: its step counter still for many of its own steps, with a floor.
 struct WatchdogOptions: ParsableArguments {
-    @Option(help: "A level whose training step has not moved for this many of its own step times is hung: its lease is revoked and the level goes to another worker.")
+    @Option(
+        help:
+            "A level whose training step has not moved for this many of its own step times is hung: its lease is revoked and the level goes to another worker."
+    )
     var hungAfterSteps = 100.0
     @Option(help: "…but never sooner than this many seconds.") var hungAfterSeconds = 300.0
 
@@ -76,21 +79,21 @@ struct CoordinatorCommand: ParsableCommand {
         commandName: "coordinator",
         abstract: "Serve a sweep's IMP levels to workers over ZeroMQ, keeping every result in OUT.",
         discussion: """
-        Each level is a task; it carries its masks and rewind point, so workers need no shared filesystem. \
-        Results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ (read them with `sift report OUT`), and \
-        the task states in OUT/sweep.sqlite. Kill the coordinator at any moment and start the same command \
-        again: finished levels are kept, leased ones return to the queue, and results their workers still \
-        send are accepted.
+            Each level is a task; it carries its masks and rewind point, so workers need no shared filesystem. \
+            Results land in OUT/experiments/<hash>/seed-<s>/level-<k>/ (read them with `sift report OUT`), and \
+            the task states in OUT/sweep.sqlite. Kill the coordinator at any moment and start the same command \
+            again: finished levels are kept, leased ones return to the queue, and results their workers still \
+            send are accepted.
 
-        A task that fails on a worker's host (its data, say) is retried on another worker, up to \
-        --max-attempts such failures; a worker that fails twice in a row is set aside for a while (a restart \
-        remembers it). A task \
-        whose own inputs are at fault fails at once. A lease lost with its worker (killed, partitioned, or a \
-        coordinator restart) costs the task nothing, up to --max-lost-leases deaths of workers holding it.
+            A task that fails on a worker's host (its data, say) is retried on another worker, up to \
+            --max-attempts such failures; a worker that fails twice in a row is set aside for a while (a restart \
+            remembers it). A task \
+            whose own inputs are at fault fails at once. A lease lost with its worker (killed, partitioned, or a \
+            coordinator restart) costs the task nothing, up to --max-lost-leases deaths of workers holding it.
 
-        Exit status: 0 when every chain finished or diverged, 2 when some level failed (start it again with \
-        --retry-failed once the cause is fixed), 130 when stopped, 1 on any other error.
-        """)
+            Exit status: 0 when every chain finished or diverged, 2 when some level failed (start it again with \
+            --retry-failed once the cause is fixed), 130 when stopped, 1 on any other error.
+            """)
 
     @Argument(help: "Sweep or experiment config (YAML).") var sweep: String
     @OptionGroup var serving: CoordinatorOptions
@@ -99,7 +102,8 @@ struct CoordinatorCommand: ParsableCommand {
         // The plan is read and checked before anything is written.
         let config = try SweepConfig.load(path: sweep)
         let levels = LevelTasks(sweep: config, layout: SweepLayout(root: serving.out))
-        let provenance = Provenance(sweepFile: sweep, sweepDigest: config.digest, build: ClusterSettings(build: SiftBuild.identifier).build)
+        let provenance = Provenance(
+            sweepFile: sweep, sweepDigest: config.digest, build: ClusterSettings(build: SiftBuild.identifier).build)
         try serving.serve(plan: try levels.plan(), provenance: provenance, levels: levels)
     }
 }
@@ -111,7 +115,8 @@ package struct CoordinatorOptions: ParsableArguments {
     var bind = "tcp://127.0.0.1:5555"
     @Option(help: "Output folder: the store and every level's files.") package var out: String
     @Option(help: "Failures on workers' hosts before a task is marked failed.") var maxAttempts = 3
-    @Option(help: "Leases a task may lose with the worker holding them before it is marked failed.") var maxLostLeases = 8
+    @Option(help: "Leases a task may lose with the worker holding them before it is marked failed.") var maxLostLeases =
+        8
     @OptionGroup var resume: ResumeOptions
     @Option(help: "CURVE secret key file of the coordinator (`sift keygen`): encrypts and authenticates all traffic.")
     var curveSecret: String?
@@ -131,17 +136,22 @@ package struct CoordinatorOptions: ParsableArguments {
     /// Serves `plan` from OUT until every task is settled or a signal (or `shouldStop`) stops it, then says how
     /// the sweep ended through the exit status. `levels` prepares and stores level tasks; without it, tasks
     /// carry their parameters alone and `storeOther` writes their results.
-    package func serve(plan: [PlannedTask], provenance: Provenance, levels: LevelTasks?,
-                       storeOther: @escaping @Sendable (TaskRecord, [[UInt8]]) throws -> Void = { _, _ in },
-                       shouldStop: @escaping () -> Bool = { false }) throws {
+    package func serve(
+        plan: [PlannedTask], provenance: Provenance, levels: LevelTasks?,
+        storeOther: @escaping @Sendable (TaskRecord, [[UInt8]]) throws -> Void = { _, _ in },
+        shouldStop: @escaping () -> Bool = { false }
+    ) throws {
         var security: Coordinator.Security?
         switch (curveSecret, allow) {
         case let (secret?, allow?):
-            security = Coordinator.Security(secretKey: try readSecretKey(secret),
-                                            allowedWorkers: Set(try readKeys(allow, what: "allow-list")))
+            security = Coordinator.Security(
+                secretKey: try readSecretKey(secret),
+                allowedWorkers: Set(try readKeys(allow, what: "allow-list")))
         case (nil, nil):
             if !bind.contains("127.0.0.1") && !bind.contains("localhost") {
-                say("warning: binding \(bind) without CURVE keys: any host that reaches this port can take tasks and send results")
+                say(
+                    "warning: binding \(bind) without CURVE keys: any host that reaches this port can take tasks and send results"
+                )
             }
         default:
             throw ValidationError("--curve-secret and --allow go together")
@@ -166,22 +176,30 @@ package struct CoordinatorOptions: ParsableArguments {
                 try storeOther(task, files)
                 return .continues
             })
-        say("coordinator listening on \(coordinator.endpoint)" + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
-            + "; store \(folder.storePath)")
-        let report = levels.map { _ in ReportRefresher(root: out, store: store, interval: reporting.reportEvery, log: log) }
+        say(
+            "coordinator listening on \(coordinator.endpoint)"
+                + (security.map { " with CURVE, \($0.allowedWorkers.count) worker key(s) allowed" } ?? "")
+                + "; store \(folder.storePath)")
+        let report = levels.map { _ in
+            ReportRefresher(root: out, store: store, interval: reporting.reportEvery, log: log)
+        }
         let finished = try coordinator.run(shouldStop: { stop.isSet || shouldStop() }, onTick: { report?.tick() })
         report?.finish()
         let c = coordinator.counters
         let seconds = Date().timeIntervalSince(start)
-        var summary = "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused), store commits \(c.commits) in \(String(format: "%.2f", seconds)) s"
+        var summary =
+            "recorded \(c.recorded), duplicates \(c.duplicates), dropped \(c.dropped), refused \(c.refused), store commits \(c.commits) in \(String(format: "%.2f", seconds)) s"
         if let first = c.firstDispatch, c.recorded > 0 {
             let rate = Double(c.recorded) / Date().timeIntervalSince(first)
-            summary += rate >= 10 ? String(format: "; %.0f tasks/s", rate) : String(format: "; %.2f tasks/s (%.1f/min)", rate, rate * 60)
+            summary +=
+                rate >= 10
+                ? String(format: "; %.0f tasks/s", rate) : String(format: "; %.2f tasks/s (%.1f/min)", rate, rate * 60)
             summary += " from the first dispatch"
         }
         say(summary)
         guard finished else { throw ExitCode(SweepOutcome.stopped) }
-        let status = try SweepOutcome.report(store, output: out, retryHint: "start the same command with --retry-failed.")
+        let status = try SweepOutcome.report(
+            store, output: out, retryHint: "start the same command with --retry-failed.")
         if status != 0 { throw ExitCode(status) }
     }
 }
@@ -191,12 +209,12 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Take tasks from a coordinator, one at a time, until the sweep is complete.",
         discussion: """
-        Run several per node. On SIGTERM or SIGINT the worker finishes its task, reports it, then exits; it \
-        exits without reporting if the coordinator has been silent for the liveness period, and at once on a \
-        second signal (the task's lease is then lost, at no cost to the task). A task that fails because of \
-        this node (its data files, say) is retried on another worker. SIFT_FASHION_MNIST points a node's \
-        workers at its own copy of Fashion-MNIST.
-        """)
+            Run several per node. On SIGTERM or SIGINT the worker finishes its task, reports it, then exits; it \
+            exits without reporting if the coordinator has been silent for the liveness period, and at once on a \
+            second signal (the task's lease is then lost, at no cost to the task). A task that fails because of \
+            this node (its data files, say) is retried on another worker. SIFT_FASHION_MNIST points a node's \
+            workers at its own copy of Fashion-MNIST.
+            """)
 
     @OptionGroup var options: WorkerOptions
 
@@ -207,11 +225,16 @@ struct WorkerCommand: ParsableCommand {
 /// sleep tasks, and can be told to hang) works with the same options.
 package struct WorkerOptions: ParsableArguments {
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.") var connect: String
-    @Option(help: "Threads for a level's products, sparse kernels and analyses, or `auto`: an even share of this node's cores (its CPU affinity set) among the workers on it that are running a level, recounted every 2 s, so that workers left running as a sweep drains take the cores of idle ones. The bytes are the same at any count.")
+    @Option(
+        help:
+            "Threads for a level's products, sparse kernels and analyses, or `auto`: an even share of this node's cores (its CPU affinity set) among the workers on it that are running a level, recounted every 2 s, so that workers left running as a sweep drains take the cores of idle ones. The bytes are the same at any count."
+    )
     var threads: ThreadCount = .fixed(1)
     @Option(help: "CURVE secret key file of this worker (`sift keygen`).") var curveSecret: String?
     @Option(help: "With --curve-secret: the coordinator's public key file.") var serverKey: String?
-    @Option(help: ArgumentHelp("Exit at once when this process (the `sift run` that started it) is gone.", visibility: .hidden))
+    @Option(
+        help: ArgumentHelp(
+            "Exit at once when this process (the `sift run` that started it) is gone.", visibility: .hidden))
     var parent: Int32?
     @OptionGroup var liveness: LivenessOptions
     @OptionGroup var logging: LogOptions
@@ -232,29 +255,36 @@ package struct WorkerOptions: ParsableArguments {
         var curve: (serverKey: String, keys: CurveKeyPair)?
         switch (curveSecret, serverKey) {
         case let (secret?, server?):
-            curve = (try readKeys(server, what: "server key")[0], try CurveKeyPair(secretKey: try readSecretKey(secret)))
+            curve = (
+                try readKeys(server, what: "server key")[0], try CurveKeyPair(secretKey: try readSecretKey(secret))
+            )
         case (nil, nil): break
         default: throw ValidationError("--curve-secret and --server-key go together")
         }
         let stop = StopFlag.onTermination()
-        let worker = Worker(endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, curve: curve, executor: { assignment, attachments, progress in
-            if assignment.kind == LevelTasks.kind {
-                cores?.working()
-                defer { cores?.idle() }
-                if let cores { BLAS.threads = cores.threads() }
-                return try levels.run(assignment, attachments: attachments, board: progress)
-            }
-            guard let executor = otherKinds[assignment.kind] else {
-                throw CommandFailure("this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
-            }
-            return try executor(assignment, attachments, progress)
-        }, log: Logger.lines("worker", to: .standardOutput, level: logging.logLevel))
+        let worker = Worker(
+            endpoint: connect, context: ZeroMQContext(), settings: liveness.settings, curve: curve,
+            executor: { assignment, attachments, progress in
+                if assignment.kind == LevelTasks.kind {
+                    cores?.working()
+                    defer { cores?.idle() }
+                    if let cores { BLAS.threads = cores.threads() }
+                    return try levels.run(assignment, attachments: attachments, board: progress)
+                }
+                guard let executor = otherKinds[assignment.kind] else {
+                    throw CommandFailure(
+                        "this worker cannot run \(assignment.kind) tasks; is it older than the coordinator?")
+                }
+                return try executor(assignment, attachments, progress)
+            }, log: Logger.lines("worker", to: .standardOutput, level: logging.logLevel))
         // Checked every turn of the worker's loop (100 ms at most): a parent that is gone leaves us
         // re-parented, and a `sift run` that was SIGKILLed must not leave workers behind.
         let parent = self.parent
         let abandon: () -> String? = {
             if stop.isUrgent { return "asked to stop a second time" }
-            if let parent, getppid() != parent { return "the sift run that started this worker (pid \(parent)) is gone" }
+            if let parent, getppid() != parent {
+                return "the sift run that started this worker (pid \(parent)) is gone"
+            }
             return nil
         }
         switch try worker.run(shouldStop: { stop.isSet }, shouldAbandon: abandon) {

@@ -13,16 +13,23 @@ struct ConfigCommand: ParsableCommand {
             let rows = ConfigKeyReference.all
             if markdown {
                 print("| key | default | meaning |\n|---|---|---|")
-                for r in rows { print("| `\(r.key)` | \(r.defaultText.replacingOccurrences(of: "|", with: "\\|")) | \(r.help) |") }
+                for r in rows {
+                    print("| `\(r.key)` | \(r.defaultText.replacingOccurrences(of: "|", with: "\\|")) | \(r.help) |")
+                }
             } else {
                 let width = rows.map(\.key.count).max() ?? 0
-                for r in rows { print(r.key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + r.help + "  [default \(r.defaultText)]") }
+                for r in rows {
+                    print(
+                        r.key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + r.help
+                            + "  [default \(r.defaultText)]")
+                }
             }
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a config or sweep and print each experiment's hash, canonical form and every setting.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a config or sweep and print each experiment's hash, canonical form and every setting.")
         @Argument(help: "Experiment or sweep config (YAML).") var config: String
 
         func run() throws {
@@ -38,7 +45,9 @@ struct ConfigCommand: ParsableCommand {
                     guard let value = experiment.resolved[row.key] else { continue }
                     let mark = experiment.overrides[row.key] == nil ? " " : "*"
                     let meaning = value == .null ? row.unsetMeans.map { "  (unset: \($0))" } ?? "" : ""
-                    print("    \(mark) \(row.key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value.canonicalJSON)\(meaning)")
+                    print(
+                        "    \(mark) \(row.key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value.canonicalJSON)\(meaning)"
+                    )
                 }
             }
         }

@@ -10,14 +10,16 @@ struct ImpCommand: ParsableCommand {
         commandName: "imp",
         abstract: "Run one IMP chain (all levels of one experiment and seed) in this process.",
         discussion: """
-        Writes OUT/level-<k>/ with mask-<l>.npy, weights-<l>.npy and metrics.json for every level, \
-        and OUT/experiment.json with the experiment's canonical config and hash.
-        """)
+            Writes OUT/level-<k>/ with mask-<l>.npy, weights-<l>.npy and metrics.json for every level, \
+            and OUT/experiment.json with the experiment's canonical config and hash.
+            """)
 
     @Argument(help: "Experiment config (YAML).") var config: String
     @Option(help: "Seed of this replicate (default: the config's first seed, else 0).") var seed: UInt64?
     @Option(help: "Output folder.") var out: String
-    @Option(help: "Threads for each level's products, sparse kernels and analyses; the bytes are the same at any count.") var threads = 1
+    @Option(
+        help: "Threads for each level's products, sparse kernels and analyses; the bytes are the same at any count.")
+    var threads = 1
 
     func validate() throws {
         try OptionBounds.check(threads, in: OptionBounds.threads, "--threads")
@@ -31,11 +33,15 @@ struct ImpCommand: ParsableCommand {
         let training = TrainingProgress()
         let progress = ProgressPrinter(maxLevels: experiment.spec.pruning.maxLevels, progress: training)
         defer { progress.finish() }
-        progress.note("experiment \(identity.experiment) seed \(seed): \(experiment.spec.model.architecture), preset \(experiment.spec.pruning.preset.rawValue), control \(experiment.spec.pruning.control.rawValue)")
+        progress.note(
+            "experiment \(identity.experiment) seed \(seed): \(experiment.spec.model.architecture), preset \(experiment.spec.pruning.preset.rawValue), control \(experiment.spec.pruning.control.rawValue)"
+        )
         progress.note("loading data…")
         let loadingStarted = Date()
         let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))
-        progress.note("data: \(data.train.count) training and \(data.test.count) test images of \(data.train.shape), \(data.classCount) classes")
+        progress.note(
+            "data: \(data.train.count) training and \(data.test.count) test images of \(data.train.shape), \(data.classCount) classes"
+        )
 
         let chain: IMPChain
         do {
@@ -46,12 +52,14 @@ struct ImpCommand: ParsableCommand {
         // The data are loaded once, for level 0; later levels load nothing.
         let loadingSeconds = Date().timeIntervalSince(loadingStarted)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try ExperimentRecord(experiment, seed: seed).write(to: (out as NSString).appendingPathComponent("experiment.json"))
-        try chain.run(onLevel: { level in
-            var level = level
-            if level.metrics.training.level == 0 { level.metrics.timings?.loading = loadingSeconds }
-            try LevelArtifacts.write(root: out, level: level, model: experiment.spec.model)
-        }, onEvent: progress.handle, progress: training)
+        try ExperimentRecord(experiment, seed: seed).write(
+            to: (out as NSString).appendingPathComponent("experiment.json"))
+        try chain.run(
+            onLevel: { level in
+                var level = level
+                if level.metrics.training.level == 0 { level.metrics.timings?.loading = loadingSeconds }
+                try LevelArtifacts.write(root: out, level: level, model: experiment.spec.model)
+            }, onEvent: progress.handle, progress: training)
         progress.finish()
         progress.note("done: \(out)")
     }

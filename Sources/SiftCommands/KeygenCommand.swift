@@ -7,9 +7,9 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub (public).",
         discussion: """
-        Make one pair for the coordinator (--curve-secret on it, its .pub as --server-key on workers) and one \
-        per worker or group of workers (--curve-secret on them; their .pub lines in the coordinator's --allow file).
-        """)
+            Make one pair for the coordinator (--curve-secret on it, its .pub as --server-key on workers) and one \
+            per worker or group of workers (--curve-secret on them; their .pub lines in the coordinator's --allow file).
+            """)
 
     @Argument(help: "Path and name of the pair, e.g. keys/coordinator.") var name: String
 
@@ -19,11 +19,16 @@ struct KeygenCommand: ParsableCommand {
         for path in [secret, publicFile] where FileManager.default.fileExists(atPath: path) {
             throw CommandFailure("\(path) exists; refusing to overwrite a key")
         }
-        try FileManager.default.createDirectory(atPath: (name as NSString).deletingLastPathComponent.isEmpty ? "." : (name as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (name as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (name as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         // Created with mode 0600 in one step, so the secret is never readable by others.
-        guard FileManager.default.createFile(atPath: secret, contents: Data((pair.secretKey + "\n").utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: secret, contents: Data((pair.secretKey + "\n").utf8),
+                attributes: [.posixPermissions: 0o600])
+        else {
             throw CommandFailure("cannot write the secret key \(secret); is its folder writable?")
         }
         try Data((pair.publicKey + "\n").utf8).write(to: URL(fileURLWithPath: publicFile))
@@ -36,7 +41,9 @@ func readKeys(_ path: String, what: String) throws -> [String] {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         throw CommandFailure("cannot read \(what) \(path)")
     }
-    let keys = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    let keys = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+        !$0.isEmpty && !$0.hasPrefix("#")
+    }
     for (number, key) in keys.enumerated() where key.utf8.count != 40 {
         throw CommandFailure("\(path): entry \(number + 1) is not a 40-character Z85 key (made by `sift keygen`)")
     }
@@ -52,10 +59,15 @@ func readSecretKey(_ path: String) throws -> String {
     let stem = (path as NSString).deletingPathExtension
     let sibling = (try? readKeys(stem + ".pub", what: "public key"))?.first
     if path.hasSuffix(".pub") || sibling == key {
-        throw CommandFailure("\(path) holds a public key; --curve-secret takes the secret half of the pair (\(stem).key)")
+        throw CommandFailure(
+            "\(path) holds a public key; --curve-secret takes the secret half of the pair (\(stem).key)")
     }
-    if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-        throw CommandFailure("\(path) may be read by other users (mode \(String(mode & 0o777, radix: 8))); a secret key must be private: chmod 600 \(path)")
+    if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
+        mode & 0o077 != 0
+    {
+        throw CommandFailure(
+            "\(path) may be read by other users (mode \(String(mode & 0o777, radix: 8))); a secret key must be private: chmod 600 \(path)"
+        )
     }
     return key
 }

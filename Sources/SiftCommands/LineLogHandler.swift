@@ -18,7 +18,9 @@ struct LineLogHandler: LogHandler {
 
         /// Appends to `path`, creating it.
         convenience init(appendingTo path: String) throws {
-            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             try handle.seekToEnd()
             self.init(handle)

@@ -19,13 +19,18 @@ final class LocalWorkers {
     private var slots: [Slot] = []
 
     /// Starts `count` workers connected to `endpoint`; each writes OUT/workers/worker-<i>.log (appended across restarts).
-    init(count: Int, endpoint: String, threads: String, liveness: LivenessOptions, logLevel: Logger.Level, logFolder: String,
-         say: @escaping (String) -> Void) throws {
+    init(
+        count: Int, endpoint: String, threads: String, liveness: LivenessOptions, logLevel: Logger.Level,
+        logFolder: String,
+        say: @escaping (String) -> Void
+    ) throws {
         self.logFolder = logFolder
         self.say = say
         // --parent: a worker whose parent is gone (this process SIGKILLed) leaves at once instead of lingering.
-        arguments = ["worker", "--connect", endpoint, "--threads", threads, "--heartbeat", String(liveness.heartbeat),
-                     "--liveness", String(liveness.liveness), "--log-level", logLevel.rawValue, "--parent", String(getpid())]
+        arguments = [
+            "worker", "--connect", endpoint, "--threads", threads, "--heartbeat", String(liveness.heartbeat),
+            "--liveness", String(liveness.liveness), "--log-level", logLevel.rawValue, "--parent", String(getpid()),
+        ]
         slots = try (0..<count).map { try Slot(process: spawn($0), started: Date()) }
     }
 
@@ -59,14 +64,19 @@ final class LocalWorkers {
                 say("worker \(i) restarted (pid \(slots[i].process.processIdentifier))")
                 continue
             }
-            guard !process.isRunning, !(process.terminationReason == .exit && process.terminationStatus == 0) else { continue }
-            let cause = process.terminationReason == .uncaughtSignal
+            guard !process.isRunning, !(process.terminationReason == .exit && process.terminationStatus == 0) else {
+                continue
+            }
+            let cause =
+                process.terminationReason == .uncaughtSignal
                 ? "killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
             try exited(process.processIdentifier, "worker \(i) (pid \(process.processIdentifier)) \(cause)")
             // A worker that ran a good while before dying starts again at once; one that keeps dying waits longer each time.
             if now.timeIntervalSince(slots[i].started) > 60 { slots[i].backoff = 1 }
             slots[i].restartAt = now.addingTimeInterval(slots[i].backoff)
-            say("worker \(i) (pid \(process.processIdentifier)) \(cause); restarting in \(Int(slots[i].backoff)) s (log: \(logFolder)/worker-\(i).log)")
+            say(
+                "worker \(i) (pid \(process.processIdentifier)) \(cause); restarting in \(Int(slots[i].backoff)) s (log: \(logFolder)/worker-\(i).log)"
+            )
             slots[i].backoff = min(slots[i].backoff * 2, 30)
         }
     }
@@ -87,5 +97,7 @@ final class LocalWorkers {
 
 /// This very binary, for child processes: /proc/self/exe stays it even if the file is rebuilt meanwhile.
 package var thisExecutable: URL {
-    URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0])
+    URL(
+        fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe")
+            ? "/proc/self/exe" : CommandLine.arguments[0])
 }

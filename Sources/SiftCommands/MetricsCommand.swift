@@ -12,11 +12,11 @@ struct MetricsCommand: ParsableCommand {
         commandName: "metrics",
         abstract: "Locality metrics (science §6) of any network's masks, printed as one JSON object.",
         discussion: """
-        Works on masks from anywhere, a PyTorch run included: uint8 .npy files of shape [fan_in, fan_out], \
-        nonzero = connected, inputs flattened channel-major (c·H·W + y·W + x). Give the first layer's mask \
-        alone, or every layer's in order, the output layer's last: the hidden layers after the first are \
-        then measured on their effective masks (effective_layers).
-        """)
+            Works on masks from anywhere, a PyTorch run included: uint8 .npy files of shape [fan_in, fan_out], \
+            nonzero = connected, inputs flattened channel-major (c·H·W + y·W + x). Give the first layer's mask \
+            alone, or every layer's in order, the output layer's last: the hidden layers after the first are \
+            then measured on their effective masks (effective_layers).
+            """)
 
     @Argument(help: "Mask .npy files, shape [fan_in, fan_out], first layer first.") var masks: [String]
     @Option(help: "Image shape as CxHxW or HxW; C·H·W must equal fan_in.") var image: String
@@ -44,7 +44,8 @@ struct MetricsCommand: ParsableCommand {
             throw CommandFailure("\(masks[0]) has fan_in \(fanIn) but --image \(shape) has \(shape.size) pixels")
         }
         for l in layers.indices.dropFirst() where layers[l].fanIn != layers[l - 1].fanOut {
-            throw CommandFailure("\(masks[l]) has fan_in \(layers[l].fanIn) but \(masks[l - 1]) has \(layers[l - 1].fanOut) units")
+            throw CommandFailure(
+                "\(masks[l]) has fan_in \(layers[l].fanIn) but \(masks[l - 1]) has \(layers[l - 1].fanOut) units")
         }
         var weightValues: [Float]?
         if let weights {
@@ -56,7 +57,8 @@ struct MetricsCommand: ParsableCommand {
         }
         let analysis = LocalityAnalysis(
             masks: layers, firstLayerWeights: weightValues,
-            shape: shape, nullDraws: nullDraws, threads: threads, stream: RandomStream(root: 0x4D45_5452, seed: seed, purpose: "sift-metrics"))
+            shape: shape, nullDraws: nullDraws, threads: threads,
+            stream: RandomStream(root: 0x4D45_5452, seed: seed, purpose: "sift-metrics"))
         try printJSONLine(analysis.metrics)
     }
 }

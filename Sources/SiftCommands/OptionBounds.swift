@@ -5,15 +5,19 @@ import SiftCluster
 /// Bounds on the numbers the command line takes: a count past them (100,000 local workers, say) would
 /// exhaust the machine rather than run, so it is a usage error that names the option and its range.
 package enum OptionBounds {
-    package static func check<Value: Comparable>(_ value: Value, in range: ClosedRange<Value>, _ option: String, hint: String = "") throws {
+    package static func check<Value: Comparable>(
+        _ value: Value, in range: ClosedRange<Value>, _ option: String, hint: String = ""
+    ) throws {
         guard range.contains(value) else {
-            throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound), got \(value)\(hint)")
+            throw ValidationError(
+                "\(option) must be between \(range.lowerBound) and \(range.upperBound), got \(value)\(hint)")
         }
     }
 
     package static func check(_ value: Double, in range: ClosedRange<Double>, _ option: String) throws {
         guard value.isFinite, range.contains(value) else {
-            throw ValidationError("\(option) must be a number between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            throw ValidationError(
+                "\(option) must be a number between \(range.lowerBound) and \(range.upperBound), got \(value)")
         }
     }
 

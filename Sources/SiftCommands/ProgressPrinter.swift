@@ -52,8 +52,10 @@ final class ProgressPrinter: @unchecked Sendable {
         guard snapshot.phase == .training, snapshot.steps > 0 else { return }
         let p = TaskProgress(snapshot, now: Date())
         let (density, measured) = state.withLock { ($0.levelDensity, $0.levelSeconds) }
-        var line = "level \(snapshot.level)/\(maxLevels) · density \(percent(density)) · " + progressBar(p.fraction, width: 20)
-            + String(format: " %.0f%%", p.fraction * 100) + " · step \(p.step)/\(p.steps) · epoch \(p.epoch)/\(p.epochs)"
+        var line =
+            "level \(snapshot.level)/\(maxLevels) · density \(percent(density)) · " + progressBar(p.fraction, width: 20)
+            + String(format: " %.0f%%", p.fraction * 100)
+            + " · step \(p.step)/\(p.steps) · epoch \(p.epoch)/\(p.epochs)"
         if let loss = p.loss { line += String(format: " · loss %.4f", loss) }
         if let rate = p.stepsPerSecond, let levelLeft = p.secondsLeft {
             line += " · level ETA \(clockText(levelLeft))"
@@ -70,7 +72,9 @@ final class ProgressPrinter: @unchecked Sendable {
                 $0.levelDensity = density
                 $0.levelStart = Date()
             }
-            let path = sparseLayers.isEmpty ? ""
+            let path =
+                sparseLayers.isEmpty
+                ? ""
                 : " (sparse path: layer\(sparseLayers.count > 1 ? "s" : "") \(sparseLayers.map(String.init).joined(separator: ", ")))"
             if !interactive { note("level \(level): training at density \(percent(density))\(path)") }
         case let .epochFinished(level, p):
@@ -80,7 +84,8 @@ final class ProgressPrinter: @unchecked Sendable {
                 return due
             }
             guard !interactive, due else { return }
-            var line = "level \(level)/\(maxLevels) · epoch \(p.epoch)/\(p.epochs) · loss \(String(format: "%.4f", p.trainLoss))"
+            var line =
+                "level \(level)/\(maxLevels) · epoch \(p.epoch)/\(p.epochs) · loss \(String(format: "%.4f", p.trainLoss))"
             if let accuracy = p.testAccuracy { line += " · test \(percent(accuracy))" }
             line += " · level ETA \(clockText(p.elapsedSeconds / Double(p.epoch) * Double(p.epochs - p.epoch)))"
             note(line)
@@ -88,7 +93,9 @@ final class ProgressPrinter: @unchecked Sendable {
             state.withLock { $0.levelSeconds.append(Date().timeIntervalSince($0.levelStart)) }
             let m = metrics.training
             let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
-            note("level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))\(m.testAccuracyRecalibrated.map { "; recalibrated \(percent($0))" } ?? "")), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))" + (m.lastLevel ? " · last level" : ""))
+            note(
+                "level \(m.level) done: density \(percent(m.densityTotal)) (layers \(layers) %), test \(percent(m.testAccuracy)) (best \(percent(m.bestTestAccuracy))\(m.testAccuracyRecalibrated.map { "; recalibrated \(percent($0))" } ?? "")), loss \(String(format: "%.4f", m.trainLoss)), \(clockText(m.seconds))"
+                    + (m.lastLevel ? " · last level" : ""))
         }
     }
 

@@ -10,14 +10,15 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show a sweep's health: levels by state, workers and their tasks, failures.",
         discussion: """
-        `sift status DIR` reads DIR/sweep.sqlite, while the coordinator runs or after it stopped (workers as of \
-        its last update). `sift status --connect ENDPOINT` asks a live coordinator. Both show each running \
-        level's progress (percentage, steps per second, loss, ETA) and the sweep's ETA from measured level times.
-        """)
+            `sift status DIR` reads DIR/sweep.sqlite, while the coordinator runs or after it stopped (workers as of \
+            its last update). `sift status --connect ENDPOINT` asks a live coordinator. Both show each running \
+            level's progress (percentage, steps per second, loss, ETA) and the sweep's ETA from measured level times.
+            """)
 
     @Argument(help: "The sweep's output folder (holding sweep.sqlite).") var directory: String?
     @Option(help: "Ask a live coordinator instead, e.g. tcp://node01:5555.") var connect: String?
-    @Option(help: "With --connect to a CURVE coordinator: a secret key file on its allow-list.") var curveSecret: String?
+    @Option(help: "With --connect to a CURVE coordinator: a secret key file on its allow-list.") var curveSecret:
+        String?
     @Option(help: "With --curve-secret: the coordinator's public key file.") var serverKey: String?
     @Flag(help: "Redraw the view every --every seconds until Ctrl-C (in place on a terminal).") var watch = false
     @Option(help: "With --watch: seconds between redraws.") var every = 2.0
@@ -32,7 +33,8 @@ struct StatusCommand: ParsableCommand {
         case let (directory?, nil):
             let path = "\(directory)/sweep.sqlite"
             guard FileManager.default.fileExists(atPath: path) else {
-                throw CommandFailure("no sweep store at \(path); pass the folder given to `sift run --out` or `sift coordinator --out`")
+                throw CommandFailure(
+                    "no sweep store at \(path); pass the folder given to `sift run --out` or `sift coordinator --out`")
             }
             let store = try TaskStore(path: path, readingOnly: true)
             read = { try SweepStatus(store: store) }
@@ -59,17 +61,21 @@ struct StatusCommand: ParsableCommand {
     private func ask(_ endpoint: String) throws -> SweepStatus {
         let socket = try ZeroMQSocket(ZeroMQContext(), kind: .dealer)
         if let curveSecret, let serverKey {
-            try socket.makeCurveClient(serverKey: try readKeys(serverKey, what: "server key")[0],
-                                       keys: try CurveKeyPair(secretKey: try readSecretKey(curveSecret)))
+            try socket.makeCurveClient(
+                serverKey: try readKeys(serverKey, what: "server key")[0],
+                keys: try CurveKeyPair(secretKey: try readSecretKey(curveSecret)))
         }
         try socket.connect(endpoint)
         try socket.send(WireMessage.statusRequest.frames)
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
-            if let reply = try socket.receive(timeout: 200), case .status(let status)? = try? WireMessage(frames: reply.frames) {
+            if let reply = try socket.receive(timeout: 200),
+                case .status(let status)? = try? WireMessage(frames: reply.frames)
+            {
                 return status
             }
         }
-        throw CommandFailure("no answer from a coordinator at \(endpoint) within 5 s (wrong address, not running, or CURVE keys needed)")
+        throw CommandFailure(
+            "no answer from a coordinator at \(endpoint) within 5 s (wrong address, not running, or CURVE keys needed)")
     }
 }

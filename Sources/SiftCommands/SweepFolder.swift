@@ -10,15 +10,18 @@ struct SweepFolder {
     let storePath: String
 
     /// `subfolders` are made inside `root` as well (the local workers' logs, say).
-    init(root: String, subfolders: [String] = [], plan: [PlannedTask], provenance: Provenance, resume: ResumeOptions) throws {
+    init(
+        root: String, subfolders: [String] = [], plan: [PlannedTask], provenance: Provenance, resume: ResumeOptions
+    ) throws {
         for folder in [root] + subfolders.map({ "\(root)/\($0)" }) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         lock = try StoreLock(directory: root)
         storePath = "\(root)/sweep.sqlite"
         store = try TaskStore(path: storePath)
-        try store.admit(plan, provenance: provenance, store: storePath, extending: resume.extend,
-                        allowingOtherBuild: resume.allowOtherBuild)
+        try store.admit(
+            plan, provenance: provenance, store: storePath, extending: resume.extend,
+            allowingOtherBuild: resume.allowOtherBuild)
         if resume.retryFailed {
             say("retrying: \(try store.retryFailed()) failed or skipped level(s) back in line")
         }

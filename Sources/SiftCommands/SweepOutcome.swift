@@ -16,17 +16,21 @@ enum SweepOutcome {
     static func report(_ store: TaskStore, output root: String, retryHint: String) throws -> Int32 {
         let status = try SweepStatus(store: store)
         func n(_ state: TaskState) -> Int { status.counts[state.rawValue] ?? 0 }
-        say("settled: \(n(.done)) done · \(n(.diverged)) diverged · \(n(.failed)) failed · \(n(.skipped)) skipped after a failure"
-            + " · \(n(.unneeded)) not needed (past their chain's end)")
+        say(
+            "settled: \(n(.done)) done · \(n(.diverged)) diverged · \(n(.failed)) failed · \(n(.skipped)) skipped after a failure"
+                + " · \(n(.unneeded)) not needed (past their chain's end)")
         for task in status.diverged {
-            say("DIVERGED \(task.task): \(task.error); its chain ends there and the report leaves it out of the seed statistics")
+            say(
+                "DIVERGED \(task.task): \(task.error); its chain ends there and the report leaves it out of the seed statistics"
+            )
         }
         for task in status.failures {
             say("FAILED \(task.task)" + (task.worker.map { " (last on \($0))" } ?? "") + ": \(task.error)")
         }
         guard status.failures.isEmpty && n(.skipped) == 0 else {
-            say("\(status.failures.count) level(s) failed and \(n(.skipped)) later level(s) were skipped; worker logs are in \(root)/workers/."
-                + " Fix the cause, then \(retryHint)")
+            say(
+                "\(status.failures.count) level(s) failed and \(n(.skipped)) later level(s) were skipped; worker logs are in \(root)/workers/."
+                    + " Fix the cause, then \(retryHint)")
             return failedLevels
         }
         return 0

@@ -9,15 +9,19 @@ import Synchronization
 enum SweepReport {
     /// Writes the report of `root`; with a store, a sweep still running gets a page marked partial.
     @discardableResult
-    static func write(root: String, store: TaskStore?, mosaicLevels: [Int]? = nil,
-                      to destination: String? = nil) throws -> (folder: String, index: RunIndex, completeness: Completeness?) {
+    static func write(
+        root: String, store: TaskStore?, mosaicLevels: [Int]? = nil,
+        to destination: String? = nil
+    ) throws -> (folder: String, index: RunIndex, completeness: Completeness?) {
         let completeness = try store.map { store -> Completeness in
             let tally = TaskTally(try store.counts())
-            return Completeness(asOf: Date(), done: tally.finished, running: tally.running, waiting: tally.waiting,
-                                reusedLevels: try store.reusedCount())
+            return Completeness(
+                asOf: Date(), done: tally.finished, running: tally.running, waiting: tally.waiting,
+                reusedLevels: try store.reusedCount())
         }
         let index = try RunIndex(root: root)
-        let folder = try ReportWriter(index: index, mosaicLevels: mosaicLevels, completeness: completeness).write(to: destination)
+        let folder = try ReportWriter(index: index, mosaicLevels: mosaicLevels, completeness: completeness).write(
+            to: destination)
         return (folder, index, completeness)
     }
 }
@@ -64,7 +68,9 @@ final class ReportRefresher: Sendable {
     private func rewrite() {
         do {
             let (folder, index, completeness) = try SweepReport.write(root: root, store: store)
-            log.info("report rewritten: \(folder)/index.html, \(index.levels.count) level(s)\(completeness?.isPartial == true ? ", partial" : "")")
+            log.info(
+                "report rewritten: \(folder)/index.html, \(index.levels.count) level(s)\(completeness?.isPartial == true ? ", partial" : "")"
+            )
         } catch ReportError.empty(_, _) {
             // No level has finished yet: nothing to show.
         } catch {

@@ -32,7 +32,9 @@ struct ConfigReader {
             if prefix.isEmpty, ExperimentSchema.metadataKeys.contains(name) {
                 try readMetadata(key, valueNode)
             } else if ExperimentSchema.sections.contains(key) {
-                guard case .mapping(let inner) = valueNode else { throw error(valueNode, key, "must be a mapping of settings") }
+                guard case .mapping(let inner) = valueNode else {
+                    throw error(valueNode, key, "must be a mapping of settings")
+                }
                 try read(inner, prefix: key)
             } else if let field = byKey[key] {
                 values[key] = try parse(valueNode, field)
@@ -50,14 +52,17 @@ struct ConfigReader {
         for (keyNode, valueNode) in mapping {
             guard let key = keyNode.string else { throw error(keyNode, nil, "keys must be dotted names") }
             guard byKey[key] != nil else {
-                throw error(keyNode, key, "unknown setting: this worker's build does not have it; run the coordinator's build")
+                throw error(
+                    keyNode, key, "unknown setting: this worker's build does not have it; run the coordinator's build")
             }
             given[key] = valueNode
         }
         let missing = fields.map(\.key).filter { given[$0] == nil }
         if let first = missing.first {
-            throw error(nil, first, "missing" + (missing.count > 1 ? " (with \(missing.count - 1) more)" : "")
-                        + ": a task carries every setting, so the coordinator runs another build")
+            throw error(
+                nil, first,
+                "missing" + (missing.count > 1 ? " (with \(missing.count - 1) more)" : "")
+                    + ": a task carries every setting, so the coordinator runs another build")
         }
         var parsed: [String: ConfigValue] = [:]
         for field in fields {
@@ -100,7 +105,9 @@ struct ConfigReader {
             seeds = try items.map { item in
                 guard let s = item.scalar?.string, let seed = UInt64(s), seed <= UInt64(Int64.max) else {
                     // The store keeps seeds as SQLite integers (signed 64-bit).
-                    throw error(item, key, "seeds must be whole numbers from 0 to \(Int64.max), got '\(item.scalar?.string ?? "a list")'")
+                    throw error(
+                        item, key,
+                        "seeds must be whole numbers from 0 to \(Int64.max), got '\(item.scalar?.string ?? "a list")'")
                 }
                 return seed
             }
@@ -118,7 +125,9 @@ struct ConfigReader {
     func parse(_ node: Node, _ field: ConfigField) throws -> ConfigValue {
         let key = field.key
         func scalar() throws -> String {
-            guard let s = node.scalar?.string else { throw error(node, key, "must be a single value, not a list or mapping") }
+            guard let s = node.scalar?.string else {
+                throw error(node, key, "must be a single value, not a list or mapping")
+            }
             return s
         }
         func number(_ text: String, _ check: (Double) -> String?) throws -> Double {
@@ -137,16 +146,23 @@ struct ConfigReader {
             let text = try scalar()
             guard let v = Int(text) else {
                 let tooLarge = text.allSatisfy { $0.isNumber || $0 == "-" } && !text.isEmpty
-                throw error(node, key, tooLarge ? "must be at most \(range.upperBound), got \(text)" : "must be a whole number, got '\(text)'")
+                throw error(
+                    node, key,
+                    tooLarge
+                        ? "must be at most \(range.upperBound), got \(text)" : "must be a whole number, got '\(text)'")
             }
-            guard v >= range.lowerBound else { throw error(node, key, "must be at least \(range.lowerBound), got \(v)") }
+            guard v >= range.lowerBound else {
+                throw error(node, key, "must be at least \(range.lowerBound), got \(v)")
+            }
             guard v <= range.upperBound else { throw error(node, key, "must be at most \(range.upperBound), got \(v)") }
             return .int(v)
         case .double(let check):
             return .double(try number(try scalar(), check))
         case .choice(let options):
             let text = try scalar()
-            guard options.contains(text) else { throw error(node, key, "must be one of \(options.joined(separator: ", ")), got '\(text)'") }
+            guard options.contains(text) else {
+                throw error(node, key, "must be one of \(options.joined(separator: ", ")), got '\(text)'")
+            }
             return .string(text)
         case .string:
             return .string(try scalar())
@@ -154,10 +170,11 @@ struct ConfigReader {
             let items: [Node]
             if case .sequence(let sequence) = node { items = Array(sequence) } else { items = [node] }
             guard !items.isEmpty else { throw error(node, key, "needs at least one number") }
-            return .doubles(try items.map { item in
-                guard let s = item.scalar?.string else { throw error(item, key, "list entries must be numbers") }
-                return try number(s, check)
-            })
+            return .doubles(
+                try items.map { item in
+                    guard let s = item.scalar?.string else { throw error(item, key, "list entries must be numbers") }
+                    return try number(s, check)
+                })
         case .intOrPath:
             let text = try scalar()
             if let k = Int(text) {
@@ -168,7 +185,9 @@ struct ConfigReader {
         case .architecture:
             let text = try scalar()
             guard ModelSpec.parseWidths(text) != nil else {
-                throw error(node, key, "must be widths joined by '-', input first and classes last, e.g. 784-1024-10; got '\(text)'")
+                throw error(
+                    node, key,
+                    "must be widths joined by '-', input first and classes last, e.g. 784-1024-10; got '\(text)'")
             }
             return .string(text)
         }
@@ -179,7 +198,9 @@ struct ConfigReader {
     func build(source: String) throws -> ExperimentConfig {
         let presetValue = values["pruning.preset"] ?? .string(PruningPreset.paper.rawValue)
         guard let preset = presetValue.string.flatMap(PruningPreset.init(rawValue:)) else {
-            throw error(nil, "pruning.preset", "must be one of \(PruningPreset.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw error(
+                nil, "pruning.preset",
+                "must be one of \(PruningPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var resolved: [String: ConfigValue] = [:]
         var overrides: [String: ConfigValue] = [:]
@@ -193,13 +214,15 @@ struct ConfigReader {
                 try field.apply(value, &draft)
             } catch let mismatch as ConfigValue.Mismatch {
                 let mark = marks[field.key]
-                throw ConfigError(file: file, line: mark?.line, column: mark?.column, key: field.key,
-                                  message: "must be \(mismatch.expected), got \(mismatch.value.canonicalJSON)")
+                throw ConfigError(
+                    file: file, line: mark?.line, column: mark?.column, key: field.key,
+                    message: "must be \(mismatch.expected), got \(mismatch.value.canonicalJSON)")
             }
         }
         let spec = try assemble(draft)
-        return ExperimentConfig(source: source, name: name, seeds: seeds.isEmpty ? [0] : seeds, spec: spec, overrides: overrides,
-                                resolved: resolved)
+        return ExperimentConfig(
+            source: source, name: name, seeds: seeds.isEmpty ? [0] : seeds, spec: spec, overrides: overrides,
+            resolved: resolved)
     }
 
     func requireOnly(_ key: String, when condition: Bool, _ reason: String) throws {
@@ -218,12 +241,17 @@ struct ConfigReader {
         try requireOnly("data.test_path", when: dataset == .arrays, "applies only when data.dataset is arrays")
         try requireOnly("data.grayscale", when: dataset == .cifar10, "applies only when data.dataset is cifar10")
         try requireOnly("data.path", when: dataset != .nlgp, "nlgp data is generated; it reads no path")
-        try requireOnly("train.epochs", when: values["train.steps"] == nil, "is exclusive with train.steps: a level's length is one or the other")
-        try requireOnly("train.eval_every", when: values["train.eval_every_steps"] == nil,
-                        "is exclusive with train.eval_every_steps")
+        try requireOnly(
+            "train.epochs", when: values["train.steps"] == nil,
+            "is exclusive with train.steps: a level's length is one or the other")
+        try requireOnly(
+            "train.eval_every", when: values["train.eval_every_steps"] == nil,
+            "is exclusive with train.eval_every_steps")
 
         func required(_ key: String, _ value: String?) throws -> String {
-            guard let value else { throw ConfigError(file: file, key: key, message: "is required when data.dataset is \(dataset.rawValue)") }
+            guard let value else {
+                throw ConfigError(file: file, key: key, message: "is required when data.dataset is \(dataset.rawValue)")
+            }
             return value
         }
         var data = DataSpec()
@@ -231,16 +259,22 @@ struct ConfigReader {
         switch dataset {
         case .fashionMNIST: data.source = .fashionMNIST(directory: draft.path)
         case .mnist: data.source = .mnist(directory: try required("data.path", draft.path))
-        case .cifar10: data.source = .cifar10(directory: try required("data.path", draft.path), grayscale: draft.grayscale)
-        case .arrays: data.source = .arrays(train: try required("data.path", draft.path), test: try required("data.test_path", draft.testPath))
+        case .cifar10:
+            data.source = .cifar10(directory: try required("data.path", draft.path), grayscale: draft.grayscale)
+        case .arrays:
+            data.source = .arrays(
+                train: try required("data.path", draft.path), test: try required("data.test_path", draft.testPath))
         case .nlgp:
             var nlgp = draft.nlgp
-            nlgp.cloneClasses = draft.cloneEveryClass
+            nlgp.cloneClasses =
+                draft.cloneEveryClass
                 ? Set(nlgp.correlationLengths.indices) : Set((draft.cloneClasses ?? []).map { Int($0) })
             if let bad = nlgp.cloneClasses.first(where: { $0 >= nlgp.correlationLengths.count }) {
                 let key = "data.nlgp.clone_classes"
-                throw ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
-                                  message: "class \(bad) does not exist: data.nlgp.xi defines \(nlgp.correlationLengths.count) classes")
+                throw ConfigError(
+                    file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
+                    message:
+                        "class \(bad) does not exist: data.nlgp.xi defines \(nlgp.correlationLengths.count) classes")
             }
             data.source = .nlgp(nlgp)
         }
@@ -254,11 +288,13 @@ struct ConfigReader {
         let pruning = draft.pruning
         if let rates = pruning.layerRates, rates.count != model.layerCount {
             let mark = marks["pruning.layer_rates"]
-            throw ConfigError(file: file, line: mark?.line, column: mark?.column, key: "pruning.layer_rates",
-                              message: "has \(rates.count) rates but model.arch \(model.architecture) has \(model.layerCount) layers")
+            throw ConfigError(
+                file: file, line: mark?.line, column: mark?.column, key: "pruning.layer_rates",
+                message: "has \(rates.count) rates but model.arch \(model.architecture) has \(model.layerCount) layers")
         }
         if pruning.scope == .global && pruning.layerRates != nil {
-            throw ConfigError(file: file, key: "pruning.layer_rates", message: "does not apply to global pruning; set pruning.rate")
+            throw ConfigError(
+                file: file, key: "pruning.layer_rates", message: "does not apply to global pruning; set pruning.rate")
         }
         return ExperimentSpec(data: data, model: model, train: draft.train, pruning: pruning)
     }

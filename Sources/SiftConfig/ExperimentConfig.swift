@@ -42,7 +42,9 @@ package struct ExperimentConfig: Sendable {
 
     /// Keys that choose how a network is computed or read, not which network it is: experiments that
     /// differ only in them draw the same random streams (recalibration reads a trained network again).
-    static let keysOutsideStreams: Set<String> = ["pruning.control", "model.sparse_below", "train.recalibration_batches"]
+    static let keysOutsideStreams: Set<String> = [
+        "pruning.control", "model.sparse_below", "train.recalibration_batches",
+    ]
 
     /// Whether `imp` is the IMP experiment this control takes its masks from: every override but the control agrees.
     package func isControlled(by imp: ExperimentConfig) -> Bool {
@@ -55,7 +57,9 @@ package struct ExperimentConfig: Sendable {
     }
 
     static func canonicalJSON(_ fields: [String: ConfigValue]) -> String {
-        "{" + fields.sorted { $0.key < $1.key }.map { ConfigValue.quoted($0.key) + ":" + $0.value.canonicalJSON }.joined(separator: ",") + "}"
+        "{"
+            + fields.sorted { $0.key < $1.key }.map { ConfigValue.quoted($0.key) + ":" + $0.value.canonicalJSON }
+            .joined(separator: ",") + "}"
     }
 
     static func sha256(_ text: String) -> String {
@@ -68,7 +72,11 @@ package struct ExperimentConfig: Sendable {
     package static func load(path: String) throws -> ExperimentConfig {
         let sweep = try SweepConfig.load(path: path)
         guard sweep.experiments.count == 1 else {
-            throw ConfigError(file: path, message: "is a sweep of \(sweep.experiments.count) experiments (\(sweep.experiments.compactMap(\.name).joined(separator: ", "))); run it with `sift run`")
+            throw ConfigError(
+                file: path,
+                message:
+                    "is a sweep of \(sweep.experiments.count) experiments (\(sweep.experiments.compactMap(\.name).joined(separator: ", "))); run it with `sift run`"
+            )
         }
         return sweep.experiments[0]
     }
@@ -96,11 +104,15 @@ package struct ExperimentConfig: Sendable {
 
     /// Builds an experiment from a YAML mapping of sections (metadata keys allowed at the top), with the
     /// schema's keys (a test may pass the table with one more).
-    static func parse(node root: Node?, file: String, fields: [ConfigField] = ExperimentSchema.fields) throws -> ExperimentConfig {
+    static func parse(
+        node root: Node?, file: String, fields: [ConfigField] = ExperimentSchema.fields
+    ) throws -> ExperimentConfig {
         var reader = ConfigReader(file: file, fields: fields)
         guard let root else { return try reader.build(source: file) }
         guard case .mapping(let mapping) = root else {
-            throw ConfigError(file: file, line: root.mark?.line, column: root.mark?.column, message: "the top level must be a mapping of sections (data, model, train, pruning)")
+            throw ConfigError(
+                file: file, line: root.mark?.line, column: root.mark?.column,
+                message: "the top level must be a mapping of sections (data, model, train, pruning)")
         }
         try reader.read(mapping, prefix: "")
         return try reader.build(source: file)

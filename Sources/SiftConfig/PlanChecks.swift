@@ -17,10 +17,11 @@ extension ConfigReader {
         let memory = ProcessInfo.processInfo.physicalMemory
         guard overflow || o3 || UInt64(bytes) > memory else { return }
         let key = "model.arch"
-        throw ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
-                          message: "\(model.architecture) has \(overflow ? "too many" : String(weights)) weights, about "
-                              + (overflow || o3 ? "more memory than any machine has" : "\(bytes >> 30) GiB")
-                              + " to train; this machine has \(memory >> 30) GiB")
+        throw ConfigError(
+            file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
+            message: "\(model.architecture) has \(overflow ? "too many" : String(weights)) weights, about "
+                + (overflow || o3 ? "more memory than any machine has" : "\(bytes >> 30) GiB")
+                + " to train; this machine has \(memory >> 30) GiB")
     }
 
     /// A level's result travels as one message, a frame per file (about 10 a layer with its rewind
@@ -28,9 +29,10 @@ extension ConfigReader {
     func checkFitsOneMessage(_ model: ModelSpec) throws {
         guard model.layerCount > ModelSpec.maximumLayers else { return }
         let key = "model.arch"
-        throw ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
-                          message: "\(model.architecture) has \(model.layerCount) layers; a level's files travel as one message, "
-                              + "which holds at most \(ModelSpec.maximumLayers)")
+        throw ConfigError(
+            file: file, line: marks[key]?.line, column: marks[key]?.column, key: key,
+            message: "\(model.architecture) has \(model.layerCount) layers; a level's files travel as one message, "
+                + "which holds at most \(ModelSpec.maximumLayers)")
     }
 
     /// The image size and class count of `data`, where they are known without reading it (not for arrays,
@@ -40,8 +42,10 @@ extension ConfigReader {
         switch data.source {
         case .fashionMNIST: shape = ("fashion_mnist images (28×28)", 784, 10)
         case .mnist: shape = ("mnist images (28×28)", 784, 10)
-        case .cifar10(_, let grayscale): shape = grayscale ? ("grayscale cifar10 images (32×32)", 1024, 10) : ("cifar10 images (32×32×3)", 3072, 10)
-        case .nlgp(let nlgp): shape = ("nlgp images (\(nlgp.side)×\(nlgp.side))", nlgp.side * nlgp.side, nlgp.correlationLengths.count)
+        case .cifar10(_, let grayscale):
+            shape = grayscale ? ("grayscale cifar10 images (32×32)", 1024, 10) : ("cifar10 images (32×32×3)", 3072, 10)
+        case .nlgp(let nlgp):
+            shape = ("nlgp images (\(nlgp.side)×\(nlgp.side))", nlgp.side * nlgp.side, nlgp.correlationLengths.count)
         case .arrays: return nil
         }
         switch data.transforms.reclass {
@@ -61,10 +65,14 @@ extension ConfigReader {
             ConfigError(file: file, line: marks[key]?.line, column: marks[key]?.column, key: key, message: message)
         }
         if inputs != shape.values {
-            throw refuse("\(model.architecture) takes \(inputs) inputs, but \(shape.name) have \(shape.values) values; start it with \(shape.values)")
+            throw refuse(
+                "\(model.architecture) takes \(inputs) inputs, but \(shape.name) have \(shape.values) values; start it with \(shape.values)"
+            )
         }
         if let classes = shape.classes, outputs < classes {
-            throw refuse("\(model.architecture) has \(outputs) outputs, but the data have \(classes) classes; end it with \(classes)")
+            throw refuse(
+                "\(model.architecture) has \(outputs) outputs, but the data have \(classes) classes; end it with \(classes)"
+            )
         }
     }
 }

@@ -42,11 +42,15 @@ package struct SweepConfig: Sendable {
 
     static func expand(yaml: String, file: String) throws -> SweepConfig {
         guard let root = try YAMLSource.compose(yaml, file: file) else {
-            throw ConfigError(file: file, message: "is empty; an experiment needs at least its model (model: {arch: …}): see Configs/quickstart.yaml")
+            throw ConfigError(
+                file: file,
+                message:
+                    "is empty; an experiment needs at least its model (model: {arch: …}): see Configs/quickstart.yaml")
         }
         guard case .mapping(let top) = root, top.keys.contains(where: { sweepKeys.contains($0.string ?? "") }) else {
             let single = try ExperimentConfig.parse(node: root, file: file)
-            return try SweepConfig(source: file, name: single.name, seeds: single.seeds, experiments: [single]).checkingPlanSize()
+            return try SweepConfig(source: file, name: single.name, seeds: single.seeds, experiments: [single])
+                .checkingPlanSize()
         }
         func error(_ node: Node?, _ key: String?, _ message: String) -> ConfigError {
             ConfigError(file: file, line: node?.mark?.line, column: node?.mark?.column, key: key, message: message)
@@ -70,22 +74,34 @@ package struct SweepConfig: Sendable {
                 }
                 maxExperiments = limit
             case "base":
-                guard value.mapping != nil else { throw error(value, key, "must be a mapping of sections (data, model, train, pruning)") }
+                guard value.mapping != nil else {
+                    throw error(value, key, "must be a mapping of sections (data, model, train, pruning)")
+                }
                 base = value
             case "variants":
-                guard let mapping = value.mapping else { throw error(value, key, "must map variant names to overrides") }
+                guard let mapping = value.mapping else {
+                    throw error(value, key, "must map variant names to overrides")
+                }
                 for (variantName, overrides) in mapping {
-                    guard let label = variantName.string else { throw error(variantName, key, "variant names must be text") }
+                    guard let label = variantName.string else {
+                        throw error(variantName, key, "variant names must be text")
+                    }
                     if overrides == Node("~") || overrides.string == "" || overrides.mapping != nil {
                         variants.append((label, overrides.mapping != nil ? overrides : Node([(Node, Node)]())))
                     } else {
-                        throw error(overrides, "variants.\(label)", "must be a mapping of overrides, e.g. { data: { scramble: true } }")
+                        throw error(
+                            overrides, "variants.\(label)",
+                            "must be a mapping of overrides, e.g. { data: { scramble: true } }")
                     }
                 }
             case "grid":
-                guard let mapping = value.mapping else { throw error(value, key, "must map dotted keys to lists of values") }
+                guard let mapping = value.mapping else {
+                    throw error(value, key, "must map dotted keys to lists of values")
+                }
                 for (fieldNode, values) in mapping {
-                    guard let field = fieldNode.string else { throw error(fieldNode, key, "grid keys must be dotted names like train.lr") }
+                    guard let field = fieldNode.string else {
+                        throw error(fieldNode, key, "grid keys must be dotted names like train.lr")
+                    }
                     guard case .sequence(let list) = values, !list.isEmpty else {
                         throw error(values, "grid.\(field)", "must be a non-empty list of values")
                     }
@@ -94,7 +110,9 @@ package struct SweepConfig: Sendable {
             case "data", "model", "train", "pruning":
                 throw error(keyNode, key, "in a sweep, experiment sections go under base: (or into a variant)")
             default:
-                throw error(keyNode, key, "unknown key; a sweep has name, description, seeds, max_experiments, base, variants and grid")
+                throw error(
+                    keyNode, key,
+                    "unknown key; a sweep has name, description, seeds, max_experiments, base, variants and grid")
             }
         }
         if variants.isEmpty { variants = [(name ?? "experiment", Node([(Node, Node)]()))] }
@@ -105,8 +123,11 @@ package struct SweepConfig: Sendable {
         }
         guard count <= maxExperiments else {
             let sizes = ([variants.count] + grid.map(\.2.count)).map(String.init).joined(separator: " × ")
-            throw ConfigError(file: file, message: "expands to \(count == Int.max ? "more than \(Int.max)" : String(count)) experiments (\(sizes)), "
-                              + "more than the limit of \(maxExperiments); set max_experiments: in the sweep to allow more")
+            throw ConfigError(
+                file: file,
+                message:
+                    "expands to \(count == Int.max ? "more than \(Int.max)" : String(count)) experiments (\(sizes)), "
+                    + "more than the limit of \(maxExperiments); set max_experiments: in the sweep to allow more")
         }
 
         // Every combination of grid values, each a list of (dotted key, value node).
@@ -120,7 +141,8 @@ package struct SweepConfig: Sendable {
             for combination in combinations {
                 var node = merge(base, overrides)
                 for (field, value, mark) in combination {
-                    node = setting(node, path: field.split(separator: ".").map(String.init)[...], to: value, keyMark: mark)
+                    node = setting(
+                        node, path: field.split(separator: ".").map(String.init)[...], to: value, keyMark: mark)
                 }
                 node = Node(metadata.filter { $0.0.string != "name" } + (node.mapping.map { Array($0) } ?? []))
                 var experiment = try ExperimentConfig.parse(node: node, file: file)
@@ -128,13 +150,18 @@ package struct SweepConfig: Sendable {
                 let experimentName = suffix.isEmpty ? label : "\(label) \(suffix)"
                 experiment.name = experimentName
                 if let earlier = seen[experiment.hash] {
-                    throw ConfigError(file: file, message: "'\(experimentName)' and '\(earlier)' are the same experiment (hash \(experiment.shortHash)); remove one")
+                    throw ConfigError(
+                        file: file,
+                        message:
+                            "'\(experimentName)' and '\(earlier)' are the same experiment (hash \(experiment.shortHash)); remove one"
+                    )
                 }
                 seen[experiment.hash] = experimentName
                 experiments.append(experiment)
             }
         }
-        return try SweepConfig(source: file, name: name, seeds: experiments[0].seeds, experiments: experiments).checkingPlanSize()
+        return try SweepConfig(source: file, name: name, seeds: experiments[0].seeds, experiments: experiments)
+            .checkingPlanSize()
     }
 
     /// The sweep, if its plan (every experiment's levels for every seed) stays within `maximumTasks`.
@@ -143,7 +170,11 @@ package struct SweepConfig: Sendable {
         for experiment in experiments {
             tasks += (experiment.spec.pruning.maxLevels + 1) * experiment.seeds.count
             guard tasks <= Self.maximumTasks else {
-                throw ConfigError(file: source, message: "plans more than \(Self.maximumTasks) level tasks (experiments × seeds × (pruning.max_levels + 1)), the limit; split it into several sweeps")
+                throw ConfigError(
+                    file: source,
+                    message:
+                        "plans more than \(Self.maximumTasks) level tasks (experiments × seeds × (pruning.max_levels + 1)), the limit; split it into several sweeps"
+                )
             }
         }
         return self

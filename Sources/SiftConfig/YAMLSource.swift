@@ -9,13 +9,20 @@ enum YAMLSource {
 
     static func read(_ path: String) throws -> String {
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maximumBytes {
-            throw ConfigError(file: path, message: "is \(size) bytes, more than the limit of \(maximumBytes) bytes (1 MiB) for a config or sweep file")
+            throw ConfigError(
+                file: path,
+                message:
+                    "is \(size) bytes, more than the limit of \(maximumBytes) bytes (1 MiB) for a config or sweep file")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, message: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+            throw ConfigError(
+                file: path,
+                message: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
         guard data.count <= maximumBytes else {
-            throw ConfigError(file: path, message: "is more than the limit of \(maximumBytes) bytes (1 MiB) for a config or sweep file")
+            throw ConfigError(
+                file: path,
+                message: "is more than the limit of \(maximumBytes) bytes (1 MiB) for a config or sweep file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, message: "the file is not UTF-8 text")
@@ -38,8 +45,9 @@ extension ConfigError {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
             self.init(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            self.init(file: file, line: context.mark.line, column: context.mark.column,
-                      message: "key \(duplicates.joined(separator: ", ")) appears twice in one mapping")
+            self.init(
+                file: file, line: context.mark.line, column: context.mark.column,
+                message: "key \(duplicates.joined(separator: ", ")) appears twice in one mapping")
         default:
             self.init(file: file, message: "YAML syntax: \(error)")
         }

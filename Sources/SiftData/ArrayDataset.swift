@@ -8,7 +8,9 @@ public enum ArrayDataset {
         let trainImages = try loadImages(train)
         let testImages = try loadImages(test)
         guard trainImages.shape == testImages.shape else {
-            throw DataError.inconsistent(path: test, reason: "test images are \(testImages.shape), train images \(trainImages.shape) in \(train)")
+            throw DataError.inconsistent(
+                path: test, reason: "test images are \(testImages.shape), train images \(trainImages.shape) in \(train)"
+            )
         }
         return DatasetSplit(train: trainImages, test: testImages)
     }
@@ -46,14 +48,17 @@ public enum ArrayDataset {
             throw DataError.missing(path: path, hint: hint)
         }
         if isDirectory.boolValue {
-            return (try NumpyArray.read((path as NSString).appendingPathComponent("x.npy")),
-                    try NumpyArray.read((path as NSString).appendingPathComponent("y.npy")))
+            return (
+                try NumpyArray.read((path as NSString).appendingPathComponent("x.npy")),
+                try NumpyArray.read((path as NSString).appendingPathComponent("y.npy"))
+            )
         }
         let archive = try ZipArchive(path: path)
         func array(_ name: String) throws -> NumpyArray {
             let origin = "\(path):\(name)"
-            return try NumpyArray.parse(archive.data(name, declaredLength: { try NumpyArray.declaredLength($0, path: origin) }),
-                                        path: origin)
+            return try NumpyArray.parse(
+                archive.data(name, declaredLength: { try NumpyArray.declaredLength($0, path: origin) }),
+                path: origin)
         }
         return (try array("x.npy"), try array("y.npy"))
     }

@@ -6,7 +6,8 @@ public enum CIFARDataset {
     public static let recordSize = 1 + 3 * 32 * 32
     public static let trainFiles = (1...5).map { "data_batch_\($0).bin" }
     public static let testFile = "test_batch.bin"
-    static let hint = "Download the CIFAR-10 binary version and set data.path to the folder holding data_batch_1.bin … test_batch.bin."
+    static let hint =
+        "Download the CIFAR-10 binary version and set data.path to the folder holding data_batch_1.bin … test_batch.bin."
 
     public static func load(directory: String, grayscale: Bool) throws -> DatasetSplit {
         let train = try trainFiles.map { try readBatch((directory as NSString).appendingPathComponent($0)) }
@@ -31,7 +32,8 @@ public enum CIFARDataset {
         for r in 0..<count {
             let label = bytes[r * recordSize]
             guard label < 10 else {
-                throw DataError.badFormat(path: path, reason: "record \(r) has label \(label), CIFAR-10 labels are 0...9")
+                throw DataError.badFormat(
+                    path: path, reason: "record \(r) has label \(label), CIFAR-10 labels are 0...9")
             }
             labels[r] = Int32(label)
             let src = r * recordSize + 1
@@ -48,7 +50,8 @@ public enum CIFARDataset {
         for n in 0..<images.count {
             let base = n * 3 * plane
             for p in 0..<plane {
-                out[n * plane + p] = 0.299 * images.features[base + p]
+                out[n * plane + p] =
+                    0.299 * images.features[base + p]
                     + 0.587 * images.features[base + plane + p]
                     + 0.114 * images.features[base + 2 * plane + p]
             }

@@ -13,8 +13,9 @@ enum GaussianDraws {
     static func sample(count: Int, factor: [Float], dimension d: Int, normals: inout RandomStream) -> [Float] {
         let z = (0..<(count * d)).map { _ in Float(normals.nextNormal()) }
         var x = [Float](repeating: 0, count: count * d)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(d), Int32(d),
-                    1, z, Int32(d), factor, Int32(d), 0, &x, Int32(d))
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(d), Int32(d),
+            1, z, Int32(d), factor, Int32(d), 0, &x, Int32(d))
         return x
     }
 }

@@ -8,13 +8,15 @@ public enum IDXDataset {
     public static var fashionMNISTDirectory: String {
         ProcessInfo.processInfo.environment["SIFT_FASHION_MNIST"] ?? "/usr/share/datasets/fashion-mnist"
     }
-    public static let fashionMNISTHint = "Install it with `apt-get install dataset-fashion-mnist`, or set data.path to a folder of IDX files."
+    public static let fashionMNISTHint =
+        "Install it with `apt-get install dataset-fashion-mnist`, or set data.path to a folder of IDX files."
 
     public static func load(directory: String, hint: String) throws -> DatasetSplit {
         let train = try loadPart(directory: directory, prefix: "train", hint: hint)
         let test = try loadPart(directory: directory, prefix: "t10k", hint: hint)
         guard train.shape == test.shape else {
-            throw DataError.inconsistent(path: directory, reason: "train images are \(train.shape), test images \(test.shape)")
+            throw DataError.inconsistent(
+                path: directory, reason: "train images are \(train.shape), test images \(test.shape)")
         }
         return DatasetSplit(train: train, test: test)
     }
@@ -39,7 +41,9 @@ public enum IDXDataset {
             throw DataError.badFormat(path: labelPath, reason: "labels must have rank 1, found \(labels.dimensions)")
         }
         guard labels.dimensions[0] == images.dimensions[0] else {
-            throw DataError.inconsistent(path: labelPath, reason: "\(labels.dimensions[0]) labels for \(images.dimensions[0]) images in \(imagePath)")
+            throw DataError.inconsistent(
+                path: labelPath,
+                reason: "\(labels.dimensions[0]) labels for \(images.dimensions[0]) images in \(imagePath)")
         }
         let shape = ImageShape(channels: 1, height: images.dimensions[1], width: images.dimensions[2])
         return LabelledImages(

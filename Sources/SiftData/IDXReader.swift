@@ -7,7 +7,9 @@ public enum IDXReader {
     }
 
     public static func read(_ path: String, hint: String = "") throws -> Array {
-        try parse(FileBytes.readMaybeGzipped(path, hint: hint, declaredLength: { try declaredLength($0, path: path) }), path: path)
+        try parse(
+            FileBytes.readMaybeGzipped(path, hint: hint, declaredLength: { try declaredLength($0, path: path) }),
+            path: path)
     }
 
     /// The magic number and dimensions, once `data` holds them (nil before); throws for a malformed magic.
@@ -18,7 +20,11 @@ public enum IDXReader {
             throw DataError.badFormat(path: path, reason: "IDX magic must start with two zero bytes")
         }
         guard data[base + 2] == 0x08 else {
-            throw DataError.badFormat(path: path, reason: "only unsigned-byte IDX (type 0x08) is supported, found type 0x\(String(data[base + 2], radix: 16))")
+            throw DataError.badFormat(
+                path: path,
+                reason:
+                    "only unsigned-byte IDX (type 0x08) is supported, found type 0x\(String(data[base + 2], radix: 16))"
+            )
         }
         let rank = Int(data[base + 3])
         guard (1...4).contains(rank) else {
@@ -37,16 +43,20 @@ public enum IDXReader {
     /// inflation stops there, so a small file cannot inflate to gigabytes.
     static func declaredLength(_ prefix: ArraySlice<UInt8>, path: String) throws -> Int? {
         guard let (dimensions, size) = try header(prefix, path: path) else { return nil }
-        return size + (try DeclaredSize.payload(dimensions, elementSize: 1, offset: size, available: Int.max, path: path))
+        return size
+            + (try DeclaredSize.payload(dimensions, elementSize: 1, offset: size, available: Int.max, path: path))
     }
 
     public static func parse(_ data: [UInt8], path: String) throws -> Array {
         guard let (dimensions, headerSize) = try header(data[...], path: path) else {
-            throw DataError.truncated(path: path, expectedBytes: data.count < 4 ? 4 : 4 + 4 * Int(data[3]), actualBytes: data.count)
+            throw DataError.truncated(
+                path: path, expectedBytes: data.count < 4 ? 4 : 4 + 4 * Int(data[3]), actualBytes: data.count)
         }
-        let payload = try DeclaredSize.payload(dimensions, elementSize: 1, offset: headerSize, available: data.count, path: path)
+        let payload = try DeclaredSize.payload(
+            dimensions, elementSize: 1, offset: headerSize, available: data.count, path: path)
         guard data.count == headerSize + payload else {
-            throw DataError.badFormat(path: path, reason: "\(data.count - headerSize - payload) unexpected trailing bytes")
+            throw DataError.badFormat(
+                path: path, reason: "\(data.count - headerSize - payload) unexpected trailing bytes")
         }
         return Array(dimensions: dimensions, bytes: Swift.Array(data[headerSize...]))
     }

@@ -17,7 +17,9 @@ public struct NLGPGenerator: Sendable {
     public var cloneClasses: Set<Int>
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(side: Int, correlationLengths: [Double], gain: Double, periodic: Bool = false, cloneClasses: Set<Int> = []) {
+    public init(
+        side: Int, correlationLengths: [Double], gain: Double, periodic: Bool = false, cloneClasses: Set<Int> = []
+    ) {
         self.side = side
         self.correlationLengths = correlationLengths
         self.gain = gain
@@ -72,8 +74,9 @@ public struct NLGPGenerator: Sendable {
             let clone = cloneClasses.contains(c)
             let covariance = clone ? sampleCovariance(xi: xi) : fieldCovariance(xi: xi)
             var normals = stream.derived("class-\(c)")
-            let x = GaussianDraws.sample(count: members.count, factor: GaussianDraws.factor(covariance, dimension: d),
-                                         dimension: d, normals: &normals)
+            let x = GaussianDraws.sample(
+                count: members.count, factor: GaussianDraws.factor(covariance, dimension: d),
+                dimension: d, normals: &normals)
             let scale = Float(1 / gamma.squareRoot()), g = Float(gain / 2.0.squareRoot())
             for (r, n) in members.enumerated() {
                 for j in 0..<d {

@@ -2,6 +2,8 @@ import SiftSpec
 
 extension NLGPSettings {
     public var generator: NLGPGenerator {
-        NLGPGenerator(side: side, correlationLengths: correlationLengths, gain: gain, periodic: periodic, cloneClasses: cloneClasses)
+        NLGPGenerator(
+            side: side, correlationLengths: correlationLengths, gain: gain, periodic: periodic,
+            cloneClasses: cloneClasses)
     }
 }

@@ -11,7 +11,9 @@ extension DataTransforms {
         var classCount = split.classCount
 
         if subsetFraction < 1 {
-            guard subsetFraction > 0 else { throw DataError.invalidOption(name: "subset", reason: "must be in (0, 1], got \(subsetFraction)") }
+            guard subsetFraction > 0 else {
+                throw DataError.invalidOption(name: "subset", reason: "must be in (0, 1], got \(subsetFraction)")
+            }
             var s = stream.derived("subset")
             let keep = max(1, Int((subsetFraction * Double(train.count)).rounded()))
             train = train.rows(Array(s.permutation(train.count).prefix(keep)).sorted())
@@ -27,7 +29,8 @@ extension DataTransforms {
             classCount = Int(map.max() ?? 0) + 1
         }
         if gaussianClone {
-            (train, test) = Self.gaussianClone(train: train, test: test, classes: classCount, stream: stream.derived("gaussian-clone"))
+            (train, test) = Self.gaussianClone(
+                train: train, test: test, classes: classCount, stream: stream.derived("gaussian-clone"))
         }
         if scramble {
             var s = stream.derived("scramble")
@@ -56,8 +59,10 @@ extension DataTransforms {
     }
 
     /// Redraws every image from N(mean, covariance) of its class in the training set; labels are kept.
-    static func gaussianClone(train: LabelledImages, test: LabelledImages, classes: Int,
-                              stream: RandomStream) -> (LabelledImages, LabelledImages) {
+    static func gaussianClone(
+        train: LabelledImages, test: LabelledImages, classes: Int,
+        stream: RandomStream
+    ) -> (LabelledImages, LabelledImages) {
         let d = train.shape.size
         var newTrain = train, newTest = test
         for c in 0..<classes {
@@ -67,10 +72,13 @@ extension DataTransforms {
             for r in rows { for j in 0..<d { mean[j] += Double(train.features[r * d + j]) } }
             for j in 0..<d { mean[j] /= Double(rows.count) }
             var centred = [Float](repeating: 0, count: rows.count * d)
-            for (i, r) in rows.enumerated() { for j in 0..<d { centred[i * d + j] = train.features[r * d + j] - Float(mean[j]) } }
+            for (i, r) in rows.enumerated() {
+                for j in 0..<d { centred[i * d + j] = train.features[r * d + j] - Float(mean[j]) }
+            }
             var covariance = [Float](repeating: 0, count: d * d)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(rows.count),
-                        1 / Float(rows.count - 1), centred, Int32(d), centred, Int32(d), 0, &covariance, Int32(d))
+            cblas_sgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(rows.count),
+                1 / Float(rows.count - 1), centred, Int32(d), centred, Int32(d), 0, &covariance, Int32(d))
             let factor = GaussianDraws.factor(covariance.map(Double.init), dimension: d)
             var normals = stream.derived("class-\(c)")
             for (split, isTrain) in [(train, true), (test, false)] {
@@ -101,10 +109,13 @@ extension DataTransforms {
     func reclassTable(_ reclass: Reclass, classCount: Int) throws -> [Int32] {
         switch reclass {
         case .modulo(let k):
-            guard k > 0 else { throw DataError.invalidOption(name: "reclass", reason: "modulus must be positive, got \(k)") }
+            guard k > 0 else {
+                throw DataError.invalidOption(name: "reclass", reason: "modulus must be positive, got \(k)")
+            }
             return (0..<classCount).map { Int32($0 % k) }
         case .mapping(let path):
-            let bytes = try FileBytes.read(path, hint: "data.reclass names a mapping file: one new label per line, line i for class i.")
+            let bytes = try FileBytes.read(
+                path, hint: "data.reclass names a mapping file: one new label per line, line i for class i.")
             let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
             var table: [Int32] = []

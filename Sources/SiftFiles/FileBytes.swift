@@ -14,8 +14,10 @@ public enum FileBytes {
 
     /// Reads a file, inflating it when it starts with the gzip magic bytes, no further than the length
     /// its format's header declares (`Inflate.DeclaredLength`).
-    public static func readMaybeGzipped(_ path: String, hint: String = "",
-                                        declaredLength: Inflate.DeclaredLength? = nil) throws -> [UInt8] {
+    public static func readMaybeGzipped(
+        _ path: String, hint: String = "",
+        declaredLength: Inflate.DeclaredLength? = nil
+    ) throws -> [UInt8] {
         let bytes = try read(path, hint: hint)
         if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
             return try Inflate.gzip(bytes, path: path, declaredLength: declaredLength)

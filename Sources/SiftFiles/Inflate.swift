@@ -26,8 +26,10 @@ public enum Inflate {
         try inflate(bytes, windowBits: 15, path: path)
     }
 
-    private static func inflate(_ input: [UInt8], windowBits: Int32, path: String,
-                                declaredLength: DeclaredLength? = nil) throws -> [UInt8] {
+    private static func inflate(
+        _ input: [UInt8], windowBits: Int32, path: String,
+        declaredLength: DeclaredLength? = nil
+    ) throws -> [UInt8] {
         var bound = maximumInflated(input.count)
         // What the header declares, once read: the bound from then on.
         var declared: Int?
@@ -85,10 +87,12 @@ public enum Inflate {
             if let declared, declared == bound {
                 throw DataError.badFormat(path: path, reason: "inflates past the \(declared) bytes its header declares")
             }
-            throw DataError.badFormat(path: path, reason: "inflates past \(bound) bytes, more than deflate can produce from \(input.count)")
+            throw DataError.badFormat(
+                path: path, reason: "inflates past \(bound) bytes, more than deflate can produce from \(input.count)")
         }
         guard status == Z_STREAM_END else {
-            let reason = status == Z_BUF_ERROR || status == Z_OK
+            let reason =
+                status == Z_BUF_ERROR || status == Z_OK
                 ? "compressed stream ends early (truncated download?)"
                 : "corrupt compressed data (zlib code \(status))"
             throw DataError.badFormat(path: path, reason: reason)

@@ -19,7 +19,9 @@ public struct NumpyArray: Sendable, Equatable {
         /// Accepts the spellings NumPy writes ("<f4", "|u1", "u1", "=f4" …).
         init?(descr: String) {
             if let exact = DType(rawValue: descr) { self = exact; return }
-            guard let kind = descr.last(where: { $0.isLetter }), let size = descr.last?.wholeNumberValue else { return nil }
+            guard let kind = descr.last(where: { $0.isLetter }), let size = descr.last?.wholeNumberValue else {
+                return nil
+            }
             let bigEndian = descr.hasPrefix(">")
             if bigEndian && size > 1 { return nil }
             let match = DType.allCases.first { $0.rawValue.hasSuffix("\(kind)\(size)") }
@@ -116,7 +118,8 @@ public struct NumpyArray: Sendable, Equatable {
         for b in 0..<headerLengthSize { headerLength |= Int(data[base + 8 + b]) << (8 * b) }
         let dataStart = 8 + headerLengthSize + headerLength
         guard data.count >= dataStart else { return (nil, dataStart) }
-        guard let header = String(bytes: data[(base + 8 + headerLengthSize)..<(base + dataStart)], encoding: .utf8) else {
+        guard let header = String(bytes: data[(base + 8 + headerLengthSize)..<(base + dataStart)], encoding: .utf8)
+        else {
             throw DataError.badFormat(path: path, reason: "header is not text")
         }
         let descr = try headerValue("descr", in: header, path: path)
@@ -126,12 +129,15 @@ public struct NumpyArray: Sendable, Equatable {
             throw DataError.badFormat(path: path, reason: "unsupported dtype \(descr)")
         }
         guard fortran == "False" else {
-            throw DataError.badFormat(path: path, reason: "Fortran-order arrays are not supported; save with np.ascontiguousarray")
+            throw DataError.badFormat(
+                path: path, reason: "Fortran-order arrays are not supported; save with np.ascontiguousarray")
         }
         let inner = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
         let dims = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let shape = try dims.map { text -> Int in
-            guard let v = Int(text), v >= 0 else { throw DataError.badFormat(path: path, reason: "bad shape entry '\(text)'") }
+            guard let v = Int(text), v >= 0 else {
+                throw DataError.badFormat(path: path, reason: "bad shape entry '\(text)'")
+            }
             return v
         }
         return (Header(dtype: dtype, shape: shape, dataStart: dataStart), dataStart)
@@ -141,17 +147,23 @@ public struct NumpyArray: Sendable, Equatable {
     /// entry (in an .npz) may inflate to.
     public static func declaredLength(_ prefix: ArraySlice<UInt8>, path: String) throws -> Int? {
         guard let header = try header(prefix, path: path).header else { return nil }
-        return header.dataStart + (try DeclaredSize.payload(header.shape, elementSize: header.dtype.byteSize,
-                                                             offset: header.dataStart, available: Int.max, path: path))
+        return header.dataStart
+            + (try DeclaredSize.payload(
+                header.shape, elementSize: header.dtype.byteSize,
+                offset: header.dataStart, available: Int.max, path: path))
     }
 
     public static func parse(_ data: [UInt8], path: String) throws -> NumpyArray {
         let read = try header(data[...], path: path)
-        guard let header = read.header else { throw DataError.truncated(path: path, expectedBytes: read.needs, actualBytes: data.count) }
+        guard let header = read.header else {
+            throw DataError.truncated(path: path, expectedBytes: read.needs, actualBytes: data.count)
+        }
         let (dtype, shape, dataStart) = (header.dtype, header.shape, header.dataStart)
-        let payload = try DeclaredSize.payload(shape, elementSize: dtype.byteSize, offset: dataStart, available: data.count, path: path)
+        let payload = try DeclaredSize.payload(
+            shape, elementSize: dtype.byteSize, offset: dataStart, available: data.count, path: path)
         guard data.count == dataStart + payload else {
-            throw DataError.badFormat(path: path, reason: "\(data.count - dataStart - payload) unexpected trailing bytes")
+            throw DataError.badFormat(
+                path: path, reason: "\(data.count - dataStart - payload) unexpected trailing bytes")
         }
         return NumpyArray(dtype: dtype, shape: shape, bytes: Array(data[dataStart...]))
     }
@@ -163,7 +175,9 @@ public struct NumpyArray: Sendable, Equatable {
         }
         let rest = header[keyRange.upperBound...].drop(while: { $0 == " " })
         if rest.first == "(" {
-            guard let close = rest.firstIndex(of: ")") else { throw DataError.badFormat(path: path, reason: "unclosed shape tuple") }
+            guard let close = rest.firstIndex(of: ")") else {
+                throw DataError.badFormat(path: path, reason: "unclosed shape tuple")
+            }
             return String(rest[...close])
         }
         let end = rest.firstIndex(where: { $0 == "," || $0 == "}" }) ?? rest.endIndex

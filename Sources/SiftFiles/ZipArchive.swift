@@ -18,7 +18,8 @@ public struct ZipArchive {
         do {
             archive = try Archive(data: Data(bytes), accessMode: .read)
         } catch {
-            throw DataError.badFormat(path: path, reason: "not a readable zip archive (truncated, or not an .npz): \(error)")
+            throw DataError.badFormat(
+                path: path, reason: "not a readable zip archive (truncated, or not an .npz): \(error)")
         }
     }
 
@@ -36,9 +37,11 @@ public struct ZipArchive {
         let declared = entry.uncompressedSize, compressed = entry.compressedSize
         let limit = entry.isCompressed ? UInt64(Inflate.maximumInflated(Int(clamping: compressed))) : compressed
         guard declared <= limit, declared <= UInt64(Int.max) else {
-            throw DataError.badFormat(path: origin, reason: entry.isCompressed
-                ? "declares \(declared) bytes inflated from \(compressed) compressed, more than deflate can produce"
-                : "stored entry declares \(declared) bytes but holds \(compressed)")
+            throw DataError.badFormat(
+                path: origin,
+                reason: entry.isCompressed
+                    ? "declares \(declared) bytes inflated from \(compressed) compressed, more than deflate can produce"
+                    : "stored entry declares \(declared) bytes but holds \(compressed)")
         }
         var bytes: [UInt8] = []
         // What the format's header declares, once read: the bound from then on.
@@ -50,13 +53,15 @@ public struct ZipArchive {
                     throw DataError.badFormat(path: origin, reason: "inflates past the \(declared) bytes it declares")
                 }
                 if let formatLength, bytes.count + chunk.count > formatLength {
-                    throw DataError.badFormat(path: origin, reason: "inflates past the \(formatLength) bytes its header declares")
+                    throw DataError.badFormat(
+                        path: origin, reason: "inflates past the \(formatLength) bytes its header declares")
                 }
                 bytes.append(contentsOf: chunk)
                 if formatLength == nil, let declaredLength, let length = try declaredLength(bytes[...]) {
                     formatLength = length
                     guard bytes.count <= length else {
-                        throw DataError.badFormat(path: origin, reason: "inflates past the \(length) bytes its header declares")
+                        throw DataError.badFormat(
+                            path: origin, reason: "inflates past the \(length) bytes its header declares")
                     }
                     bytes.reserveCapacity(length)
                 }
@@ -68,7 +73,8 @@ public struct ZipArchive {
         }
         // Extracting to memory returns the checksum; comparing it is the caller's part.
         guard checksum == entry.checksum else {
-            throw DataError.badFormat(path: origin, reason: "its CRC-32 does not match its contents: the file is corrupt")
+            throw DataError.badFormat(
+                path: origin, reason: "its CRC-32 does not match its contents: the file is corrupt")
         }
         guard UInt64(bytes.count) == declared else {
             throw DataError.truncated(path: origin, expectedBytes: Int(declared), actualBytes: bytes.count)

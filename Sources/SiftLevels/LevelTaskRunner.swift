@@ -26,19 +26,25 @@ package final class LevelTaskRunner: Sendable {
     }
 
     /// Trains (or reuses) the level `assignment` names; `board` follows its training's progress.
-    package func run(_ assignment: TaskAssignment, attachments: [[UInt8]],
-                     board: ProgressBoard = ProgressBoard()) throws -> (summary: String, attachments: [[UInt8]]) {
+    package func run(
+        _ assignment: TaskAssignment, attachments: [[UInt8]],
+        board: ProgressBoard = ProgressBoard()
+    ) throws -> (summary: String, attachments: [[UInt8]]) {
         let progress = TrainingProgress()
         board.follow { now in TaskProgress(progress.snapshot, now: now) }
         let parameters = try JSONDecoder().decode(LevelTaskParameters.self, from: Data(assignment.parameters.utf8))
         guard parameters.files.count == attachments.count else {
-            throw WireError.malformed("task \(assignment.task) names \(parameters.files.count) files but carries \(attachments.count)")
+            throw WireError.malformed(
+                "task \(assignment.task) names \(parameters.files.count) files but carries \(attachments.count)")
         }
-        let experiment = try ExperimentConfig.parse(resolvedJSON: parameters.settings, origin: "task \(assignment.task)")
+        let experiment = try ExperimentConfig.parse(
+            resolvedJSON: parameters.settings, origin: "task \(assignment.task)")
         if parameters.reuses != nil {
-            return try reuse(NamedFiles(names: parameters.files, contents: attachments), as: parameters, experiment: experiment)
+            return try reuse(
+                NamedFiles(names: parameters.files, contents: attachments), as: parameters, experiment: experiment)
         }
-        let identity = ChainIdentity(experiment: parameters.experiment, streamRoot: parameters.streamRoot, seed: parameters.seed)
+        let identity = ChainIdentity(
+            experiment: parameters.experiment, streamRoot: parameters.streamRoot, seed: parameters.seed)
         let loadingStarted = Date()
         let data: DatasetSplit
         do {
@@ -51,14 +57,19 @@ package final class LevelTaskRunner: Sendable {
         let loadingSeconds = Date().timeIntervalSince(loadingStarted)
         var masksFiles = NamedFiles(), startFiles = NamedFiles()
         for (name, bytes) in zip(parameters.files, attachments) {
-            if name.hasPrefix(LevelTasks.startPrefix) { startFiles.add(String(name.dropFirst(LevelTasks.startPrefix.count)), bytes) } else { masksFiles.add(name, bytes) }
+            if name.hasPrefix(LevelTasks.startPrefix) {
+                startFiles.add(String(name.dropFirst(LevelTasks.startPrefix.count)), bytes)
+            } else {
+                masksFiles.add(name, bytes)
+            }
         }
         let model = experiment.spec.model
         let masks = try masksFiles.masks(model: model, origin: assignment.task)
         let start = startFiles.names.isEmpty ? nil : try startFiles.state(model: model, origin: assignment.task)
         let level = parameters.level, afterStep = self.afterStep
-        var (outcome, rewindPoint) = chain.runLevel(level, masks: masks, start: start, isLast: parameters.isLast,
-                                                    progress: progress, afterStep: { step in afterStep?(level, step) })
+        var (outcome, rewindPoint) = chain.runLevel(
+            level, masks: masks, start: start, isLast: parameters.isLast,
+            progress: progress, afterStep: { step in afterStep?(level, step) })
         outcome.metrics.timings?.loading = loadingSeconds
         var files = try LevelArtifacts.files(outcome, model: model)
         if let rewindPoint {
@@ -70,8 +81,10 @@ package final class LevelTaskRunner: Sendable {
 
     /// A reused level's files as this task's: only metrics.json changes, to name this experiment and control;
     /// it is re-encoded as a trained level's is, so the bytes are those training would have written.
-    private func reuse(_ files: NamedFiles, as parameters: LevelTaskParameters,
-                       experiment: ExperimentConfig) throws -> (summary: String, attachments: [[UInt8]]) {
+    private func reuse(
+        _ files: NamedFiles, as parameters: LevelTaskParameters,
+        experiment: ExperimentConfig
+    ) throws -> (summary: String, attachments: [[UInt8]]) {
         guard let index = files.names.firstIndex(of: "metrics.json") else {
             throw WireError.malformed("the level that task \(parameters.experiment) reuses carries no metrics.json")
         }

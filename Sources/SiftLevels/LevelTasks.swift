@@ -44,7 +44,9 @@ package struct LevelTasks: Sendable {
         experiments = Dictionary(uniqueKeysWithValues: sweep.experiments.map { ($0.shortHash, $0) })
     }
 
-    static func id(_ experiment: String, _ seed: UInt64, _ level: Int) -> String { "\(experiment)/seed-\(seed)/level-\(level)" }
+    static func id(_ experiment: String, _ seed: UInt64, _ level: Int) -> String {
+        "\(experiment)/seed-\(seed)/level-\(level)"
+    }
 
     /// The largest frame a level's result can hold: the float32 weights of the sweep's largest layer
     /// (masks, biases, maps and metrics are smaller), plus a margin for headers and small files.
@@ -57,11 +59,13 @@ package struct LevelTasks: Sendable {
     /// The largest whole result of a level: trained and rewind weights (4 bytes each) and masks (1 byte)
     /// of every layer, biases alike, plus a margin for metrics, maps and headers.
     package var maximumMessageBytes: Int {
-        let largest = sweep.experiments.map { experiment in
-            let model = experiment.spec.model, units = model.widths.dropFirst().reduce(0, +)
-            guard let weights = model.weightCount, case let (sum, false) = weights.addingReportingOverflow(units) else { return Int.max }
-            return sum
-        }.max() ?? 0
+        let largest =
+            sweep.experiments.map { experiment in
+                let model = experiment.spec.model, units = model.widths.dropFirst().reduce(0, +)
+                guard let weights = model.weightCount, case let (sum, false) = weights.addingReportingOverflow(units)
+                else { return Int.max }
+                return sum
+            }.max() ?? 0
         let (bytes, overflow) = largest.multipliedReportingOverflow(by: 9)
         return overflow ? Int.max : bytes + (8 << 20)
     }
@@ -69,7 +73,11 @@ package struct LevelTasks: Sendable {
     /// The IMP experiment a shuffled or reinit control takes its masks from.
     func impExperiment(of experiment: ExperimentConfig) throws -> ExperimentConfig {
         guard let imp = sweep.experiments.first(where: experiment.isControlled(by:)) else {
-            throw ConfigError(file: sweep.source, message: "'\(experiment.name ?? experiment.shortHash)' (\(experiment.spec.pruning.control.rawValue)) needs its IMP experiment in the sweep: add a variant without pruning.control")
+            throw ConfigError(
+                file: sweep.source,
+                message:
+                    "'\(experiment.name ?? experiment.shortHash)' (\(experiment.spec.pruning.control.rawValue)) needs its IMP experiment in the sweep: add a variant without pruning.control"
+            )
         }
         return imp
     }
@@ -106,10 +114,13 @@ package struct LevelTasks: Sendable {
                     var parameters = "{}"
                     if level == 0, let reused {
                         needs = [reused]
-                        parameters = String(decoding: try JSONEncoder().encode(PlannedParameters(reuses: reused)), as: UTF8.self)
+                        parameters = String(
+                            decoding: try JSONEncoder().encode(PlannedParameters(reuses: reused)), as: UTF8.self)
                     }
-                    tasks.append(PlannedTask(id: Self.id(hash, seed, level), experiment: hash, seed: seed, level: level, kind: Self.kind,
-                                             parameters: parameters, dependsOn: needs))
+                    tasks.append(
+                        PlannedTask(
+                            id: Self.id(hash, seed, level), experiment: hash, seed: seed, level: level, kind: Self.kind,
+                            parameters: parameters, dependsOn: needs))
                 }
             }
         }
@@ -118,15 +129,22 @@ package struct LevelTasks: Sendable {
 
     // MARK: - Coordinator side
 
-    func chainDirectory(_ experiment: ExperimentConfig, _ seed: UInt64) -> String { layout.chainDirectory(experiment, seed: seed) }
+    func chainDirectory(_ experiment: ExperimentConfig, _ seed: UInt64) -> String {
+        layout.chainDirectory(experiment, seed: seed)
+    }
 
     /// A finished level's masks and trained state, as a later level reads them; a folder that is gone or
     /// damaged is a `LostLevel`, so that the level is computed again rather than its successor failed.
-    func readLevel(_ experiment: ExperimentConfig, _ seed: UInt64, _ level: Int) throws -> (masks: MaskSet, trained: NetworkState) {
+    func readLevel(
+        _ experiment: ExperimentConfig, _ seed: UInt64, _ level: Int
+    ) throws -> (masks: MaskSet, trained: NetworkState) {
         let folder = LevelArtifacts.directory(chainDirectory(experiment, seed), level: level)
         do {
             let files = try NamedFiles.read(folder)
-            return (try files.masks(model: experiment.spec.model, origin: folder), try files.state(model: experiment.spec.model, origin: folder))
+            return (
+                try files.masks(model: experiment.spec.model, origin: folder),
+                try files.state(model: experiment.spec.model, origin: folder)
+            )
         } catch {
             throw LostLevel(task: Self.id(experiment.shortHash, seed, level), reason: "\(error)")
         }
@@ -139,14 +157,17 @@ package struct LevelTasks: Sendable {
     package func lostFiles(of task: TaskRecord) -> String? {
         guard task.kind == Self.kind, let experiment = experiments[task.experiment] else { return nil }
         let chain = chainDirectory(experiment, task.seed), folder = LevelArtifacts.directory(chain, level: task.level)
-        let names = task.summary.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? ["metrics.json"]
+        let names =
+            task.summary.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? ["metrics.json"]
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             return "its folder \(folder) is missing"
         }
         for name in names {
-            let path = name.hasPrefix(Self.rewindPrefix)
-                ? "\(SweepLayout.rewindDirectory(chain: chain))/\(name.dropFirst(Self.rewindPrefix.count))" : "\(folder)/\(name)"
+            let path =
+                name.hasPrefix(Self.rewindPrefix)
+                ? "\(SweepLayout.rewindDirectory(chain: chain))/\(name.dropFirst(Self.rewindPrefix.count))"
+                : "\(folder)/\(name)"
             if !FileManager.default.fileExists(atPath: path) { return "\(path) is missing" }
         }
         return nil
@@ -155,18 +176,26 @@ package struct LevelTasks: Sendable {
     /// Checks that every level the store records as finished is on disk, and sends back those that are not,
     /// with the levels derived from them; says what it found through `note`. Run when a coordinator opens its store.
     package func recomputeLostLevels(in store: TaskStore, now: Date = Date(), note: (String) -> Void) throws {
-        let lost = try store.finishedTasks().compactMap { task in lostFiles(of: task).map { (task: task.id, reason: $0) } }
+        let lost = try store.finishedTasks().compactMap { task in
+            lostFiles(of: task).map { (task: task.id, reason: $0) }
+        }
         guard !lost.isEmpty else { return }
         let sentBack = try store.transaction { try $0.recompute(lost, now: now) }
         for (task, reason) in lost.prefix(10) { note("\(task) was finished, but \(reason): it will be computed again") }
         if lost.count > 10 { note("… and \(lost.count - 10) more finished levels whose files are missing") }
-        note("\(lost.count) finished level(s) found missing on disk; \(sentBack.count) level(s) sent back to the queue, the levels after them included")
+        note(
+            "\(lost.count) finished level(s) found missing on disk; \(sentBack.count) level(s) sent back to the queue, the levels after them included"
+        )
     }
 
     /// Builds the task's parameters and attachments from the artifacts of the levels it depends on.
     package func prepare(_ task: TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) {
         guard let experiment = experiments[task.experiment] else {
-            throw ConfigError(file: sweep.source, message: "the store holds experiment \(task.experiment), which this sweep does not define; use the sweep the store was made with")
+            throw ConfigError(
+                file: sweep.source,
+                message:
+                    "the store holds experiment \(task.experiment), which this sweep does not define; use the sweep the store was made with"
+            )
         }
         if task.level == 0, let imp = sharedLevelZero(of: experiment, seed: task.seed) {
             return try prepareReuse(of: imp, for: experiment, task: task)
@@ -189,14 +218,17 @@ package struct LevelTasks: Sendable {
             }
             for (name, bytes) in zip(rewind.names, rewind.contents) { files.add("\(Self.startPrefix)\(name)", bytes) }
         }
-        let parameters = LevelTaskParameters(settings: experiment.resolvedJSON, experiment: experiment.shortHash,
-                                             streamRoot: experiment.streamRoot, seed: task.seed, level: task.level,
-                                             isLast: level.isLast, files: files.names)
+        let parameters = LevelTaskParameters(
+            settings: experiment.resolvedJSON, experiment: experiment.shortHash,
+            streamRoot: experiment.streamRoot, seed: task.seed, level: task.level,
+            isLast: level.isLast, files: files.names)
         return (String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self), files.contents)
     }
 
     /// A control's level 0 as its IMP experiment's: that level's files and rewind point, named as a result names them.
-    func prepareReuse(of imp: ExperimentConfig, for experiment: ExperimentConfig, task: TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) {
+    func prepareReuse(
+        of imp: ExperimentConfig, for experiment: ExperimentConfig, task: TaskRecord
+    ) throws -> (parameters: String, attachments: [[UInt8]]) {
         let source = Self.id(imp.shortHash, task.seed, 0), chain = chainDirectory(imp, task.seed)
         var files: NamedFiles
         do {
@@ -206,9 +238,10 @@ package struct LevelTasks: Sendable {
         } catch {
             throw LostLevel(task: source, reason: "\(error)")
         }
-        let parameters = LevelTaskParameters(settings: experiment.resolvedJSON, experiment: experiment.shortHash,
-                                             streamRoot: experiment.streamRoot, seed: task.seed, level: 0, isLast: false,
-                                             files: files.names, reuses: source)
+        let parameters = LevelTaskParameters(
+            settings: experiment.resolvedJSON, experiment: experiment.shortHash,
+            streamRoot: experiment.streamRoot, seed: task.seed, level: 0, isLast: false,
+            files: files.names, reuses: source)
         return (String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self), files.contents)
     }
 
@@ -236,7 +269,8 @@ package struct LevelTasks: Sendable {
         }
         let training = metrics.training
         guard training.experiment == task.experiment, training.seed == task.seed, training.level == task.level else {
-            throw RejectedResult("\(task.id) carries the files of \(training.experiment)/seed-\(training.seed)/level-\(training.level)")
+            throw RejectedResult(
+                "\(task.id) carries the files of \(training.experiment)/seed-\(training.seed)/level-\(training.level)")
         }
         // The next level is derived from these files: their masks and state must fit the experiment's model,
         // and hold numbers (a diverged level ends its chain, so its weights are not read again).
@@ -244,7 +278,9 @@ package struct LevelTasks: Sendable {
         do {
             _ = try level.masks(model: model, origin: task.id)
             state = try level.state(model: model, origin: task.id)
-            if let rewind, let bad = try rewind.state(model: model, origin: "\(task.id) rewind point").firstNonFiniteFile {
+            if let rewind,
+                let bad = try rewind.state(model: model, origin: "\(task.id) rewind point").firstNonFiniteFile
+            {
                 throw RejectedResult("the rewind point of \(task.id) holds NaN or infinity in \(bad)")
             }
         } catch let error as RejectedResult {
@@ -277,8 +313,10 @@ package struct LevelTasks: Sendable {
     /// `model` writes: each of the level's files once, and the rewind point (every file of a network state,
     /// prefixed "rewind-") from level 0 alone, the only level that makes it. A peer leased a later level
     /// cannot replace the point every later level starts from.
-    static func sortFiles(of task: TaskRecord, names: [String], attachments: [[UInt8]],
-                          model: ModelSpec) throws -> (level: NamedFiles, rewind: NamedFiles?) {
+    static func sortFiles(
+        of task: TaskRecord, names: [String], attachments: [[UInt8]],
+        model: ModelSpec
+    ) throws -> (level: NamedFiles, rewind: NamedFiles?) {
         let levelNames = LevelArtifacts.fileNames(model: model)
         let rewindNames = Set(NamedFiles.stateNames(model: model).map { Self.rewindPrefix + $0 })
         var level = NamedFiles(), rewind = NamedFiles()
@@ -292,17 +330,23 @@ package struct LevelTasks: Sendable {
                 guard level[name] == nil else { throw RejectedResult("\(task.id) carries \(name) twice") }
                 level.add(name, bytes)
             } else {
-                let printable = String(name.unicodeScalars.prefix(80).map { $0.isASCII && $0.value >= 32 ? Character($0) : "?" })
-                let why = rewindNames.contains(name) ? "only level 0 makes the rewind point" : "no level of \(model.architecture) writes it"
+                let printable = String(
+                    name.unicodeScalars.prefix(80).map { $0.isASCII && $0.value >= 32 ? Character($0) : "?" })
+                let why =
+                    rewindNames.contains(name)
+                    ? "only level 0 makes the rewind point" : "no level of \(model.architecture) writes it"
                 throw RejectedResult("\(task.id) carries a file named '\(printable)': \(why)")
             }
         }
         let missing = levelNames.subtracting(level.names)
         guard missing.isEmpty else {
-            throw RejectedResult("\(task.id) lacks \(missing.sorted().prefix(3).joined(separator: ", "))\(missing.count > 3 ? " and \(missing.count - 3) more" : "")")
+            throw RejectedResult(
+                "\(task.id) lacks \(missing.sorted().prefix(3).joined(separator: ", "))\(missing.count > 3 ? " and \(missing.count - 3) more" : "")"
+            )
         }
         guard rewind.names.isEmpty || rewind.names.count == rewindNames.count else {
-            throw RejectedResult("the rewind point of \(task.id) is incomplete (\(rewind.names.count) of \(rewindNames.count) files)")
+            throw RejectedResult(
+                "the rewind point of \(task.id) is incomplete (\(rewind.names.count) of \(rewindNames.count) files)")
         }
         return (level, rewind.names.isEmpty ? nil : rewind)
     }

@@ -24,7 +24,7 @@ public enum DegreePreservingNull {
         var offsets = [Int](repeating: 0, count: units + 1)
         for n in 0..<units { offsets[n + 1] = offsets[n] + fields[n].count }
         var flat = fields.flatMap { $0.map { Int32($0) } }
-        var owner = [UInt8](repeating: 0, count: mask.fanIn)   // 1: a has it, 2: b has it, 3: both
+        var owner = [UInt8](repeating: 0, count: mask.fanIn)  // 1: a has it, 2: b has it, 3: both
         var pool = [Int32](repeating: 0, count: 2 * (fields.map(\.count).max() ?? 0))
         var s = stream
         // Buffers taken once for all trades: a trade is a few short loops, which Array's per-call
@@ -36,23 +36,29 @@ public enum DegreePreservingNull {
                         let a = s.nextInt(below: units)
                         var b = s.nextInt(below: units - 1)
                         if b >= a { b += 1 }
-                        trade(f, from: offsets[a]..<offsets[a + 1], and: offsets[b]..<offsets[b + 1], owner: o, pool: pool,
-                              stream: &s)
+                        trade(
+                            f, from: offsets[a]..<offsets[a + 1], and: offsets[b]..<offsets[b + 1], owner: o,
+                            pool: pool,
+                            stream: &s)
                     }
                 }
             }
         }
-        return ConnectivityMask(fanIn: mask.fanIn, receptiveFields: (0..<units).map { n in
-            flat[offsets[n]..<offsets[n + 1]].map { Int($0) }
-        })
+        return ConnectivityMask(
+            fanIn: mask.fanIn,
+            receptiveFields: (0..<units).map { n in
+                flat[offsets[n]..<offsets[n + 1]].map { Int($0) }
+            })
     }
 
     /// One trade between the units whose inputs are `f[sliceA]` and `f[sliceB]`. `owner` is all zero before
     /// and after; `pool` holds both slices.
     @inline(__always)
-    private static func trade(_ f: UnsafeMutableBufferPointer<Int32>, from sliceA: Range<Int>, and sliceB: Range<Int>,
-                              owner o: UnsafeMutableBufferPointer<UInt8>, pool: UnsafeMutableBufferPointer<Int32>,
-                              stream s: inout RandomStream) {
+    private static func trade(
+        _ f: UnsafeMutableBufferPointer<Int32>, from sliceA: Range<Int>, and sliceB: Range<Int>,
+        owner o: UnsafeMutableBufferPointer<UInt8>, pool: UnsafeMutableBufferPointer<Int32>,
+        stream s: inout RandomStream
+    ) {
         for j in sliceA { o[Int(f[j])] |= 1 }
         for j in sliceB { o[Int(f[j])] |= 2 }
         // Shared inputs move to the front of each slice; the rest go to the pool. Whether an input is shared

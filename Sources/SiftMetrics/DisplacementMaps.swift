@@ -77,7 +77,9 @@ enum InputGram {
         let m = mask.values.map { Float($0 != 0 ? 1 : 0) }
         var gram = [Float](repeating: 0, count: n * n)
         // Upper triangle of M·Mᵀ; counts stay exact in Float up to 2^24 units.
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(mask.fanOut), 1, m, Int32(mask.fanOut), 0, &gram, Int32(n))
+        cblas_ssyrk(
+            CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(mask.fanOut), 1, m, Int32(mask.fanOut), 0, &gram,
+            Int32(n))
         for i in 0..<n {
             let row = i * n
             for j in (i + 1)..<n where gram[row + j] != 0 { body(i, j, Double(gram[row + j])) }

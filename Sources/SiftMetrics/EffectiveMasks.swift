@@ -17,7 +17,8 @@ public enum EffectiveMasks {
         var out = [first]
         var units = first.fanOut
         for next in layers.dropFirst() {
-            precondition(next.fanIn == units, "layer shapes do not chain: \(units) units feed a layer of fan-in \(next.fanIn)")
+            precondition(
+                next.fanIn == units, "layer shapes do not chain: \(units) units feed a layer of fan-in \(next.fanIn)")
             var reached = [UInt64](repeating: 0, count: next.fanOut * words)
             fields.withUnsafeBufferPointer { source in
                 reached.withUnsafeMutableBufferPointer { target in
@@ -44,7 +45,9 @@ public enum EffectiveMasks {
         let words = (inputs + 63) / 64
         var values = [UInt8](repeating: 0, count: inputs * units)
         for n in 0..<units {
-            for i in 0..<inputs where fields[n * words + i / 64] >> UInt64(i % 64) & 1 != 0 { values[i * units + n] = 1 }
+            for i in 0..<inputs where fields[n * words + i / 64] >> UInt64(i % 64) & 1 != 0 {
+                values[i * units + n] = 1
+            }
         }
         return ConnectivityMask(fanIn: inputs, fanOut: units, values: values)
     }

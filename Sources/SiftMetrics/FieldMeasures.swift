@@ -15,8 +15,10 @@ struct FieldMeasures {
 
     /// `maps` are the mask's own displacement maps, when the caller has them already. Null draw r uses
     /// `stream.derived("degree-null-<r>")`; the draws run on at most `threads` threads.
-    init(mask: ConnectivityMask, maps: DisplacementMaps? = nil, shape: ImageShape, nullDraws: Int, threads: Int,
-         stream: RandomStream) {
+    init(
+        mask: ConnectivityMask, maps: DisplacementMaps? = nil, shape: ImageShape, nullDraws: Int, threads: Int,
+        stream: RandomStream
+    ) {
         let distance = (maps ?? DisplacementMaps(mask: mask, shape: shape)).meanPairDistance
         let gyration = UnitShape.meanGyrationRadius(mask, shape: shape)
 
@@ -29,19 +31,24 @@ struct FieldMeasures {
             DispatchQueue.concurrentPerform(iterations: lanes) { lane in
                 for r in stride(from: lane, to: nullDraws, by: lanes) {
                     let null = DegreePreservingNull.draw(mask, stream: stream.derived("degree-null-\(r)"))
-                    slots.value[r] = (DisplacementMaps(mask: null, shape: shape).meanPairDistance,
-                                      UnitShape.meanGyrationRadius(null, shape: shape))
+                    slots.value[r] = (
+                        DisplacementMaps(mask: null, shape: shape).meanPairDistance,
+                        UnitShape.meanGyrationRadius(null, shape: shape)
+                    )
                 }
             }
         }
         let nullDistances = draws.compactMap(\.distance), nullGyrations = draws.compactMap(\.gyration)
         let nullMean = mean(nullDistances)
         if let distance, let nullMean, nullDistances.count >= 2 {
-            let variance = nullDistances.reduce(0) { $0 + ($1 - nullMean) * ($1 - nullMean) } / Double(nullDistances.count - 1)
+            let variance =
+                nullDistances.reduce(0) { $0 + ($1 - nullMean) * ($1 - nullMean) } / Double(nullDistances.count - 1)
             pairDistanceZDegree = variance > 0 ? (distance - nullMean) / variance.squareRoot() : nil
         }
         meanPairDistance = distance
-        pairDistanceRatioUniform = distance.map { $0 / uniformMeanPairDistance(height: shape.height, width: shape.width) }
+        pairDistanceRatioUniform = distance.map {
+            $0 / uniformMeanPairDistance(height: shape.height, width: shape.width)
+        }
         pairDistanceRatioDegree = ratio(distance, nullMean)
         gyrationRadiusMean = gyration
         gyrationRatioDegree = ratio(gyration, mean(nullGyrations))

@@ -19,21 +19,25 @@ public struct LocalityAnalysis: Sendable {
 
     /// `masks` are all layers' masks, first layer first (the last is the output layer); `weights` the first
     /// layer's trained weights. The null draws run on at most `threads` threads.
-    public init(masks: [ConnectivityMask], firstLayerWeights weights: [Float]?, shape: ImageShape,
-                nullDraws: Int = 8, threads: Int = 1, stream: RandomStream) {
+    public init(
+        masks: [ConnectivityMask], firstLayerWeights weights: [Float]?, shape: ImageShape,
+        nullDraws: Int = 8, threads: Int = 1, stream: RandomStream
+    ) {
         let first = masks[0]
         mapsByInDegree = MapsByInDegree(mask: first, shape: shape)
         maps = mapsByInDegree.total(shape: shape)
         outDegrees = first.outDegrees
-        let layer1 = FieldMeasures(mask: first, maps: maps, shape: shape, nullDraws: nullDraws, threads: threads, stream: stream)
+        let layer1 = FieldMeasures(
+            mask: first, maps: maps, shape: shape, nullDraws: nullDraws, threads: threads, stream: stream)
         let ipr = weights.map { UnitShape.inverseParticipationRatios(weights: $0, mask: first).compactMap { $0 } }
 
         // science §6.11: the hidden layers after the first (the output layer is not one), on their effective masks.
         let effective = EffectiveMasks.of(masks)
         let deeper = effective.indices.dropFirst().dropLast().map { l in
             let field = effective[l]
-            let measures = FieldMeasures(mask: field, shape: shape, nullDraws: min(nullDraws, Self.effectiveNullDraws),
-                                         threads: threads, stream: stream.derived("layer-\(l)"))
+            let measures = FieldMeasures(
+                mask: field, shape: shape, nullDraws: min(nullDraws, Self.effectiveNullDraws),
+                threads: threads, stream: stream.derived("layer-\(l)"))
             let reached = field.outDegrees.filter { $0 > 0 }.count
             return EffectiveLayerMetrics(
                 layer: l, meanPairDistance: measures.meanPairDistance,

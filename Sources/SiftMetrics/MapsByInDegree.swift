@@ -26,11 +26,14 @@ public struct MapsByInDegree: Sendable {
             let units = unitsByBin[bin] ?? []
             var values = [UInt8](repeating: 0, count: mask.fanIn * units.count)
             for i in 0..<mask.fanIn {
-                for (column, n) in units.enumerated() { values[i * units.count + column] = mask.values[i * mask.fanOut + n] }
+                for (column, n) in units.enumerated() {
+                    values[i * units.count + column] = mask.values[i * mask.fanOut + n]
+                }
             }
             let part = ConnectivityMask(fanIn: mask.fanIn, fanOut: units.count, values: values)
-            return Bin(lowestDegree: bin * binWidth, highestDegree: (bin + 1) * binWidth - 1, units: units.count,
-                       maps: DisplacementMaps(mask: part, shape: shape))
+            return Bin(
+                lowestDegree: bin * binWidth, highestDegree: (bin + 1) * binWidth - 1, units: units.count,
+                maps: DisplacementMaps(mask: part, shape: shape))
         }
     }
 

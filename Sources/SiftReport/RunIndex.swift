@@ -28,14 +28,18 @@ package struct RunIndex: Sendable {
         var levels: [LevelRecord] = [], names: [String: String] = [:], problems: [String] = []
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue,
-              let walker = FileManager.default.enumerator(atPath: root) else {
+            let walker = FileManager.default.enumerator(atPath: root)
+        else {
             throw ReportError.unreadable(path: root, reason: "no such folder")
         }
         while let relative = walker.nextObject() as? String {
             let parts = relative.split(separator: "/")
-            guard parts.last == "metrics.json", parts.count >= 2, parts[parts.count - 2].hasPrefix(LevelArtifacts.folderPrefix),
-                  !parts.contains(where: { $0 == ReportWriter.folderName || $0.hasPrefix(".") }) else { continue }
-            let levelDirectory = (root as NSString).appendingPathComponent((relative as NSString).deletingLastPathComponent)
+            guard parts.last == "metrics.json", parts.count >= 2,
+                parts[parts.count - 2].hasPrefix(LevelArtifacts.folderPrefix),
+                !parts.contains(where: { $0 == ReportWriter.folderName || $0.hasPrefix(".") })
+            else { continue }
+            let levelDirectory = (root as NSString).appendingPathComponent(
+                (relative as NSString).deletingLastPathComponent)
             let path = (root as NSString).appendingPathComponent(relative)
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -46,7 +50,9 @@ package struct RunIndex: Sendable {
                 scalars["test_accuracy"] = t.testAccuracy
                 scalars["best_test_accuracy"] = t.bestTestAccuracy
                 scalars["test_accuracy_recalibrated"] = t.testAccuracyRecalibrated
-                for (l, count) in (t.nearConstantInputs ?? []).enumerated() { scalars["near_constant_inputs_layer_\(l)"] = Double(count) }
+                for (l, count) in (t.nearConstantInputs ?? []).enumerated() {
+                    scalars["near_constant_inputs_layer_\(l)"] = Double(count)
+                }
                 scalars["train_loss"] = t.trainLoss
                 for (l, density) in t.densityLayers.enumerated() { scalars["density_layer_\(l)"] = density }
                 levels.append(LevelRecord(directory: levelDirectory, metrics: metrics, scalars: scalars))
@@ -79,8 +85,9 @@ package struct RunIndex: Sendable {
         for _ in 0..<2 {
             let path = (folder as NSString).appendingPathComponent("experiment.json")
             if let data = FileManager.default.contents(atPath: path),
-               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let name = json["name"] as? String, !name.isEmpty {
+                let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let name = json["name"] as? String, !name.isEmpty
+            {
                 return name
             }
             folder = (folder as NSString).deletingLastPathComponent

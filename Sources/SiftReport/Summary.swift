@@ -32,11 +32,14 @@ package struct Summary: Codable, Sendable {
     package var comparisons: [Comparison]
 
     /// Per-row columns of summary.csv after the identifying ones, in order.
-    package static let valueColumns = ["density_total", "test_accuracy", "best_test_accuracy", "test_accuracy_recalibrated", "train_loss"]
+    package static let valueColumns =
+        ["density_total", "test_accuracy", "best_test_accuracy", "test_accuracy_recalibrated", "train_loss"]
         + LocalityMetrics.scalarKeys + ["connected_fraction"]
     /// Columns compared between experiments in the report's table.
-    package static let comparedColumns = ["test_accuracy", "pair_distance_ratio_degree", "pair_distance_ratio_uniform",
-                                         "gyration_ratio_degree", "participation_ratio_mean"]
+    package static let comparedColumns = [
+        "test_accuracy", "pair_distance_ratio_degree", "pair_distance_ratio_uniform",
+        "gyration_ratio_degree", "participation_ratio_mean",
+    ]
 
     package init(_ index: RunIndex) {
         let layerColumns = Self.layerColumns(index)
@@ -53,8 +56,9 @@ package struct Summary: Codable, Sendable {
                 }
                 return Level(level: level, seeds: rows.map(\.seed), columns: columns)
             }
-            return Experiment(experiment: experiment, label: index.label(experiment),
-                              control: all.first?.metrics.training.control ?? "none", levels: levels)
+            return Experiment(
+                experiment: experiment, label: index.label(experiment),
+                control: all.first?.metrics.training.control ?? "none", levels: levels)
         }
         var comparisons: [Comparison] = []
         for (i, a) in experiments.enumerated() {
@@ -63,8 +67,10 @@ package struct Summary: Codable, Sendable {
                     guard let levelB = b.levels.first(where: { $0.level == levelA.level }) else { continue }
                     for column in Self.comparedColumns {
                         guard let sa = levelA.columns[column], let sb = levelB.columns[column] else { continue }
-                        comparisons.append(Comparison(a: a.experiment, b: b.experiment, level: levelA.level, column: column,
-                                                      meanA: sa.mean, meanB: sb.mean, welch: WelchComparison(sa, sb)))
+                        comparisons.append(
+                            Comparison(
+                                a: a.experiment, b: b.experiment, level: levelA.level, column: column,
+                                meanA: sa.mean, meanB: sb.mean, welch: WelchComparison(sa, sb)))
                     }
                 }
             }
@@ -79,7 +85,8 @@ package struct Summary: Codable, Sendable {
         let deeper = layers > 2 ? Array(1...(layers - 2)) : []
         let normalised = index.levels.contains { $0.metrics.training.nearConstantInputs != nil }
         return (0..<layers).map { "density_layer_\($0)" } + (0..<layers).map { "connected_fraction_layer_\($0)" }
-            + deeper.flatMap { l in EffectiveLayerMetrics.figureNames.map { EffectiveLayerMetrics.column($0, layer: l) } }
+            + deeper.flatMap { l in EffectiveLayerMetrics.figureNames.map { EffectiveLayerMetrics.column($0, layer: l) }
+            }
             + (normalised ? (0..<layers).map { "near_constant_inputs_layer_\($0)" } : [])
     }
 
@@ -87,10 +94,14 @@ package struct Summary: Codable, Sendable {
     /// `diverged`, is 1 on every row of a chain that diverged (left out of summary.json's statistics).
     package static func csv(_ index: RunIndex) -> String {
         let columns = valueColumns + layerColumns(index)
-        var lines = [(["experiment", "label", "control", "seed", "level"] + columns + ["diverged"]).joined(separator: ",")]
+        var lines = [
+            (["experiment", "label", "control", "seed", "level"] + columns + ["diverged"]).joined(separator: ",")
+        ]
         for record in index.levels {
-            var cells = [record.experiment, csvField(index.label(record.experiment)), record.metrics.training.control,
-                         String(record.seed), String(record.level)]
+            var cells = [
+                record.experiment, csvField(index.label(record.experiment)), record.metrics.training.control,
+                String(record.seed), String(record.level),
+            ]
             cells += columns.map { record.scalars[$0].map { "\($0)" } ?? "" }
             cells.append(index.diverged(record.experiment, seed: record.seed) ? "1" : "0")
             lines.append(cells.joined(separator: ","))

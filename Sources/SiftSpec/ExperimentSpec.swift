@@ -1,4 +1,3 @@
-
 /// Hidden-unit nonlinearity.
 public enum Activation: String, Sendable, Codable, CaseIterable {
     case relu, tanh, erf
@@ -219,7 +218,8 @@ public struct DataSpec: Sendable, Equatable {
     /// so that the data depend on the experiment's streams and seed.
     public var drawsAtRandom: Bool {
         if case .nlgp = source { return true }
-        return transforms.subsetFraction < 1 || transforms.scramble || transforms.shuffleLabels || transforms.gaussianClone
+        return transforms.subsetFraction < 1 || transforms.scramble || transforms.shuffleLabels
+            || transforms.gaussianClone
     }
 }
 

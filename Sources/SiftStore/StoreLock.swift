@@ -48,9 +48,11 @@ package final class StoreLock {
                 close(fd)
                 throw Unlockable(path: path, reason: String(cString: strerror(cause)))
             }
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines)
             close(fd)
-            throw Held(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "a process that has not said who it is")
+            throw Held(
+                path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "a process that has not said who it is")
         }
         descriptor = fd
         let stamp = ISO8601DateFormatter().string(from: now)

@@ -52,7 +52,9 @@ package struct PlannedTask: Sendable, Equatable {
     package var dependsOn: [String]
 
     // Memberwise, and package-wide: Swift synthesizes only an internal one.
-    package init(id: String, experiment: String, seed: UInt64, level: Int, kind: String, parameters: String, dependsOn: [String]) {
+    package init(
+        id: String, experiment: String, seed: UInt64, level: Int, kind: String, parameters: String, dependsOn: [String]
+    ) {
         self.id = id
         self.experiment = experiment
         self.seed = seed

@@ -16,8 +16,12 @@ package final class TaskStore: Sendable {
             configuration.readonly = true
             do {
                 // A folder we cannot write to has no room for SQLite's shared-memory file: read it as immutable.
-                let immutable = access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, W_OK) != 0
-                database = try DatabaseQueue(path: immutable ? "file:\(path)?immutable=1" : path, configuration: configuration)
+                let immutable =
+                    access(
+                        (path as NSString).deletingLastPathComponent.isEmpty
+                            ? "." : (path as NSString).deletingLastPathComponent, W_OK) != 0
+                database = try DatabaseQueue(
+                    path: immutable ? "file:\(path)?immutable=1" : path, configuration: configuration)
             } catch let error as DatabaseError {
                 throw Failed(path: path, action: "open", reason: Self.reason(error))
             }
@@ -69,7 +73,9 @@ package final class TaskStore: Sendable {
         do {
             return try database.write(body)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-            throw Failed(path: database.path, action: "write", reason: "No space left on device (SQLite: \(error.message ?? "database or disk is full"))")
+            throw Failed(
+                path: database.path, action: "write",
+                reason: "No space left on device (SQLite: \(error.message ?? "database or disk is full"))")
         } catch let error as DatabaseError {
             throw Failed(path: database.path, action: "write", reason: Self.reason(error))
         }
@@ -93,11 +99,14 @@ package final class TaskStore: Sendable {
             // integrity_check, not quick_check: a flipped byte in a row's key leaves every page well formed
             // and only disagrees with the row's index entry. It costs 0.8 s at 300,000 tasks (measured here).
             let pages = try String.fetchAll(db, sql: "PRAGMA integrity_check(20)").filter { $0 != "ok" }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, state, attempts, host_failures, lost_leases FROM task
-                WHERE state NOT IN (\(states)) OR attempts < 0 OR host_failures < 0 OR lost_leases < 0
-                   OR (state = 'leased' AND attempts < 1)
-                """).map { row -> String in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, state, attempts, host_failures, lost_leases FROM task
+                    WHERE state NOT IN (\(states)) OR attempts < 0 OR host_failures < 0 OR lost_leases < 0
+                       OR (state = 'leased' AND attempts < 1)
+                    """
+            ).map { row -> String in
                 let id: String = row["id"], state: String = row["state"]
                 return "task \(id) has state '\(state)', attempts \(row["attempts"] as Int? ?? -1)"
             }
@@ -109,21 +118,23 @@ package final class TaskStore: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE task (
-                    id TEXT PRIMARY KEY, experiment TEXT NOT NULL, seed INTEGER NOT NULL, level INTEGER NOT NULL,
-                    kind TEXT NOT NULL, parameters TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-                    worker TEXT, lease_expires REAL, error TEXT, digest TEXT, summary TEXT, updated REAL NOT NULL);
-                CREATE INDEX task_state ON task(state);
-                CREATE TABLE dependency (task TEXT NOT NULL REFERENCES task(id), needs TEXT NOT NULL REFERENCES task(id),
-                    PRIMARY KEY (task, needs));
-                CREATE INDEX dependency_needs ON dependency(needs);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE task (
+                        id TEXT PRIMARY KEY, experiment TEXT NOT NULL, seed INTEGER NOT NULL, level INTEGER NOT NULL,
+                        kind TEXT NOT NULL, parameters TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                        worker TEXT, lease_expires REAL, error TEXT, digest TEXT, summary TEXT, updated REAL NOT NULL);
+                    CREATE INDEX task_state ON task(state);
+                    CREATE TABLE dependency (task TEXT NOT NULL REFERENCES task(id), needs TEXT NOT NULL REFERENCES task(id),
+                        PRIMARY KEY (task, needs));
+                    CREATE INDEX dependency_needs ON dependency(needs);
+                    """)
         }
         migrator.registerMigration("v2-workers") { db in
-            try db.execute(sql: """
-                CREATE TABLE worker (name TEXT PRIMARY KEY, cores INTEGER NOT NULL, task TEXT, last_seen REAL NOT NULL, alive INTEGER NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE worker (name TEXT PRIMARY KEY, cores INTEGER NOT NULL, task TEXT, last_seen REAL NOT NULL, alive INTEGER NOT NULL);
+                    """)
         }
         migrator.registerMigration("v3-queue-order") { db in
             // Leasing takes the first queued task in (level, experiment, seed) order: an index seek, not a sort.
@@ -132,51 +143,56 @@ package final class TaskStore: Sendable {
         migrator.registerMigration("v4-failure-policy") { db in
             // Each failure kind has its own budget; every lease and every failure is kept, with its worker,
             // so a late result can be matched to the lease it answers and a failure names its host.
-            try db.execute(sql: """
-                ALTER TABLE task ADD COLUMN host_failures INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE task ADD COLUMN lost_leases INTEGER NOT NULL DEFAULT 0;
-                CREATE TABLE lease (task TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT NOT NULL, started REAL NOT NULL,
-                    PRIMARY KEY (task, attempt));
-                CREATE TABLE failure (task TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT, cause TEXT NOT NULL,
-                    error TEXT NOT NULL, at REAL NOT NULL);
-                CREATE INDEX failure_task ON failure(task);
-                CREATE INDEX failure_worker ON failure(worker, cause);
-                ALTER TABLE worker ADD COLUMN note TEXT;
-                UPDATE task SET state = 'unneeded' WHERE state = 'skipped' AND error LIKE 'not needed%';
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE task ADD COLUMN host_failures INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE task ADD COLUMN lost_leases INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE lease (task TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT NOT NULL, started REAL NOT NULL,
+                        PRIMARY KEY (task, attempt));
+                    CREATE TABLE failure (task TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT, cause TEXT NOT NULL,
+                        error TEXT NOT NULL, at REAL NOT NULL);
+                    CREATE INDEX failure_task ON failure(task);
+                    CREATE INDEX failure_worker ON failure(worker, cause);
+                    ALTER TABLE worker ADD COLUMN note TEXT;
+                    UPDATE task SET state = 'unneeded' WHERE state = 'skipped' AND error LIKE 'not needed%';
+                    """)
         }
         migrator.registerMigration("v5-provenance") { db in
             // A lease is bound to its token and, under CURVE, to its worker's key; every result keeps the build
             // that made it; the store keeps the sweep file's digest and the build that last ran it.
-            try db.execute(sql: """
-                ALTER TABLE lease ADD COLUMN token TEXT;
-                ALTER TABLE lease ADD COLUMN key TEXT;
-                ALTER TABLE task ADD COLUMN build TEXT;
-                CREATE TABLE provenance (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE lease ADD COLUMN token TEXT;
+                    ALTER TABLE lease ADD COLUMN key TEXT;
+                    ALTER TABLE task ADD COLUMN build TEXT;
+                    CREATE TABLE provenance (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    """)
         }
         migrator.registerMigration("v6-progress") { db in
             // The latest progress a leased task's worker reported (JSON), and when it arrived.
-            try db.execute(sql: """
-                ALTER TABLE task ADD COLUMN progress TEXT;
-                ALTER TABLE task ADD COLUMN progress_at REAL;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE task ADD COLUMN progress TEXT;
+                    ALTER TABLE task ADD COLUMN progress_at REAL;
+                    """)
         }
         migrator.registerMigration("v7-worker-trouble") { db in
             // Each worker's failures in a row and set-aside term, so that a restarted coordinator does not
             // hand a set-aside worker the tasks it keeps failing.
-            try db.execute(sql: """
-                CREATE TABLE trouble (worker TEXT PRIMARY KEY, failures_in_a_row INTEGER NOT NULL,
-                    times_set_aside INTEGER NOT NULL, set_aside_until REAL, last_error TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE trouble (worker TEXT PRIMARY KEY, failures_in_a_row INTEGER NOT NULL,
+                        times_set_aside INTEGER NOT NULL, set_aside_until REAL, last_error TEXT NOT NULL);
+                    """)
         }
         migrator.registerMigration("v8-failure-host") { db in
             // The host each failure happened on: a task's own failure, as one host reports it, stands only
             // once a second host agrees, and the task is leased elsewhere meanwhile.
-            try db.execute(sql: """
-                ALTER TABLE failure ADD COLUMN host TEXT;
-                CREATE INDEX failure_host ON failure(host, cause);
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE failure ADD COLUMN host TEXT;
+                    CREATE INDEX failure_host ON failure(host, cause);
+                    """)
         }
         migrator.registerMigration("v9-recoveries") { db in
             // Finished levels whose files were found missing or unreadable, and sent back to be computed again.
@@ -217,11 +233,13 @@ package final class TaskStore: Sendable {
         try write { db in
             try db.execute(sql: "UPDATE worker SET alive = 0, task = NULL")
             for w in workers {
-                try db.execute(sql: """
-                    INSERT INTO worker (name, cores, task, last_seen, alive, note) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET cores = excluded.cores, task = excluded.task,
-                        last_seen = excluded.last_seen, alive = excluded.alive, note = excluded.note
-                    """, arguments: [w.name, w.cores, w.task, w.lastSeen.timeIntervalSince1970, w.alive ? 1 : 0, w.note])
+                try db.execute(
+                    sql: """
+                        INSERT INTO worker (name, cores, task, last_seen, alive, note) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(name) DO UPDATE SET cores = excluded.cores, task = excluded.task,
+                            last_seen = excluded.last_seen, alive = excluded.alive, note = excluded.note
+                        """,
+                    arguments: [w.name, w.cores, w.task, w.lastSeen.timeIntervalSince1970, w.alive ? 1 : 0, w.note])
             }
         }
     }
@@ -229,8 +247,10 @@ package final class TaskStore: Sendable {
     package func workers() throws -> [WorkerRow] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM worker ORDER BY alive DESC, name").map { row in
-                WorkerRow(name: row["name"], cores: row["cores"], task: row["task"],
-                          lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0, note: row["note"])
+                WorkerRow(
+                    name: row["name"], cores: row["cores"], task: row["task"],
+                    lastSeen: Date(timeIntervalSince1970: row["last_seen"]), alive: (row["alive"] as Int) != 0,
+                    note: row["note"])
             }
         }
     }
@@ -239,12 +259,16 @@ package final class TaskStore: Sendable {
     package func troubles() throws -> [String: WorkerTrouble] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM trouble")
-            return Dictionary(rows.map { row in
-                let until: Double? = row["set_aside_until"]
-                return (row["worker"] as String,
-                        WorkerTrouble(failuresInARow: row["failures_in_a_row"], timesSetAside: row["times_set_aside"],
-                                      setAsideUntil: until.map(Date.init(timeIntervalSince1970:)), lastError: row["last_error"]))
-            }, uniquingKeysWith: { first, _ in first })
+            return Dictionary(
+                rows.map { row in
+                    let until: Double? = row["set_aside_until"]
+                    return (
+                        row["worker"] as String,
+                        WorkerTrouble(
+                            failuresInARow: row["failures_in_a_row"], timesSetAside: row["times_set_aside"],
+                            setAsideUntil: until.map(Date.init(timeIntervalSince1970:)), lastError: row["last_error"])
+                    )
+                }, uniquingKeysWith: { first, _ in first })
         }
     }
 
@@ -256,8 +280,15 @@ package final class TaskStore: Sendable {
         package var added: [String]
         package var description: String {
             var text = "\(sweep) is not the sweep \(store) was made with:"
-            if !missing.isEmpty { text += " the store holds \(missing.count) experiment(s) it does not define (\(missing.prefix(3).joined(separator: ", ")))" }
-            if !added.isEmpty { text += (missing.isEmpty ? "" : ";") + " it defines \(added.count) experiment(s) the store does not hold (\(added.prefix(3).joined(separator: ", ")))" }
+            if !missing.isEmpty {
+                text +=
+                    " the store holds \(missing.count) experiment(s) it does not define (\(missing.prefix(3).joined(separator: ", ")))"
+            }
+            if !added.isEmpty {
+                text +=
+                    (missing.isEmpty ? "" : ";")
+                    + " it defines \(added.count) experiment(s) the store does not hold (\(added.prefix(3).joined(separator: ", ")))"
+            }
             text += ". Nothing was written. Use the sweep file this folder was made with, or another --out"
             if missing.isEmpty { text += "; to add the new experiments to this sweep, pass --extend" }
             return text
@@ -281,7 +312,8 @@ package final class TaskStore: Sendable {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT name, value FROM provenance")
             let values = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["value"] as String) })
-            guard let file = values["sweep_file"], let digest = values["sweep_digest"], let build = values["build"] else { return nil }
+            guard let file = values["sweep_file"], let digest = values["sweep_digest"], let build = values["build"]
+            else { return nil }
             return Provenance(sweepFile: file, sweepDigest: digest, build: build)
         }
     }
@@ -290,8 +322,10 @@ package final class TaskStore: Sendable {
     /// A plan with other experiments than the store's is refused before anything is written, unless
     /// `extending` and it keeps every experiment the store holds: then only its new tasks are added.
     /// So is a build other than the one that last ran the store, unless `allowingOtherBuild`.
-    package func admit(_ tasks: [PlannedTask], provenance: Provenance, store path: String, extending: Bool,
-                      allowingOtherBuild: Bool = false, now: Date = Date()) throws {
+    package func admit(
+        _ tasks: [PlannedTask], provenance: Provenance, store path: String, extending: Bool,
+        allowingOtherBuild: Bool = false, now: Date = Date()
+    ) throws {
         let held = Set(try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT experiment FROM task") })
         let planned = Set(tasks.map(\.experiment))
         if !held.isEmpty && held != planned {
@@ -304,8 +338,12 @@ package final class TaskStore: Sendable {
             throw BuildMismatch(store: path, recorded: recorded, running: provenance.build)
         }
         try write { db in
-            for (name, value) in [("sweep_file", provenance.sweepFile), ("sweep_digest", provenance.sweepDigest), ("build", provenance.build)] {
-                try db.execute(sql: "INSERT OR REPLACE INTO provenance (name, value) VALUES (?, ?)", arguments: [name, value])
+            for (name, value) in [
+                ("sweep_file", provenance.sweepFile), ("sweep_digest", provenance.sweepDigest),
+                ("build", provenance.build),
+            ] {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO provenance (name, value) VALUES (?, ?)", arguments: [name, value])
             }
         }
         try add(tasks, now: now)
@@ -315,12 +353,19 @@ package final class TaskStore: Sendable {
     package func add(_ tasks: [PlannedTask], now: Date = Date()) throws {
         try write { db in
             for task in tasks {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO task (id, experiment, seed, level, kind, parameters, state, updated)
-                    VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?)
-                    """, arguments: [task.id, task.experiment, Int64(task.seed), task.level, task.kind, task.parameters, now.timeIntervalSince1970])
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO task (id, experiment, seed, level, kind, parameters, state, updated)
+                        VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?)
+                        """,
+                    arguments: [
+                        task.id, task.experiment, Int64(task.seed), task.level, task.kind, task.parameters,
+                        now.timeIntervalSince1970,
+                    ])
                 for needed in task.dependsOn {
-                    try db.execute(sql: "INSERT OR IGNORE INTO dependency (task, needs) VALUES (?, ?)", arguments: [task.id, needed])
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO dependency (task, needs) VALUES (?, ?)",
+                        arguments: [task.id, needed])
                 }
             }
             try Self.release(db)
@@ -331,24 +376,30 @@ package final class TaskStore: Sendable {
     /// are skipped, and those with a diverged or unneeded one are not needed, down the whole chain of dependants.
     static func release(_ db: Database) throws {
         repeat {
-            try db.cachedStatement(sql: """
-                UPDATE task SET state = 'skipped', error = 'depends on a task that failed'
-                WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
-                                                   WHERE d.task = task.id AND n.state IN ('failed', 'skipped'))
-                """).execute()
+            try db.cachedStatement(
+                sql: """
+                    UPDATE task SET state = 'skipped', error = 'depends on a task that failed'
+                    WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
+                                                       WHERE d.task = task.id AND n.state IN ('failed', 'skipped'))
+                    """
+            ).execute()
         } while db.changesCount > 0
         repeat {
-            try db.cachedStatement(sql: """
-                UPDATE task SET state = 'unneeded', error = 'not needed: a level it depends on ended its chain'
-                WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
-                                                   WHERE d.task = task.id AND n.state IN ('diverged', 'unneeded'))
-                """).execute()
+            try db.cachedStatement(
+                sql: """
+                    UPDATE task SET state = 'unneeded', error = 'not needed: a level it depends on ended its chain'
+                    WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
+                                                       WHERE d.task = task.id AND n.state IN ('diverged', 'unneeded'))
+                    """
+            ).execute()
         } while db.changesCount > 0
-        try db.cachedStatement(sql: """
-            UPDATE task SET state = 'queued'
-            WHERE state = 'blocked' AND NOT EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
-                                                   WHERE d.task = task.id AND n.state != 'done')
-            """).execute()
+        try db.cachedStatement(
+            sql: """
+                UPDATE task SET state = 'queued'
+                WHERE state = 'blocked' AND NOT EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
+                                                       WHERE d.task = task.id AND n.state != 'done')
+                """
+        ).execute()
     }
 
     /// Runs `body` in one write transaction: every change in it is committed together, or none is.
@@ -369,53 +420,71 @@ package final class TaskStore: Sendable {
         /// A task that already failed on this worker is left for another worker while there is another task
         /// to take. One that this worker's host said fails for its own inputs is left for another host
         /// altogether while `otherHostsAlive`: only a second host's word may fail it.
-        package func leaseNext(to holder: LeaseHolder, leaseSeconds: Double, otherHostsAlive: Bool = false,
-                              now: Date = Date()) throws -> TaskRecord? {
+        package func leaseNext(
+            to holder: LeaseHolder, leaseSeconds: Double, otherHostsAlive: Bool = false,
+            now: Date = Date()
+        ) throws -> TaskRecord? {
             let worker = holder.worker, host = TaskStore.host(ofWorker: worker)
-            let fresh = try String.fetchOne(db.cachedStatement(sql: """
-                SELECT id FROM task WHERE state = 'queued'
-                  AND id NOT IN (SELECT task FROM failure WHERE worker = ? AND cause = 'host')
-                  AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
-                ORDER BY level, experiment, seed LIMIT 1
-                """), arguments: [worker, host])
+            let fresh = try String.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id FROM task WHERE state = 'queued'
+                          AND id NOT IN (SELECT task FROM failure WHERE worker = ? AND cause = 'host')
+                          AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
+                        ORDER BY level, experiment, seed LIMIT 1
+                        """), arguments: [worker, host])
             // Asked only when no fresh task is left, as the lease path runs for every idle worker.
             func fallback() throws -> String? {
                 otherHostsAlive
-                    ? try String.fetchOne(db.cachedStatement(sql: """
-                        SELECT id FROM task WHERE state = 'queued' AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
-                        ORDER BY level, experiment, seed LIMIT 1
-                        """), arguments: [host])
-                    : try String.fetchOne(db.cachedStatement(
-                        sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1"))
+                    ? try String.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT id FROM task WHERE state = 'queued' AND id NOT IN (SELECT task FROM failure WHERE host = ? AND cause = 'task')
+                                ORDER BY level, experiment, seed LIMIT 1
+                                """), arguments: [host])
+                    : try String.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT id FROM task WHERE state = 'queued' ORDER BY level, experiment, seed LIMIT 1"))
             }
             guard let id = try fresh ?? fallback() else { return nil }
-            try db.cachedStatement(sql: """
-                UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ?,
-                    progress = NULL, progress_at = NULL WHERE id = ?
-                """).execute(arguments: [worker, now.timeIntervalSince1970 + leaseSeconds, now.timeIntervalSince1970, id])
-            try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO lease (task, attempt, worker, started, token, key)
-                SELECT id, attempts, worker, ?, ?, ? FROM task WHERE id = ?
-                """).execute(arguments: [now.timeIntervalSince1970, holder.token, holder.key, id])
+            try db.cachedStatement(
+                sql: """
+                    UPDATE task SET state = 'leased', attempts = attempts + 1, worker = ?, lease_expires = ?, updated = ?,
+                        progress = NULL, progress_at = NULL WHERE id = ?
+                    """
+            ).execute(arguments: [worker, now.timeIntervalSince1970 + leaseSeconds, now.timeIntervalSince1970, id])
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO lease (task, attempt, worker, started, token, key)
+                    SELECT id, attempts, worker, ?, ?, ? FROM task WHERE id = ?
+                    """
+            ).execute(arguments: [now.timeIntervalSince1970, holder.token, holder.key, id])
             return try task(id)
         }
 
         /// Extends a live lease (a heartbeat from the worker running it).
         package func renew(task: String, attempt: Int, leaseSeconds: Double, now: Date = Date()) throws {
-            try db.cachedStatement(sql: "UPDATE task SET lease_expires = ? WHERE id = ? AND state = 'leased' AND attempts = ?").execute(arguments: [now.timeIntervalSince1970 + leaseSeconds, task, attempt])
+            try db.cachedStatement(
+                sql: "UPDATE task SET lease_expires = ? WHERE id = ? AND state = 'leased' AND attempts = ?"
+            ).execute(arguments: [now.timeIntervalSince1970 + leaseSeconds, task, attempt])
         }
 
         /// Keeps the latest progress of a live lease (a heartbeat's), as JSON.
         package func recordProgress(task: String, attempt: Int, progress: String, now: Date) throws {
-            try db.cachedStatement(sql: "UPDATE task SET progress = ?, progress_at = ? WHERE id = ? AND state = 'leased' AND attempts = ?")
-                .execute(arguments: [progress, now.timeIntervalSince1970, task, attempt])
+            try db.cachedStatement(
+                sql: "UPDATE task SET progress = ?, progress_at = ? WHERE id = ? AND state = 'leased' AND attempts = ?"
+            )
+            .execute(arguments: [progress, now.timeIntervalSince1970, task, attempt])
         }
 
         /// Whether `holder` is the peer lease `attempt` of `task` went to, under this coordinator or an
         /// earlier one: same worker name and token, and the same CURVE key if the lease recorded one.
         package func holds(_ holder: LeaseHolder, task: String, attempt: Int) throws -> Bool {
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT worker, token, key FROM lease WHERE task = ? AND attempt = ?"),
-                                             arguments: [task, attempt]) else { return false }
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT worker, token, key FROM lease WHERE task = ? AND attempt = ?"),
+                    arguments: [task, attempt])
+            else { return false }
             let key: String? = row["key"]
             return row["worker"] == holder.worker && row["token"] == holder.token && (key == nil || key == holder.key)
         }
@@ -433,23 +502,31 @@ package final class TaskStore: Sendable {
 
         /// Records a result if its `verdict` is `.recorded`, with the `build` that made it. `ending` settles
         /// the rest of the task's chain (same experiment and seed, later levels).
-        package func complete(task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String,
-                             summary: String, ending: ChainEnding = .continues, now: Date = Date()) throws -> CompletionOutcome {
+        package func complete(
+            task: String, attempt: Int, from holder: LeaseHolder, build: String? = nil, digest: String,
+            summary: String, ending: ChainEnding = .continues, now: Date = Date()
+        ) throws -> CompletionOutcome {
             let verdict = try verdict(task: task, attempt: attempt, from: holder)
             guard verdict == .recorded, let record = try self.task(task) else { return verdict }
             var state = TaskState.done, note: String?
             if case .diverged(let reason) = ending { state = .diverged; note = reason }
-            try db.cachedStatement(sql: """
-                UPDATE task SET state = ?, digest = ?, summary = ?, worker = NULL, lease_expires = NULL, error = ?, updated = ?,
-                    build = ?
-                WHERE id = ?
-                """).execute(arguments: [state.rawValue, digest, summary, note, now.timeIntervalSince1970, build, task])
+            try db.cachedStatement(
+                sql: """
+                    UPDATE task SET state = ?, digest = ?, summary = ?, worker = NULL, lease_expires = NULL, error = ?, updated = ?,
+                        build = ?
+                    WHERE id = ?
+                    """
+            ).execute(arguments: [state.rawValue, digest, summary, note, now.timeIntervalSince1970, build, task])
             if ending != .continues {
-                let reason = state == .diverged ? "not needed: the chain diverged at \(task)" : "not needed: the chain ended at \(task)"
-                try db.cachedStatement(sql: """
-                    UPDATE task SET state = 'unneeded', error = ?
-                    WHERE experiment = ? AND seed = ? AND level > ? AND state IN ('blocked', 'queued')
-                    """).execute(arguments: [reason, record.experiment, Int64(record.seed), record.level])
+                let reason =
+                    state == .diverged
+                    ? "not needed: the chain diverged at \(task)" : "not needed: the chain ended at \(task)"
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE task SET state = 'unneeded', error = ?
+                        WHERE experiment = ? AND seed = ? AND level > ? AND state IN ('blocked', 'queued')
+                        """
+                ).execute(arguments: [reason, record.experiment, Int64(record.seed), record.level])
             }
             try TaskStore.release(db)
             return .recorded
@@ -465,12 +542,15 @@ package final class TaskStore: Sendable {
             var frontier = lost.map(\.task)
             var seen = Set(frontier)
             while let id = frontier.popLast() {
-                try db.cachedStatement(sql: """
-                    UPDATE task SET state = 'blocked', digest = NULL, summary = NULL, error = NULL, build = NULL, worker = NULL,
-                        lease_expires = NULL, updated = ? WHERE id = ? AND state IN ('done', 'diverged', 'unneeded', 'queued')
-                    """).execute(arguments: [now.timeIntervalSince1970, id])
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE task SET state = 'blocked', digest = NULL, summary = NULL, error = NULL, build = NULL, worker = NULL,
+                            lease_expires = NULL, updated = ? WHERE id = ? AND state IN ('done', 'diverged', 'unneeded', 'queued')
+                        """
+                ).execute(arguments: [now.timeIntervalSince1970, id])
                 if db.changesCount > 0 { sentBack.append(id) }
-                for dependant in try String.fetchAll(db.cachedStatement(sql: "SELECT task FROM dependency WHERE needs = ?"), arguments: [id])
+                for dependant in try String.fetchAll(
+                    db.cachedStatement(sql: "SELECT task FROM dependency WHERE needs = ?"), arguments: [id])
                 where seen.insert(dependant).inserted {
                     frontier.append(dependant)
                 }
@@ -485,34 +565,43 @@ package final class TaskStore: Sendable {
 
         /// How often `task`'s results were found lost and sent back.
         package func recoveries(of task: String) throws -> Int {
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM recovery WHERE task = ?"), arguments: [task]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM recovery WHERE task = ?"), arguments: [task])
+                ?? 0
         }
 
         /// Returns a task just leased to the state it had before (blocked, since an input it needs was found lost).
         package func unlease(task: String, attempt: Int, now: Date) throws {
-            try db.cachedStatement(sql: """
-                UPDATE task SET state = 'blocked', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased' AND attempts = ?
-                """).execute(arguments: [now.timeIntervalSince1970, task, attempt])
+            try db.cachedStatement(
+                sql: """
+                    UPDATE task SET state = 'blocked', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased' AND attempts = ?
+                    """
+            ).execute(arguments: [now.timeIntervalSince1970, task, attempt])
             try TaskStore.release(db)
         }
 
         /// Returns a leased task to the queue at no cost, attempt kept (its worker never rejoined a restarted
         /// coordinator: not its fault, nor the task's). A result its worker still sends is accepted.
         package func releaseLease(task: String, now: Date) throws {
-            try db.cachedStatement(sql: """
-                UPDATE task SET state = 'queued', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased'
-                """).execute(arguments: [now.timeIntervalSince1970, task])
+            try db.cachedStatement(
+                sql: """
+                    UPDATE task SET state = 'queued', worker = NULL, lease_expires = NULL, updated = ? WHERE id = ? AND state = 'leased'
+                    """
+            ).execute(arguments: [now.timeIntervalSince1970, task])
         }
 
         /// Whether any task waits in the queue.
         package func hasQueuedTask() throws -> Bool {
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state = 'queued')")) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state = 'queued')"))
+                ?? false
         }
 
         /// The hosts that have said `task` fails for its own inputs.
         package func taskFailureHosts(of task: String) throws -> Set<String> {
-            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT host FROM failure WHERE task = ? AND cause = 'task' AND host IS NOT NULL"),
-                                    arguments: [task]))
+            Set(
+                try String.fetchAll(
+                    db.cachedStatement(
+                        sql: "SELECT DISTINCT host FROM failure WHERE task = ? AND cause = 'task' AND host IS NOT NULL"),
+                    arguments: [task]))
         }
 
         /// An attempt that ended without a result, counted against its cause's budget: back to the queue,
@@ -520,13 +609,20 @@ package final class TaskStore: Sendable {
         /// host has said so, and another is alive to try): then it goes back to the queue, for another host.
         /// Only the current lease counts; returns the new state.
         @discardableResult
-        package func fail(task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits,
-                         awaitingAnotherHost: Bool = false, now: Date = Date()) throws -> TaskState? {
+        package func fail(
+            task: String, attempt: Int, cause: FailureCause, error: String, limits: RetryLimits,
+            awaitingAnotherHost: Bool = false, now: Date = Date()
+        ) throws -> TaskState? {
             guard let record = try self.task(task),
-                  record.state == .leased, record.attempts == attempt else { return nil }
-            try db.cachedStatement(sql: "INSERT INTO failure (task, attempt, worker, host, cause, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [task, attempt, record.worker, record.worker.map(TaskStore.host(ofWorker:)), cause.rawValue, error,
-                                     now.timeIntervalSince1970])
+                record.state == .leased, record.attempts == attempt
+            else { return nil }
+            try db.cachedStatement(
+                sql: "INSERT INTO failure (task, attempt, worker, host, cause, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            )
+            .execute(arguments: [
+                task, attempt, record.worker, record.worker.map(TaskStore.host(ofWorker:)), cause.rawValue, error,
+                now.timeIntervalSince1970,
+            ])
             let state: TaskState, message: String
             switch cause {
             case .task where awaitingAnotherHost:
@@ -539,10 +635,13 @@ package final class TaskStore: Sendable {
                 if state == .failed {
                     // The same worker may have failed it more than once, when no other could take it. The
                     // last `count` host failures are this budget's (a retry of failed tasks starts a new one).
-                    let workers = try Int.fetchOne(db.cachedStatement(sql: """
-                        SELECT COUNT(DISTINCT worker) FROM (SELECT worker FROM failure WHERE task = ? AND cause = 'host'
-                            ORDER BY rowid DESC LIMIT ?)
-                        """), arguments: [task, count]) ?? count
+                    let workers =
+                        try Int.fetchOne(
+                            db.cachedStatement(
+                                sql: """
+                                    SELECT COUNT(DISTINCT worker) FROM (SELECT worker FROM failure WHERE task = ? AND cause = 'host'
+                                        ORDER BY rowid DESC LIMIT ?)
+                                    """), arguments: [task, count]) ?? count
                     message = "failed \(count) times, on \(workers) worker(s); last: \(error)"
                 } else {
                     message = error
@@ -550,31 +649,43 @@ package final class TaskStore: Sendable {
             case .lostLease:
                 let count = record.lostLeases + 1
                 state = count >= limits.lostLeases ? .failed : .queued
-                message = state == .failed ? "\(count) workers died or fell silent while holding it; last: \(error)" : error
+                message =
+                    state == .failed ? "\(count) workers died or fell silent while holding it; last: \(error)" : error
             }
-            try db.cachedStatement(sql: """
-                UPDATE task SET state = ?, error = ?, worker = NULL, lease_expires = NULL, updated = ?,
-                    host_failures = host_failures + ?, lost_leases = lost_leases + ?
-                WHERE id = ?
-                """).execute(arguments: [state.rawValue, message, now.timeIntervalSince1970,
-                                         cause == .host ? 1 : 0, cause == .lostLease ? 1 : 0, task])
+            try db.cachedStatement(
+                sql: """
+                    UPDATE task SET state = ?, error = ?, worker = NULL, lease_expires = NULL, updated = ?,
+                        host_failures = host_failures + ?, lost_leases = lost_leases + ?
+                    WHERE id = ?
+                    """
+            ).execute(arguments: [
+                state.rawValue, message, now.timeIntervalSince1970,
+                cause == .host ? 1 : 0, cause == .lostLease ? 1 : 0, task,
+            ])
             try TaskStore.release(db)
             return state
         }
 
         /// Keeps `worker`'s record of trouble.
         package func record(_ trouble: WorkerTrouble, of worker: String) throws {
-            try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO trouble (worker, failures_in_a_row, times_set_aside, set_aside_until, last_error)
-                VALUES (?, ?, ?, ?, ?)
-                """).execute(arguments: [worker, trouble.failuresInARow, trouble.timesSetAside,
-                                         trouble.setAsideUntil?.timeIntervalSince1970, trouble.lastError])
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO trouble (worker, failures_in_a_row, times_set_aside, set_aside_until, last_error)
+                    VALUES (?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                worker, trouble.failuresInARow, trouble.timesSetAside,
+                trouble.setAsideUntil?.timeIntervalSince1970, trouble.lastError,
+            ])
         }
 
         /// Leases past their end (the worker stopped renewing them), with the worker that held each.
         package func expiredLeases(now: Date) throws -> [(task: String, attempt: Int, worker: String?)] {
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, attempts, worker FROM task WHERE state = 'leased' AND lease_expires < ?"),
-                             arguments: [now.timeIntervalSince1970]).map { ($0["id"], $0["attempts"], $0["worker"]) }
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT id, attempts, worker FROM task WHERE state = 'leased' AND lease_expires < ?"),
+                arguments: [now.timeIntervalSince1970]
+            ).map { ($0["id"], $0["attempts"], $0["worker"]) }
         }
     }
 
@@ -585,7 +696,9 @@ package final class TaskStore: Sendable {
     package func holdLeasesForRejoin(until: Date) throws -> [String] {
         try write { db in
             let held = try String.fetchAll(db, sql: "SELECT id FROM task WHERE state = 'leased' ORDER BY id")
-            try db.execute(sql: "UPDATE task SET lease_expires = ? WHERE state = 'leased'", arguments: [until.timeIntervalSince1970])
+            try db.execute(
+                sql: "UPDATE task SET lease_expires = ? WHERE state = 'leased'",
+                arguments: [until.timeIntervalSince1970])
             return held
         }
     }
@@ -605,10 +718,11 @@ package final class TaskStore: Sendable {
     @discardableResult
     package func retryFailed(now: Date = Date()) throws -> Int {
         try write { db in
-            try db.execute(sql: """
-                UPDATE task SET state = 'blocked', host_failures = 0, lost_leases = 0, error = NULL, worker = NULL,
-                    lease_expires = NULL, updated = ? WHERE state IN ('failed', 'skipped')
-                """, arguments: [now.timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    UPDATE task SET state = 'blocked', host_failures = 0, lost_leases = 0, error = NULL, worker = NULL,
+                        lease_expires = NULL, updated = ? WHERE state IN ('failed', 'skipped')
+                    """, arguments: [now.timeIntervalSince1970])
             let count = db.changesCount
             try Self.release(db)
             return count
@@ -627,9 +741,11 @@ package final class TaskStore: Sendable {
     /// Every failed attempt of `task`, oldest first.
     package func failures(of task: String) throws -> [FailureRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM failure WHERE task = ? ORDER BY at, rowid", arguments: [task]).map {
-                FailureRecord(task: $0["task"], attempt: $0["attempt"], worker: $0["worker"],
-                              cause: FailureCause(rawValue: $0["cause"]) ?? .host, error: $0["error"])
+            try Row.fetchAll(db, sql: "SELECT * FROM failure WHERE task = ? ORDER BY at, rowid", arguments: [task]).map
+            {
+                FailureRecord(
+                    task: $0["task"], attempt: $0["attempt"], worker: $0["worker"],
+                    cause: FailureCause(rawValue: $0["cause"]) ?? .host, error: $0["error"])
             }
         }
     }
@@ -637,11 +753,13 @@ package final class TaskStore: Sendable {
     /// The mean seconds a finished level took, by level: from its last lease to its result.
     package func measuredLevelSeconds() throws -> [Int: Double] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT t.level AS level, AVG(t.updated - l.started) AS seconds FROM task t
-                JOIN lease l ON l.task = t.id AND l.attempt = t.attempts
-                WHERE t.state = 'done' AND t.updated >= l.started GROUP BY t.level
-                """)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.level AS level, AVG(t.updated - l.started) AS seconds FROM task t
+                    JOIN lease l ON l.task = t.id AND l.attempt = t.attempts
+                    WHERE t.state = 'done' AND t.updated >= l.started GROUP BY t.level
+                    """)
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["level"] as Int, $0["seconds"] as Double) })
         }
     }
@@ -650,19 +768,28 @@ package final class TaskStore: Sendable {
     /// parameters name it under "reuses": a control's level 0, which is its IMP experiment's).
     package func reusedCount() throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task WHERE state = 'done' AND json_extract(parameters, '$.reuses') IS NOT NULL") ?? 0
+            try Int.fetchOne(
+                db,
+                sql:
+                    "SELECT COUNT(*) FROM task WHERE state = 'done' AND json_extract(parameters, '$.reuses') IS NOT NULL"
+            ) ?? 0
         }
     }
 
     /// Finished tasks whose results should be on disk: done and diverged.
     package func finishedTasks() throws -> [TaskRecord] {
-        try read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('done', 'diverged') ORDER BY id") }
+        try read { db in
+            try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('done', 'diverged') ORDER BY id")
+        }
     }
 
     /// The latest finished tasks found lost and sent back, newest first, with why.
     package func recoveries(limit: Int = 20) throws -> [(task: String, reason: String, at: Date)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT task, reason, at FROM recovery ORDER BY at DESC, rowid DESC LIMIT ?", arguments: [limit]).map {
+            try Row.fetchAll(
+                db, sql: "SELECT task, reason, at FROM recovery ORDER BY at DESC, rowid DESC LIMIT ?",
+                arguments: [limit]
+            ).map {
                 ($0["task"], $0["reason"], Date(timeIntervalSince1970: $0["at"]))
             }
         }
@@ -671,14 +798,21 @@ package final class TaskStore: Sendable {
     /// Tasks still to run or running: queued, blocked and leased.
     package func pendingTasks() throws -> [TaskRecord] {
         try read { db in
-            try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state IN ('queued', 'blocked', 'leased') ORDER BY experiment, seed, level")
+            try TaskRecord.fetchAll(
+                db,
+                sql:
+                    "SELECT * FROM task WHERE state IN ('queued', 'blocked', 'leased') ORDER BY experiment, seed, level"
+            )
         }
     }
 
     /// Nothing left to run or wait for.
     package func isFinished() throws -> Bool {
         try read { db in
-            try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state IN ('queued', 'leased', 'blocked'))") ?? false)
+            try
+                !(Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM task WHERE state IN ('queued', 'leased', 'blocked'))")
+                ?? false)
         }
     }
 
@@ -687,6 +821,9 @@ package final class TaskStore: Sendable {
     }
 
     package func tasks(in state: TaskState) throws -> [TaskRecord] {
-        try read { db in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE state = ? ORDER BY id", arguments: [state.rawValue]) }
+        try read { db in
+            try TaskRecord.fetchAll(
+                db, sql: "SELECT * FROM task WHERE state = ? ORDER BY id", arguments: [state.rawValue])
+        }
     }
 }

@@ -50,8 +50,9 @@ public final class ChildProcess {
     /// The endpoint a coordinator started with `--bind tcp://127.0.0.1:0` is listening on, from its log.
     public func listeningEndpoint(timeout: TimeInterval) -> String? {
         guard waitForLog("listening on ", timeout: timeout),
-              let line = log.split(separator: "\n").first(where: { $0.contains("listening on ") }),
-              let start = line.range(of: "listening on ")?.upperBound else { return nil }
+            let line = log.split(separator: "\n").first(where: { $0.contains("listening on ") }),
+            let start = line.range(of: "listening on ")?.upperBound
+        else { return nil }
         return String(line[start...].prefix { $0 != " " && $0 != ";" })
     }
 

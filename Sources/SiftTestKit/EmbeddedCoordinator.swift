@@ -23,8 +23,10 @@ package final class EmbeddedCoordinator {
     private var unwritten: [(job: ResultJob, attachments: [[UInt8]])] = []
     private var connections = 0
 
-    package init(store: TaskStore, settings: ClusterSettings, log: Logger,
-                 onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }) throws {
+    package init(
+        store: TaskStore, settings: ClusterSettings, log: Logger,
+        onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }
+    ) throws {
         self.store = store
         self.settings = settings
         self.log = log
@@ -32,7 +34,9 @@ package final class EmbeddedCoordinator {
         core = try Self.core(store: store, settings: settings, log: log, clock: clock)
     }
 
-    private static func core(store: TaskStore, settings: ClusterSettings, log: Logger, clock: ManualClock) throws -> CoordinatorCore {
+    private static func core(
+        store: TaskStore, settings: ClusterSettings, log: Logger, clock: ManualClock
+    ) throws -> CoordinatorCore {
         try CoordinatorCore(store: store, settings: settings, log: log, clock: { clock.now })
     }
 
@@ -65,7 +69,9 @@ package final class EmbeddedCoordinator {
     private func step() throws -> Bool {
         var written: [(job: ResultJob, outcome: ResultOutcome)] = []
         if !holdWrites {
-            written = unwritten.map { ($0.job, ResultOutcome(checking: $0.job, attachments: $0.attachments, store: writeFiles)) }
+            written = unwritten.map {
+                ($0.job, ResultOutcome(checking: $0.job, attachments: $0.attachments, store: writeFiles))
+            }
             unwritten = []
         }
         let received = inbound

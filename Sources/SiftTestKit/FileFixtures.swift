@@ -6,7 +6,9 @@ public enum FileFixtures {
     /// An unsigned-byte IDX file with the given dimensions.
     public static func idx(dimensions: [Int], bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [0, 0, 0x08, UInt8(dimensions.count)]
-        for d in dimensions { out += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)] }
+        for d in dimensions {
+            out += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)]
+        }
         return out + bytes
     }
 
@@ -23,8 +25,9 @@ public enum FileFixtures {
     /// gzip (windowBits 31) or raw deflate (windowBits −15) of `bytes`.
     public static func deflate(_ bytes: [UInt8], gzip: Bool) -> [UInt8] {
         var stream = z_stream()
-        let status = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip ? 31 : -15, 8, Z_DEFAULT_STRATEGY,
-                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let status = deflateInit2_(
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip ? 31 : -15, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "deflateInit2 failed")
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
@@ -53,11 +56,16 @@ public enum FileFixtures {
             let payload = deflated ? deflate(file.bytes, gzip: false) : file.bytes
             let name = Array(file.name.utf8)
             let method = deflated ? 8 : 0
-            let common = u16(20) + u16(0) + u16(method) + u16(0) + u16(0) + u32(crc) + u32(payload.count) + u32(file.bytes.count) + u16(name.count) + u16(0)
-            directory += u32(0x0201_4B50) + u16(20) + common + u16(0) + u16(0) + u16(0) + u32(0) + u32(body.count) + name
+            let common =
+                u16(20) + u16(0) + u16(method) + u16(0) + u16(0) + u32(crc) + u32(payload.count) + u32(file.bytes.count)
+                + u16(name.count) + u16(0)
+            directory +=
+                u32(0x0201_4B50) + u16(20) + common + u16(0) + u16(0) + u16(0) + u32(0) + u32(body.count) + name
             body += u32(0x0403_4B50) + common + name + payload
         }
-        let end = u32(0x0605_4B50) + u16(0) + u16(0) + u16(files.count) + u16(files.count) + u32(directory.count) + u32(body.count) + u16(0)
+        let end =
+            u32(0x0605_4B50) + u16(0) + u16(0) + u16(files.count) + u16(files.count) + u32(directory.count)
+            + u32(body.count) + u16(0)
         return body + directory + end
     }
 }

@@ -14,7 +14,9 @@ public struct DecodedPNG {
         guard bytes.count > 8, Array(bytes[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
             throw DataError.badFormat(path: path, reason: "not a PNG")
         }
-        func be32(_ o: Int) -> Int { Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]) }
+        func be32(_ o: Int) -> Int {
+            Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+        }
         var offset = 8, width = 0, height = 0, channels = 0
         var data: [UInt8] = []
         while offset + 8 <= bytes.count {
@@ -25,7 +27,8 @@ public struct DecodedPNG {
             case "IHDR":
                 width = be32(offset + 8); height = be32(offset + 12)
                 guard body[8] == 8, body[9] == 2 || body[9] == 6, body[12] == 0 else {
-                    throw DataError.badFormat(path: path, reason: "only 8-bit non-interlaced RGB/RGBA PNGs are supported")
+                    throw DataError.badFormat(
+                        path: path, reason: "only 8-bit non-interlaced RGB/RGBA PNGs are supported")
                 }
                 channels = body[9] == 6 ? 4 : 3
             case "IDAT": data += body
@@ -35,7 +38,9 @@ public struct DecodedPNG {
         }
         let raw = try Inflate.zlib(data, path: path)
         let stride = width * channels
-        guard raw.count == height * (stride + 1) else { throw DataError.badFormat(path: path, reason: "image data size mismatch") }
+        guard raw.count == height * (stride + 1) else {
+            throw DataError.badFormat(path: path, reason: "image data size mismatch")
+        }
         var image = [UInt8](repeating: 0, count: height * stride)
         for y in 0..<height {
             let filter = raw[y * (stride + 1)]
@@ -65,7 +70,9 @@ public struct DecodedPNG {
     /// Fraction of pixels that are not (near) white.
     public var inkFraction: Double {
         var ink = 0
-        for p in 0..<(width * height) where Int(rgb[p * 3]) + Int(rgb[p * 3 + 1]) + Int(rgb[p * 3 + 2]) < 720 { ink += 1 }
+        for p in 0..<(width * height) where Int(rgb[p * 3]) + Int(rgb[p * 3 + 1]) + Int(rgb[p * 3 + 2]) < 720 {
+            ink += 1
+        }
         return Double(ink) / Double(max(width * height, 1))
     }
 }

@@ -35,8 +35,10 @@ package struct ScriptedPeer {
     package var name: String { "\(host):\(pid)" }
 
     /// Says READY with `build` over `link`; `holding`, as a worker that reconnects names the task it still runs.
-    package init(_ link: any PeerLink, pid: Int32, host: String, cores: Int = 1, build: String,
-                holding task: TaskAssignment? = nil) throws {
+    package init(
+        _ link: any PeerLink, pid: Int32, host: String, cores: Int = 1, build: String,
+        holding task: TaskAssignment? = nil
+    ) throws {
         self.link = link
         self.pid = pid
         self.host = host
@@ -48,7 +50,9 @@ package struct ScriptedPeer {
     }
 
     /// Connects to a coordinator's `endpoint` over a DEALER socket and says READY.
-    package init(_ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, cores: Int = 1, build: String) throws {
+    package init(
+        _ context: ZeroMQContext, endpoint: String, pid: Int32, host: String, cores: Int = 1, build: String
+    ) throws {
         try self.init(try DealerLink(context, endpoint: endpoint), pid: pid, host: host, cores: cores, build: build)
     }
 
@@ -82,7 +86,9 @@ package struct ScriptedPeer {
     package func awaitTask(timeout: Double) throws -> TaskAssignment? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            guard let frames = try link.receive(timeout: 100), let message = try? WireMessage(frames: frames) else { continue }
+            guard let frames = try link.receive(timeout: 100), let message = try? WireMessage(frames: frames) else {
+                continue
+            }
             if try answered(message) { continue }
             switch message {
             case let .task(assignment, _): return assignment
@@ -95,12 +101,16 @@ package struct ScriptedPeer {
 
     /// A result for `assignment` carrying `files` (by default the task's name, so digests differ per task),
     /// under `lease` (by default the task's own), for a test to send as it is or to tamper with.
-    package static func resultMessage(_ assignment: TaskAssignment, lease: String? = nil, summary: String = "{}",
-                                     files: [[UInt8]]? = nil) -> WireMessage {
+    package static func resultMessage(
+        _ assignment: TaskAssignment, lease: String? = nil, summary: String = "{}",
+        files: [[UInt8]]? = nil
+    ) -> WireMessage {
         let files = files ?? [Array(assignment.task.utf8)]
-        return .result(TaskResult(task: assignment.task, attempt: assignment.attempt, lease: lease ?? assignment.lease,
-                                  digest: TaskDigest.of(files), summary: summary),
-                       attachments: files)
+        return .result(
+            TaskResult(
+                task: assignment.task, attempt: assignment.attempt, lease: lease ?? assignment.lease,
+                digest: TaskDigest.of(files), summary: summary),
+            attachments: files)
     }
 
     /// Sends the task's result, as an honest worker that did it would.

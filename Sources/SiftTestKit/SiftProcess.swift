@@ -20,7 +20,8 @@ public enum SiftProcess {
 
     private static func built(_ name: String) -> String {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+                .path,
             Bundle.main.bundleURL.appendingPathComponent(name).path,
             Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name).path,
         ]
@@ -29,7 +30,9 @@ public enum SiftProcess {
 
     /// Runs `sift` (or `executable`) with the arguments and waits for it; the child is killed if it outlives
     /// `timeout`. Output goes through files, so a chatty child can never block on a full pipe.
-    public static func run(_ arguments: [String], executable: String = executable, timeout: TimeInterval = 120) throws -> Outcome {
+    public static func run(
+        _ arguments: [String], executable: String = executable, timeout: TimeInterval = 120
+    ) throws -> Outcome {
         let logs = try TemporaryDirectory("sift-process")
         defer { logs.remove() }
         let outPath = logs.file("stdout"), errPath = logs.file("stderr")
@@ -50,7 +53,9 @@ public enum SiftProcess {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
-        func text(_ path: String) -> String { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
+        func text(_ path: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        }
         return Outcome(status: process.terminationStatus, stdout: text(outPath), stderr: text(errPath))
     }
 }

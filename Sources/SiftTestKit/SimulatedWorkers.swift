@@ -19,8 +19,10 @@ package final class SimulatedWorkers: Sendable {
         /// The coordinator's build identifier (a worker of another build is refused).
         package var build: String
 
-        package init(workers: Int, threads: Int, resultBytes: Int, resultsPerSecond: Double, heartbeatInterval: Double,
-                    build: String) {
+        package init(
+            workers: Int, threads: Int, resultBytes: Int, resultsPerSecond: Double, heartbeatInterval: Double,
+            build: String
+        ) {
             self.workers = workers
             self.threads = threads
             self.resultBytes = resultBytes
@@ -71,7 +73,9 @@ package final class SimulatedWorkers: Sendable {
         context = ZeroMQContext(maximumSockets: Int32(clamping: settings.workers + 64))
         let part = 4 << 20
         attachments = stride(from: 0, to: max(settings.resultBytes, 1), by: part).map { start in
-            [UInt8](repeating: UInt8(truncatingIfNeeded: start >> 20), count: min(part, max(settings.resultBytes, 1) - start))
+            [UInt8](
+                repeating: UInt8(truncatingIfNeeded: start >> 20),
+                count: min(part, max(settings.resultBytes, 1) - start))
         }
         digest = TaskDigest.of(attachments)
     }
@@ -120,9 +124,14 @@ package final class SimulatedWorkers: Sendable {
             let socket = try ZeroMQSocket(context, kind: .dealer)
             try socket.set(ZeroMQOption.linger, 0)
             try socket.connect(endpoint)
-            try socket.send(WireMessage.ready(WorkerHello(host: "simulated", pid: Int32(index + 1), cores: 1,
-                                                          build: settings.build)).frames)
-            return Worker(index: index, socket: socket, nextBeat: settings.heartbeatInterval * Double(index % 100) / 100)
+            try socket.send(
+                WireMessage.ready(
+                    WorkerHello(
+                        host: "simulated", pid: Int32(index + 1), cores: 1,
+                        build: settings.build)
+                ).frames)
+            return Worker(
+                index: index, socket: socket, nextBeat: settings.heartbeatInterval * Double(index % 100) / 100)
         }
         defer { for worker in workers { worker.socket.close() } }
         let sockets = workers.map(\.socket)
@@ -152,7 +161,8 @@ package final class SimulatedWorkers: Sendable {
                             waitingForFirstTask -= 1
                             if waitingForFirstTask == 0 { tally.rampSeconds = now }
                         }
-                        workers[k].due = now + (first ? Double(workers[k].index + 1) / settings.resultsPerSecond : holding)
+                        workers[k].due =
+                            now + (first ? Double(workers[k].index + 1) / settings.resultsPerSecond : holding)
                     case .acknowledge:
                         tally.resultsAcknowledged += 1
                         workers[k].task = nil
@@ -174,7 +184,8 @@ package final class SimulatedWorkers: Sendable {
                     try? workers[k].socket.send(WireMessage.heartbeat(beat).frames, waiting: false)
                 }
                 if let task = workers[k].task, !workers[k].resultSent, now >= workers[k].due {
-                    let result = TaskResult(task: task.task, attempt: task.attempt, lease: task.lease, digest: digest, summary: "{}")
+                    let result = TaskResult(
+                        task: task.task, attempt: task.attempt, lease: task.lease, digest: digest, summary: "{}")
                     try workers[k].socket.send(WireMessage.result(result, attachments: attachments).frames)
                     tally.resultsSent += 1
                     // Like a real worker, it names the task in its heartbeats until the result is acknowledged.

@@ -14,8 +14,9 @@ package enum SleepTasks {
     package static func plan(chains: Int, levels: Int, milliseconds: Int) -> [PlannedTask] {
         (0..<chains).flatMap { chain in
             (0..<levels).map { level in
-                PlannedTask(id: "sleep-\(chain)/\(level)", experiment: "sleep-\(chain)", seed: 0, level: level, kind: kind,
-                            parameters: "{\"ms\":\(milliseconds)}", dependsOn: level > 0 ? ["sleep-\(chain)/\(level - 1)"] : [])
+                PlannedTask(
+                    id: "sleep-\(chain)/\(level)", experiment: "sleep-\(chain)", seed: 0, level: level, kind: kind,
+                    parameters: "{\"ms\":\(milliseconds)}", dependsOn: level > 0 ? ["sleep-\(chain)/\(level - 1)"] : [])
             }
         }
     }

@@ -82,7 +82,9 @@ package final class ZAPAllowList {
             ok = allowed.contains(key)
         }
         if !ok { log("refused a connection from \(address): \(mechanism) key \(key) is not on the allow-list") }
-        try socket.send([Array("1.0".utf8), requestID, Array((ok ? "200" : "400").utf8),
-                         Array((ok ? "OK" : "key not allowed").utf8), Array((ok ? key : "").utf8), []])
+        try socket.send([
+            Array("1.0".utf8), requestID, Array((ok ? "200" : "400").utf8),
+            Array((ok ? "OK" : "key not allowed").utf8), Array((ok ? key : "").utf8), [],
+        ])
     }
 }

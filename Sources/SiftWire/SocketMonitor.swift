@@ -22,7 +22,8 @@ package final class SocketMonitor {
             case .refusedCredentials(let status): return "its CURVE key was refused (ZAP status \(status))"
             case .protocolError(let code) where code == Int(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH):
                 return "one side uses CURVE and the other does not"
-            case .protocolError(let code): return "the security handshake broke the protocol (code 0x\(String(code, radix: 16)))"
+            case .protocolError(let code):
+                return "the security handshake broke the protocol (code 0x\(String(code, radix: 16)))"
             case .failed(let errno): return "the security handshake failed: \(String(cString: strerror(Int32(errno))))"
             }
         }
@@ -38,9 +39,12 @@ package final class SocketMonitor {
             return value
         }
         let address = "inproc://sift-monitor-\(getpid())-\(number)"
-        let events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+        let events =
+            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-        guard zmq_socket_monitor(target.handle, address, events) == 0 else { throw ZeroMQError("socket_monitor", endpoint: address) }
+        guard zmq_socket_monitor(target.handle, address, events) == 0 else {
+            throw ZeroMQError("socket_monitor", endpoint: address)
+        }
         socket = try ZeroMQSocket(context, kind: .pair)
         try socket.connect(address)
     }

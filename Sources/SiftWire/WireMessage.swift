@@ -55,7 +55,9 @@ package enum WireMessage: Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         // These bodies hold strings, integers and finite times: encoding them cannot fail.
-        func body<T: Encodable>(_ value: T) -> [UInt8] { (try? encoder.encode(value)).map { Array($0) } ?? Array("{}".utf8) }
+        func body<T: Encodable>(_ value: T) -> [UInt8] {
+            (try? encoder.encode(value)).map { Array($0) } ?? Array("{}".utf8)
+        }
         switch self {
         case .ready(let hello): return [header, body(hello)]
         case .heartbeat(let beat): return [header, body(beat)]
@@ -72,13 +74,17 @@ package enum WireMessage: Equatable, Sendable {
 
     /// Parses untrusted frames. Every way they can be wrong is a `WireError`, never a crash.
     package init(frames: [[UInt8]]) throws {
-        guard frames.count >= 2 else { throw WireError.malformed("expected a header and a body frame, got \(frames.count) frame(s)") }
+        guard frames.count >= 2 else {
+            throw WireError.malformed("expected a header and a body frame, got \(frames.count) frame(s)")
+        }
         let header = frames[0]
         guard header.count == 7, Array(header[0..<4]) == Self.magic else {
             throw WireError.malformed("frame 0 is not a Sift header")
         }
         let version = UInt16(header[4]) << 8 | UInt16(header[5])
-        guard version == Self.protocolVersion else { throw WireError.versionMismatch(peer: version, ours: Self.protocolVersion) }
+        guard version == Self.protocolVersion else {
+            throw WireError.versionMismatch(peer: version, ours: Self.protocolVersion)
+        }
         guard let kind = Kind(rawValue: header[6]) else { throw WireError.unknownKind(header[6]) }
         let body = Data(frames[1])
         let attachments = Array(frames.dropFirst(2))
@@ -191,8 +197,10 @@ package struct TaskProgress: Codable, Equatable, Sendable {
     /// Seconds since the step counter (or the phase) last changed, on the worker's clock.
     package var secondsSinceChange: Double
 
-    package init(phase: Phase, step: Int, steps: Int, epoch: Int, epochs: Int, loss: Double?, stepsPerSecond: Double?,
-                secondsSinceChange: Double) {
+    package init(
+        phase: Phase, step: Int, steps: Int, epoch: Int, epochs: Int, loss: Double?, stepsPerSecond: Double?,
+        secondsSinceChange: Double
+    ) {
         self.phase = phase
         self.step = step
         self.steps = steps
@@ -236,8 +244,10 @@ package struct Heartbeat: Codable, Equatable, Sendable {
     package var echo: String?
 
     // Memberwise, and package-wide: Swift synthesizes only an internal one.
-    package init(task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil,
-                echo: String? = nil) {
+    package init(
+        task: String? = nil, challenge: String? = nil, answer: String? = nil, progress: TaskProgress? = nil,
+        echo: String? = nil
+    ) {
         self.task = task
         self.challenge = challenge
         self.answer = answer
@@ -337,7 +347,9 @@ package struct SweepStatus: Codable, Equatable, Sendable {
         package var setAside: String?
 
         // Memberwise, and package-wide: Swift synthesizes only an internal one.
-        package init(name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool, setAside: String? = nil) {
+        package init(
+            name: String, cores: Int, task: String?, secondsSinceHeartbeat: Double, alive: Bool, setAside: String? = nil
+        ) {
             self.name = name
             self.cores = cores
             self.task = task
@@ -399,9 +411,11 @@ package struct SweepStatus: Codable, Equatable, Sendable {
     package var reused: Int?
 
     // Memberwise, and package-wide: Swift synthesizes only an internal one.
-    package init(counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
-                running: [Running] = [], secondsLeft: Double? = nil, secondsLeftIsUpperBound: Bool? = nil,
-                recomputed: [Failure]? = nil, reused: Int? = nil) {
+    package init(
+        counts: [String: Int], finished: Bool, workers: [Worker], failures: [Failure], diverged: [Failure] = [],
+        running: [Running] = [], secondsLeft: Double? = nil, secondsLeftIsUpperBound: Bool? = nil,
+        recomputed: [Failure]? = nil, reused: Int? = nil
+    ) {
         self.secondsLeftIsUpperBound = secondsLeftIsUpperBound
         self.recomputed = recomputed
         self.reused = reused

@@ -73,12 +73,16 @@ package final class ZeroMQSocket {
 
     package func set(_ option: Int32, _ value: Int32) throws {
         var v = value
-        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else { throw ZeroMQError("setsockopt \(option)") }
+        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else {
+            throw ZeroMQError("setsockopt \(option)")
+        }
     }
 
     package func set(_ option: Int32, int64 value: Int64) throws {
         var v = value
-        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size) == 0 else { throw ZeroMQError("setsockopt \(option)") }
+        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size) == 0 else {
+            throw ZeroMQError("setsockopt \(option)")
+        }
     }
 
     package func set(_ option: Int32, bytes: [UInt8]) throws {

@@ -80,7 +80,8 @@ struct CoordinatorBench: ParsableCommand {
         try OptionBounds.check(resultMib, in: 0...256, "--result-mib")
         try OptionBounds.check(resultsPerSecond, in: 0.001...10_000, "--results-per-second")
         try OptionBounds.check(seconds, in: 0.1...86_400, "--seconds")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sift-bench-coordinator-\(getpid())").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sift-bench-coordinator-\(getpid())")
+            .path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let logPath = "\(folder)/coordinator.log"
@@ -90,8 +91,10 @@ struct CoordinatorBench: ParsableCommand {
         let tasks = workers + Int(resultsPerSecond * seconds * 2) + 10
         let coordinator = Process()
         coordinator.executableURL = thisExecutable
-        coordinator.arguments = ["coordinator", "--out", "\(folder)/out", "--bind", "tcp://127.0.0.1:0",
-                                 "--sleep-tasks", String(tasks), "--sleep-write", "--parent", String(getpid())]
+        coordinator.arguments = [
+            "coordinator", "--out", "\(folder)/out", "--bind", "tcp://127.0.0.1:0",
+            "--sleep-tasks", String(tasks), "--sleep-write", "--parent", String(getpid()),
+        ]
         coordinator.standardOutput = log
         coordinator.standardError = log
         // The coordinator stops when this process is gone, however it ends (a SIGTERM from `timeout`, say).
@@ -118,10 +121,12 @@ struct CoordinatorBench: ParsableCommand {
             samplerDone.withLock { $0 = true }
         }
         sampler.start()
-        let simulation = SimulatedWorkers(settings: .init(workers: workers, threads: threads, resultBytes: Int(resultMib * 1_048_576),
-                                                          resultsPerSecond: resultsPerSecond, heartbeatInterval: 1,
-                                                          build: SiftBuild.identifier),
-                                          endpoint: endpoint)
+        let simulation = SimulatedWorkers(
+            settings: .init(
+                workers: workers, threads: threads, resultBytes: Int(resultMib * 1_048_576),
+                resultsPerSecond: resultsPerSecond, heartbeatInterval: 1,
+                build: SiftBuild.identifier),
+            endpoint: endpoint)
         let tally = try simulation.run(seconds: seconds)
         let wall = Date().timeIntervalSince(wallStart)
         let cpu = cpuSeconds(pid) - startCPU, endRSS = residentMiB(pid), peakRSS = peakResidentMiB(pid)
@@ -136,21 +141,29 @@ struct CoordinatorBench: ParsableCommand {
         var commitRate: Double?
         if let range = text.range(of: "store commits ", options: .backwards) {
             let words = text[range.upperBound...].split(separator: " ")
-            if words.count >= 3, let commits = Double(words[0]), let span = Double(words[2]), span > 0 { commitRate = commits / span }
+            if words.count >= 3, let commits = Double(words[0]), let span = Double(words[2]), span > 0 {
+                commitRate = commits / span
+            }
         }
         let ramp = tally.rampSeconds ?? .infinity
         let steady = tally.roundTrips.filter { $0.sent > ramp }.map(\.seconds)
         let all = tally.roundTrips.map(\.seconds)
-        func milliseconds(_ p: Double, of trips: [Double]) -> Double? { Self.percentile(p, of: trips).map { $0 * 1000 } }
-        let figures = Figures(workers: workers, seconds: wall, resultMib: resultMib, resultsPerSecondTarget: resultsPerSecond,
-                              resultsAcknowledgedPerSecond: Double(tally.resultsAcknowledged) / wall,
-                              rampSeconds: tally.rampSeconds,
-                              heartbeatRoundTripP50Ms: milliseconds(0.5, of: steady), heartbeatRoundTripP99Ms: milliseconds(0.99, of: steady),
-                              heartbeatRoundTrips: steady.count, heartbeatRoundTripP99MsWithRamp: milliseconds(0.99, of: all), falseLeaseExpiries: expiries, revoked: tally.revoked,
-                              refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
-                              coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS,
-                              coordinatorRSSMiBByQuarter: samples.withLock { $0 }.compactMap { Self.percentile(0.5, of: $0) }, storeCommitsPerSecond: commitRate,
-                              diskWriteMiBPerSecond: written / wall)
+        func milliseconds(_ p: Double, of trips: [Double]) -> Double? {
+            Self.percentile(p, of: trips).map { $0 * 1000 }
+        }
+        let figures = Figures(
+            workers: workers, seconds: wall, resultMib: resultMib, resultsPerSecondTarget: resultsPerSecond,
+            resultsAcknowledgedPerSecond: Double(tally.resultsAcknowledged) / wall,
+            rampSeconds: tally.rampSeconds,
+            heartbeatRoundTripP50Ms: milliseconds(0.5, of: steady),
+            heartbeatRoundTripP99Ms: milliseconds(0.99, of: steady),
+            heartbeatRoundTrips: steady.count, heartbeatRoundTripP99MsWithRamp: milliseconds(0.99, of: all),
+            falseLeaseExpiries: expiries, revoked: tally.revoked,
+            refused: tally.refused, coordinatorCPUPercent: 100 * cpu / wall,
+            coordinatorRSSMiBStart: startRSS, coordinatorRSSMiBEnd: endRSS, coordinatorRSSMiBPeak: peakRSS,
+            coordinatorRSSMiBByQuarter: samples.withLock { $0 }.compactMap { Self.percentile(0.5, of: $0) },
+            storeCommitsPerSecond: commitRate,
+            diskWriteMiBPerSecond: written / wall)
         try printJSONLine(figures)
     }
 
@@ -158,9 +171,12 @@ struct CoordinatorBench: ParsableCommand {
     private func waitForEndpoint(_ logPath: String, coordinator: Process) throws -> String {
         for _ in 0..<600 {
             if let text = try? String(contentsOfFile: logPath, encoding: .utf8),
-               let range = text.range(of: "listening on ") {
+                let range = text.range(of: "listening on ")
+            {
                 let rest = text[range.upperBound...]
-                if let end = rest.firstIndex(where: { $0 == " " || $0 == ";" || $0 == "\n" }) { return String(rest[..<end]) }
+                if let end = rest.firstIndex(where: { $0 == " " || $0 == ";" || $0 == "\n" }) {
+                    return String(rest[..<end])
+                }
             }
             guard coordinator.isRunning else { throw CommandFailure("the coordinator exited; its log: \(logPath)") }
             usleep(50_000)
@@ -177,7 +193,8 @@ struct CoordinatorBench: ParsableCommand {
     /// User and system CPU seconds of a process, from /proc/<pid>/stat.
     private func cpuSeconds(_ pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After the command name: state is field 0, utime 11, stime 12 (fields 14 and 15 of proc(5)).
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
@@ -192,8 +209,9 @@ struct CoordinatorBench: ParsableCommand {
     /// The number after `name` on its line of /proc/<pid>/<file> ("VmRSS:   1234 kB"), or 0.
     private func procField(_ file: String, _ name: String, _ pid: Int32) -> Double {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
-              let value = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
+            let value = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return value
     }
 }

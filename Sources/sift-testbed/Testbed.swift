@@ -14,7 +14,8 @@ import SiftTestKit
 struct Testbed: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sift-testbed",
-        abstract: "Sift's test bed: sleep-task coordinators, workers that run them or hang, and the coordinator benchmark.",
+        abstract:
+            "Sift's test bed: sleep-task coordinators, workers that run them or hang, and the coordinator benchmark.",
         subcommands: [SleepCoordinator.self, TestbedWorker.self, CoordinatorBench.self])
 }
 
@@ -22,7 +23,8 @@ struct Testbed: ParsableCommand {
 struct SleepCoordinator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Serve chains of sleep tasks (each sleeps, then returns its name) with every option of `sift coordinator`.")
+        abstract:
+            "Serve chains of sleep tasks (each sleeps, then returns its name) with every option of `sift coordinator`.")
 
     @OptionGroup var serving: CoordinatorOptions
     @Option(help: "Chains of sleep tasks to serve.") var sleepTasks: Int
@@ -40,12 +42,14 @@ struct SleepCoordinator: ParsableCommand {
 
     func run() throws {
         let description = "--sleep-tasks \(sleepTasks) --sleep-levels \(sleepLevels) --sleep-ms \(sleepMs)"
-        let provenance = Provenance(sweepFile: description, sweepDigest: description, build: ClusterSettings(build: SiftBuild.identifier).build)
+        let provenance = Provenance(
+            sweepFile: description, sweepDigest: description, build: ClusterSettings(build: SiftBuild.identifier).build)
         let out = serving.out, write = sleepWrite, parent = self.parent
-        try serving.serve(plan: SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs),
-                          provenance: provenance, levels: nil,
-                          storeOther: { task, files in if write { try SleepTasks.store(task, attachments: files, root: out) } },
-                          shouldStop: { parent.map { getppid() != $0 } ?? false })
+        try serving.serve(
+            plan: SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs),
+            provenance: provenance, levels: nil,
+            storeOther: { task, files in if write { try SleepTasks.store(task, attachments: files, root: out) } },
+            shouldStop: { parent.map { getppid() != $0 } ?? false })
     }
 }
 
@@ -66,7 +70,8 @@ struct TestbedWorker: ParsableCommand {
             let (level, step) = (parts[0], parts[1])
             afterStep = { at, now in while at == level && now == step { sleep(3600) } }
         }
-        try options.run(levels: LevelTaskRunner(afterStep: afterStep),
-                        otherKinds: [SleepTasks.kind: { assignment, _, _ in try SleepTasks.run(assignment) }])
+        try options.run(
+            levels: LevelTaskRunner(afterStep: afterStep),
+            otherKinds: [SleepTasks.kind: { assignment, _, _ in try SleepTasks.run(assignment) }])
     }
 }

@@ -11,7 +11,9 @@ import Testing
         #expect(keys.status == 0)
         let page = try String(contentsOfFile: "docs/config.md", encoding: .utf8)
         let table = try #require(page.range(of: "| key | default | meaning |"), "docs/config.md has no keys table")
-        #expect(String(page[table.lowerBound...]) == keys.stdout, """
+        #expect(
+            String(page[table.lowerBound...]) == keys.stdout,
+            """
             docs/config.md is out of date: regenerate its table with
             `sift config keys --markdown` (keep the header above the table)
             """)

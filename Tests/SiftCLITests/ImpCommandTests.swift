@@ -43,21 +43,35 @@ import Testing
                 #expect(a != nil && a == FileManager.default.contents(atPath: dir.file("b/level-\(level)/\(file)")))
             }
         }
-        let json = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir.file("a/level-2/metrics.json"))!) as! [String: Any]
-        for key in ["level", "density_layers", "density_total", "test_accuracy", "best_test_accuracy", "train_loss", "seconds"] {
+        let json =
+            try JSONSerialization.jsonObject(
+                with: FileManager.default.contents(atPath: dir.file("a/level-2/metrics.json"))!) as! [String: Any]
+        for key in [
+            "level", "density_layers", "density_total", "test_accuracy", "best_test_accuracy", "train_loss", "seconds",
+        ] {
             #expect(json[key] != nil, "metrics.json lacks \(key)")
         }
         #expect(json["seed"] as? Int == 3)
         // Where each level's time went: every part measured, none negative; the data are loaded for level 0 only.
         for level in 0...2 {
-            let metrics = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir.file("a/level-\(level)/metrics.json"))!) as! [String: Any]
+            let metrics =
+                try JSONSerialization.jsonObject(
+                    with: FileManager.default.contents(atPath: dir.file("a/level-\(level)/metrics.json"))!)
+                as! [String: Any]
             let timings = try #require(metrics["timings"] as? [String: Double], "level \(level) has no timings")
-            #expect(Set(timings.keys) == ["loading_seconds", "training_seconds", "evaluation_seconds", "ablation_seconds",
-                                          "locality_seconds", "files_seconds"])
-            #expect(timings.values.allSatisfy { $0 >= 0 } && timings["training_seconds"]! > 0 && timings["evaluation_seconds"]! > 0)
+            #expect(
+                Set(timings.keys) == [
+                    "loading_seconds", "training_seconds", "evaluation_seconds", "ablation_seconds",
+                    "locality_seconds", "files_seconds",
+                ])
+            #expect(
+                timings.values.allSatisfy { $0 >= 0 } && timings["training_seconds"]! > 0
+                    && timings["evaluation_seconds"]! > 0)
             #expect((timings["loading_seconds"]! > 0) == (level == 0), "level \(level): \(timings)")
             let seconds = try #require(metrics["seconds"] as? Double)
-            #expect(abs(timings["training_seconds"]! + timings["evaluation_seconds"]! - seconds) < 1e-6, "training and evaluation make up `seconds`")
+            #expect(
+                abs(timings["training_seconds"]! + timings["evaluation_seconds"]! - seconds) < 1e-6,
+                "training and evaluation make up `seconds`")
         }
         #expect(abs((json["density_layers"] as! [Double])[0] - 0.64) < 0.01)
         #expect(FileManager.default.fileExists(atPath: dir.file("a/experiment.json")))
@@ -70,12 +84,14 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try SyntheticImages.writeArrays(in: dir, train: 500, test: 128, side: 28, classes: 10)
-        let config = try dir.write(Array("""
-            data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
-            model: {arch: 784-128-128-10, batch_norm: true}
-            train: {epochs: 1, batch: 500}
-            pruning: {preset: paper, rewind_step: 1, max_levels: 3}
-            """.utf8), to: "bn.yaml")
+        let config = try dir.write(
+            Array(
+                """
+                data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
+                model: {arch: 784-128-128-10, batch_norm: true}
+                train: {epochs: 1, batch: 500}
+                pruning: {preset: paper, rewind_step: 1, max_levels: 3}
+                """.utf8), to: "bn.yaml")
         var runs: [[String: Data]] = []
         for threads in 1...3 {
             let out = dir.file("threads-\(threads)")
@@ -88,9 +104,12 @@ import Testing
             runs.append(files)
         }
         #expect(runs[0].count == 4 * 21, "four levels of 21 arrays")
-        let metrics = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir.file("threads-1/level-3/metrics.json"))!)
+        let metrics = try JSONSerialization.jsonObject(
+            with: FileManager.default.contents(atPath: dir.file("threads-1/level-3/metrics.json"))!)
         let densities = try #require((metrics as? [String: Any])?["density_layers"] as? [Double])
-        #expect(densities[0] < 0.35 && densities[1] < 0.35, "level 3's hidden layers train on the sparse path: \(densities)")
+        #expect(
+            densities[0] < 0.35 && densities[1] < 0.35, "level 3's hidden layers train on the sparse path: \(densities)"
+        )
         #expect(runs[1] == runs[0] && runs[2] == runs[0])
     }
 
@@ -105,12 +124,16 @@ import Testing
     }
 
     @Test func benchPrintsOneJSONLine() throws {
-        let result = try SiftProcess.run(["bench", "train", "--arch", "64-32-10", "--batch", "16", "--steps", "3", "--warmup", "1"])
+        let result = try SiftProcess.run([
+            "bench", "train", "--arch", "64-32-10", "--batch", "16", "--steps", "3", "--warmup", "1",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let line = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!line.contains("\n"))
         let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        for key in ["ms_per_step", "ms_per_step_mean", "stretch_seconds", "gflops", "sgemm_peak_gflops", "sgemm_limit_gflops"] {
+        for key in [
+            "ms_per_step", "ms_per_step_mean", "stretch_seconds", "gflops", "sgemm_peak_gflops", "sgemm_limit_gflops",
+        ] {
             #expect((json[key] as? Double ?? 0) > 0, "\(key)")
         }
     }
@@ -119,8 +142,10 @@ import Testing
     /// sparse path switched off, none does.
     @Test func benchAtADensityTakesTheEnginesPath() throws {
         for (threshold, sparse) in [("0.25", 3), ("0", 0)] {
-            let result = try SiftProcess.run(["bench", "train", "--arch", "64-32-16-10", "--batch", "16", "--steps", "3",
-                                              "--density", "0.1", "--sparse-below", threshold])
+            let result = try SiftProcess.run([
+                "bench", "train", "--arch", "64-32-16-10", "--batch", "16", "--steps", "3",
+                "--density", "0.1", "--sparse-below", threshold,
+            ])
             #expect(result.status == 0, "\(result.stderr)")
             let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
             #expect(json["sparse_layers"] as? Int == sparse, "--sparse-below \(threshold)")

@@ -49,8 +49,12 @@ import Testing
         // The coordinator's log: one line per event, each with its time and level.
         let lines = try String(contentsOfFile: "\(out)/coordinator.log", encoding: .utf8).split(separator: "\n")
         let levels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-        #expect(lines.count >= 12 && lines.allSatisfy { $0.split(separator: " ").count > 2 && levels.contains(String($0.split(separator: " ")[1])) },
-                "\(lines.prefix(3))")
+        #expect(
+            lines.count >= 12
+                && lines.allSatisfy {
+                    $0.split(separator: " ").count > 2 && levels.contains(String($0.split(separator: " ")[1]))
+                },
+            "\(lines.prefix(3))")
         #expect(lines.filter { $0.contains(" info ") && $0.contains("recorded ") }.count == 12)
 
         let experiments = try FileManager.default.contentsOfDirectory(atPath: "\(out)/experiments")
@@ -58,30 +62,41 @@ import Testing
         for experiment in experiments {
             for seed in 0...1 {
                 for level in 0...2 {
-                    #expect(FileManager.default.fileExists(atPath: "\(out)/experiments/\(experiment)/seed-\(seed)/level-\(level)/mask-0.npy"))
+                    #expect(
+                        FileManager.default.fileExists(
+                            atPath: "\(out)/experiments/\(experiment)/seed-\(seed)/level-\(level)/mask-0.npy"))
                 }
             }
         }
-        let stamp = try FileManager.default.attributesOfItem(atPath: "\(out)/experiments/\(experiments[0])/seed-0/level-2/metrics.json")[.modificationDate] as? Date
+        let stamp =
+            try FileManager.default.attributesOfItem(
+                atPath: "\(out)/experiments/\(experiments[0])/seed-0/level-2/metrics.json")[.modificationDate] as? Date
         // Four chains on this machine's cores: a worker per core, up to four, sharing the cores as they run.
         let cores = AvailableCores.count
         let shared = try SiftProcess.run(["run", sweep, "--out", dir.file("shared")])
-        #expect(shared.stdout.contains("; \(min(cores, 4)) local worker(s), sharing \(cores) cores;"), "\(shared.stdout)")
+        #expect(
+            shared.stdout.contains("; \(min(cores, 4)) local worker(s), sharing \(cores) cores;"), "\(shared.stdout)")
         // One chain: one worker, which takes every core as its threads (the same bytes at any count).
-        let chain = try dir.write(Array("""
-            seeds: [0]
-            data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
-            model: {arch: 16-8-2}
-            train: {epochs: 1, batch: 32}
-            pruning: {preset: lth, max_levels: 2}
-            """.utf8), to: "chain.yaml")
+        let chain = try dir.write(
+            Array(
+                """
+                seeds: [0]
+                data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
+                model: {arch: 16-8-2}
+                train: {epochs: 1, batch: 32}
+                pruning: {preset: lth, max_levels: 2}
+                """.utf8), to: "chain.yaml")
         let alone = try SiftProcess.run(["run", chain, "--out", dir.file("alone")])
-        #expect(alone.status == 0 && alone.stdout.contains("; 1 local worker(s), sharing \(cores) cores;"), "\(alone.stdout)")
+        #expect(
+            alone.status == 0 && alone.stdout.contains("; 1 local worker(s), sharing \(cores) cores;"),
+            "\(alone.stdout)")
 
         let second = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
         #expect(second.status == 0)
         #expect(second.stdout.contains("12 already done"))
-        let again = try FileManager.default.attributesOfItem(atPath: "\(out)/experiments/\(experiments[0])/seed-0/level-2/metrics.json")[.modificationDate] as? Date
+        let again =
+            try FileManager.default.attributesOfItem(
+                atPath: "\(out)/experiments/\(experiments[0])/seed-0/level-2/metrics.json")[.modificationDate] as? Date
         #expect(stamp == again, "a complete chain must not be rerun")
 
         let report = try SiftProcess.run(["report", out])
@@ -99,8 +114,12 @@ import Testing
         let sweep = try writeSweep(in: dir)
         for count in ["100000", "0"] {
             let run = try SiftProcess.run(["run", sweep, "--out", dir.file("out"), "--workers", count], timeout: 10)
-            #expect(run.status == 64 && run.stderr.contains("--workers must be between 1 and \(4 * ProcessInfo.processInfo.activeProcessorCount), got \(count)"),
-                    "\(run.stderr)")
+            #expect(
+                run.status == 64
+                    && run.stderr.contains(
+                        "--workers must be between 1 and \(4 * ProcessInfo.processInfo.activeProcessorCount), got \(count)"
+                    ),
+                "\(run.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir.file("out")), "nothing was started or written")
     }
@@ -114,15 +133,20 @@ import Testing
         let out = dir.file("out")
         #expect(try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"]).status == 0)
         let before = arrays("\(out)/experiments")
-        let experiment = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(out)/experiments").sorted().first)
+        let experiment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: "\(out)/experiments").sorted().first)
         try FileManager.default.removeItem(atPath: "\(out)/experiments/\(experiment)/seed-0/level-1")
         let rerun = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
         #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
-        #expect(rerun.stdout.contains("warning: \(experiment)/seed-0/level-1 was finished, but its folder"), "\(rerun.stdout)")
+        #expect(
+            rerun.stdout.contains("warning: \(experiment)/seed-0/level-1 was finished, but its folder"),
+            "\(rerun.stdout)")
         #expect(rerun.stdout.contains("1 finished level(s) found missing on disk; 2 level(s) sent back to the queue"))
         #expect(arrays("\(out)/experiments") == before, "computed again to the same bytes")
         let status = try SiftProcess.run(["status", out])
-        #expect(status.stdout.contains("levels whose files went missing") && status.stdout.contains("\(experiment)/seed-0/level-1: its folder"))
+        #expect(
+            status.stdout.contains("levels whose files went missing")
+                && status.stdout.contains("\(experiment)/seed-0/level-1: its folder"))
         try FileManager.default.removeItem(atPath: "\(out)/experiments")
         #expect(try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"]).status == 0)
         #expect(arrays("\(out)/experiments") == before, "all of experiments/ deleted: every level computed again")
@@ -136,20 +160,24 @@ import Testing
         defer { dir.remove() }
         try SyntheticImages.writeArrays(in: dir, train: 128, test: 64)
         func sweep(_ arch: String) throws -> String {
-            try dir.write(Array("""
-                name: deep
-                seeds: [0]
-                data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
-                model: {arch: \(arch), batch_norm: true}
-                train: {epochs: 1, batch: 32}
-                pruning: {preset: paper, rewind_step: 2, max_levels: 1, stop_fraction: 0.0}
-                """.utf8), to: "\(arch).yaml")
+            try dir.write(
+                Array(
+                    """
+                    name: deep
+                    seeds: [0]
+                    data: {dataset: arrays, path: \(dir.file("train.npz")), test_path: \(dir.file("test.npz"))}
+                    model: {arch: \(arch), batch_norm: true}
+                    train: {epochs: 1, batch: 32}
+                    pruning: {preset: paper, rewind_step: 2, max_levels: 1, stop_fraction: 0.0}
+                    """.utf8), to: "\(arch).yaml")
         }
         let deep = "16" + String(repeating: "-8", count: 11) + "-2"
         let run = try SiftProcess.run(["run", try sweep(deep), "--out", dir.file("deep"), "--workers", "1"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("2 done") || FileManager.default.fileExists(atPath: dir.file("deep/report/index.html")))
-        let levels = FileManager.default.enumerator(atPath: dir.file("deep/experiments"))?.compactMap { $0 as? String }
+        #expect(
+            run.stdout.contains("2 done") || FileManager.default.fileExists(atPath: dir.file("deep/report/index.html")))
+        let levels =
+            FileManager.default.enumerator(atPath: dir.file("deep/experiments"))?.compactMap { $0 as? String }
             .filter { $0.hasSuffix("metrics.json") } ?? []
         #expect(levels.count == 2, "both levels of a 12-layer network arrived: \(levels)")
         let tooDeep = "16" + String(repeating: "-8", count: 24) + "-2"
@@ -172,10 +200,13 @@ import Testing
         let sweep = try writeSweep(in: dir)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("one"), "--workers", "1"]).status == 0)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("three"), "--workers", "3"]).status == 0)
-        let coordinator = try ChildProcess(["coordinator", sweep, "--out", dir.file("distributed"), "--bind", "tcp://127.0.0.1:0"],
-                                           log: dir.file("coordinator.log"))
+        let coordinator = try ChildProcess(
+            ["coordinator", sweep, "--out", dir.file("distributed"), "--bind", "tcp://127.0.0.1:0"],
+            log: dir.file("coordinator.log"))
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
-        let workers = try (0..<2).map { try ChildProcess(["worker", "--connect", endpoint], log: dir.file("worker-\($0).log")) }
+        let workers = try (0..<2).map {
+            try ChildProcess(["worker", "--connect", endpoint], log: dir.file("worker-\($0).log"))
+        }
         #expect(coordinator.wait(timeout: 120), "\(coordinator.log)")
         for worker in workers { #expect(worker.wait(timeout: 10)) }
 
@@ -196,13 +227,18 @@ import Testing
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("undisturbed"), "--workers", "2"]).status == 0)
 
         func startCoordinator(bind: String, log: String) throws -> ChildProcess {
-            try ChildProcess(["coordinator", sweep, "--out", dir.file("faulty"), "--bind", bind, "--heartbeat", "0.2", "--liveness", "3"],
-                             log: dir.file(log))
+            try ChildProcess(
+                [
+                    "coordinator", sweep, "--out", dir.file("faulty"), "--bind", bind, "--heartbeat", "0.2",
+                    "--liveness", "3",
+                ],
+                log: dir.file(log))
         }
         var coordinator = try startCoordinator(bind: "tcp://127.0.0.1:0", log: "coordinator-1.log")
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
-        let victim = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],
-                                      log: dir.file("victim.log"))
+        let victim = try ChildProcess(
+            ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],
+            log: dir.file("victim.log"))
         let victimName = "\(ProcessInfo.processInfo.hostName):\(victim.pid)"
         // Generous waits: this suite runs its sweeps side by side, and a starved 2-core machine has taken
         // over 20 s to start a worker.
@@ -213,10 +249,15 @@ import Testing
         while try !victimHoldsALease(), Date() < deadline { usleep(20_000) }
         try #require(try victimHoldsALease(), "the victim took a level within 90 s\n\(coordinator.log)")
         victim.signal(SIGKILL)
-        #expect(coordinator.waitForLog("\(victimName) fell silent while holding it", timeout: 30), "the victim was mid-level\n\(coordinator.log)")
-        let survivor = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],
-                                        log: dir.file("survivor.log"))
-        #expect(coordinator.waitForLog("ends its chain", timeout: 60), "some chain finished before the coordinator is killed")
+        #expect(
+            coordinator.waitForLog("\(victimName) fell silent while holding it", timeout: 30),
+            "the victim was mid-level\n\(coordinator.log)")
+        let survivor = try ChildProcess(
+            ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],
+            log: dir.file("survivor.log"))
+        #expect(
+            coordinator.waitForLog("ends its chain", timeout: 60),
+            "some chain finished before the coordinator is killed")
         coordinator.signal(SIGKILL)
         coordinator.wait(timeout: 5)
         let finished = try TaskStore(path: dir.file("faulty/sweep.sqlite")).tasks(in: .done).map(\.id)
@@ -226,7 +267,9 @@ import Testing
         let store = try TaskStore(path: dir.file("faulty/sweep.sqlite"))
         #expect(try store.counts() == [.done: 12])
         #expect(!finished.isEmpty)
-        #expect(coordinator.log.contains("recorded \(12 - finished.count),"), "levels finished before the kill are not run again")
+        #expect(
+            coordinator.log.contains("recorded \(12 - finished.count),"),
+            "levels finished before the kill are not run again")
         #expect(arrays(dir.file("faulty/experiments")) == arrays(dir.file("undisturbed/experiments")))
     }
 
@@ -240,7 +283,9 @@ import Testing
         #expect(result.stdout.contains("FAILED"))
         #expect(result.stdout.contains("test.npz"), "the failure names the missing file")
         #expect(result.stdout.contains("worker logs are in") && result.stdout.contains("--retry-failed"))
-        #expect(!result.stdout.contains("not needed ·") || result.stdout.contains("0 not needed"), "skipped levels are not called not needed")
+        #expect(
+            !result.stdout.contains("not needed ·") || result.stdout.contains("0 not needed"),
+            "skipped levels are not called not needed")
         let store = try TaskStore(path: dir.file("out/sweep.sqlite"))
         #expect(try store.tasks(in: .failed).count == 4, "every chain's level 0 failed on every worker it could go to")
         #expect(try store.tasks(in: .failed).allSatisfy { $0.error?.contains("failed 3 times, on ") == true })
@@ -272,20 +317,29 @@ import Testing
         #expect(run.stdout.contains("2 diverged") && run.stdout.contains("DIVERGED"), "\(run.stdout)")
         let store = try TaskStore(path: "\(out)/sweep.sqlite")
         let diverged = try store.tasks(in: .diverged)
-        #expect(diverged.count == 2 && diverged.allSatisfy { $0.level == 0 }, "both wild chains diverge at level 0\n\(run.stdout)")
+        #expect(
+            diverged.count == 2 && diverged.allSatisfy { $0.level == 0 },
+            "both wild chains diverge at level 0\n\(run.stdout)")
         #expect(try store.counts()[.failed] == nil && store.counts()[.unneeded] == 4)
         for task in diverged {
             let metrics = try String(contentsOfFile: "\(out)/experiments/\(task.id)/metrics.json", encoding: .utf8)
-            #expect(metrics.contains("\"diverged\" : true") && metrics.contains("last_finite_loss") && !metrics.contains("NaN"))
+            #expect(
+                metrics.contains("\"diverged\" : true") && metrics.contains("last_finite_loss")
+                    && !metrics.contains("NaN"))
         }
         let status = try SiftProcess.run(["status", out])
-        #expect(status.stdout.contains("diverged chains") && status.stdout.contains("diverged at step"), "\(status.stdout)")
+        #expect(
+            status.stdout.contains("diverged chains") && status.stdout.contains("diverged at step"), "\(status.stdout)")
         #expect(try SiftProcess.run(["report", out]).status == 0)
         let html = try String(contentsOfFile: "\(out)/report/index.html", encoding: .utf8)
         #expect(html.contains("2 chain(s) diverged"))
         let csv = try String(contentsOfFile: "\(out)/report/summary.csv", encoding: .utf8)
-        #expect(csv.split(separator: "\n").filter { $0.hasSuffix(",1") }.count == 2, "the diverged levels are marked in summary.csv")
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/report/summary.json"))) as? [String: Any]
+        #expect(
+            csv.split(separator: "\n").filter { $0.hasSuffix(",1") }.count == 2,
+            "the diverged levels are marked in summary.csv")
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/report/summary.json")))
+            as? [String: Any]
         let experiments = summary?["experiments"] as? [[String: Any]] ?? []
         let wild = experiments.first { $0["label"] as? String == "wild" }
         #expect((wild?["levels"] as? [Any])?.isEmpty == true, "diverged chains are left out of the seed statistics")
@@ -296,8 +350,9 @@ import Testing
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> Int32? in
             guard let child = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
             // After "pid (comm)": the state, then the parent's pid.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
@@ -310,8 +365,11 @@ import Testing
         while Date() < deadline {
             let workers = Set(children(of: run.pid).map { "\(ProcessInfo.processInfo.hostName):\($0)" })
             if FileManager.default.fileExists(atPath: "\(out)/sweep.sqlite"),
-               let leased = try? TaskStore(path: "\(out)/sweep.sqlite").tasks(in: .leased),
-               leased.contains(where: { $0.worker.map(workers.contains) == true }) { return true }
+                let leased = try? TaskStore(path: "\(out)/sweep.sqlite").tasks(in: .leased),
+                leased.contains(where: { $0.worker.map(workers.contains) == true })
+            {
+                return true
+            }
             usleep(20_000)
         }
         return false
@@ -325,7 +383,8 @@ import Testing
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
         let out = dir.file("interrupted")
         for group in [false, true] {
-            let run = try ChildProcess(["run", sweep, "--out", out, "--workers", "2"], log: dir.file("run-\(group).log"))
+            let run = try ChildProcess(
+                ["run", sweep, "--out", out, "--workers", "2"], log: dir.file("run-\(group).log"))
             #expect(try waitForLevelInFlight(out, run: run, timeout: 30))
             let workers = children(of: run.pid)
             #expect(workers.count == 2, "sift run has its two workers")
@@ -397,7 +456,9 @@ import Testing
             let folder = dir.file("run/experiments/\(experiment)")
             let yaml = try String(contentsOfFile: "\(folder)/experiment.yaml", encoding: .utf8)
             controls.insert(["one_shot", "random", "shuffled", "reinit"].first { yaml.contains($0) } ?? "imp")
-            let imp = try SiftProcess.run(["imp", "\(folder)/experiment.yaml", "--seed", "0", "--out", dir.file("imp/\(experiment)")])
+            let imp = try SiftProcess.run([
+                "imp", "\(folder)/experiment.yaml", "--seed", "0", "--out", dir.file("imp/\(experiment)"),
+            ])
             #expect(imp.status == 0, "\(imp.stderr)")
             var chain = arrays("\(folder)/seed-0")
             chain = chain.filter { !$0.key.hasPrefix("rewind/") }
@@ -405,23 +466,30 @@ import Testing
             #expect(arrays(dir.file("imp/\(experiment)")) == chain, "\(experiment): \(yaml)")
             // metrics.json too, as a chain trained alone writes it, but for its timing.
             let untimed = { (path: String) in
-                try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.contains("seconds\"") }
+                try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter {
+                    !$0.contains("seconds\"")
+                }
             }
             for level in 0...2 where FileManager.default.fileExists(atPath: "\(folder)/seed-0/level-\(level)") {
-                #expect(try untimed("\(folder)/seed-0/level-\(level)/metrics.json") == untimed(dir.file("imp/\(experiment)/level-\(level)/metrics.json")),
-                        "\(experiment) level \(level)")
+                #expect(
+                    try untimed("\(folder)/seed-0/level-\(level)/metrics.json")
+                        == untimed(dir.file("imp/\(experiment)/level-\(level)/metrics.json")),
+                    "\(experiment) level \(level)")
             }
         }
         #expect(controls == ["imp", "one_shot", "random", "shuffled", "reinit"])
         // Each control's level 0 is its IMP experiment's, reused: trained once per (data, seed), so even its
         // measured training time is the IMP level's.
         let seconds = try experiments.map { experiment -> String in
-            let metrics = try String(contentsOfFile: dir.file("run/experiments/\(experiment)/seed-0/level-0/metrics.json"), encoding: .utf8)
+            let metrics = try String(
+                contentsOfFile: dir.file("run/experiments/\(experiment)/seed-0/level-0/metrics.json"), encoding: .utf8)
             return metrics.split(separator: "\n").first { $0.contains("\"seconds\"") }.map(String.init) ?? ""
         }
         #expect(Set(seconds).count == 3, "one training time per preset: \(seconds)")
         let status = try SiftProcess.run(["status", dir.file("run")])
-        #expect(status.stdout.contains("12 control level(s) 0 reused from their IMP experiment's level 0"), "\(status.stdout)")
+        #expect(
+            status.stdout.contains("12 control level(s) 0 reused from their IMP experiment's level 0"),
+            "\(status.stdout)")
     }
 
     /// A peer that speaks the protocol but lies: a summary that is not JSON, another chain's files, a
@@ -433,14 +501,19 @@ import Testing
         let sweep = try writeSweep(in: dir)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
         let out = dir.file("attacked")
-        let coordinator = try ChildProcess(["coordinator", sweep, "--out", out, "--bind", "tcp://127.0.0.1:0",
-                                            "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("coordinator.log"))
+        let coordinator = try ChildProcess(
+            [
+                "coordinator", sweep, "--out", out, "--bind", "tcp://127.0.0.1:0",
+                "--heartbeat", "0.2", "--liveness", "3",
+            ], log: dir.file("coordinator.log"))
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
         let context = ZeroMQContext()
         let build = SiftBuild.identifier
 
         /// A peer that says READY, answers the challenge, then waits (bounded) for the task it is handed.
-        func peer(_ pid: Int32, cores: Int = 1, host: String = "hostile") throws -> (link: any PeerLink, task: TaskAssignment?) {
+        func peer(
+            _ pid: Int32, cores: Int = 1, host: String = "hostile"
+        ) throws -> (link: any PeerLink, task: TaskAssignment?) {
             let peer = try ScriptedPeer(context, endpoint: endpoint, pid: pid, host: host, cores: cores, build: build)
             return (peer.link, try peer.awaitTask(timeout: 10))
         }
@@ -452,20 +525,24 @@ import Testing
         let ghosts = try (0..<20).map { i -> ZeroMQSocket in
             let socket = try ZeroMQSocket(context, kind: .dealer)
             try socket.connect(endpoint)
-            try socket.send(WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(100 + i), cores: 4, build: build)).frames)
+            try socket.send(
+                WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(100 + i), cores: 4, build: build)).frames)
             return socket
         }
 
         let first = try peer(1)
         let task = try #require(first.task)
         try first.link.send(result(task, summary: "not json", files: [[1, 2, 3]]))
-        #expect(coordinator.waitForLog("invalid result: the summary of \(task.task) is not a list of file names", timeout: 10))
+        #expect(
+            coordinator.waitForLog(
+                "invalid result: the summary of \(task.task) is not a list of file names", timeout: 10))
 
         // Another chain's level folder, every file of it, from the reference run, offered as this task's result.
         let second = try peer(2)
         let stolenTask = try #require(second.task)
-        let other = try #require(FileManager.default.enumerator(atPath: dir.file("reference/experiments"))?
-            .compactMap { $0 as? String }.first { $0.hasSuffix("/metrics.json") && !$0.hasPrefix(stolenTask.task) })
+        let other = try #require(
+            FileManager.default.enumerator(atPath: dir.file("reference/experiments"))?
+                .compactMap { $0 as? String }.first { $0.hasSuffix("/metrics.json") && !$0.hasPrefix(stolenTask.task) })
         let folder = dir.file("reference/experiments/\((other as NSString).deletingLastPathComponent)")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         let stolen = try names.map { Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\($0)"))) }
@@ -477,7 +554,8 @@ import Testing
         #expect(coordinator.waitForLog("READY with -5 cores", timeout: 10))
 
         // A result for a lease that a real worker holds.
-        let worker = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("worker.log"))
+        let worker = try ChildProcess(
+            ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("worker.log"))
         let name = "\(ProcessInfo.processInfo.hostName):\(worker.pid)"
         var held: TaskRecord?
         let deadline = Date().addingTimeInterval(20)
@@ -487,22 +565,30 @@ import Testing
         }
         let victim = try #require(held)
         let forger = try peer(4)
-        let forged = TaskAssignment(task: victim.id, attempt: victim.attempts, lease: "00000000000000000000000000000000", kind: "level",
-                                    parameters: "{}")
+        let forged = TaskAssignment(
+            task: victim.id, attempt: victim.attempts, lease: "00000000000000000000000000000000", kind: "level",
+            parameters: "{}")
         try forger.link.send(result(forged, summary: summary, files: stolen))
-        #expect(coordinator.waitForLog("dropped a result for \(victim.id) (attempt \(victim.attempts)) from hostile:4", timeout: 10))
+        #expect(
+            coordinator.waitForLog(
+                "dropped a result for \(victim.id) (attempt \(victim.attempts)) from hostile:4", timeout: 10))
         // Taking the real worker's name does not take its lease.
         #expect(try peer(worker.pid, host: ProcessInfo.processInfo.hostName).task == nil)
-        #expect(coordinator.waitForLog("it says it is \(name), a live worker holding a lease it cannot prove", timeout: 10))
+        #expect(
+            coordinator.waitForLog("it says it is \(name), a live worker holding a lease it cannot prove", timeout: 10))
 
-        let helper = try ChildProcess(["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("helper.log"))
+        let helper = try ChildProcess(
+            ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("helper.log"))
         #expect(coordinator.wait(timeout: 120), "the sweep completes")
         #expect(!coordinator.isRunning && coordinator.process.terminationStatus == 0, "\(coordinator.log)")
         #expect(worker.wait(timeout: 10) && helper.wait(timeout: 10))
-        #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12], "no level failed for the ghosts' sake")
+        #expect(
+            try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12], "no level failed for the ghosts' sake")
         #expect(coordinator.log.contains("worker ghost:100 ready") && !coordinator.log.contains("from ghost:"))
         withExtendedLifetime(ghosts) {}
-        #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")), "every file as an undisturbed run wrote it")
+        #expect(
+            arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")),
+            "every file as an undisturbed run wrote it")
     }
 
     @Test func anotherSweepOnAnExistingFolderIsRefusedUnlessItExtendsIt() throws {
@@ -538,11 +624,13 @@ import Testing
         let config = try SweepConfig.load(path: sweep)
         let plan = try LevelTasks(sweep: config, layout: SweepLayout(root: out)).plan()
         let older = "sift-0.0.9-wire1-engine1-0123456789ab"
-        try TaskStore(path: "\(out)/sweep.sqlite").admit(plan, provenance: Provenance(sweepFile: sweep, sweepDigest: config.digest, build: older),
-                                                        store: out, extending: false, allowingOtherBuild: true)
+        try TaskStore(path: "\(out)/sweep.sqlite").admit(
+            plan, provenance: Provenance(sweepFile: sweep, sweepDigest: config.digest, build: older),
+            store: out, extending: false, allowingOtherBuild: true)
         let refused = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2"])
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains(older) && refused.stderr.contains(SiftBuild.identifier)
+        #expect(
+            refused.stderr.contains(older) && refused.stderr.contains(SiftBuild.identifier)
                 && refused.stderr.contains("--allow-other-build"), "\(refused.stderr)")
         let allowed = try SiftProcess.run(["run", sweep, "--out", out, "--workers", "2", "--allow-other-build"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
@@ -557,25 +645,37 @@ import Testing
         let sweep = try writeSweep(in: dir, epochs: 3)
         #expect(try SiftProcess.run(["run", sweep, "--out", dir.file("reference"), "--workers", "1"]).status == 0)
         let out = dir.file("out")
-        let coordinator = try ChildProcess(["coordinator", sweep, "--out", out, "--bind", "tcp://127.0.0.1:0", "--heartbeat", "0.2",
-                                            "--liveness", "5", "--hung-after-seconds", "1", "--hung-after-steps", "5"],
-                                           log: dir.file("coordinator.log"))
+        let coordinator = try ChildProcess(
+            [
+                "coordinator", sweep, "--out", out, "--bind", "tcp://127.0.0.1:0", "--heartbeat", "0.2",
+                "--liveness", "5", "--hung-after-seconds", "1", "--hung-after-steps", "5",
+            ],
+            log: dir.file("coordinator.log"))
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
         let worker = ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "5"]
         // This worker's training of any level 1 stops at step 3 for good.
-        let hung = try ChildProcess(worker + ["--hang", "1:3"], executable: SiftProcess.testbed, log: dir.file("hung.log"))
+        let hung = try ChildProcess(
+            worker + ["--hang", "1:3"], executable: SiftProcess.testbed, log: dir.file("hung.log"))
         #expect(coordinator.waitForLog("its training stood at step 3 for", timeout: 60), "\(coordinator.log)")
         #expect(hung.waitForLog("starting afresh", timeout: 10), "\(hung.log)")
         #expect(hung.log.contains("the coordinator revoked task"))
         let helper = try ChildProcess(worker, log: dir.file("helper.log"))
         #expect(coordinator.wait(timeout: 120), "the sweep completes")
         #expect(coordinator.process.terminationStatus == 0, "\(coordinator.log)")
-        #expect(helper.wait(timeout: 10) && hung.wait(timeout: 10), "both workers, the restarted one too, end with the sweep")
+        #expect(
+            helper.wait(timeout: 10) && hung.wait(timeout: 10),
+            "both workers, the restarted one too, end with the sweep")
         #expect(hung.process.terminationStatus == 0, "\(hung.log)")
-        let recorded = coordinator.log.split(separator: "\n").filter { $0.contains("recorded ") && $0.contains("(attempt") }
-        let levels = recorded.compactMap { line in line.range(of: "recorded ").map { line[$0.upperBound...].split(separator: " ")[0] } }
+        let recorded = coordinator.log.split(separator: "\n").filter {
+            $0.contains("recorded ") && $0.contains("(attempt")
+        }
+        let levels = recorded.compactMap { line in
+            line.range(of: "recorded ").map { line[$0.upperBound...].split(separator: " ")[0] }
+        }
         #expect(recorded.count == 12 && Set(levels).count == 12, "no level recorded twice")
-        #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")), "every file as an undisturbed run wrote it")
+        #expect(
+            arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")),
+            "every file as an undisturbed run wrote it")
     }
 
     /// While a level trains, the store holds its progress, and the step moves.
@@ -590,13 +690,15 @@ import Testing
             pruning: { preset: lth, max_levels: 1 }
             """
         let path = try dir.write(Array(config.utf8), to: "slow.yaml")
-        let run = try ChildProcess(["run", path, "--out", dir.file("out"), "--workers", "1", "--heartbeat", "0.2"], log: dir.file("run.log"))
+        let run = try ChildProcess(
+            ["run", path, "--out", dir.file("out"), "--workers", "1", "--heartbeat", "0.2"], log: dir.file("run.log"))
         var steps: [Int] = []
         let deadline = Date().addingTimeInterval(60)
         while Set(steps).count < 3 && Date() < deadline {
             if FileManager.default.fileExists(atPath: dir.file("out/sweep.sqlite")),
-               let status = try? SweepStatus(store: TaskStore(path: dir.file("out/sweep.sqlite"))),
-               let progress = status.running.first?.progress, progress.phase == .training {
+                let status = try? SweepStatus(store: TaskStore(path: dir.file("out/sweep.sqlite"))),
+                let progress = status.running.first?.progress, progress.phase == .training
+            {
                 #expect(progress.steps == 2048 / 8 * 400 && (progress.stepsPerSecond ?? 0) > 0 && progress.loss != nil)
                 #expect(status.secondsLeft != nil, "a sweep ETA once a rate is measured")
                 steps.append(progress.step)
@@ -605,7 +707,9 @@ import Testing
         }
         #expect(Set(steps).count >= 3 && steps == steps.sorted(), "the step moves forward: \(steps)")
         let status = try SiftProcess.run(["status", dir.file("out")])
-        #expect(status.stdout.contains("steps/s") && status.stdout.contains("level ETA") && status.stdout.contains("sweep ETA"), "\(status.stdout)")
+        #expect(
+            status.stdout.contains("steps/s") && status.stdout.contains("level ETA")
+                && status.stdout.contains("sweep ETA"), "\(status.stdout)")
         run.signal(SIGINT)
         #expect(run.wait(timeout: 20))
     }
@@ -624,22 +728,30 @@ import Testing
             """
         let path = try dir.write(Array(config.utf8), to: "long.yaml")
         let out = dir.file("out")
-        let run = try ChildProcess(["run", path, "--out", out, "--workers", "1", "--report-every", "0.5"], log: dir.file("run.log"))
+        let run = try ChildProcess(
+            ["run", path, "--out", out, "--workers", "1", "--report-every", "0.5"], log: dir.file("run.log"))
         let page = "\(out)/report/index.html"
         let deadline = Date().addingTimeInterval(60)
-        while !((try? String(contentsOfFile: page, encoding: .utf8))?.contains("Partial report.") ?? false) && Date() < deadline {
+        while !((try? String(contentsOfFile: page, encoding: .utf8))?.contains("Partial report.") ?? false)
+            && Date() < deadline
+        {
             usleep(100_000)
         }
-        #expect(try String(contentsOfFile: page, encoding: .utf8).contains("Partial report."), "the coordinator wrote a partial page")
+        #expect(
+            try String(contentsOfFile: page, encoding: .utf8).contains("Partial report."),
+            "the coordinator wrote a partial page")
         #expect(try String(contentsOfFile: "\(out)/coordinator.log", encoding: .utf8).contains("report rewritten"))
         let report = try SiftProcess.run(["report", out])
-        #expect(report.status == 0 && report.stdout.contains("partial: the sweep is still running"), "\(report.stdout)\(report.stderr)")
+        #expect(
+            report.status == 0 && report.stdout.contains("partial: the sweep is still running"),
+            "\(report.stdout)\(report.stderr)")
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("level(s) done") && html.contains("waiting"))
         if HeadlessChromium.path != nil {
             // The render check, mid-run: a copy of the page, since the coordinator may rewrite it meanwhile.
             try FileManager.default.copyItem(atPath: "\(out)/report", toPath: dir.file("mid-run"))
-            let image = try HeadlessChromium.screenshot(dir.file("mid-run/index.html"), to: dir.file("mid-run.png"), scratch: dir.file("chromium"))
+            let image = try HeadlessChromium.screenshot(
+                dir.file("mid-run/index.html"), to: dir.file("mid-run.png"), scratch: dir.file("chromium"))
             #expect(image.inkFraction > 0.03, "the partial page renders: \(image.inkFraction) of pixels drawn")
         }
         run.signal(SIGINT)

@@ -10,18 +10,25 @@ import Testing
         var tally = ComplaintTally(interval: 10, peersPerInterval: 20)
         var lines: [String] = []
         for i in 0..<200_000 {
-            lines += tally.admit("peer 01", "dropped a message from peer 01: \(i)", now: start.addingTimeInterval(Double(i) / 40_000))
+            lines += tally.admit(
+                "peer 01", "dropped a message from peer 01: \(i)", now: start.addingTimeInterval(Double(i) / 40_000))
         }
         lines += tally.roll(now: start.addingTimeInterval(10))
         #expect(lines.count == 2, "\(lines)")
         #expect(lines.first == "dropped a message from peer 01: 0")
-        #expect(lines.last == "peer 01: 199999 more like this in the last 10 s, not logged one by one; the last: dropped a message from peer 01: 199999")
+        #expect(
+            lines.last
+                == "peer 01: 199999 more like this in the last 10 s, not logged one by one; the last: dropped a message from peer 01: 199999"
+        )
     }
 
     @Test func manyPeersAreCappedAndSummarisedTogether() {
         var tally = ComplaintTally(interval: 10, peersPerInterval: 20)
         var lines: [String] = []
-        for i in 0..<50_000 { lines += tally.admit("peer \(i % 5_000)", "refused peer \(i % 5_000)", now: start.addingTimeInterval(Double(i) / 10_000)) }
+        for i in 0..<50_000 {
+            lines += tally.admit(
+                "peer \(i % 5_000)", "refused peer \(i % 5_000)", now: start.addingTimeInterval(Double(i) / 10_000))
+        }
         lines += tally.roll(now: start.addingTimeInterval(10))
         #expect(lines.count == 20 + 20 + 1, "first lines, their summaries, and one line for the rest")
         #expect(lines.last == "49800 more complaints about 4980 other peers in the last 10 s, not logged one by one")
@@ -32,9 +39,10 @@ import Testing
         var tally = ComplaintTally(interval: 10, peersPerInterval: 20)
         #expect(tally.admit("a", "one", now: start) == ["one"])
         #expect(tally.admit("a", "two", now: start.addingTimeInterval(1)) == [])
-        #expect(tally.admit("a", "three", now: start.addingTimeInterval(11)) == [
-            "a: 1 more like this in the last 11 s, not logged one by one; the last: two", "three",
-        ])
+        #expect(
+            tally.admit("a", "three", now: start.addingTimeInterval(11)) == [
+                "a: 1 more like this in the last 11 s, not logged one by one; the last: two", "three",
+            ])
         #expect(tally.roll(now: start.addingTimeInterval(30)) == [], "nothing held back: nothing to summarise")
     }
 }

@@ -31,14 +31,29 @@ import Testing
         let token = d.pick([lease ?? "", "", String(repeating: "0", count: 32), "guess"])
         let files = (0..<d.below(3)).map { _ in d.bytes(d.below(64)) }
         switch d.below(10) {
-        case 0: return .ready(WorkerHello(host: d.pick(["fuzz", "", "a b", "scripted"]), pid: Int32(truncatingIfNeeded: d.below(5) - 1),
-                                          cores: d.pick([-5, 0, 1, 1 << 20]), build: d.pick([build, "", "other"])))
-        case 1: return .heartbeat(Heartbeat(task: d.pick([task, nil]), challenge: d.pick([nil, "c"]), answer: d.pick([nil, token])))
-        case 2: return .result(TaskResult(task: task, attempt: attempt, lease: token,
-                                          digest: d.pick([TaskDigest.of(files), "forged"]), summary: d.pick(["{}", "not json", "[]"])),
-                               attachments: files)
-        case 3: return .failure(TaskFailure(task: task, attempt: attempt, lease: token, error: "fuzz", cause: d.pick([.task, .host, .declined])))
-        case 4: return .task(TaskAssignment(task: task, attempt: attempt, lease: token, kind: "sleep", parameters: "{}"), attachments: files)
+        case 0:
+            return .ready(
+                WorkerHello(
+                    host: d.pick(["fuzz", "", "a b", "scripted"]), pid: Int32(truncatingIfNeeded: d.below(5) - 1),
+                    cores: d.pick([-5, 0, 1, 1 << 20]), build: d.pick([build, "", "other"])))
+        case 1:
+            return .heartbeat(
+                Heartbeat(task: d.pick([task, nil]), challenge: d.pick([nil, "c"]), answer: d.pick([nil, token])))
+        case 2:
+            return .result(
+                TaskResult(
+                    task: task, attempt: attempt, lease: token,
+                    digest: d.pick([TaskDigest.of(files), "forged"]), summary: d.pick(["{}", "not json", "[]"])),
+                attachments: files)
+        case 3:
+            return .failure(
+                TaskFailure(
+                    task: task, attempt: attempt, lease: token, error: "fuzz", cause: d.pick([.task, .host, .declined]))
+            )
+        case 4:
+            return .task(
+                TaskAssignment(task: task, attempt: attempt, lease: token, kind: "sleep", parameters: "{}"),
+                attachments: files)
         case 5: return .acknowledge(TaskReference(task: task))
         case 6: return .refuse(Refusal(reason: "fuzz"))
         case 7: return .done
@@ -62,7 +77,11 @@ import Testing
             case 5 where frames[0].count == 7: frames[0][6] = UInt8(d.below(14))
             default:
                 if frames.count > 1 {
-                    frames[1] = Array(d.pick(["{}", "[]", "null", "{\"task\":5}", "{\"host\":\"h\",\"pid\":1}", "\"\"", "{\"task\":\"a\",\"attempt\":1e400}"]).utf8)
+                    frames[1] = Array(
+                        d.pick([
+                            "{}", "[]", "null", "{\"task\":5}", "{\"host\":\"h\",\"pid\":1}", "\"\"",
+                            "{\"task\":\"a\",\"attempt\":1e400}",
+                        ]).utf8)
                 }
             }
         }
@@ -77,7 +96,10 @@ import Testing
         let fuzzers = (0..<4).map { _ in h.embedded.connect() }
         // Two of them said a proper READY first, so their messages reach the handlers past the peer checks.
         for link in fuzzers.prefix(2) {
-            try link.send(WireMessage.ready(WorkerHello(host: "fuzz", pid: Int32(10 + d.below(1000)), cores: 1, build: h.settings.build)).frames)
+            try link.send(
+                WireMessage.ready(
+                    WorkerHello(host: "fuzz", pid: Int32(10 + d.below(1000)), cores: 1, build: h.settings.build)
+                ).frames)
         }
         var lastLease: String?
         var sent = 0, finished = false

@@ -44,14 +44,18 @@ import Testing
     struct TimedOut: Error { var seconds: Double }
 
     /// Runs a coordinator on a background thread; returns its endpoint and its outcome (its counters).
-    static func startCoordinator(store: TaskStore, settings: ClusterSettings, log: Lines,
-                                 results: Lines) throws -> (endpoint: String, outcome: Outcome<Coordinator.Counters>) {
+    static func startCoordinator(
+        store: TaskStore, settings: ClusterSettings, log: Lines,
+        results: Lines
+    ) throws -> (endpoint: String, outcome: Outcome<Coordinator.Counters>) {
         let context = ZeroMQContext()
-        let coordinator = try Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings,
-                                          log: log.logger, onResult: { task, _, files in
-            results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self))
-            return .continues
-        })
+        let coordinator = try Coordinator(
+            store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings,
+            log: log.logger,
+            onResult: { task, _, files in
+                results.add(task.id + "=" + String(decoding: files[0], as: UTF8.self))
+                return .continues
+            })
         let outcome = Outcome<Coordinator.Counters>()
         nonisolated(unsafe) let serving = coordinator
         Thread.detachNewThread {
@@ -64,13 +68,18 @@ import Testing
     }
 
     /// Starts `count` sleep-task workers on threads of their own; the outcome is each worker's exit.
-    static func startWorkers(_ count: Int, endpoint: String, settings: ClusterSettings, log: Lines) -> [Outcome<Worker.Exit>] {
+    static func startWorkers(
+        _ count: Int, endpoint: String, settings: ClusterSettings, log: Lines
+    ) -> [Outcome<Worker.Exit>] {
         (0..<count).map { i in
             let outcome = Outcome<Worker.Exit>()
             Thread.detachNewThread {
                 outcome.finish {
-                    try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: settings, executor: sleeper, log: log.logger,
-                               instance: Int32(1000 + i)).run()
+                    try Worker(
+                        endpoint: endpoint, context: ZeroMQContext(), settings: settings, executor: sleeper,
+                        log: log.logger,
+                        instance: Int32(1000 + i)
+                    ).run()
                 }
             }
             return outcome
@@ -85,10 +94,13 @@ import Testing
         var settings = ClusterSettings(build: "sift-test")
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
-        let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let (endpoint, coordinator) = try Self.startCoordinator(
+            store: store, settings: settings, log: log, results: results)
         let workers = Self.startWorkers(3, endpoint: endpoint, settings: settings, log: log)
         let counters = try coordinator.wait()
-        for worker in workers { #expect(try worker.wait(timeout: 10) == .sweepComplete, "workers exit when the sweep is complete") }
+        for worker in workers {
+            #expect(try worker.wait(timeout: 10) == .sweepComplete, "workers exit when the sweep is complete")
+        }
         #expect(try store.counts() == [.done: 12])
         #expect(counters.recorded == 12)
         #expect(Set(results.all).count == 12 && results.all.count == 12, "each result recorded exactly once")
@@ -103,10 +115,13 @@ import Testing
         var settings = ClusterSettings(build: "sift-test")
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
-        let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let (endpoint, coordinator) = try Self.startCoordinator(
+            store: store, settings: settings, log: log, results: results)
         var stale = settings
         stale.build = "sift-0.0.1-old"
-        let exit = try Worker(endpoint: endpoint, context: ZeroMQContext(), settings: stale, executor: Self.sleeper, log: log.logger).run()
+        let exit = try Worker(
+            endpoint: endpoint, context: ZeroMQContext(), settings: stale, executor: Self.sleeper, log: log.logger
+        ).run()
         #expect(exit == .refused("worker build sift-0.0.1-old differs from the coordinator's \(settings.build)"))
         #expect(log.all.contains { $0.contains("refused worker") })
         let workers = Self.startWorkers(1, endpoint: endpoint, settings: settings, log: log)
@@ -123,13 +138,16 @@ import Testing
         var settings = ClusterSettings(build: "sift-test")
         settings.heartbeatInterval = 0.2
         let log = Lines(), results = Lines()
-        let (endpoint, coordinator) = try Self.startCoordinator(store: store, settings: settings, log: log, results: results)
+        let (endpoint, coordinator) = try Self.startCoordinator(
+            store: store, settings: settings, log: log, results: results)
         let context = ZeroMQContext()
         let attacker = try ZeroMQSocket(context, kind: .dealer)
         try attacker.connect(endpoint)
         var rng: UInt64 = 42
         for length in [0, 3, 7, 100, 5000] {
-            let junk = (0..<length).map { _ -> UInt8 in rng = rng &* 6364136223846793005 &+ 1; return UInt8(truncatingIfNeeded: rng >> 40) }
+            let junk = (0..<length).map { _ -> UInt8 in
+                rng = rng &* 6364136223846793005 &+ 1; return UInt8(truncatingIfNeeded: rng >> 40)
+            }
             try attacker.send([junk])
             try attacker.send([junk, junk])
         }
@@ -139,9 +157,13 @@ import Testing
         let outdated = try ZeroMQSocket(context, kind: .dealer)
         try outdated.connect(endpoint)
         try outdated.send(wrongVersion)
-        try attacker.send(WireMessage.result(TaskResult(task: "sleep-0/0", attempt: 1, lease: "guessed", digest: "forged", summary: "{}"), attachments: [[1]]).frames)
+        try attacker.send(
+            WireMessage.result(
+                TaskResult(task: "sleep-0/0", attempt: 1, lease: "guessed", digest: "forged", summary: "{}"),
+                attachments: [[1]]
+            ).frames)
         try attacker.send(WireMessage.done.frames)
-        try attacker.send([[UInt8]](repeating: [1, 2, 3], count: WireMessage.maxFrames + 8))   // too many frames
+        try attacker.send([[UInt8]](repeating: [1, 2, 3], count: WireMessage.maxFrames + 8))  // too many frames
         let workers = Self.startWorkers(2, endpoint: endpoint, settings: settings, log: log)
         let counters = try coordinator.wait()
         for worker in workers { #expect(try worker.wait(timeout: 10) == .sweepComplete) }
@@ -160,8 +182,10 @@ import Testing
         var settings = ClusterSettings(build: "sift-test")
         settings.maximumFrameBytes = 64 << 10
         let context = ZeroMQContext()
-        let coordinator = try Coordinator(store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings, log: Lines().logger)
-        let flooder = try ScriptedPeer(context, endpoint: coordinator.endpoint, pid: 9, host: "scripted", build: settings.build)
+        let coordinator = try Coordinator(
+            store: store, context: context, bind: "tcp://127.0.0.1:0", settings: settings, log: Lines().logger)
+        let flooder = try ScriptedPeer(
+            context, endpoint: coordinator.endpoint, pid: 9, host: "scripted", build: settings.build)
         // Wait (bounded) until the coordinator has seen the flooder and its answer: it is then handed the task.
         var handed: TaskAssignment?
         for _ in 0..<200 where handed == nil {
@@ -170,8 +194,11 @@ import Testing
         }
         let assignment = try #require(handed)
         let big = [UInt8](repeating: 7, count: 1 << 20)
-        try flooder.send(.result(TaskResult(task: assignment.task, attempt: 1, lease: assignment.lease, digest: TaskDigest.of([big]),
-                                            summary: "{}"), attachments: [big]))
+        try flooder.send(
+            .result(
+                TaskResult(
+                    task: assignment.task, attempt: 1, lease: assignment.lease, digest: TaskDigest.of([big]),
+                    summary: "{}"), attachments: [big]))
         for _ in 0..<50 { try coordinator.serveOnce(waitMilliseconds: 10) }
         #expect(coordinator.counters.recorded == 0, "a 1 MiB frame past a 64 KiB limit never reaches the coordinator")
         #expect(try store.task("sleep-0/0")?.state == .leased)

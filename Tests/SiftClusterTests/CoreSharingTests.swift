@@ -10,7 +10,9 @@ import Testing
         #expect(CoreSharing.workers(cores: 2, openChains: 1) == 1, "the quickstart: one chain, one worker")
         #expect(CoreSharing.workers(cores: 16, openChains: 3) == 3)
         #expect(CoreSharing.workers(cores: 2, openChains: 12) == 2, "a sweep of many chains: a worker per core")
-        #expect(CoreSharing.workers(cores: 4, openChains: 0) == 1, "a finished sweep still starts one worker, which hears it is done")
+        #expect(
+            CoreSharing.workers(cores: 4, openChains: 0) == 1,
+            "a finished sweep still starts one worker, which hears it is done")
     }
 
     @Test func busyWorkersSplitTheCoresEvenlyWithNoneLeftOver() {

@@ -19,8 +19,10 @@ import Testing
         let settings: ClusterSettings
         private let lines = InMemoryLogHandler.Lines()
 
-        init(chains: Int, levels: Int,
-             onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }) throws {
+        init(
+            chains: Int, levels: Int,
+            onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }
+        ) throws {
             dir = try TemporaryDirectory()
             store = try TaskStore(path: dir.file("sweep.sqlite"))
             try store.add(SleepTasks.plan(chains: chains, levels: levels, milliseconds: 0))
@@ -31,7 +33,8 @@ import Testing
             settings.hungAfterSeconds = 5
             settings.hungAfterSteps = 100
             self.settings = settings
-            embedded = try EmbeddedCoordinator(store: store, settings: settings, log: InMemoryLogHandler.logger(lines), onResult: onResult)
+            embedded = try EmbeddedCoordinator(
+                store: store, settings: settings, log: InMemoryLogHandler.logger(lines), onResult: onResult)
         }
 
         deinit { dir.remove() }
@@ -73,8 +76,9 @@ import Testing
         h.clock.advance(4)
         try h.turn()
         let record = try #require(try h.store.task(task.task))
-        #expect(record.state == .queued && record.lostLeases == 1 && record.hostFailures == 0,
-                "a worker that fell silent cost the task nothing but a lost lease")
+        #expect(
+            record.state == .queued && record.lostLeases == 1 && record.hostFailures == 0,
+            "a worker that fell silent cost the task nothing but a lost lease")
         #expect(h.log.contains { $0.contains("silent") && $0.contains("declared dead") })
 
         // Its result arrives later, from the same worker reconnecting: accepted, not recomputed.
@@ -92,10 +96,15 @@ import Testing
         var goodTask = try #require(try good.task())
         for _ in 0..<2 {
             let task = try #require(try bad.task(), "the bad worker takes a task it has not failed yet")
-            try bad.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "train-images truncated", cause: .host)))
+            try bad.send(
+                .failure(
+                    TaskFailure(
+                        task: task.task, attempt: task.attempt, lease: task.lease, error: "train-images truncated",
+                        cause: .host)))
             try h.turn()
         }
-        #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s after 2 failures or expired leases in a row") })
+        #expect(
+            h.log.contains { $0.contains("scripted:1 set aside for 60 s after 2 failures or expired leases in a row") })
         #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside != nil)
         var done: [String] = []
         var finished = false
@@ -111,8 +120,9 @@ import Testing
         #expect(Set(done) == ["sleep-0/0", "sleep-1/0", "sleep-2/0"])
         #expect(try h.store.counts() == [.done: 3], "no task failed for the bad worker's sake")
         let failures = try done.flatMap { try h.store.failures(of: $0) }
-        #expect(failures.map(\.worker) == ["scripted:1", "scripted:1"] && failures.allSatisfy { $0.cause == .host },
-                "each failure is recorded with the worker it happened on")
+        #expect(
+            failures.map(\.worker) == ["scripted:1", "scripted:1"] && failures.allSatisfy { $0.cause == .host },
+            "each failure is recorded with the worker it happened on")
     }
 
     @Test func aSetAsideWorkerStaysSetAsideWhenTheCoordinatorRestarts() throws {
@@ -121,7 +131,11 @@ import Testing
         try h.turn()
         for _ in 0..<2 {
             let task = try #require(try bad.task())
-            try bad.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "train-images truncated", cause: .host)))
+            try bad.send(
+                .failure(
+                    TaskFailure(
+                        task: task.task, attempt: task.attempt, lease: task.lease, error: "train-images truncated",
+                        cause: .host)))
             try h.turn()
         }
         #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s") })
@@ -142,7 +156,9 @@ import Testing
         try h.turn()
         #expect(try badAgain.task() == nil)
         let goodTask = try #require(try good.task())
-        #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside?.contains("47 s more") == true)
+        #expect(
+            try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside?.contains(
+                "47 s more") == true)
 
         // Its term runs out under the new coordinator as it would have under the old one.
         for _ in 0..<47 {
@@ -173,7 +189,11 @@ import Testing
             }
             let handed = try #require(task, "attempt \(attempt) is handed out though the only worker is set aside")
             #expect(waited == (attempt < 3 ? 0 : 35), "attempt \(attempt) came after \(waited) s")
-            try only.send(.failure(TaskFailure(task: handed.task, attempt: handed.attempt, lease: handed.lease, error: "no data here", cause: .host)))
+            try only.send(
+                .failure(
+                    TaskFailure(
+                        task: handed.task, attempt: handed.attempt, lease: handed.lease, error: "no data here",
+                        cause: .host)))
             try h.turn()
         }
         #expect(try h.store.counts() == [.failed: 1])
@@ -185,7 +205,11 @@ import Testing
         let worker = try h.worker(pid: 1)
         try h.turn()
         let task = try #require(try worker.task())
-        try worker.send(.failure(TaskFailure(task: task.task, attempt: 1, lease: task.lease, error: "model.arch: 2 outputs for 10 classes", cause: .task)))
+        try worker.send(
+            .failure(
+                TaskFailure(
+                    task: task.task, attempt: 1, lease: task.lease, error: "model.arch: 2 outputs for 10 classes",
+                    cause: .task)))
         #expect(try h.turn(), "the sweep is settled: one level failed, the next skipped")
         #expect(try h.store.counts() == [.failed: 1, .skipped: 1])
     }
@@ -199,7 +223,11 @@ import Testing
         var finished = false
         for _ in 0..<20 where !finished {
             if let task = try liar.task() {
-                try liar.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "bad inputs", cause: .task)))
+                try liar.send(
+                    .failure(
+                        TaskFailure(
+                            task: task.task, attempt: task.attempt, lease: task.lease, error: "bad inputs", cause: .task
+                        )))
             }
             if let task = try honest.task() { try honest.result(task) }
             finished = try h.turn()
@@ -217,7 +245,11 @@ import Testing
         try h.turn()
         let failing = { (worker: ScriptedPeer) throws -> Bool in
             guard let task = try worker.task() else { return false }
-            try worker.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "2 outputs for 10 classes", cause: .task)))
+            try worker.send(
+                .failure(
+                    TaskFailure(
+                        task: task.task, attempt: task.attempt, lease: task.lease, error: "2 outputs for 10 classes",
+                        cause: .task)))
             try h.turn()
             return true
         }
@@ -225,7 +257,9 @@ import Testing
         let secondFailed = try !firstFailed && failing(second)
         #expect(firstFailed != secondFailed, "one of them had the lease")
         let retry = try #require(try h.store.task("sleep-0/0"))
-        #expect(retry.state == .leased && retry.worker == (firstFailed ? "b:2" : "a:1"), "the host that has not tried it has it")
+        #expect(
+            retry.state == .leased && retry.worker == (firstFailed ? "b:2" : "a:1"),
+            "the host that has not tried it has it")
         #expect(try failing(firstFailed ? second : first))
         #expect(try h.store.task("sleep-0/0")?.state == .failed)
     }
@@ -238,8 +272,11 @@ import Testing
         let task = try #require(try big.task())
         let honest = try h.worker(pid: 2, host: "honest")
         let files = (0..<(WireMessage.maxFrames + 4)).map { [UInt8(truncatingIfNeeded: $0)] }
-        try big.send(.result(TaskResult(task: task.task, attempt: task.attempt, lease: task.lease,
-                                        digest: TaskDigest.of(files), summary: "{}"), attachments: files))
+        try big.send(
+            .result(
+                TaskResult(
+                    task: task.task, attempt: task.attempt, lease: task.lease,
+                    digest: TaskDigest.of(files), summary: "{}"), attachments: files))
         try h.turn()
         let retry = try #require(try honest.task(), "the level goes to the other host: \(h.log)")
         try honest.result(retry)
@@ -288,7 +325,10 @@ import Testing
         try h.turn()
         let record = try #require(try h.store.task(task.task))
         #expect(record.state == .queued && record.lostLeases == 0 && record.hostFailures == 0)
-        #expect(h.log.contains { $0.contains("no worker rejoined holding \(task.task) (scripted:1): back to the queue, at no cost to it") })
+        #expect(
+            h.log.contains {
+                $0.contains("no worker rejoined holding \(task.task) (scripted:1): back to the queue, at no cost to it")
+            })
     }
 
     /// The worker holding a lease when the coordinator restarts rejoins, finishes its level, and its result
@@ -302,7 +342,8 @@ import Testing
         let newcomer = try h.worker(pid: 2)
         try h.turn()
         #expect(try newcomer.task() == nil, "the level is still the holder's")
-        let rejoined = try ScriptedPeer(h.embedded.connect(), pid: 1, host: "scripted", build: h.settings.build, holding: task)
+        let rejoined = try ScriptedPeer(
+            h.embedded.connect(), pid: 1, host: "scripted", build: h.settings.build, holding: task)
         try h.turn()
         _ = try rejoined.inbox()
         try rejoined.result(task)
@@ -313,9 +354,11 @@ import Testing
     @Test func readiesWithImpossibleFieldsAreRefusedAndGetNoTask() throws {
         let h = try Harness(chains: 1, levels: 1)
         let honest = try h.worker(pid: 1)
-        for hello in [WorkerHello(host: "ghost", pid: 2, cores: -5, build: h.settings.build),
-                      WorkerHello(host: "ghost", pid: 0, cores: 1, build: h.settings.build),
-                      WorkerHello(host: "", pid: 3, cores: 1, build: h.settings.build)] {
+        for hello in [
+            WorkerHello(host: "ghost", pid: 2, cores: -5, build: h.settings.build),
+            WorkerHello(host: "ghost", pid: 0, cores: 1, build: h.settings.build),
+            WorkerHello(host: "", pid: 3, cores: 1, build: h.settings.build),
+        ] {
             let link = h.embedded.connect()
             try link.send(WireMessage.ready(hello).frames)
             try h.turn()
@@ -339,13 +382,19 @@ import Testing
         try h.turn()
         let task = try #require(try worker.task())
         let files = (0..<(WireMessage.maxFrames + 4)).map { [UInt8(truncatingIfNeeded: $0)] }
-        try worker.send(.result(TaskResult(task: task.task, attempt: task.attempt, lease: task.lease,
-                                           digest: TaskDigest.of(files), summary: "{}"), attachments: files))
+        try worker.send(
+            .result(
+                TaskResult(
+                    task: task.task, attempt: task.attempt, lease: task.lease,
+                    digest: TaskDigest.of(files), summary: "{}"), attachments: files))
         try h.turn()
         let record = try #require(try h.store.task(task.task))
         #expect(record.state == .failed)
         #expect(record.error?.contains("exceeded the wire's limit") == true)
-        #expect(try worker.inbox().contains { if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false })
+        #expect(
+            try worker.inbox().contains {
+                if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false
+            })
     }
 
     /// A result's files are written off the loop: while they are (here, until the test lets the write finish),
@@ -362,15 +411,24 @@ import Testing
         try worker.send(.heartbeat(Heartbeat(task: task.task, echo: "probe")))
         for _ in 0..<3 { try h.turn() }
         let delivered = try worker.delivered()
-        #expect(delivered.contains { if case .heartbeat(let beat) = $0 { return beat.echo == "probe" }; return false },
-                "the heartbeat is answered while the result is being written")
-        #expect(!delivered.contains { if case .acknowledge = $0 { return true }; return false })
+        #expect(
+            delivered.contains {
+                if case .heartbeat(let beat) = $0 { return beat.echo == "probe" }; return false
+            },
+            "the heartbeat is answered while the result is being written")
+        #expect(
+            !delivered.contains {
+                if case .acknowledge = $0 { return true }; return false
+            })
         #expect(h.coordinator.resultsInFlight == 1 && h.coordinator.counters.recorded == 0)
         #expect(try h.store.task(task.task)?.state == .leased)
 
         h.embedded.holdWrites = false
         try h.turn()
-        #expect(try worker.inbox().contains { if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false })
+        #expect(
+            try worker.inbox().contains {
+                if case .acknowledge(let reference) = $0 { return reference.task == task.task }; return false
+            })
         #expect(try h.store.task(task.task)?.state == .done)
         #expect(h.coordinator.counters.recorded == 1)
         #expect(h.log.contains { $0.contains("ignored a second copy of \(task.task)") })
@@ -379,7 +437,9 @@ import Testing
     @Test func readiesThatNeverAnswerGetNoTask() throws {
         let h = try Harness(chains: 2, levels: 1)
         for i in 0..<10 {
-            try h.embedded.connect().send(WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(10 + i), cores: 8, build: h.settings.build)).frames)
+            try h.embedded.connect().send(
+                WireMessage.ready(WorkerHello(host: "ghost", pid: Int32(10 + i), cores: 8, build: h.settings.build))
+                    .frames)
         }
         for _ in 0..<3 {
             try h.turn()
@@ -404,7 +464,8 @@ import Testing
         var forged = task
         forged.lease = String(repeating: "0", count: 32)
         try forger.result(forged)
-        try forger.send(.failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "x", cause: .task)))
+        try forger.send(
+            .failure(TaskFailure(task: task.task, attempt: task.attempt, lease: task.lease, error: "x", cause: .task)))
         try holder.result(forged)
         try h.turn()
         #expect(try h.store.task(task.task)?.state == .leased, "neither the forger nor a wrong token settles the task")
@@ -415,9 +476,11 @@ import Testing
         #expect(try h.store.counts() == [.done: 1])
         h.clock.advance(11)
         try h.turn()
-        #expect(h.log.contains {
-            $0.hasPrefix("warning scripted:2: 1 more like this") && $0.contains("dropped a failure report for \(task.task) (attempt 1) from scripted:2")
-        }, "\(h.log)")
+        #expect(
+            h.log.contains {
+                $0.hasPrefix("warning scripted:2: 1 more like this")
+                    && $0.contains("dropped a failure report for \(task.task) (attempt 1) from scripted:2")
+            }, "\(h.log)")
     }
 
     @Test func aWorkerWhoseLeasesKeepExpiringIsSetAside() throws {
@@ -434,14 +497,20 @@ import Testing
             }
         }
         #expect(h.log.contains { $0.contains("scripted:1 set aside for 60 s") && $0.contains("expired") })
-        #expect(try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside?.contains("expired") == true)
+        #expect(
+            try h.coordinator.status(now: h.clock.now).workers.first { $0.name == "scripted:1" }?.setAside?.contains(
+                "expired") == true)
         #expect(try h.store.counts()[.failed] == nil, "expired leases alone fail no task")
     }
 
     /// A heartbeat that says how far the task's training is.
     static func beat(_ task: TaskAssignment, step: Int, phase: TaskProgress.Phase = .training) -> WireMessage {
-        .heartbeat(Heartbeat(task: task.task, progress: TaskProgress(phase: phase, step: step, steps: 1000, epoch: 1, epochs: 1,
-                                                                      loss: 0.5, stepsPerSecond: 10, secondsSinceChange: 0)))
+        .heartbeat(
+            Heartbeat(
+                task: task.task,
+                progress: TaskProgress(
+                    phase: phase, step: step, steps: 1000, epoch: 1, epochs: 1,
+                    loss: 0.5, stepsPerSecond: 10, secondsSinceChange: 0)))
     }
 
     @Test func aTrainingWhoseStepsStopIsRevokedThoughItsHeartbeatsGoOn() throws {
@@ -455,7 +524,9 @@ import Testing
             try stuck.send(Self.beat(task, step: step * 10))
             try h.turn()
         }
-        #expect(try h.store.task(task.task)?.progress?.contains("\"step\":50") == true, "the store keeps the latest progress")
+        #expect(
+            try h.store.task(task.task)?.progress?.contains("\"step\":50") == true,
+            "the store keeps the latest progress")
         for _ in 0..<9 {
             h.clock.advance(1)
             try stuck.send(Self.beat(task, step: 50))
@@ -469,8 +540,14 @@ import Testing
         }
         let record = try #require(try h.store.task(task.task))
         #expect(record.state == .queued && record.lostLeases == 1 && record.hostFailures == 0)
-        #expect(h.log.contains { $0.contains("revoked \(task.task) (attempt 1) from scripted:1: its training stood at step 50") })
-        #expect(try stuck.inbox().contains { if case .revoke(let reference, _) = $0 { return reference.task == task.task }; return false })
+        #expect(
+            h.log.contains {
+                $0.contains("revoked \(task.task) (attempt 1) from scripted:1: its training stood at step 50")
+            })
+        #expect(
+            try stuck.inbox().contains {
+                if case .revoke(let reference, _) = $0 { return reference.task == task.task }; return false
+            })
         // Another worker takes it and finishes it; the hung one's late result would no longer count.
         let healthy = try h.worker(pid: 2)
         try h.turn()

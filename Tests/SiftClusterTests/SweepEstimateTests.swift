@@ -10,7 +10,8 @@ import Testing
         let deeper = try #require(estimate.cost(ofLevel: 7))
         #expect(deeper.seconds == 200 && deeper.fromShallower, "level 7 costed as level 1, the deepest measured")
         let onlyDeep = SweepEstimate(measured: [3: 50], running: [])
-        #expect(onlyDeep.cost(ofLevel: 0)?.fromShallower == false, "costed from a deeper level: a lower bound, not flagged")
+        #expect(
+            onlyDeep.cost(ofLevel: 0)?.fromShallower == false, "costed from a deeper level: a lower bound, not flagged")
         #expect(SweepEstimate(measured: [:], running: []).cost(ofLevel: 0) == nil)
     }
 }

@@ -38,7 +38,8 @@ import SiftSpec
 
     @Test func defaultsDoNotEnterTheHash() throws {
         let bare = try parse("model:\n  arch: 784-512-10\n")
-        let explicit = try parse("""
+        let explicit = try parse(
+            """
             name: same experiment, spelled out
             model:
               arch: 784-512-10
@@ -65,7 +66,8 @@ import SiftSpec
         #expect(small.spec.model.sparseBelow == 0.5 && large.spec.model.sparseBelow == 0.35)
         #expect(set.spec.model.sparseBelow == 0.35 && set.canonicalJSON.contains(#""model.sparse_below":0.35"#))
         #expect(small.canonicalJSON == #"{"model.arch":"784-512-10"}"#, "unset stays out of the hash")
-        #expect(ConfigKeyReference.defaultsTable.contains("model.sparse_below = unset: 0.5 up to batch 128, 0.35 above"))
+        #expect(
+            ConfigKeyReference.defaultsTable.contains("model.sparse_below = unset: 0.5 up to batch 128, 0.35 above"))
         let rebuilt = try ExperimentConfig.parse(resolvedJSON: large.resolvedJSON, origin: "task t")
         #expect(rebuilt.spec.model.sparseBelow == 0.35 && rebuilt.hash == large.hash)
         #expect(error("model: { arch: 784-512-10, sparse_below: 1.5 }\n")?.key == "model.sparse_below")
@@ -83,10 +85,13 @@ import SiftSpec
 
     @Test func anyChangeChangesTheHash() throws {
         let base = try parse("model:\n  arch: 784-512-10\n")
-        for variant in ["train:\n  lr: 0.05\n", "data:\n  scramble: true\n", "pruning:\n  control: random\n",
-                        "model:\n  activation: tanh\n"] {
+        for variant in [
+            "train:\n  lr: 0.05\n", "data:\n  scramble: true\n", "pruning:\n  control: random\n",
+            "model:\n  activation: tanh\n",
+        ] {
             let arch = variant.hasPrefix("model") ? "" : "model:\n  arch: 784-512-10\n"
-            let other = try parse(arch + variant.replacingOccurrences(of: "model:\n", with: "model:\n  arch: 784-512-10\n"))
+            let other = try parse(
+                arch + variant.replacingOccurrences(of: "model:\n", with: "model:\n  arch: 784-512-10\n"))
             #expect(other.hash != base.hash, "\(variant)")
         }
     }
@@ -103,7 +108,9 @@ import SiftSpec
         let scrambled = try parse("model:\n  arch: 784-512-10\ndata:\n  scramble: true\n")
         #expect(scrambled.streamRoot != imp.streamRoot)
         #expect(control.isControlled(by: imp) && denseControl.isControlled(by: denseTwin))
-        #expect(!control.isControlled(by: denseTwin) && !denseControl.isControlled(by: imp) && !control.isControlled(by: control))
+        #expect(
+            !control.isControlled(by: denseTwin) && !denseControl.isControlled(by: imp)
+                && !control.isControlled(by: control))
     }
 
     @Test func unknownKeysNameFileLineAndKey() throws {
@@ -175,14 +182,17 @@ import SiftSpec
 
     /// A level task carries every setting; a worker rebuilds exactly the coordinator's experiment from it.
     @Test func resolvedSettingsRebuildTheSameExperiment() throws {
-        for yaml in ["model: { arch: 784-64-10 }\ntrain: { lr: 0.05 }\n",
-                     "data: { dataset: nlgp, nlgp: { side: 8, xi: [1, 2.5] } }\nmodel: { arch: 64-16-2 }\npruning: { preset: lth }\n",
-                     "data: { dataset: arrays, path: a.npz, test_path: b.npz, reclass: 2 }\nmodel: { arch: 4-3-2 }\n"] {
+        for yaml in [
+            "model: { arch: 784-64-10 }\ntrain: { lr: 0.05 }\n",
+            "data: { dataset: nlgp, nlgp: { side: 8, xi: [1, 2.5] } }\nmodel: { arch: 64-16-2 }\npruning: { preset: lth }\n",
+            "data: { dataset: arrays, path: a.npz, test_path: b.npz, reclass: 2 }\nmodel: { arch: 4-3-2 }\n",
+        ] {
             let experiment = try parse(yaml)
             #expect(experiment.resolved.count == ConfigKeyReference.all.count, "every key, defaults included")
             let rebuilt = try ExperimentConfig.parse(resolvedJSON: experiment.resolvedJSON, origin: "task t")
             #expect(rebuilt.hash == experiment.hash && rebuilt.resolved == experiment.resolved)
-            #expect(rebuilt.spec.model == experiment.spec.model && rebuilt.spec.train == experiment.spec.train
+            #expect(
+                rebuilt.spec.model == experiment.spec.model && rebuilt.spec.train == experiment.spec.train
                     && rebuilt.spec.pruning == experiment.spec.pruning)
         }
     }
@@ -199,7 +209,10 @@ import SiftSpec
         }
         let withoutLR = settings.replacingOccurrences(of: "\"train.lr\":0.1,", with: "")
         #expect(withoutLR != settings)
-        #expect(refusal(withoutLR) == "task e/seed-0/level-1: train.lr: missing: a task carries every setting, so the coordinator runs another build")
+        #expect(
+            refusal(withoutLR)
+                == "task e/seed-0/level-1: train.lr: missing: a task carries every setting, so the coordinator runs another build"
+        )
         let withWarmup = settings.replacingOccurrences(of: "{", with: "{\"train.warmup\":5,")
         #expect(refusal(withWarmup).contains("train.warmup: unknown setting: this worker's build does not have it"))
         let nullArch = settings.replacingOccurrences(of: "\"784-64-10\"", with: "null")
@@ -211,7 +224,9 @@ import SiftSpec
     @Test func anArchitectureThatDoesNotFitTheDataIsRefusedAtItsLine() throws {
         let cifar = error("data: { dataset: cifar10, path: /data/cifar }\nmodel:\n  arch: 784-100-10\n")
         #expect(cifar?.line == 3 && cifar?.key == "model.arch")
-        #expect(cifar?.message == "784-100-10 takes 784 inputs, but cifar10 images (32×32×3) have 3072 values; start it with 3072")
+        #expect(
+            cifar?.message
+                == "784-100-10 takes 784 inputs, but cifar10 images (32×32×3) have 3072 values; start it with 3072")
         let outputs = error("model: { arch: 784-100-5 }\n")
         #expect(outputs?.message == "784-100-5 has 5 outputs, but the data have 10 classes; end it with 10")
         #expect(error("data: { dataset: nlgp, nlgp: { side: 10 } }\nmodel: { arch: 100-20-2 }\n") == nil)
@@ -223,10 +238,13 @@ import SiftSpec
     /// keeps it out of the canonical form at its default, hashes it when set, resolves it for tasks and
     /// puts it into the spec. (It writes momentum here, standing in for an engine field it would own.)
     @Test func aKeyIsOneDeclaration() throws {
-        let fields = ExperimentSchema.fields + [
-            .double("train.nesterov_mix", { $0 >= 0 && $0 < 1 ? nil : "must be in [0, 1)" }, "a new key for this test",
-                    default: { _ in 0 }) { $0.train.momentum = $1 },
-        ]
+        let fields =
+            ExperimentSchema.fields + [
+                .double(
+                    "train.nesterov_mix", { $0 >= 0 && $0 < 1 ? nil : "must be in [0, 1)" }, "a new key for this test",
+                    default: { _ in 0 }
+                ) { $0.train.momentum = $1 }
+            ]
         func parse(_ yaml: String) throws -> ExperimentConfig {
             try ExperimentConfig.parse(node: try Yams.compose(yaml: yaml), file: "new.yaml", fields: fields)
         }

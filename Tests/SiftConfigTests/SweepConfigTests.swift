@@ -27,10 +27,11 @@ import Testing
     @Test func expandsVariantsTimesGrid() throws {
         let config = try SweepConfig.parse(yaml: sweep, file: "demo.yaml")
         #expect(config.experiments.count == 6)
-        #expect(config.experiments.map(\.name!) == [
-            "natural train.lr=0.05", "natural train.lr=0.1", "scrambled train.lr=0.05", "scrambled train.lr=0.1",
-            "imp-lth train.lr=0.05", "imp-lth train.lr=0.1",
-        ])
+        #expect(
+            config.experiments.map(\.name!) == [
+                "natural train.lr=0.05", "natural train.lr=0.1", "scrambled train.lr=0.05", "scrambled train.lr=0.1",
+                "imp-lth train.lr=0.05", "imp-lth train.lr=0.1",
+            ])
         #expect(Set(config.experiments.map(\.hash)).count == 6)
         for experiment in config.experiments {
             #expect(experiment.seeds == [4, 5])
@@ -41,7 +42,8 @@ import Testing
         #expect(config.experiments[4].spec.pruning.preset == .lth)
         #expect(config.experiments[4].spec.pruning.maxLevels == 3, "variants merge into the base, key by key")
         // The default lr enters no hash: natural lr=0.1 is the base experiment itself.
-        let plain = try ExperimentConfig.parse(yaml: "model:\n  arch: 784-64-10\npruning:\n  max_levels: 3\n", file: "p.yaml")
+        let plain = try ExperimentConfig.parse(
+            yaml: "model:\n  arch: 784-64-10\npruning:\n  max_levels: 3\n", file: "p.yaml")
         #expect(config.experiments[1].hash == plain.hash)
     }
 
@@ -83,24 +85,33 @@ import Testing
 
     @Test func plansTooLargeToRunAreRefusedBeforeTheyExpand() throws {
         // Ten keys of ten values each: 10^10 experiments from a few hundred bytes.
-        let keys = ["train.lr", "train.momentum", "train.batch", "train.epochs", "pruning.rate",
-                    "pruning.rewind_step", "data.subset", "pruning.max_levels", "train.eval_every", "model.arch"]
+        let keys = [
+            "train.lr", "train.momentum", "train.batch", "train.epochs", "pruning.rate",
+            "pruning.rewind_step", "data.subset", "pruning.max_levels", "train.eval_every", "model.arch",
+        ]
         let grid = keys.enumerated().map { i, key in
-            "  \(key): [" + (1...10).map { key == "model.arch" ? "784-\($0 + 10)-10" : "\($0 * (i + 1))" }.joined(separator: ", ") + "]"
+            "  \(key): ["
+                + (1...10).map { key == "model.arch" ? "784-\($0 + 10)-10" : "\($0 * (i + 1))" }.joined(separator: ", ")
+                + "]"
         }.joined(separator: "\n")
         let start = Date()
         #expect {
-            _ = try SweepConfig.parse(yaml: "name: huge\nbase: {model: {arch: 784-16-10}}\ngrid:\n" + grid, file: "huge.yaml")
+            _ = try SweepConfig.parse(
+                yaml: "name: huge\nbase: {model: {arch: 784-16-10}}\ngrid:\n" + grid, file: "huge.yaml")
         } throws: { error in
             "\(error)".contains("expands to 10000000000 experiments") && "\(error)".contains("max_experiments")
         }
         #expect(Date().timeIntervalSince(start) < 1)
         // The limit is the sweep's to raise.
-        let raised = try SweepConfig.parse(yaml: "max_experiments: 4\nbase: {model: {arch: 784-16-10}}\ngrid:\n  train.lr: [0.1, 0.2]\n  train.batch: [32, 64]\n",
-                                           file: "four.yaml")
+        let raised = try SweepConfig.parse(
+            yaml:
+                "max_experiments: 4\nbase: {model: {arch: 784-16-10}}\ngrid:\n  train.lr: [0.1, 0.2]\n  train.batch: [32, 64]\n",
+            file: "four.yaml")
         #expect(raised.experiments.count == 4)
         #expect(throws: ConfigError.self) {
-            _ = try SweepConfig.parse(yaml: "max_experiments: 3\nbase: {}\ngrid:\n  train.lr: [0.1, 0.2]\n  train.batch: [32, 64]\n", file: "three.yaml")
+            _ = try SweepConfig.parse(
+                yaml: "max_experiments: 3\nbase: {}\ngrid:\n  train.lr: [0.1, 0.2]\n  train.batch: [32, 64]\n",
+                file: "three.yaml")
         }
         #expect {
             _ = try SweepConfig.parse(yaml: "seeds: [0, 1, 0]\nmodel:\n  arch: 784-10\n", file: "twice.yaml")

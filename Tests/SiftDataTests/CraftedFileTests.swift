@@ -21,10 +21,12 @@ import Testing
     @Test func idxDimensionsThatOverflowAreRejected() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let huge = try dir.write(FileFixtures.idx(dimensions: [0xFFFF_FFFF, 3], bytes: [1, 2, 3]), to: "huge-idx1-ubyte")
+        let huge = try dir.write(
+            FileFixtures.idx(dimensions: [0xFFFF_FFFF, 3], bytes: [1, 2, 3]), to: "huge-idx1-ubyte")
         #expect(message { _ = try IDXReader.read(huge) }.contains("huge-idx1-ubyte is truncated"))
-        let overflowing = try dir.write(FileFixtures.idx(dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], bytes: []),
-                                        to: "overflow-idx3-ubyte")
+        let overflowing = try dir.write(
+            FileFixtures.idx(dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], bytes: []),
+            to: "overflow-idx3-ubyte")
         let text = message { _ = try IDXReader.read(overflowing) }
         #expect(text.contains("overflow-idx3-ubyte") && text.contains("larger than any file could hold"), "\(text)")
     }
@@ -78,12 +80,16 @@ import Testing
         let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
         let directory = try #require((0..<(archive.count - 4)).first { Array(archive[$0..<($0 + 4)]) == signature })
         let declared = x.encoded().count - 1
-        archive.replaceSubrange((directory + 24)..<(directory + 28),
-                                with: [UInt8(declared & 0xFF), UInt8(declared >> 8 & 0xFF), 0, 0])
+        archive.replaceSubrange(
+            (directory + 24)..<(directory + 28),
+            with: [UInt8(declared & 0xFF), UInt8(declared >> 8 & 0xFF), 0, 0])
         let short = message { _ = try ZipArchive(bytes: archive, path: "short.npz").data("x.npy") }
-        #expect(short.contains("short.npz:x.npy") && short.contains("inflates past the \(declared) bytes it declares"), "\(short)")
+        #expect(
+            short.contains("short.npz:x.npy") && short.contains("inflates past the \(declared) bytes it declares"),
+            "\(short)")
         let gzip = FileFixtures.deflate([UInt8](repeating: 3, count: 100_000), gzip: true)
-        #expect(try Inflate.gzip(gzip, path: "ok.gz").count == 100_000, "a highly compressed gzip still inflates in full")
+        #expect(
+            try Inflate.gzip(gzip, path: "ok.gz").count == 100_000, "a highly compressed gzip still inflates in full")
     }
 
     /// A gzipped IDX file whose stream goes on far past what its header declares (a decompression bomb):
@@ -95,8 +101,10 @@ import Testing
         let bomb = FileFixtures.deflate(idx + [UInt8](repeating: 0, count: 64 << 20), gzip: true)
         let path = try dir.write(bomb, to: "train-images-idx3-ubyte.gz")
         let text = message { _ = try IDXReader.read(path) }
-        #expect(text.contains("train-images-idx3-ubyte.gz") && text.contains("inflates past the \(idx.count) bytes its header declares"),
-                "\(text)")
+        #expect(
+            text.contains("train-images-idx3-ubyte.gz")
+                && text.contains("inflates past the \(idx.count) bytes its header declares"),
+            "\(text)")
         // Honest files still read whole.
         let honest = try dir.write(FileFixtures.deflate(idx, gzip: true), to: "honest-idx3-ubyte.gz")
         #expect(try IDXReader.read(honest).dimensions == [10, 28, 28])
@@ -108,9 +116,12 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let x = NumpyArray(float32: [1, 2, 3, 4], shape: [4]).encoded()
-        let archive = FileFixtures.zip([("x.npy", x + [UInt8](repeating: 0, count: 64 << 20)), ("y.npy", x)], deflated: true)
+        let archive = FileFixtures.zip(
+            [("x.npy", x + [UInt8](repeating: 0, count: 64 << 20)), ("y.npy", x)], deflated: true)
         let path = try dir.write(archive, to: "bomb.npz")
         let text = message { _ = try ArrayDataset.loadImages(path) }
-        #expect(text.contains("bomb.npz:x.npy") && text.contains("inflates past the \(x.count) bytes its header declares"), "\(text)")
+        #expect(
+            text.contains("bomb.npz:x.npy") && text.contains("inflates past the \(x.count) bytes its header declares"),
+            "\(text)")
     }
 }

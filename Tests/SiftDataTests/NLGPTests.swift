@@ -27,8 +27,10 @@ import Testing
     @Test func cloneMatchesTheNLGPCovariance() {
         var clone = generator
         clone.gaussianClone = true
-        let nlgp = covariance(generator.generate(count: 50_000, stream: RandomStream(root: 1, seed: 0, purpose: "nlgp")))
-        let gaussian = covariance(clone.generate(count: 50_000, stream: RandomStream(root: 1, seed: 1, purpose: "clone")))
+        let nlgp = covariance(
+            generator.generate(count: 50_000, stream: RandomStream(root: 1, seed: 0, purpose: "nlgp")))
+        let gaussian = covariance(
+            clone.generate(count: 50_000, stream: RandomStream(root: 1, seed: 1, purpose: "clone")))
         let error = frobenius(zip(nlgp, gaussian).map { $0 - $1 }) / frobenius(nlgp)
         #expect(error < 2e-2, "relative Frobenius error \(error)")
 
@@ -56,7 +58,9 @@ import Testing
         let samples = mixed.generate(count: 8000, stream: RandomStream(root: 5, seed: 0, purpose: "mixed"))
         func kurtosis(_ label: Int32) -> Double {
             let d = samples.shape.size
-            let x = samples.labels.indices.filter { samples.labels[$0] == label }.flatMap { samples.features[($0 * d)..<(($0 + 1) * d)] }
+            let x = samples.labels.indices.filter { samples.labels[$0] == label }.flatMap {
+                samples.features[($0 * d)..<(($0 + 1) * d)]
+            }
             let m2 = x.reduce(0.0) { $0 + Double($1 * $1) } / Double(x.count)
             let m4 = x.reduce(0.0) { $0 + pow4(Double($1)) } / Double(x.count)
             return m4 / (m2 * m2)

@@ -71,7 +71,8 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         for prefix in ["train", "t10k"] {
-            _ = try dir.write(FileFixtures.idx(dimensions: [3, 4, 5], bytes: images), to: "\(prefix)-images-idx3-ubyte")
+            _ = try dir.write(
+                FileFixtures.idx(dimensions: [3, 4, 5], bytes: images), to: "\(prefix)-images-idx3-ubyte")
             _ = try dir.write(FileFixtures.idx(dimensions: [2], bytes: [1, 2]), to: "\(prefix)-labels-idx1-ubyte")
         }
         #expect(throws: DataError.self) { try IDXDataset.load(directory: dir.path, hint: "") }
@@ -143,7 +144,8 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let x = NumpyArray(uint8: (0..<(4 * 2 * 3)).map { UInt8($0 * 10) }, shape: [4, 2, 3])
-        let y = NumpyArray(dtype: .int64, shape: [4], bytes: [Int64](arrayLiteral: 0, 1, 2, 1).withUnsafeBytes { [UInt8]($0) })
+        let y = NumpyArray(
+            dtype: .int64, shape: [4], bytes: [Int64](arrayLiteral: 0, 1, 2, 1).withUnsafeBytes { [UInt8]($0) })
         for deflated in [false, true] {
             let archive = FileFixtures.zip([("x.npy", x.encoded()), ("y.npy", y.encoded())], deflated: deflated)
             let path = try dir.write(archive, to: "data-\(deflated).npz")

@@ -6,7 +6,8 @@ import Testing
 import SiftSpec
 
 @Suite struct TransformTests {
-    let split = SyntheticImages.split(shape: ImageShape(channels: 1, height: 4, width: 4), classes: 4, train: 200, test: 50)
+    let split = SyntheticImages.split(
+        shape: ImageShape(channels: 1, height: 4, width: 4), classes: 4, train: 200, test: 50)
     let stream = RandomStream(root: 9, seed: 0, purpose: "transforms")
 
     @Test func standardiseUsesTrainingStatistics() throws {
@@ -49,7 +50,8 @@ import SiftSpec
     }
 
     @Test func gaussianCloneKeepsEachClassMeanAndCovariance() throws {
-        let big = SyntheticImages.split(shape: ImageShape(channels: 1, height: 3, width: 3), classes: 2, train: 6000, test: 500)
+        let big = SyntheticImages.split(
+            shape: ImageShape(channels: 1, height: 3, width: 3), classes: 2, train: 6000, test: 500)
         var t = DataTransforms()
         t.normalization = .none
         t.gaussianClone = true
@@ -61,9 +63,13 @@ import SiftSpec
             var mean = [Double](repeating: 0, count: 9), covariance = [Double](repeating: 0, count: 81)
             for r in rows { for j in 0..<9 { mean[j] += Double(images.features[r * 9 + j]) / Double(rows.count) } }
             for r in rows {
-                for i in 0..<9 { for j in 0..<9 {
-                    covariance[i * 9 + j] += (Double(images.features[r * 9 + i]) - mean[i]) * (Double(images.features[r * 9 + j]) - mean[j]) / Double(rows.count)
-                } }
+                for i in 0..<9 {
+                    for j in 0..<9 {
+                        covariance[i * 9 + j] +=
+                            (Double(images.features[r * 9 + i]) - mean[i])
+                            * (Double(images.features[r * 9 + j]) - mean[j]) / Double(rows.count)
+                    }
+                }
             }
             return (mean, covariance)
         }

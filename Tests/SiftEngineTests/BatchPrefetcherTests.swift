@@ -11,9 +11,10 @@ import Testing
         let shape = ImageShape(channels: 1, height: 2, width: 3)
         let count = 50
         // Image n is filled with n + pixel/10, and labelled n mod 7.
-        let images = LabelledImages(shape: shape,
-                                    features: (0..<(count * shape.size)).map { Float($0 / shape.size) + Float($0 % shape.size) / 10 },
-                                    labels: (0..<count).map { Int32($0 % 7) })
+        let images = LabelledImages(
+            shape: shape,
+            features: (0..<(count * shape.size)).map { Float($0 / shape.size) + Float($0 % shape.size) / 10 },
+            labels: (0..<count).map { Int32($0 % 7) })
         let prefetcher = BatchPrefetcher(images: images, rows: 4)
         var stream = RandomStream(root: 5, seed: 0, purpose: "order")
         let order = stream.permutation(count)
@@ -25,7 +26,8 @@ import Testing
         for b in 0..<batches {
             let slot = prefetcher.slot(batch: b)
             if b + 1 < batches {
-                prefetcher.fill(batch: b + 1, indices: order[((b + 1) * 4)..<((b + 2) * 4)], transposed: transposed(b + 1))
+                prefetcher.fill(
+                    batch: b + 1, indices: order[((b + 1) * 4)..<((b + 2) * 4)], transposed: transposed(b + 1))
             }
             #expect((slot.inputT != nil) == (b % 2 == 1))
             for r in 0..<4 {
@@ -38,7 +40,9 @@ import Testing
             }
             if let inputT = slot.inputT {
                 #expect(inputT.cols == layout.stride)
-                for p in 0..<shape.size { #expect((4..<layout.stride).allSatisfy { inputT[p, $0] == 0 }, "padding must stay 0") }
+                for p in 0..<shape.size {
+                    #expect((4..<layout.stride).allSatisfy { inputT[p, $0] == 0 }, "padding must stay 0")
+                }
             }
         }
     }

@@ -103,13 +103,15 @@ import Testing
 
         let xT = byUnit(x), dyT = byUnit(dy)
         var gotSums = [Float](repeating: .nan, count: cols), gotSquares = gotSums, gotBeta = gotSums, gotGamma = gotSums
-        var gotNormalized = byUnit([Float](repeating: .nan, count: rows * cols)), gotY = gotNormalized, gotDx = gotNormalized
+        var gotNormalized = byUnit([Float](repeating: .nan, count: rows * cols)), gotY = gotNormalized,
+            gotDx = gotNormalized
         sift_row_sums(cols, xT, rows, stride, &gotSums)
         sift_unit_squared_deviations(cols, rows, stride, xT, mean, &gotSquares)
         sift_batch_norm_forward_by_unit(cols, rows, stride, xT, mean, inv, gamma, beta, &gotNormalized, &gotY)
         sift_batch_norm_parameter_gradients_by_unit(cols, rows, stride, dyT, byUnit(normalized), &gotBeta, &gotGamma)
-        sift_batch_norm_input_gradient_by_unit(cols, rows, stride, dyT, byUnit(normalized), gamma, inv, gradBeta, gradGamma,
-                                               &gotDx)
+        sift_batch_norm_input_gradient_by_unit(
+            cols, rows, stride, dyT, byUnit(normalized), gamma, inv, gradBeta, gradGamma,
+            &gotDx)
         expectSameBits(gotSums, sums, "sums")
         expectSameBits(gotSquares, squares, "squared deviations")
         expectSameBits(batchOnly(gotNormalized), normalized, "normalized")
@@ -132,17 +134,21 @@ import Testing
         func passes(bands: [Range<Int>]) -> [[UInt32]] {
             let sums = Matrix(rows: 1, cols: cols), squares = Matrix(rows: 1, cols: cols)
             let gradBeta = Matrix(rows: 1, cols: cols), gradGamma = Matrix(rows: 1, cols: cols)
-            let normalized = Matrix(rows: rows, cols: cols), y = Matrix(rows: rows, cols: cols), dx = Matrix(rows: rows, cols: cols)
+            let normalized = Matrix(rows: rows, cols: cols), y = Matrix(rows: rows, cols: cols),
+                dx = Matrix(rows: rows, cols: cols)
             for band in bands {
                 let (j, n) = (band.lowerBound, band.count)
                 sift_column_sums(rows, n, cols, x.pointer + j, sums.pointer + j)
                 sift_column_squared_deviations(rows, n, cols, x.pointer + j, mean.pointer + j, squares.pointer + j)
-                sift_batch_norm_forward(rows, n, cols, x.pointer + j, mean.pointer + j, inv.pointer + j, gamma.pointer + j,
-                                        beta.pointer + j, normalized.pointer + j, y.pointer + j)
-                sift_batch_norm_parameter_gradients(rows, n, cols, dy.pointer + j, normalized.pointer + j, gradBeta.pointer + j,
-                                                    gradGamma.pointer + j)
-                sift_batch_norm_input_gradient(rows, n, cols, dy.pointer + j, normalized.pointer + j, gamma.pointer + j,
-                                               inv.pointer + j, gradBeta.pointer + j, gradGamma.pointer + j, dx.pointer + j)
+                sift_batch_norm_forward(
+                    rows, n, cols, x.pointer + j, mean.pointer + j, inv.pointer + j, gamma.pointer + j,
+                    beta.pointer + j, normalized.pointer + j, y.pointer + j)
+                sift_batch_norm_parameter_gradients(
+                    rows, n, cols, dy.pointer + j, normalized.pointer + j, gradBeta.pointer + j,
+                    gradGamma.pointer + j)
+                sift_batch_norm_input_gradient(
+                    rows, n, cols, dy.pointer + j, normalized.pointer + j, gamma.pointer + j,
+                    inv.pointer + j, gradBeta.pointer + j, gradGamma.pointer + j, dx.pointer + j)
             }
             return [sums, squares, normalized, y, gradBeta, gradGamma, dx].map { $0.values.map(\.bitPattern) }
         }

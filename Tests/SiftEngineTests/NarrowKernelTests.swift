@@ -22,7 +22,9 @@ import Testing
                     expected[i * stride + b] = sum
                 }
             }
-            for (build, kernel) in [("dispatched", sift_narrow_input_gradient), ("eight-float", sift_narrow_input_gradient_eight_wide)] {
+            for (build, kernel) in [
+                ("dispatched", sift_narrow_input_gradient), ("eight-float", sift_narrow_input_gradient_eight_wide),
+            ] {
                 var result = [Float](repeating: 7, count: fanIn * stride)
                 kernel(fanIn, outputs, weights, gradZT, rows, stride, &result)
                 let same = result.map(\.bitPattern) == expected.map(\.bitPattern)  // a Bool: a failure prints no floats

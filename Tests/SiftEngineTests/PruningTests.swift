@@ -10,7 +10,9 @@ import SiftSpec
         let network = Network(spec: model)
         network.initialize(stream: RandomStream(root: 11, seed: seed, purpose: "init"))
         var s = RandomStream(root: 11, seed: seed, purpose: "bias")
-        for layer in network.layers { for j in 0..<layer.fanOut { layer.bias.pointer[j] = Float(0.05 * s.nextNormal()) } }
+        for layer in network.layers {
+            for j in 0..<layer.fanOut { layer.bias.pointer[j] = Float(0.05 * s.nextNormal()) }
+        }
         return network.state
     }
 
@@ -36,7 +38,9 @@ import SiftSpec
                 for l in 0..<3 {
                     let pool = model.widths[l] * model.widths[l + 1] + (spec.pruneBiases ? model.widths[l + 1] : 0)
                     let alive = masks.layers[l].aliveWeights + (spec.pruneBiases ? masks.layers[l].aliveBiases : 0)
-                    #expect(alive == specCount(pool: pool, rate: rates[l], rounds: round), "\(preset) layer \(l) round \(round)")
+                    #expect(
+                        alive == specCount(pool: pool, rate: rates[l], rounds: round),
+                        "\(preset) layer \(l) round \(round)")
                     #expect(alive == pruner.aliveCounts(level: round)[l])
                     if rates[l] == 0 { #expect(masks.layers[l] == MaskSet.dense(model).layers[l]) }
                     if !spec.pruneBiases { #expect(masks.layers[l].aliveBiases == model.widths[l + 1]) }
@@ -49,7 +53,9 @@ import SiftSpec
             // Pruned entries are exactly the smallest of those alive before, and none comes back.
             for l in 0..<3 {
                 let w = state.layers[l].weights
-                let removed = (0..<w.count).filter { before.layers[l].weights[$0] == 1 && masks.layers[l].weights[$0] == 0 }
+                let removed = (0..<w.count).filter {
+                    before.layers[l].weights[$0] == 1 && masks.layers[l].weights[$0] == 0
+                }
                 let kept = (0..<w.count).filter { masks.layers[l].weights[$0] == 1 }
                 #expect(kept.allSatisfy { before.layers[l].weights[$0] == 1 })
                 if spec.scope == .layerwise, let largestRemoved = removed.map({ abs(w[$0]) }).max() {
@@ -93,9 +99,11 @@ import SiftSpec
 
     @Test func connectedFractionDrivesTheStopRule() {
         var mask = LayerMask.dense(fanIn: 3, fanOut: 4)
-        mask.weights = [1, 0, 0, 0,
-                        0, 0, 0, 0,
-                        1, 0, 0, 0]
+        mask.weights = [
+            1, 0, 0, 0,
+            0, 0, 0, 0,
+            1, 0, 0, 0,
+        ]
         #expect(mask.connectedFraction == 0.25)
         let set = MaskSet(layers: [mask, LayerMask.dense(fanIn: 4, fanOut: 2)])
         #expect(set.smallestHiddenConnectedFraction == 0.25)

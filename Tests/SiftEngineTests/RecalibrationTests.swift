@@ -38,7 +38,9 @@ import SiftSpec
         var stream = order
         let permutation = stream.permutation(trainer.data.train.count)
         let network = trainer.network, rows = trainer.batchRows
-        var sums = network.layers.map { (mean: [Double](repeating: 0, count: $0.fanIn), variance: [Double](repeating: 0, count: $0.fanIn)) }
+        var sums = network.layers.map {
+            (mean: [Double](repeating: 0, count: $0.fanIn), variance: [Double](repeating: 0, count: $0.fanIn))
+        }
         for b in 0..<Self.batches {
             var x: [[Double]] = permutation[(b * rows)..<((b + 1) * rows)].map { i in
                 (0..<16).map { Double(trainer.data.train.features[i * 16 + $0]) }
@@ -47,24 +49,31 @@ import SiftSpec
                 guard let bn = layer.batchNorm else { continue }
                 let n = Double(rows)
                 let mean = (0..<layer.fanIn).map { j in x.reduce(0) { $0 + $1[j] } / n }
-                let variance = (0..<layer.fanIn).map { j in x.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n }
+                let variance = (0..<layer.fanIn).map { j in
+                    x.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n
+                }
                 for j in 0..<layer.fanIn { sums[l].mean[j] += mean[j]; sums[l].variance[j] += variance[j] }
                 let y = x.map { row in
                     (0..<layer.fanIn).map { j in
-                        Double(bn.gamma.pointer[j]) * (row[j] - mean[j]) / (variance[j] + Double(bn.epsilon)).squareRoot()
+                        Double(bn.gamma.pointer[j]) * (row[j] - mean[j])
+                            / (variance[j] + Double(bn.epsilon)).squareRoot()
                             + Double(bn.beta.pointer[j])
                     }
                 }
                 let w = layer.weights
                 x = y.map { row in
                     (0..<layer.fanOut).map { k in
-                        let z = (0..<layer.fanIn).reduce(Double(layer.bias.pointer[k])) { $0 + row[$1] * Double(w.pointer[$1 * layer.fanOut + k]) }
+                        let z = (0..<layer.fanIn).reduce(Double(layer.bias.pointer[k])) {
+                            $0 + row[$1] * Double(w.pointer[$1 * layer.fanOut + k])
+                        }
                         return l == network.layers.count - 1 ? z : max(z, 0)
                     }
                 }
             }
         }
-        return sums.map { (mean: $0.mean.map { $0 / Double(Self.batches) }, variance: $0.variance.map { $0 / Double(Self.batches) }) }
+        return sums.map {
+            (mean: $0.mean.map { $0 / Double(Self.batches) }, variance: $0.variance.map { $0 / Double(Self.batches) })
+        }
     }
 
     @Test func recalibratedStatisticsAreTheBatchesAveragesAndRestoreTheAccuracy() throws {
@@ -74,7 +83,9 @@ import SiftSpec
         // Offset the running statistics from the data, as a running average that lags the weights does.
         for layer in network.layers {
             guard let bn = layer.batchNorm else { continue }
-            for j in 0..<bn.features { bn.runningMean.pointer[j] += 3 * (bn.runningVariance.pointer[j] + 0.1).squareRoot() }
+            for j in 0..<bn.features {
+                bn.runningMean.pointer[j] += 3 * (bn.runningVariance.pointer[j] + 0.1).squareRoot()
+            }
         }
         let offset = trainer.testAccuracy()
         let order = RandomStream(root: 3, seed: 0, purpose: "recalibration")
@@ -84,10 +95,14 @@ import SiftSpec
         for (l, layer) in network.layers.enumerated() {
             let bn = try #require(layer.batchNorm)
             for j in 0..<bn.features {
-                #expect(abs(Double(bn.runningMean.pointer[j]) - expected[l].mean[j]) <= 1e-4 * (1 + abs(expected[l].mean[j])),
-                        "layer \(l) input \(j): mean")
-                #expect(abs(Double(bn.runningVariance.pointer[j]) - expected[l].variance[j]) <= 1e-4 * (1 + expected[l].variance[j]),
-                        "layer \(l) input \(j): variance")
+                #expect(
+                    abs(Double(bn.runningMean.pointer[j]) - expected[l].mean[j]) <= 1e-4
+                        * (1 + abs(expected[l].mean[j])),
+                    "layer \(l) input \(j): mean")
+                #expect(
+                    abs(Double(bn.runningVariance.pointer[j]) - expected[l].variance[j]) <= 1e-4
+                        * (1 + expected[l].variance[j]),
+                    "layer \(l) input \(j): variance")
             }
         }
         // The brute-force statistics, put in by hand, read the same accuracy.
@@ -107,7 +122,8 @@ import SiftSpec
     @Test func recalibrationTouchesOnlyTheStatistics() {
         let trainer = trainedNetwork()
         let before = trainer.network.state
-        trainer.recalibrateBatchNorm(batches: Self.batches, order: RandomStream(root: 3, seed: 0, purpose: "recalibration"))
+        trainer.recalibrateBatchNorm(
+            batches: Self.batches, order: RandomStream(root: 3, seed: 0, purpose: "recalibration"))
         let after = trainer.network.state
         for (a, b) in zip(before.layers, after.layers) {
             #expect(a.weights == b.weights && a.bias == b.bias && a.gamma == b.gamma && a.beta == b.beta)

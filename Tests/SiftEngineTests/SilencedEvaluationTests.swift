@@ -23,7 +23,8 @@ import Testing
                 }
                 let expected = network.predict(input)
                 layer.weights.copy(from: saved)
-                let shortcut = network.predict(rows: c.rows, firstLayerOutput: output, silencing: silenced, scratch: scratch)
+                let shortcut = network.predict(
+                    rows: c.rows, firstLayerOutput: output, silencing: silenced, scratch: scratch)
                 #expect(shortcut == expected, "silencing \(silenced.count) units, sparse path: \(layer.sparse != nil)")
                 #expect(Self.values(output) == pristine, "the first layer's output is put back")
                 if expected != network.predict(input) { changed += 1 }

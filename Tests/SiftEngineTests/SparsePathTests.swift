@@ -44,7 +44,8 @@ import SiftSpec
         model.batchNormEpsilon = 1e-5
         var masks = MaskSet.random(model, density: c.density, stream: RandomStream(root: 9, seed: 1, purpose: "mask"))
         if let k = c.denseLayer {
-            masks.layers[k] = MaskSet.random(model, density: 0.6, stream: RandomStream(root: 9, seed: 1, purpose: "dense")).layers[k]
+            masks.layers[k] =
+                MaskSet.random(model, density: 0.6, stream: RandomStream(root: 9, seed: 1, purpose: "dense")).layers[k]
         }
         let networks = [0.0, c.denseLayer == nil ? 2.0 : 0.5].map { threshold -> Network in
             var spec = model
@@ -55,7 +56,8 @@ import SiftSpec
             return network
         }
         #expect(networks[0].layers.allSatisfy { $0.sparse == nil })
-        #expect(networks[1].layers.indices.allSatisfy { (networks[1].layers[$0].sparse == nil) == ($0 == c.denseLayer) })
+        #expect(
+            networks[1].layers.indices.allSatisfy { (networks[1].layers[$0].sparse == nil) == ($0 == c.denseLayer) })
         // Every sparse hidden layer hands its activations up feature-major, through the next one's batch norm if it has one.
         let layers = networks[1].layers
         #expect(layers.indices.dropLast().allSatisfy { layers[$0].emitsFeatureMajor == (layers[$0].sparse != nil) })
@@ -131,14 +133,17 @@ import SiftSpec
             #expect(dense.inputLayoutWanted(rows: c.rows) == nil)
             #expect(sparse.inputLayoutWanted(rows: c.rows) != nil)
             for step in 0..<5 {
-                let (input, labels) = Self.batch(rows: c.rows, features: Self.inputs, classes: 7, seed: 10 + UInt64(step))
+                let (input, labels) = Self.batch(
+                    rows: c.rows, features: Self.inputs, classes: 7, seed: 10 + UInt64(step))
                 for (network, optimizer) in zip([dense, sparse], optimizers) {
                     // Every other step hands a sparse first layer its input already transposed, as the batch prefetcher does.
-                    let inputT = step % 2 == 0 ? network.inputLayoutWanted(rows: c.rows).map { layout -> Matrix in
-                        let t = Matrix(rows: Self.inputs, cols: layout.stride)
-                        BLAS.transpose(input, into: t)
-                        return t
-                    } : nil
+                    let inputT =
+                        step % 2 == 0
+                        ? network.inputLayoutWanted(rows: c.rows).map { layout -> Matrix in
+                            let t = Matrix(rows: Self.inputs, cols: layout.stride)
+                            BLAS.transpose(input, into: t)
+                            return t
+                        } : nil
                     _ = labels.withUnsafeBufferPointer {
                         network.trainStep(input, inputT: inputT, labels: $0.baseAddress!, optimizer: optimizer)
                     }
@@ -147,7 +152,9 @@ import SiftSpec
             for (l, (d, s)) in zip(dense.layers, sparse.layers).enumerated() {
                 let actual = s.weights.values
                 #expect(Self.relativeError(d.weights.values, actual) < 1e-4, "\(kind) momentum \(momentum), layer \(l)")
-                #expect(zip(actual, d.weightMask.values).allSatisfy { $1 != 0 || $0 == 0 }, "pruned weight moved, layer \(l)")
+                #expect(
+                    zip(actual, d.weightMask.values).allSatisfy { $1 != 0 || $0 == 0 },
+                    "pruned weight moved, layer \(l)")
                 #expect(Self.relativeError(d.bias.values, s.bias.values) < 1e-4)
             }
         }
@@ -171,16 +178,18 @@ import SiftSpec
             BLAS.transpose(input, into: inputT)
             for (k, (network, optimizer)) in zip(networks, optimizers).enumerated() {
                 _ = labels.withUnsafeBufferPointer {
-                    network.trainStep(input, inputT: k == 1 ? inputT : nil, labels: $0.baseAddress!, optimizer: optimizer)
+                    network.trainStep(
+                        input, inputT: k == 1 ? inputT : nil, labels: $0.baseAddress!, optimizer: optimizer)
                 }
             }
         }
         let (input, _) = Self.batch(rows: c.rows, features: Self.inputs, classes: 7, seed: 30)
         let bits = networks.map { network in
             network.layers.flatMap { layer in
-                [layer.weights.values, layer.bias.values] + (layer.batchNorm.map {
-                    [$0.gamma.values, $0.beta.values, $0.runningMean.values, $0.runningVariance.values]
-                } ?? [])
+                [layer.weights.values, layer.bias.values]
+                    + (layer.batchNorm.map {
+                        [$0.gamma.values, $0.beta.values, $0.runningMean.values, $0.runningVariance.values]
+                    } ?? [])
             }.joined().map(\.bitPattern) + network.forward(input, training: false).values.map(\.bitPattern)
         }
         let identical = bits[0] == bits[1]  // a Bool, so a failure does not print every float
@@ -220,12 +229,16 @@ import SiftSpec
             let sparse = SparseWeights(mask: mask, dense: weights.clone(), threads: threads)
             // Enough work that four threads each get a range.
             #expect(sparse.count * layout.width >= 4 * SparseWeights.multiplyAddsPerThread)
-            let (outputT, gradInputT) = (Matrix(rows: fanOut, cols: layout.stride), Matrix(rows: fanIn, cols: layout.stride))
+            let (outputT, gradInputT) = (
+                Matrix(rows: fanOut, cols: layout.stride), Matrix(rows: fanIn, cols: layout.stride)
+            )
             sparse.multiply(inputT: inputT.pointer, bias: bias.pointer, into: outputT.pointer, layout: layout)
             sparse.multiplyTransposed(gradOutputT: gradOutputT.pointer, into: gradInputT.pointer, layout: layout)
-            sparse.weightGradient(inputT: inputT.pointer, gradOutputT: gradOutputT.pointer, layout: layout, descend: nil)
+            sparse.weightGradient(
+                inputT: inputT.pointer, gradOutputT: gradOutputT.pointer, layout: layout, descend: nil)
             let gradient = Array(UnsafeBufferPointer(start: sparse.gradient, count: sparse.count))
-            sparse.weightGradient(inputT: inputT.pointer, gradOutputT: gradOutputT.pointer, layout: layout, descend: 0.1)
+            sparse.weightGradient(
+                inputT: inputT.pointer, gradOutputT: gradOutputT.pointer, layout: layout, descend: 0.1)
             let descended = sparse.denseForAccess().values
             return [outputT.values, gradInputT.values, gradient, descended].map { $0.map(\.bitPattern) }
         }
@@ -244,7 +257,8 @@ import SiftSpec
         let network = Network(spec: model)
         network.initialize(stream: RandomStream(root: 1, seed: 0, purpose: "init"))
         var masks = MaskSet.random(model, density: 0.1, stream: RandomStream(root: 1, seed: 0, purpose: "a"))
-        masks.layers[1] = MaskSet.random(model, density: 0.5, stream: RandomStream(root: 1, seed: 0, purpose: "b")).layers[1]
+        masks.layers[1] =
+            MaskSet.random(model, density: 0.5, stream: RandomStream(root: 1, seed: 0, purpose: "b")).layers[1]
         network.apply(masks)
         #expect(network.layers[0].sparse != nil)
         #expect(network.layers[1].sparse == nil)

@@ -19,16 +19,22 @@ import Testing
         return Array(UnsafeBufferPointer(start: c.pointer, count: c.count))
     }
 
-    @Test(arguments: [(128, 512, 784), (500, 256, 784), (1000, 1024, 1024), (1000, 10, 1024), (784, 512, 128), (300, 1000, 300)])
+    @Test(arguments: [
+        (128, 512, 784), (500, 256, 784), (1000, 1024, 1024), (1000, 10, 1024), (784, 512, 128), (300, 1000, 300),
+    ])
     func aCutProductHasTheBitsOfOneCall(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         for (transposeA, transposeB) in [(false, false), (true, false), (false, true)] {
             for beta: Float in [0, 1] {
-                let one = product(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, beta: beta, threads: 1)
+                let one = product(
+                    m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, beta: beta, threads: 1)
                 for threads in [2, 3] {
-                    let cut = product(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, beta: beta, threads: threads)
-                    #expect(cut.elementsEqual(one) { $0.bitPattern == $1.bitPattern },
-                            "\(m)x\(n)x\(k) transposeA \(transposeA) transposeB \(transposeB) beta \(beta) on \(threads) threads")
+                    let cut = product(
+                        m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, beta: beta, threads: threads)
+                    #expect(
+                        cut.elementsEqual(one) { $0.bitPattern == $1.bitPattern },
+                        "\(m)x\(n)x\(k) transposeA \(transposeA) transposeB \(transposeB) beta \(beta) on \(threads) threads"
+                    )
                 }
             }
         }

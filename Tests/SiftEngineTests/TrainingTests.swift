@@ -12,7 +12,9 @@ import SiftSpec
     static let shape = ImageShape(channels: 1, height: 4, width: 4)
     let data = SyntheticImages.split(shape: shape, classes: 4, train: 512, test: 256)
 
-    func spec(_ control: PruningControl = .none, optimizer: OptimizerKind = .sgd, batchNorm: Bool = false) -> ExperimentSpec {
+    func spec(
+        _ control: PruningControl = .none, optimizer: OptimizerKind = .sgd, batchNorm: Bool = false
+    ) -> ExperimentSpec {
         var model = ModelSpec(widths: [16, 24, 12, 4])
         model.batchNorm = batchNorm
         var train = TrainSpec()
@@ -29,8 +31,9 @@ import SiftSpec
     }
 
     func runChain(_ spec: ExperimentSpec, seed: UInt64 = 0) throws -> [LevelOutcome] {
-        let chain = try IMPChain(spec: spec, data: data,
-                                 identity: ChainIdentity(experiment: "test", streamRoot: 77, seed: seed))
+        let chain = try IMPChain(
+            spec: spec, data: data,
+            identity: ChainIdentity(experiment: "test", streamRoot: 77, seed: seed))
         var levels: [LevelOutcome] = []
         try chain.run(onLevel: { levels.append($0) })
         return levels
@@ -40,15 +43,16 @@ import SiftSpec
     @Test(arguments: [BatchSampling.shuffle, .replacement])
     func trainStepsTrainsExactlyThatManySteps(_ sampling: BatchSampling) throws {
         var train = spec().train
-        train.steps = 37   // 512 images in batches of 32: 16 a pass, so 2 passes and 5 steps of a third
+        train.steps = 37  // 512 images in batches of 32: 16 a pass, so 2 passes and 5 steps of a third
         train.evalEverySteps = 10
         train.sampling = sampling
         let trainer = Trainer(network: Network(spec: spec().model), spec: train, data: data)
         trainer.network.initialize(stream: RandomStream(root: 1, seed: 0, purpose: "init"))
         let progress = TrainingProgress()
         var updates: [Int] = [], passes: [(Int, Int)] = []
-        let outcome = trainer.train(order: RandomStream(root: 1, seed: 0, purpose: "order"), afterStep: { updates.append($0) },
-                                    onEpoch: { passes.append(($0.epoch, $0.epochs)) }, progress: progress)
+        let outcome = trainer.train(
+            order: RandomStream(root: 1, seed: 0, purpose: "order"), afterStep: { updates.append($0) },
+            onEpoch: { passes.append(($0.epoch, $0.epochs)) }, progress: progress)
         #expect(outcome.steps == 37 && updates == Array(0...37))
         #expect(passes.map(\.0) == [1, 2, 3] && passes.allSatisfy { $0.1 == 3 })
         #expect(progress.snapshot.steps == 37 && progress.snapshot.step == 37)
@@ -65,9 +69,11 @@ import SiftSpec
         let trainer = Trainer(network: Network(spec: spec(batchNorm: true).model), spec: train, data: data)
         trainer.network.initialize(stream: RandomStream(root: 2, seed: 0, purpose: "init"))
         var point: NetworkState?
-        _ = trainer.train(order: RandomStream(root: 2, seed: 0, purpose: "order"), afterStep: { step in
-            if step == 10 { point = trainer.network.state }
-        })
+        _ = trainer.train(
+            order: RandomStream(root: 2, seed: 0, purpose: "order"),
+            afterStep: { step in
+                if step == 10 { point = trainer.network.state }
+            })
         let saved = try #require(point)
         #expect(saved.layers[0].runningMean?.contains { $0 != 0 } == true, "ten steps moved the running statistics")
         #expect(trainer.network.state != saved, "ten more steps moved everything")
@@ -76,7 +82,9 @@ import SiftSpec
         for (layer, before) in zip(now.layers, saved.layers) {
             #expect(layer.weights == before.weights && layer.bias == before.bias)
             #expect(layer.gamma == before.gamma && layer.beta == before.beta)
-            #expect(layer.runningMean?.allSatisfy { $0 == 0 } == true && layer.runningVariance?.allSatisfy { $0 == 1 } == true)
+            #expect(
+                layer.runningMean?.allSatisfy { $0 == 0 } == true
+                    && layer.runningVariance?.allSatisfy { $0 == 1 } == true)
         }
     }
 
@@ -92,7 +100,9 @@ import SiftSpec
         #expect(layers.last?.isOutput == true)
         _ = trainer.train(order: RandomStream(root: 4, seed: 0, purpose: "order"))
         for layer in trainer.network.state.layers {
-            #expect(layer.gamma?.contains { $0 != 1 } == true && layer.beta?.contains { $0 != 0 } == true, "γ and β trained")
+            #expect(
+                layer.gamma?.contains { $0 != 1 } == true && layer.beta?.contains { $0 != 0 } == true, "γ and β trained"
+            )
         }
     }
 
@@ -100,8 +110,8 @@ import SiftSpec
     /// statistics outright; the batches after it are averaged in with the decay.
     @Test func theFirstBatchSetsTheRunningStatistics() {
         let bn = BatchNorm(features: 2, epsilon: 1e-10, decay: 0.99)
-        let first = Matrix(rows: 2, cols: 2, values: [1, 10, 3, 30])    // means 2 and 20, variances 1 and 100
-        let second = Matrix(rows: 2, cols: 2, values: [5, 0, 5, 0])     // means 5 and 0, variances 0 and 0
+        let first = Matrix(rows: 2, cols: 2, values: [1, 10, 3, 30])  // means 2 and 20, variances 1 and 100
+        let second = Matrix(rows: 2, cols: 2, values: [5, 0, 5, 0])  // means 5 and 0, variances 0 and 0
         let scratch = Matrix(rows: 2, cols: 2), out = Matrix(rows: 2, cols: 2)
         bn.forward(.rowMajor(first), rows: 2, normalized: scratch, output: out, training: true)
         #expect(bn.runningMean.values == [2, 20] && bn.runningVariance.values == [1, 100])
@@ -148,7 +158,9 @@ import SiftSpec
         let dense = try chain(sparseBelow: 0), sparse = try chain(sparseBelow: 0.6)
         #expect(dense.count == 4 && sparse.count == 4)
         // Levels 0 and 1 (100 and 70 %) are dense in both; levels 2 and 3 (49 and 34 %) are sparse in one.
-        for level in 0...1 { #expect(sparse[level].trained == dense[level].trained && sparse[level].masks == dense[level].masks) }
+        for level in 0...1 {
+            #expect(sparse[level].trained == dense[level].trained && sparse[level].masks == dense[level].masks)
+        }
         #expect(sparse[2].trained != dense[2].trained, "level 2 took the sparse path")
         for level in 2...3 {
             for (x, y) in zip(sparse[level].trained.layers, dense[level].trained.layers) {
@@ -157,7 +169,9 @@ import SiftSpec
             }
             for (x, y) in zip(sparse[level].masks.layers, dense[level].masks.layers) {
                 let differ = zip(x.weights, y.weights).filter { $0 != $1 }.count
-                #expect(Double(differ) <= 0.02 * Double(x.weights.count), "level \(level): \(differ) of \(x.weights.count) mask entries differ")
+                #expect(
+                    Double(differ) <= 0.02 * Double(x.weights.count),
+                    "level \(level): \(differ) of \(x.weights.count) mask entries differ")
             }
         }
     }
@@ -189,7 +203,8 @@ import SiftSpec
                 #expect(a != nil && a == b, "level \(level) \(file)")
             }
         }
-        let metrics = try JSONDecoder().decode(LevelMetrics.self, from: FileManager.default.contents(atPath: "\(dirs[0].path)/level-2/metrics.json")!)
+        let metrics = try JSONDecoder().decode(
+            LevelMetrics.self, from: FileManager.default.contents(atPath: "\(dirs[0].path)/level-2/metrics.json")!)
         #expect(metrics.training.level == 2)
         #expect(abs(metrics.training.densityLayers[0] - 0.49) < 0.01)
         let mask = try NumpyArray.read("\(dirs[0].path)/level-2/mask-0.npy")

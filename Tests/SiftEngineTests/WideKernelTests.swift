@@ -17,7 +17,9 @@ import Testing
             (self.blocks, self.rows, self.width, stride) = (blocks, rows, width, width + 16)
             for b in 0..<blocks {
                 for _ in 0..<rows {
-                    for _ in 0..<stream.nextInt(below: 12) { sources.append(Int32(b * sourcesPerBlock + stream.nextInt(below: sourcesPerBlock))) }
+                    for _ in 0..<stream.nextInt(below: 12) {
+                        sources.append(Int32(b * sourcesPerBlock + stream.nextInt(below: sourcesPerBlock)))
+                    }
                     starts.append(Int32(sources.count))
                 }
             }
@@ -31,8 +33,9 @@ import Testing
         /// The product over rows firstRow..<endRow by `kernel`, into an output that starts as NaN everywhere.
         func run(_ kernel: Kernel, indirect: Bool, withInitial: Bool, rows range: Range<Int>) -> [Float] {
             var out = [Float](repeating: .nan, count: rows * stride)
-            kernel(blocks, rows, range.lowerBound, range.upperBound, starts, sources, indirect ? valueIndex : nil, values,
-                   withInitial ? initial : nil, source, &out, width, stride)
+            kernel(
+                blocks, rows, range.lowerBound, range.upperBound, starts, sources, indirect ? valueIndex : nil, values,
+                withInitial ? initial : nil, source, &out, width, stride)
             return out
         }
 
@@ -49,14 +52,17 @@ import Testing
         }
     }
 
-    typealias Kernel = (Int, Int, Int, Int, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?,
-                        UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
-                        Int, Int) -> Void
+    typealias Kernel = (
+        Int, Int, Int, Int, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?,
+        UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
+        Int, Int
+    ) -> Void
 
     /// Widths of one and two 128-column sweeps with every remainder the sixteen-float build handles apart
     /// (32, 64, 96 columns); one block (the look-ahead loop) and three; values direct and through an index.
-    @Test(.enabled(if: sift_has_avx512_kernels() != 0, "this CPU has no AVX-512: both calls run the eight-float build"),
-          arguments: [32, 64, 96, 128, 224])
+    @Test(
+        .enabled(if: sift_has_avx512_kernels() != 0, "this CPU has no AVX-512: both calls run the eight-float build"),
+        arguments: [32, 64, 96, 128, 224])
     func sixteenWideMatchesEightWide(width: Int) {
         var stream = RandomStream(root: 16, seed: UInt64(width), purpose: "wide-kernels")
         for blocks in [1, 3] {
@@ -64,18 +70,25 @@ import Testing
             for indirect in [false, true] {
                 for withInitial in [false, true] {
                     for range in [0..<11, 3..<8] {
-                        let wide = product.run(sift_accumulate_rows, indirect: indirect, withInitial: withInitial, rows: range)
-                        let narrow = product.run(sift_accumulate_rows_eight_wide, indirect: indirect, withInitial: withInitial,
-                                                 rows: range)
+                        let wide = product.run(
+                            sift_accumulate_rows, indirect: indirect, withInitial: withInitial, rows: range)
+                        let narrow = product.run(
+                            sift_accumulate_rows_eight_wide, indirect: indirect, withInitial: withInitial,
+                            rows: range)
                         let differing = zip(wide, narrow).filter { $0.bitPattern != $1.bitPattern }.count
-                        #expect(differing == 0, "\(blocks) blocks, indirect \(indirect), initial \(withInitial), rows \(range)")
+                        #expect(
+                            differing == 0,
+                            "\(blocks) blocks, indirect \(indirect), initial \(withInitial), rows \(range)")
                         for r in range {
                             for c in [0, width / 2 + 3, width - 1] {
-                                let exact = product.reference(indirect: indirect, withInitial: withInitial, row: r, column: c)
+                                let exact = product.reference(
+                                    indirect: indirect, withInitial: withInitial, row: r, column: c)
                                 #expect(abs(Double(wide[r * product.stride + c]) - exact) <= 1e-4 * max(1, abs(exact)))
                             }
                         }
-                        #expect(wide[(range.upperBound - 1) * product.stride + width].isNaN, "padding columns are not written")
+                        #expect(
+                            wide[(range.upperBound - 1) * product.stride + width].isNaN,
+                            "padding columns are not written")
                         #expect(range.lowerBound == 0 || wide[0].isNaN, "rows outside the range are not written")
                     }
                 }
@@ -104,7 +117,9 @@ import Testing
         var starts: [Int32] = [0], rows: [Int32] = []
         for b in 0..<blocks {
             for j in 0..<columns {
-                for _ in 0..<((j * 7 + b * 5) % 20) { rows.append(Int32(b * sourcesPerBlock + stream.nextInt(below: sourcesPerBlock))) }
+                for _ in 0..<((j * 7 + b * 5) % 20) {
+                    rows.append(Int32(b * sourcesPerBlock + stream.nextInt(below: sourcesPerBlock)))
+                }
                 starts.append(Int32(rows.count))
             }
         }
@@ -114,16 +129,22 @@ import Testing
         let gradOutputT = (0..<(columns * stride)).map { _ in Float(stream.nextNormal()) }
         let start = (0..<entries).map { _ in Float(stream.nextNormal()) }
         let rate: Float = 0.05
-        let builds: [(String, SampledGradientKernel)] = [("dispatched", sift_sampled_gradient),
-                                                         ("eight-float", sift_sampled_gradient_eight_wide)]
+        let builds: [(String, SampledGradientKernel)] = [
+            ("dispatched", sift_sampled_gradient),
+            ("eight-float", sift_sampled_gradient_eight_wide),
+        ]
         for (build, kernel) in builds {
             for range in [0..<columns, 2..<7] {
                 var gradient = [Float](repeating: .nan, count: entries), values = start
-                kernel(blocks, columns, range.lowerBound, range.upperBound, starts, rows, inputT, gradOutputT, width, stride,
-                       &values, &gradient, 0, 0)
+                kernel(
+                    blocks, columns, range.lowerBound, range.upperBound, starts, rows, inputT, gradOutputT, width,
+                    stride,
+                    &values, &gradient, 0, 0)
                 var descended = start, unused = [Float](repeating: .nan, count: entries)
-                kernel(blocks, columns, range.lowerBound, range.upperBound, starts, rows, inputT, gradOutputT, width, stride,
-                       &descended, &unused, rate, 1)
+                kernel(
+                    blocks, columns, range.lowerBound, range.upperBound, starts, rows, inputT, gradOutputT, width,
+                    stride,
+                    &descended, &unused, rate, 1)
                 var wrong = 0, untouchedWritten = 0
                 for b in 0..<blocks {
                     for j in 0..<columns {
@@ -135,7 +156,9 @@ import Testing
                             let x = Int(rows[k]) * stride, g = j * stride
                             let dot = Self.definedDot(inputT[x..<(x + width)], gradOutputT[g..<(g + width)])
                             let step = start[k].addingProduct(-rate, dot)
-                            if gradient[k].bitPattern != dot.bitPattern || descended[k].bitPattern != step.bitPattern { wrong += 1 }
+                            if gradient[k].bitPattern != dot.bitPattern || descended[k].bitPattern != step.bitPattern {
+                                wrong += 1
+                            }
                         }
                     }
                 }
@@ -145,7 +168,9 @@ import Testing
         }
     }
 
-    typealias SampledGradientKernel = (Int, Int, Int, Int, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Float>?,
-                                       UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?,
-                                       UnsafeMutablePointer<Float>?, Float, Int32) -> Void
+    typealias SampledGradientKernel = (
+        Int, Int, Int, Int, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Float>?,
+        UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?,
+        UnsafeMutablePointer<Float>?, Float, Int32
+    ) -> Void
 }

@@ -38,8 +38,9 @@ import Testing
         func train() throws -> (task: TaskRecord, names: [String], files: [[UInt8]]) {
             let task = try #require(try store.leaseNext(to: LeaseHolder(worker: "w:1", token: "t"), leaseSeconds: 60))
             let prepared = try tasks.prepare(task)
-            let assignment = TaskAssignment(task: task.id, attempt: task.attempts, lease: "t", kind: task.kind,
-                                            parameters: prepared.parameters)
+            let assignment = TaskAssignment(
+                task: task.id, attempt: task.attempts, lease: "t", kind: task.kind,
+                parameters: prepared.parameters)
             let (summary, files) = try LevelTaskRunner().run(assignment, attachments: prepared.attachments)
             return (task, try JSONDecoder().decode([String].self, from: Data(summary.utf8)), files)
         }
@@ -47,10 +48,12 @@ import Testing
         /// Stores a result as the coordinator would, and records it.
         func store(_ task: TaskRecord, names: [String], files: [[UInt8]]) throws {
             let summary = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
-            let result = TaskResult(task: task.id, attempt: task.attempts, lease: "t", digest: TaskDigest.of(files), summary: summary)
+            let result = TaskResult(
+                task: task.id, attempt: task.attempts, lease: "t", digest: TaskDigest.of(files), summary: summary)
             _ = try tasks.store(task, result: result, attachments: files)
-            _ = try store.complete(task: task.id, attempt: task.attempts, from: LeaseHolder(worker: "w:1", token: "t"),
-                                   digest: result.digest, summary: summary)
+            _ = try store.complete(
+                task: task.id, attempt: task.attempts, from: LeaseHolder(worker: "w:1", token: "t"),
+                digest: result.digest, summary: summary)
         }
 
         func rejection(_ task: TaskRecord, names: [String], files: [[UInt8]]) -> String {
@@ -68,8 +71,12 @@ import Testing
     }
 
     func rewindFiles(under root: String) throws -> [String: Data] {
-        let paths = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }.filter { $0.contains("/rewind/") } ?? []
-        return Dictionary(uniqueKeysWithValues: try paths.map { ($0, try Data(contentsOf: URL(fileURLWithPath: "\(root)/\($0)"))) })
+        let paths =
+            FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }.filter {
+                $0.contains("/rewind/")
+            } ?? []
+        return Dictionary(
+            uniqueKeysWithValues: try paths.map { ($0, try Data(contentsOf: URL(fileURLWithPath: "\(root)/\($0)"))) })
     }
 
     @Test func onlyLevelZeroMayWriteTheRewindPoint() throws {
@@ -87,11 +94,15 @@ import Testing
         for (name, bytes) in zip(level0.names, level0.files) where name.hasPrefix("rewind-") {
             let array = try NumpyArray.parse(bytes, path: name)
             forgedNames.append(name)
-            forgedFiles.append(name.hasPrefix("rewind-weights-")
-                ? NumpyArray(float32: [Float](repeating: 0.5, count: array.count), shape: array.shape).encoded() : bytes)
+            forgedFiles.append(
+                name.hasPrefix("rewind-weights-")
+                    ? NumpyArray(float32: [Float](repeating: 0.5, count: array.count), shape: array.shape).encoded()
+                    : bytes)
         }
         let text = chain.rejection(level1.task, names: level1.names + forgedNames, files: level1.files + forgedFiles)
-        #expect(text.contains("carries a file named 'rewind-weights-0.npy': only level 0 makes the rewind point"), "\(text)")
+        #expect(
+            text.contains("carries a file named 'rewind-weights-0.npy': only level 0 makes the rewind point"), "\(text)"
+        )
         #expect(try rewindFiles(under: chain.experiments) == rewind, "the rewind point is untouched")
         #expect(chain.rejection(level1.task, names: level1.names, files: level1.files) == "accepted")
     }
@@ -107,10 +118,12 @@ import Testing
         names.remove(at: index)
         files.remove(at: index)
         #expect(chain.rejection(level0.task, names: names, files: files).contains("lacks sc_map.npy"))
-        let twice = chain.rejection(level0.task, names: level0.names + ["bias-0.npy"], files: level0.files + [level0.files[0]])
+        let twice = chain.rejection(
+            level0.task, names: level0.names + ["bias-0.npy"], files: level0.files + [level0.files[0]])
         #expect(twice.contains("carries bias-0.npy twice"), "\(twice)")
         let noRewind = level0.names.indices.filter { !level0.names[$0].hasPrefix("rewind-") }
-        let withoutRewind = chain.rejection(level0.task, names: noRewind.map { level0.names[$0] }, files: noRewind.map { level0.files[$0] })
+        let withoutRewind = chain.rejection(
+            level0.task, names: noRewind.map { level0.names[$0] }, files: noRewind.map { level0.files[$0] })
         #expect(withoutRewind.contains("carries no rewind point"), "\(withoutRewind)")
     }
 
@@ -121,10 +134,12 @@ import Testing
         defer { chain.dir.remove() }
         let level0 = try chain.train()
         try chain.store(level0.task, names: level0.names, files: level0.files)
-        let chainFolder = try #require(FileManager.default.enumerator(atPath: chain.experiments)?.compactMap { $0 as? String }
-            .first { $0.hasSuffix("/level-0") })
+        let chainFolder = try #require(
+            FileManager.default.enumerator(atPath: chain.experiments)?.compactMap { $0 as? String }
+                .first { $0.hasSuffix("/level-0") })
         try FileManager.default.removeItem(atPath: "\(chain.experiments)/\(chainFolder)")
-        let level1 = try #require(try chain.store.leaseNext(to: LeaseHolder(worker: "w:1", token: "t"), leaseSeconds: 60))
+        let level1 = try #require(
+            try chain.store.leaseNext(to: LeaseHolder(worker: "w:1", token: "t"), leaseSeconds: 60))
         #expect {
             _ = try chain.tasks.prepare(level1)
         } throws: { error in
@@ -135,7 +150,10 @@ import Testing
         #expect(chain.tasks.lostFiles(of: finished[0])?.hasSuffix("/level-0 is missing") == true)
         var notes: [String] = []
         try chain.tasks.recomputeLostLevels(in: chain.store) { notes.append($0) }
-        #expect(notes.last == "1 finished level(s) found missing on disk; 1 level(s) sent back to the queue, the levels after them included")
+        #expect(
+            notes.last
+                == "1 finished level(s) found missing on disk; 1 level(s) sent back to the queue, the levels after them included"
+        )
         #expect(try chain.store.task(level0.task.id)?.state == .queued)
     }
 

@@ -9,9 +9,13 @@ import Testing
         #expect(table.contains("train.lr = 0.1"), "the defaults table holds every key with its default")
         let ours = SiftBuild.identifier(defaults: table, blas: "OpenBLAS 0.3.21")
         #expect(ours.hasPrefix("sift-\(SiftBuild.version)-wire2-engine\(SiftBuild.engineRevision)-"))
-        #expect(ours == SiftBuild.identifier(defaults: table, blas: "OpenBLAS 0.3.21"), "derived, so the same inputs give the same build")
+        #expect(
+            ours == SiftBuild.identifier(defaults: table, blas: "OpenBLAS 0.3.21"),
+            "derived, so the same inputs give the same build")
         let otherDefault = table.replacingOccurrences(of: "train.lr = 0.1", with: "train.lr = 0.05")
-        #expect(SiftBuild.identifier(defaults: otherDefault, blas: "OpenBLAS 0.3.21") != ours, "another default, another build")
+        #expect(
+            SiftBuild.identifier(defaults: otherDefault, blas: "OpenBLAS 0.3.21") != ours,
+            "another default, another build")
         #expect(SiftBuild.identifier(defaults: table, blas: "OpenBLAS 0.3.26") != ours, "another BLAS, another build")
     }
 }

@@ -10,7 +10,8 @@ import Testing
 @Suite struct LocalityMetricsTests {
     func randomMask(fanIn: Int, fanOut: Int, density: Double, seed: UInt64) -> ConnectivityMask {
         var s = RandomStream(root: 5, seed: seed, purpose: "mask")
-        return ConnectivityMask(fanIn: fanIn, fanOut: fanOut, values: (0..<(fanIn * fanOut)).map { _ in s.nextDouble() < density ? 1 : 0 })
+        return ConnectivityMask(
+            fanIn: fanIn, fanOut: fanOut, values: (0..<(fanIn * fanOut)).map { _ in s.nextDouble() < density ? 1 : 0 })
     }
 
     /// S^sc and S^dc by enumerating every unit's unordered input pairs.
@@ -53,7 +54,8 @@ import Testing
         let brute = bruteMaps(mask, shape)
         #expect(maps.sameChannel == brute.same)
         #expect(maps.crossChannel == brute.cross)
-        #expect(maps.sameChannel[(shape.height - 1) * maps.width + shape.width - 1] == 0, "no same-channel pair at d = 0")
+        #expect(
+            maps.sameChannel[(shape.height - 1) * maps.width + shape.width - 1] == 0, "no same-channel pair at d = 0")
         #expect(abs(maps.meanPairDistance! - bruteMeanDistance(brute.same, shape)) < 1e-12)
     }
 
@@ -85,8 +87,9 @@ import Testing
                 let dy = index / maps.width - 11, dx = index % maps.width - 11
                 #expect(abs(dx) <= k - 1 && abs(dy) <= k - 1)
             }
-            let analysis = LocalityAnalysis(masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 4,
-                                            stream: RandomStream(root: 1, seed: 0, purpose: "null"))
+            let analysis = LocalityAnalysis(
+                masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 4,
+                stream: RandomStream(root: 1, seed: 0, purpose: "null"))
             #expect(analysis.metrics.pairDistanceRatioUniform! < 1)
         }
     }
@@ -96,9 +99,12 @@ import Testing
         let shape = ImageShape(channels: 1, height: 12, width: 12)
         let mask = randomMask(fanIn: 144, fanOut: 40, density: 0.1, seed: 3)
         let stream = RandomStream(root: 1, seed: 0, purpose: "null")
-        let analysis = LocalityAnalysis(masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 6, stream: stream)
+        let analysis = LocalityAnalysis(
+            masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 6, stream: stream)
         let draws = (0..<6).compactMap { r in
-            DisplacementMaps(mask: DegreePreservingNull.draw(mask, stream: stream.derived("degree-null-\(r)")), shape: shape).meanPairDistance
+            DisplacementMaps(
+                mask: DegreePreservingNull.draw(mask, stream: stream.derived("degree-null-\(r)")), shape: shape
+            ).meanPairDistance
         }
         let nullMean = draws.reduce(0, +) / Double(draws.count)
         #expect(analysis.metrics.pairDistanceRatioDegree == analysis.maps.meanPairDistance! / nullMean)
@@ -109,8 +115,9 @@ import Testing
     @Test func aUniformRandomMaskIsNotLocal() {
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let mask = randomMask(fanIn: 784, fanOut: 300, density: 0.1, seed: 9)
-        let analysis = LocalityAnalysis(masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 4,
-                                        stream: RandomStream(root: 1, seed: 0, purpose: "null"))
+        let analysis = LocalityAnalysis(
+            masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 4,
+            stream: RandomStream(root: 1, seed: 0, purpose: "null"))
         #expect(abs(analysis.metrics.pairDistanceRatioUniform! - 1) < 0.02)
         #expect(abs(analysis.metrics.pairDistanceRatioDegree! - 1) < 0.02)
         #expect(abs(analysis.metrics.gyrationRatioDegree! - 1) < 0.02)
@@ -131,19 +138,26 @@ import Testing
     /// or reruns of a sweep would disagree with its stored metrics. (Pinned from the draw before the trade loop was rewritten.)
     @Test func aDegreePreservingDrawIsPinned() {
         let mask = randomMask(fanIn: 12, fanOut: 5, density: 0.4, seed: 7)
-        let null = DegreePreservingNull.draw(mask, stream: RandomStream(root: 5, seed: 1, purpose: "pinned"), trades: 40)
-        #expect(null.receptiveFields == [[1, 3, 5, 9], [1, 2, 4, 6, 9, 11], [1, 3, 6, 9], [2, 3, 4, 7, 8, 9], [1, 2, 3, 4, 5, 8, 9, 11]])
+        let null = DegreePreservingNull.draw(
+            mask, stream: RandomStream(root: 5, seed: 1, purpose: "pinned"), trades: 40)
+        #expect(
+            null.receptiveFields == [
+                [1, 3, 5, 9], [1, 2, 4, 6, 9, 11], [1, 3, 6, 9], [2, 3, 4, 7, 8, 9], [1, 2, 3, 4, 5, 8, 9, 11],
+            ])
         #expect(null.receptiveFields != mask.receptiveFields)
     }
 
     @Test func theDegreeNullSeesThroughBorderPruning() {
         // Units that keep only central pixels, at random within the centre: small D, yet nothing local.
         let shape = ImageShape(channels: 1, height: 20, width: 20)
-        let centre = (0..<400).filter { let y = $0 / 20, x = $0 % 20; return (5..<15).contains(y) && (5..<15).contains(x) }
+        let centre = (0..<400).filter {
+            let y = $0 / 20, x = $0 % 20; return (5..<15).contains(y) && (5..<15).contains(x)
+        }
         var s = RandomStream(root: 4, seed: 0, purpose: "centre")
         let fields = (0..<80).map { _ in Array(s.permutation(centre.count).prefix(12).map { centre[$0] }).sorted() }
-        let analysis = LocalityAnalysis(masks: [ConnectivityMask(fanIn: 400, receptiveFields: fields)], firstLayerWeights: nil,
-                                        shape: shape, nullDraws: 8, stream: RandomStream(root: 1, seed: 0, purpose: "null"))
+        let analysis = LocalityAnalysis(
+            masks: [ConnectivityMask(fanIn: 400, receptiveFields: fields)], firstLayerWeights: nil,
+            shape: shape, nullDraws: 8, stream: RandomStream(root: 1, seed: 0, purpose: "null"))
         #expect(analysis.metrics.pairDistanceRatioUniform! < 0.8)
         #expect(abs(analysis.metrics.pairDistanceRatioDegree! - 1) < 0.05)
         #expect(abs(analysis.metrics.pairDistanceZDegree!) < 4)
@@ -154,20 +168,21 @@ import Testing
         let fields = [[0, 4, 20, 24], [12], [6, 7, 11, 12]]
         let mask = ConnectivityMask(fanIn: 25, receptiveFields: fields)
         let radii = UnitShape.gyrationRadii(mask, shape: shape)
-        #expect(abs(radii[0]! - 8.0.squareRoot()) < 1e-12)   // corners: distance √8 from the centre
+        #expect(abs(radii[0]! - 8.0.squareRoot()) < 1e-12)  // corners: distance √8 from the centre
         #expect(radii[1] == nil)
         #expect(abs(radii[2]! - 0.5.squareRoot()) < 1e-12)
 
         var weights = [Float](repeating: 0, count: 25 * 3)
-        for i in fields[0] { weights[i * 3] = 2 }           // uniform over 4 inputs: IPR 1/4
-        weights[12 * 3 + 1] = -3                             // one input: IPR 1
+        for i in fields[0] { weights[i * 3] = 2 }  // uniform over 4 inputs: IPR 1/4
+        weights[12 * 3 + 1] = -3  // one input: IPR 1
         weights[6 * 3 + 2] = 1; weights[7 * 3 + 2] = 2; weights[11 * 3 + 2] = 0; weights[12 * 3 + 2] = 0
         let ipr = UnitShape.inverseParticipationRatios(weights: weights, mask: mask)
         #expect(abs(ipr[0]! - 0.25) < 1e-12)
         #expect(ipr[1] == 1)
         #expect(abs(ipr[2]! - 17.0 / 25) < 1e-12)
-        let analysis = LocalityAnalysis(masks: [mask], firstLayerWeights: weights, shape: shape, nullDraws: 2,
-                                        stream: RandomStream(root: 1, seed: 0, purpose: "null"))
+        let analysis = LocalityAnalysis(
+            masks: [mask], firstLayerWeights: weights, shape: shape, nullDraws: 2,
+            stream: RandomStream(root: 1, seed: 0, purpose: "null"))
         #expect(abs(analysis.metrics.iprMean! - (0.25 + 1 + 17.0 / 25) / 3) < 1e-12)
         #expect(abs(analysis.metrics.participationRatioMean! - (4 + 1 + 25.0 / 17) / 3) < 1e-12)
     }
@@ -184,7 +199,9 @@ import Testing
                 #expect(effective[1][i, n] == (0..<8).contains { first[i, $0] && second[$0, n] })
             }
             for m in 0..<3 {
-                let paths = (0..<8).flatMap { a in (0..<5).map { b in (a, b) } }.filter { a, b in first[i, a] && second[a, b] && third[b, m] }
+                let paths = (0..<8).flatMap { a in (0..<5).map { b in (a, b) } }.filter { a, b in
+                    first[i, a] && second[a, b] && third[b, m]
+                }
                 #expect(effective[2][i, m] == !paths.isEmpty)
             }
         }
@@ -203,14 +220,17 @@ import Testing
         let degrees = mask.inDegrees
         for bin in binned.bins {
             let members = degrees.indices.filter { degrees[$0] >= bin.lowestDegree && degrees[$0] <= bin.highestDegree }
-            #expect(bin.units == members.count && bin.highestDegree - bin.lowestDegree == 3 && bin.lowestDegree % 4 == 0)
-            let part = ConnectivityMask(fanIn: 60, receptiveFields: members.map { n in (0..<60).filter { mask[$0, n] } })
+            #expect(
+                bin.units == members.count && bin.highestDegree - bin.lowestDegree == 3 && bin.lowestDegree % 4 == 0)
+            let part = ConnectivityMask(
+                fanIn: 60, receptiveFields: members.map { n in (0..<60).filter { mask[$0, n] } })
             #expect(bin.maps.sameChannel == bruteMaps(part, shape).same)
             for k in same.indices { same[k] += bin.maps.sameChannel[k]; cross[k] += bin.maps.crossChannel[k] }
         }
         #expect(same == whole.same && cross == whole.cross)
-        let analysis = LocalityAnalysis(masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 0,
-                                        stream: RandomStream(root: 1, seed: 0, purpose: "t"))
+        let analysis = LocalityAnalysis(
+            masks: [mask], firstLayerWeights: nil, shape: shape, nullDraws: 0,
+            stream: RandomStream(root: 1, seed: 0, purpose: "t"))
         #expect(analysis.maps.sameChannel == whole.same && analysis.maps.crossChannel == whole.cross)
     }
 
@@ -224,25 +244,31 @@ import Testing
         let second = ConnectivityMask(fanIn: 4, receptiveFields: [[0, 1], [0, 1, 2, 3], []])
         let output = ConnectivityMask(fanIn: 3, receptiveFields: [[0, 1, 2]])
         let stream = RandomStream(root: 3, seed: 0, purpose: "effective")
-        let analysis = LocalityAnalysis(masks: [first, second, output], firstLayerWeights: nil, shape: shape,
-                                        nullDraws: 4, stream: stream)
+        let analysis = LocalityAnalysis(
+            masks: [first, second, output], firstLayerWeights: nil, shape: shape,
+            nullDraws: 4, stream: stream)
         let layers = analysis.metrics.effectiveLayers ?? []
         #expect(layers.count == 1 && layers.first?.layer == 1, "one deeper hidden layer; the output layer is not one")
         guard let figures = layers.first else { return }
 
         // Fields by path count: pixel i reaches unit m when Σ_n M1[i,n]·M2[n,m] > 0.
-        let fields = (0..<3).map { m in (0..<16).filter { i in (0..<4).reduce(0) { $0 + (first[i, $1] && second[$1, m] ? 1 : 0) } > 0 } }
+        let fields = (0..<3).map { m in
+            (0..<16).filter { i in (0..<4).reduce(0) { $0 + (first[i, $1] && second[$1, m] ? 1 : 0) } > 0 }
+        }
         #expect(fields == [[0, 1, 2, 3, 4, 5, 6, 7], Array(0..<16), []])
         let effective = ConnectivityMask(fanIn: 16, receptiveFields: fields)
         let distance = bruteMeanDistance(bruteMaps(effective, shape).same, shape)
         #expect(abs(figures.meanPairDistance! - distance) < 1e-12)
-        #expect(abs(figures.pairDistanceRatioUniform! - distance / uniformMeanPairDistance(height: 4, width: 4)) < 1e-12)
+        #expect(
+            abs(figures.pairDistanceRatioUniform! - distance / uniformMeanPairDistance(height: 4, width: 4)) < 1e-12)
         // Radii of gyration: the 4×2 top half, and the whole 4×4 image.
         let top = (1.25 + 0.25).squareRoot(), whole = (1.25 + 1.25).squareRoot()
         #expect(abs(figures.gyrationRadiusMean! - (top + whole) / 2) < 1e-12)
         #expect(figures.pixelsReachedFraction == 1)
         // The null is drawn on that same effective mask, from the layer's own streams.
-        let nulls = (0..<4).map { DegreePreservingNull.draw(effective, stream: stream.derived("layer-1").derived("degree-null-\($0)")) }
+        let nulls = (0..<4).map {
+            DegreePreservingNull.draw(effective, stream: stream.derived("layer-1").derived("degree-null-\($0)"))
+        }
         let nullDistance = nulls.map { bruteMeanDistance(bruteMaps($0, shape).same, shape) }.reduce(0, +) / 4
         #expect(abs(figures.pairDistanceRatioDegree! - distance / nullDistance) < 1e-12)
         #expect(analysis.metrics.connectedFraction == [1, 2.0 / 3, 1])

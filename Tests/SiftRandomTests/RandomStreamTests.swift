@@ -26,8 +26,11 @@ import Testing
     @Test func wordsPastTheFirstBlocksArePinned() {
         var s = RandomStream(key: 0x5EED_1234_ABCD_0042)
         let words = (0..<40).map { _ in s.nextUInt32() }
-        #expect(Array(words[12..<20]) == [0x53C0_4351, 0x7FA3_BD9D, 0x1C7D_8FB6, 0x1864_0264,
-                                          0xF5B7_BBFE, 0x3B87_9C55, 0x1A98_BEB2, 0x0462_5D2B])
+        #expect(
+            Array(words[12..<20]) == [
+                0x53C0_4351, 0x7FA3_BD9D, 0x1C7D_8FB6, 0x1864_0264,
+                0xF5B7_BBFE, 0x3B87_9C55, 0x1A98_BEB2, 0x0462_5D2B,
+            ])
         #expect(Array(words[36..<40]) == [0xC79A_E65B, 0x147B_4EF1, 0x67E8_78F0, 0x67C2_C225])
     }
 

@@ -5,7 +5,8 @@ import Testing
 @Suite struct ReadingAtScaleTests {
     @Test func labelsSortWithTheirNumbersAsNumbers() {
         let labels = ["variant-10", "variant-2", "variant-1", "variant-11", "b", "a-02", "a-1", "variant-100"]
-        #expect(labels.sorted(by: NaturalOrder.precedes)
+        #expect(
+            labels.sorted(by: NaturalOrder.precedes)
                 == ["a-1", "a-02", "b", "variant-1", "variant-2", "variant-10", "variant-11", "variant-100"])
         #expect(!NaturalOrder.precedes("x", "x"))
         // Numbers longer than any integer type still compare.

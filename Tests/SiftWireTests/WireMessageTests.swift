@@ -9,16 +9,24 @@ import Testing
         .heartbeat(Heartbeat()),
         .heartbeat(Heartbeat(challenge: "c0ffee")),
         .heartbeat(Heartbeat(task: "t-1", answer: "c0ffee")),
-        .task(TaskAssignment(task: "t-1", attempt: 2, lease: "0123abcd", kind: "level", parameters: "{\"level\":3}"), attachments: [[1, 2, 3], []]),
-        .result(TaskResult(task: "t-1", attempt: 2, lease: "0123abcd", digest: "ab", summary: "{}"), attachments: [[9]]),
+        .task(
+            TaskAssignment(task: "t-1", attempt: 2, lease: "0123abcd", kind: "level", parameters: "{\"level\":3}"),
+            attachments: [[1, 2, 3], []]),
+        .result(
+            TaskResult(task: "t-1", attempt: 2, lease: "0123abcd", digest: "ab", summary: "{}"), attachments: [[9]]),
         .failure(TaskFailure(task: "t-1", attempt: 1, lease: "0123abcd", error: "out of memory", cause: .host)),
         .acknowledge(TaskReference(task: "t-1")),
         .refuse(Refusal(reason: "engine build 0.2 differs from the coordinator's 0.1")),
         .done,
         .statusRequest,
-        .status(SweepStatus(counts: ["done": 3, "queued": 1], finished: false,
-                            workers: [SweepStatus.Worker(name: "n1:7", cores: 8, task: "a/seed-0/level-2", secondsSinceHeartbeat: 0.4, alive: true)],
-                            failures: [SweepStatus.Failure(task: "b/seed-1/level-0", attempts: 3, error: "out of memory")])),
+        .status(
+            SweepStatus(
+                counts: ["done": 3, "queued": 1], finished: false,
+                workers: [
+                    SweepStatus.Worker(
+                        name: "n1:7", cores: 8, task: "a/seed-0/level-2", secondsSinceHeartbeat: 0.4, alive: true)
+                ],
+                failures: [SweepStatus.Failure(task: "b/seed-1/level-0", attempts: 3, error: "out of memory")])),
     ]
 
     @Test(arguments: messages)
@@ -47,7 +55,9 @@ import Testing
     @Test func versionAndKindAreChecked() {
         var frames = WireMessage.done.frames
         frames[0][5] = 99
-        #expect(throws: WireError.versionMismatch(peer: 99, ours: WireMessage.protocolVersion)) { try WireMessage(frames: frames) }
+        #expect(throws: WireError.versionMismatch(peer: 99, ours: WireMessage.protocolVersion)) {
+            try WireMessage(frames: frames)
+        }
         frames = WireMessage.done.frames
         frames[0][6] = 200
         #expect(throws: WireError.unknownKind(200)) { try WireMessage(frames: frames) }

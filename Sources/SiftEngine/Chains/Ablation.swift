@@ -19,8 +19,9 @@ extension AblationCurves {
         let byFraction = accuracies(counts: fractions.map { Int(($0 * Double(units)).rounded()) })
         let counts = UnitCountCurves.defaultCounts(units: units)
         let byCount = accuracies(counts: counts)
-        self.init(fractions: fractions, most: byFraction[0], fewest: byFraction[1], random: byFraction[2],
-                  byUnits: UnitCountCurves(units: counts, most: byCount[0], fewest: byCount[1], random: byCount[2]))
+        self.init(
+            fractions: fractions, most: byFraction[0], fewest: byFraction[1], random: byFraction[2],
+            byUnits: UnitCountCurves(units: counts, most: byCount[0], fewest: byCount[1], random: byCount[2]))
     }
 }
 

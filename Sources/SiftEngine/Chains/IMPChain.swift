@@ -33,20 +33,26 @@ public final class IMPChain {
     public init(spec: ExperimentSpec, data: DatasetSplit, identity: ChainIdentity) throws {
         let widths = spec.model.widths
         guard widths[0] == data.train.shape.size else {
-            throw EngineError.incompatible(field: "model.arch",
-                reason: "input width \(widths[0]) but each image has \(data.train.shape.size) values (\(data.train.shape)); start the architecture with \(data.train.shape.size)")
+            throw EngineError.incompatible(
+                field: "model.arch",
+                reason:
+                    "input width \(widths[0]) but each image has \(data.train.shape.size) values (\(data.train.shape)); start the architecture with \(data.train.shape.size)"
+            )
         }
         guard widths[widths.count - 1] >= data.classCount else {
-            throw EngineError.incompatible(field: "model.arch",
+            throw EngineError.incompatible(
+                field: "model.arch",
                 reason: "\(widths[widths.count - 1]) outputs but the data has \(data.classCount) classes")
         }
         if let rates = spec.pruning.layerRates, rates.count != spec.model.layerCount {
-            throw EngineError.incompatible(field: "pruning.layer_rates",
+            throw EngineError.incompatible(
+                field: "pruning.layer_rates",
                 reason: "\(rates.count) rates for \(spec.model.layerCount) layers")
         }
         let totalSteps = Trainer.totalSteps(spec.train, trainingImages: data.train.count)
         guard spec.pruning.rewindStep <= totalSteps else {
-            throw EngineError.incompatible(field: "pruning.rewind_step",
+            throw EngineError.incompatible(
+                field: "pruning.rewind_step",
                 reason: "step \(spec.pruning.rewindStep) is past the end of training (\(totalSteps) steps)")
         }
         self.spec = spec
@@ -61,9 +67,11 @@ public final class IMPChain {
     }
 
     /// Trains `trainer`'s network under `masks` from `start` (or a fresh init); the trained weights stay in the network.
-    fileprivate func trainLevel(_ trainer: Trainer, level: Int, masks: MaskSet, start: NetworkState?,
-                            afterStep: (Int) -> Void = { _ in }, progress: TrainingProgress? = nil,
-                            onEvent: (ChainEvent) -> Void) -> TrainingOutcome {
+    fileprivate func trainLevel(
+        _ trainer: Trainer, level: Int, masks: MaskSet, start: NetworkState?,
+        afterStep: (Int) -> Void = { _ in }, progress: TrainingProgress? = nil,
+        onEvent: (ChainEvent) -> Void
+    ) -> TrainingOutcome {
         let network = trainer.network
         network.apply(masks)
         if let start {
@@ -72,16 +80,21 @@ public final class IMPChain {
             network.initialize(stream: identity.stream(level == 0 ? "init" : "reinit-level-\(level)"))
         }
         let sparseLayers = network.sparseLayerIndices.map { $0 + 1 }
-        onEvent(.levelStarted(level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch,
-                              sparseLayers: sparseLayers))
-        let outcome = trainer.train(order: identity.stream("batch-order"), afterStep: afterStep,
-                                    onEpoch: { onEvent(.epochFinished(level: level, $0)) }, progress: progress, level: level)
+        onEvent(
+            .levelStarted(
+                level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch,
+                sparseLayers: sparseLayers))
+        let outcome = trainer.train(
+            order: identity.stream("batch-order"), afterStep: afterStep,
+            onEpoch: { onEvent(.epochFinished(level: level, $0)) }, progress: progress, level: level)
         progress?.measuring()
         return outcome
     }
 
     /// Measures the trained level (science §6, ablation included, on the trainer's network) and assembles its outcome.
-    private func finish(level: Int, masks: MaskSet, trainer: Trainer, outcome: TrainingOutcome, last: Bool) -> LevelOutcome {
+    private func finish(
+        level: Int, masks: MaskSet, trainer: Trainer, outcome: TrainingOutcome, last: Bool
+    ) -> LevelOutcome {
         let trained = trainer.network.state
         let connectivity = masks.layers.map(\.connectivity)
         let (shape, localityStream) = (data.train.shape, identity.stream("locality-level-\(level)"))
@@ -92,8 +105,9 @@ public final class IMPChain {
         var recalibrated: Double?, recalibrationSeconds = 0.0
         if spec.model.batchNorm && spec.train.recalibrationBatches > 0 && !diverged {
             let started = Date()
-            trainer.recalibrateBatchNorm(batches: spec.train.recalibrationBatches,
-                                         order: identity.stream("recalibration-level-\(level)"))
+            trainer.recalibrateBatchNorm(
+                batches: spec.train.recalibrationBatches,
+                order: identity.stream("recalibration-level-\(level)"))
             recalibrated = trainer.testAccuracy()
             recalibrationSeconds = Date().timeIntervalSince(started)
         }
@@ -105,20 +119,27 @@ public final class IMPChain {
         let threads = BLAS.threads
         let locality = { @Sendable in
             let started = Date()
-            let analysis = LocalityAnalysis(masks: connectivity, firstLayerWeights: firstWeights, shape: shape, threads: threads,
-                                            stream: localityStream)
+            let analysis = LocalityAnalysis(
+                masks: connectivity, firstLayerWeights: firstWeights, shape: shape, threads: threads,
+                stream: localityStream)
             return (analysis, Date().timeIntervalSince(started))
         }
         let ablate = {
             let started = Date()
-            let curves = diverged ? nil : AblationCurves(trainer: trainer, inDegrees: connectivity[0].inDegrees,
-                                                         stream: self.identity.stream("ablation-level-\(level)"))
+            let curves =
+                diverged
+                ? nil
+                : AblationCurves(
+                    trainer: trainer, inDegrees: connectivity[0].inDegrees,
+                    stream: self.identity.stream("ablation-level-\(level)"))
             return (curves, Date().timeIntervalSince(started))
         }
-        let ((analysis, localitySeconds), (ablation, ablationSeconds)) = threads > 1 ? inParallel(locality, ablate) : (locality(), ablate())
-        let timings = LevelTimings(training: outcome.seconds - outcome.evaluationSeconds,
-                                   evaluation: outcome.evaluationSeconds + recalibrationSeconds,
-                                   ablation: ablationSeconds, locality: localitySeconds)
+        let ((analysis, localitySeconds), (ablation, ablationSeconds)) =
+            threads > 1 ? inParallel(locality, ablate) : (locality(), ablate())
+        let timings = LevelTimings(
+            training: outcome.seconds - outcome.evaluationSeconds,
+            evaluation: outcome.evaluationSeconds + recalibrationSeconds,
+            ablation: ablationSeconds, locality: localitySeconds)
         let training = LevelTraining(
             experiment: identity.experiment, seed: identity.seed, level: level,
             control: spec.pruning.control.rawValue, architecture: spec.model.architecture,
@@ -129,9 +150,10 @@ public final class IMPChain {
             trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last || diverged,
             diverged: diverged ? true : nil, lastFiniteLoss: outcome.divergence?.lastFiniteLoss,
             testAccuracyRecalibrated: recalibrated, nearConstantInputs: nearConstant)
-        return LevelOutcome(masks: masks, trained: trained,
-                            metrics: LevelMetrics(training: training, locality: analysis.metrics, ablation: ablation, timings: timings),
-                            analysis: analysis)
+        return LevelOutcome(
+            masks: masks, trained: trained,
+            metrics: LevelMetrics(training: training, locality: analysis.metrics, ablation: ablation, timings: timings),
+            analysis: analysis)
     }
 
     // MARK: - One level at a time (what a worker runs)
@@ -139,18 +161,21 @@ public final class IMPChain {
     /// Trains and measures one level. Level 0 starts from the initialisation and also returns the
     /// rewind point; later levels start from `start` (the rewind point), or afresh for reinit.
     /// `afterStep` runs after every update (a test's hook); `progress` follows the level.
-    public func runLevel(_ level: Int, masks: MaskSet, start: NetworkState?, isLast: Bool,
-                         progress: TrainingProgress? = nil, afterStep: (Int) -> Void = { _ in },
-                         onEvent: (ChainEvent) -> Void = { _ in }) -> (outcome: LevelOutcome, rewindPoint: NetworkState?) {
+    public func runLevel(
+        _ level: Int, masks: MaskSet, start: NetworkState?, isLast: Bool,
+        progress: TrainingProgress? = nil, afterStep: (Int) -> Void = { _ in },
+        onEvent: (ChainEvent) -> Void = { _ in }
+    ) -> (outcome: LevelOutcome, rewindPoint: NetworkState?) {
         let trainer = makeTrainer()
         var rewindPoint: NetworkState?
         let rewindStep = spec.pruning.rewindStep, network = trainer.network
-        let training = trainLevel(trainer, level: level, masks: masks, start: level == 0 ? nil : start,
-                                  afterStep: {
-                                      if level == 0 && $0 == rewindStep { rewindPoint = network.state }
-                                      afterStep($0)
-                                  },
-                                  progress: progress, onEvent: onEvent)
+        let training = trainLevel(
+            trainer, level: level, masks: masks, start: level == 0 ? nil : start,
+            afterStep: {
+                if level == 0 && $0 == rewindStep { rewindPoint = network.state }
+                afterStep($0)
+            },
+            progress: progress, onEvent: onEvent)
         let outcome = finish(level: level, masks: masks, trainer: trainer, outcome: training, last: isLast)
         onEvent(.levelFinished(outcome.metrics))
         return (outcome, rewindPoint)
@@ -161,14 +186,20 @@ public final class IMPChain {
     /// Runs every level, handing each to `onLevel` as soon as it is trained. What each level is
     /// derived from is the planner's answer, as for a coordinator; the levels it reads are held here.
     /// `progress` follows each level as it trains.
-    public func run(onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in },
-                    progress: TrainingProgress? = nil) throws {
-        let start = try planner.level(0) { _ in throw EngineError.incompatible(field: "level 0", reason: "reads no other level") }
-        let (dense, rewindPoint) = runLevel(0, masks: start.masks, start: nil, isLast: start.isLast, progress: progress, onEvent: onEvent)
+    public func run(
+        onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in },
+        progress: TrainingProgress? = nil
+    ) throws {
+        let start = try planner.level(0) { _ in
+            throw EngineError.incompatible(field: "level 0", reason: "reads no other level")
+        }
+        let (dense, rewindPoint) = runLevel(
+            0, masks: start.masks, start: nil, isLast: start.isLast, progress: progress, onEvent: onEvent)
         try onLevel(dense)
         if dense.metrics.training.lastLevel { return }
         guard let rewind = rewindPoint else {
-            throw EngineError.incompatible(field: "pruning.rewind_step", reason: "training never reached the rewind step")
+            throw EngineError.incompatible(
+                field: "pruning.rewind_step", reason: "training never reached the rewind step")
         }
         var imp = ReferenceIMP(chain: self, rewind: rewind, dense: (dense.masks, dense.trained))
         var previous = dense
@@ -184,8 +215,9 @@ public final class IMPChain {
                 case .imp(let k): return imp.level(k)
                 }
             }
-            let (result, _) = runLevel(level, masks: plan.masks, start: plan.startsFromRewind ? rewind : nil,
-                                       isLast: plan.isLast, progress: progress, onEvent: onEvent)
+            let (result, _) = runLevel(
+                level, masks: plan.masks, start: plan.startsFromRewind ? rewind : nil,
+                isLast: plan.isLast, progress: progress, onEvent: onEvent)
             try onLevel(result)
             previous = result
         }
@@ -216,7 +248,8 @@ public final class IMPChain {
                 let next = planner.level(before.level + 1) { _ in (before.masks, before.trained) }
                 let trainer = self.trainer ?? chain.makeTrainer()
                 self.trainer = trainer
-                _ = chain.trainLevel(trainer, level: before.level + 1, masks: next.masks, start: rewind, onEvent: { _ in })
+                _ = chain.trainLevel(
+                    trainer, level: before.level + 1, masks: next.masks, start: rewind, onEvent: { _ in })
                 latest = (before.level + 1, next.masks, trainer.network.state)
             }
             return (latest.masks, latest.trained)

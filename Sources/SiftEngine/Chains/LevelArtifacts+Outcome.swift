@@ -7,8 +7,10 @@ import SiftSpec
 /// A trained level as its files.
 extension LevelArtifacts {
     /// The layer-1 maps and counts every level writes beside its masks, state and metrics.json.
-    public static let mapNames = ["sc_map.npy", "dc_map.npy", "out_degree.npy", "sc_map_by_degree.npy", "dc_map_by_degree.npy",
-                                  "degree_bins.npy"]
+    public static let mapNames = [
+        "sc_map.npy", "dc_map.npy", "out_degree.npy", "sc_map_by_degree.npy", "dc_map_by_degree.npy",
+        "degree_bins.npy",
+    ]
 
     /// The name of every file `files(_:model:)` gives a level of `model`: what a worker's result may carry,
     /// besides level 0's rewind point.
@@ -25,14 +27,25 @@ extension LevelArtifacts {
         let maps = outcome.analysis.maps
         files.add("sc_map.npy", NumpyArray(float64: maps.sameChannel, shape: [maps.height, maps.width]).encoded())
         files.add("dc_map.npy", NumpyArray(float64: maps.crossChannel, shape: [maps.height, maps.width]).encoded())
-        files.add("out_degree.npy", NumpyArray(int32: outcome.analysis.outDegrees.map { Int32($0) },
-                                               shape: [maps.shape.channels, maps.shape.height, maps.shape.width]).encoded())
+        files.add(
+            "out_degree.npy",
+            NumpyArray(
+                int32: outcome.analysis.outDegrees.map { Int32($0) },
+                shape: [maps.shape.channels, maps.shape.height, maps.shape.width]
+            ).encoded())
         let bins = outcome.analysis.mapsByInDegree.bins
         let binnedShape = [bins.count, maps.height, maps.width]
-        files.add("sc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.sameChannel), shape: binnedShape).encoded())
-        files.add("dc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.crossChannel), shape: binnedShape).encoded())
-        files.add("degree_bins.npy", NumpyArray(int32: bins.flatMap { [Int32($0.lowestDegree), Int32($0.highestDegree), Int32($0.units)] },
-                                                shape: [bins.count, 3]).encoded())
+        files.add(
+            "sc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.sameChannel), shape: binnedShape).encoded())
+        files.add(
+            "dc_map_by_degree.npy", NumpyArray(float64: bins.flatMap(\.maps.crossChannel), shape: binnedShape).encoded()
+        )
+        files.add(
+            "degree_bins.npy",
+            NumpyArray(
+                int32: bins.flatMap { [Int32($0.lowestDegree), Int32($0.highestDegree), Int32($0.units)] },
+                shape: [bins.count, 3]
+            ).encoded())
         var metrics = outcome.metrics
         metrics.timings?.files = Date().timeIntervalSince(started)
         files.add("metrics.json", try encoded(metrics))
@@ -46,7 +59,8 @@ extension LevelArtifacts {
         do {
             return Array(try encoder.encode(metrics))
         } catch {
-            throw ArtifactError.write(path: "\(folderName(level: metrics.training.level))/metrics.json", reason: "\(error)")
+            throw ArtifactError.write(
+                path: "\(folderName(level: metrics.training.level))/metrics.json", reason: "\(error)")
         }
     }
 

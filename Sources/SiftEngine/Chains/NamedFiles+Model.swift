@@ -21,7 +21,9 @@ extension NamedFiles {
             let fanIn = model.widths[l], fanOut = model.widths[l + 1]
             add("weights-\(l).npy", NumpyArray(float32: layer.weights, shape: [fanIn, fanOut]).encoded())
             add("bias-\(l).npy", NumpyArray(float32: layer.bias, shape: [fanOut]).encoded())
-            if let gamma = layer.gamma, let beta = layer.beta, let mean = layer.runningMean, let variance = layer.runningVariance {
+            if let gamma = layer.gamma, let beta = layer.beta, let mean = layer.runningMean,
+                let variance = layer.runningVariance
+            {
                 add("bn-\(l).npy", NumpyArray(float32: gamma + beta + mean + variance, shape: [4, fanIn]).encoded())
             }
         }
@@ -34,44 +36,57 @@ extension NamedFiles {
 
     /// The names `init(state:model:)` gives a network state of `model`.
     public static func stateNames(model: ModelSpec) -> [String] {
-        (0..<model.layerCount).flatMap { ["weights-\($0).npy", "bias-\($0).npy"] + (model.batchNorm ? ["bn-\($0).npy"] : []) }
+        (0..<model.layerCount).flatMap {
+            ["weights-\($0).npy", "bias-\($0).npy"] + (model.batchNorm ? ["bn-\($0).npy"] : [])
+        }
     }
 
     /// Layer l's weight-shaped and bias-shaped arrays, checked against the model's widths.
-    private func layerArrays(_ weightsName: String, _ biasName: String, layer l: Int, model: ModelSpec,
-                             origin: String) throws -> (weights: NumpyArray, bias: NumpyArray) {
+    private func layerArrays(
+        _ weightsName: String, _ biasName: String, layer l: Int, model: ModelSpec,
+        origin: String
+    ) throws -> (weights: NumpyArray, bias: NumpyArray) {
         let fanIn = model.widths[l], fanOut = model.widths[l + 1]
         let weights = try array(weightsName, origin: origin), bias = try array(biasName, origin: origin)
         guard weights.shape == [fanIn, fanOut], bias.shape == [fanOut] else {
-            throw DataError.inconsistent(path: "\(origin)/\(weightsName)", reason: "shape \(weights.shape) does not fit layer \(l) of \(model.architecture)")
+            throw DataError.inconsistent(
+                path: "\(origin)/\(weightsName)",
+                reason: "shape \(weights.shape) does not fit layer \(l) of \(model.architecture)")
         }
         return (weights, bias)
     }
 
     public func masks(model: ModelSpec, origin: String) throws -> MaskSet {
-        MaskSet(layers: try (0..<model.layerCount).map { l in
-            let fanIn = model.widths[l], fanOut = model.widths[l + 1]
-            let (weights, bias) = try layerArrays("mask-\(l).npy", "bias-mask-\(l).npy", layer: l, model: model, origin: origin)
-            return LayerMask(fanIn: fanIn, fanOut: fanOut, weights: weights.integers().map { UInt8($0 != 0 ? 1 : 0) },
-                             bias: bias.integers().map { UInt8($0 != 0 ? 1 : 0) })
-        })
+        MaskSet(
+            layers: try (0..<model.layerCount).map { l in
+                let fanIn = model.widths[l], fanOut = model.widths[l + 1]
+                let (weights, bias) = try layerArrays(
+                    "mask-\(l).npy", "bias-mask-\(l).npy", layer: l, model: model, origin: origin)
+                return LayerMask(
+                    fanIn: fanIn, fanOut: fanOut, weights: weights.integers().map { UInt8($0 != 0 ? 1 : 0) },
+                    bias: bias.integers().map { UInt8($0 != 0 ? 1 : 0) })
+            })
     }
 
     public func state(model: ModelSpec, origin: String) throws -> NetworkState {
-        NetworkState(layers: try (0..<model.layerCount).map { l in
-            let fanIn = model.widths[l]
-            let (weights, bias) = try layerArrays("weights-\(l).npy", "bias-\(l).npy", layer: l, model: model, origin: origin)
-            var layer = NetworkState.Layer(weights: weights.floats(), bias: bias.floats())
-            if model.batchNorm {
-                let bn = try array("bn-\(l).npy", origin: origin).floats()
-                guard bn.count == 4 * fanIn else {
-                    throw DataError.inconsistent(path: "\(origin)/bn-\(l).npy", reason: "expected [4, \(fanIn)]")
+        NetworkState(
+            layers: try (0..<model.layerCount).map { l in
+                let fanIn = model.widths[l]
+                let (weights, bias) = try layerArrays(
+                    "weights-\(l).npy", "bias-\(l).npy", layer: l, model: model, origin: origin)
+                var layer = NetworkState.Layer(weights: weights.floats(), bias: bias.floats())
+                if model.batchNorm {
+                    let bn = try array("bn-\(l).npy", origin: origin).floats()
+                    guard bn.count == 4 * fanIn else {
+                        throw DataError.inconsistent(path: "\(origin)/bn-\(l).npy", reason: "expected [4, \(fanIn)]")
+                    }
+                    (layer.gamma, layer.beta) = (Array(bn[0..<fanIn]), Array(bn[fanIn..<(2 * fanIn)]))
+                    (layer.runningMean, layer.runningVariance) = (
+                        Array(bn[(2 * fanIn)..<(3 * fanIn)]), Array(bn[(3 * fanIn)...])
+                    )
                 }
-                (layer.gamma, layer.beta) = (Array(bn[0..<fanIn]), Array(bn[fanIn..<(2 * fanIn)]))
-                (layer.runningMean, layer.runningVariance) = (Array(bn[(2 * fanIn)..<(3 * fanIn)]), Array(bn[(3 * fanIn)...]))
-            }
-            return layer
-        })
+                return layer
+            })
     }
 }
 

@@ -16,8 +16,10 @@ extension Activation {
     }
 
     /// dz = da · f'(z), where f' is read from z or from a = f(z), whichever is cheaper; on the engine's threads.
-    func backward(_ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
-                  into dz: UnsafeMutablePointer<Float>, count: Int) {
+    func backward(
+        _ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
+        into dz: UnsafeMutablePointer<Float>, count: Int
+    ) {
         ThreadRanges.elementwise(count) { first, count in
             let (da, z, a, dz) = (da + first, z + first, a + first, dz + first)
             switch self {
@@ -34,9 +36,11 @@ extension Activation {
     /// `backward` on feature-major rows (`units` rows of `stride` floats) with each row's sum over its first
     /// `width` columns (the batch), added up in order of the column: the bias gradient. The ReLU does both
     /// in one pass over the rows; the other activations take the two passes it matches bit for bit.
-    func backward(_ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
-                  into dz: UnsafeMutablePointer<Float>, units: Int, width: Int, stride: Int,
-                  rowSums: UnsafeMutablePointer<Float>) {
+    func backward(
+        _ da: UnsafePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
+        into dz: UnsafeMutablePointer<Float>, units: Int, width: Int, stride: Int,
+        rowSums: UnsafeMutablePointer<Float>
+    ) {
         if self != .relu { backward(da, z: z, a: a, into: dz, count: units * stride) }
         ThreadRanges.run(items: units, work: units * stride) { range in
             let offset = range.lowerBound * stride, sums = rowSums + range.lowerBound

@@ -85,13 +85,16 @@ final class BatchNorm {
     func forward(_ input: Activations, rows: Int, normalized: Matrix, output: Matrix, training: Bool) {
         switch input {
         case .rowMajor(let x):
-            precondition(x.rows == rows && normalized.cols == features && output.cols == features,
-                         "batch norm's row-major buffers")
+            precondition(
+                x.rows == rows && normalized.cols == features && output.cols == features,
+                "batch norm's row-major buffers")
         case .featureMajor(let xT):
-            precondition(normalized.cols == xT.cols && output.cols == xT.cols && rows <= xT.cols,
-                         "batch norm's feature-major buffers")
+            precondition(
+                normalized.cols == xT.cols && output.cols == xT.cols && rows <= xT.cols,
+                "batch norm's feature-major buffers")
         }
-        let update: RunningUpdate = recalibrationSums.map { .accumulate($0) } ?? (hasRunningStatistics ? .average : .set)
+        let update: RunningUpdate =
+            recalibrationSums.map { .accumulate($0) } ?? (hasRunningStatistics ? .average : .set)
         ThreadRanges.run(items: features, work: rows * features) { units in
             if training {
                 measureBatch(input, rows: rows, units: units, update: update)
@@ -129,7 +132,8 @@ final class BatchNorm {
         for j in 0..<count { mean[j] /= Float(rows) }
         switch input {
         case .rowMajor(let x): sift_column_squared_deviations(rows, count, features, x.pointer + first, mean, inv)
-        case .featureMajor(let xT): sift_unit_squared_deviations(count, rows, xT.cols, xT.pointer + first * xT.cols, mean, inv)
+        case .featureMajor(let xT):
+            sift_unit_squared_deviations(count, rows, xT.cols, xT.pointer + first * xT.cols, mean, inv)
         }
         for j in 0..<count {
             let variance = inv[j] / Float(rows)
@@ -155,12 +159,14 @@ final class BatchNorm {
         let gamma = gamma.pointer + first, beta = beta.pointer + first
         switch input {
         case .rowMajor(let x):
-            sift_batch_norm_forward(rows, count, features, x.pointer + first, mean, inv, gamma, beta,
-                                    normalized.pointer + first, output.pointer + first)
+            sift_batch_norm_forward(
+                rows, count, features, x.pointer + first, mean, inv, gamma, beta,
+                normalized.pointer + first, output.pointer + first)
         case .featureMajor(let xT):
             let offset = first * xT.cols
-            sift_batch_norm_forward_by_unit(count, rows, xT.cols, xT.pointer + offset, mean, inv, gamma, beta,
-                                            normalized.pointer + offset, output.pointer + offset)
+            sift_batch_norm_forward_by_unit(
+                count, rows, xT.cols, xT.pointer + offset, mean, inv, gamma, beta,
+                normalized.pointer + offset, output.pointer + offset)
         }
     }
 
@@ -168,8 +174,9 @@ final class BatchNorm {
     /// `normalized` and `gradInput` are laid out as `gradOutput` is. A feature's gradients are one thread's.
     func backward(_ gradOutput: Activations, rows: Int, normalized: Matrix, gradInput: Matrix?) {
         if case .featureMajor(let dyT) = gradOutput {
-            precondition(normalized.cols == dyT.cols && gradInput.map { $0.cols == dyT.cols } ?? true,
-                         "batch norm's feature-major buffers")
+            precondition(
+                normalized.cols == dyT.cols && gradInput.map { $0.cols == dyT.cols } ?? true,
+                "batch norm's feature-major buffers")
         }
         // dx = γ·inv/B · (B·dy − Σdy − x̂·Σ(dy·x̂))
         ThreadRanges.run(items: features, work: rows * features) { units in
@@ -179,17 +186,21 @@ final class BatchNorm {
             switch gradOutput {
             case .rowMajor(let dy):
                 let xhat = normalized.pointer + first
-                sift_batch_norm_parameter_gradients(rows, count, features, dy.pointer + first, xhat, gradBeta, gradGamma)
+                sift_batch_norm_parameter_gradients(
+                    rows, count, features, dy.pointer + first, xhat, gradBeta, gradGamma)
                 guard let dx = gradInput?.pointer else { return }
-                sift_batch_norm_input_gradient(rows, count, features, dy.pointer + first, xhat, gamma, inv, gradBeta,
-                                               gradGamma, dx + first)
+                sift_batch_norm_input_gradient(
+                    rows, count, features, dy.pointer + first, xhat, gamma, inv, gradBeta,
+                    gradGamma, dx + first)
             case .featureMajor(let dyT):
                 let offset = first * dyT.cols, xhat = normalized.pointer + offset
-                sift_batch_norm_parameter_gradients_by_unit(count, rows, dyT.cols, dyT.pointer + offset, xhat, gradBeta,
-                                                            gradGamma)
+                sift_batch_norm_parameter_gradients_by_unit(
+                    count, rows, dyT.cols, dyT.pointer + offset, xhat, gradBeta,
+                    gradGamma)
                 guard let dx = gradInput?.pointer else { return }
-                sift_batch_norm_input_gradient_by_unit(count, rows, dyT.cols, dyT.pointer + offset, xhat, gamma, inv,
-                                                       gradBeta, gradGamma, dx + offset)
+                sift_batch_norm_input_gradient_by_unit(
+                    count, rows, dyT.cols, dyT.pointer + offset, xhat, gamma, inv,
+                    gradBeta, gradGamma, dx + offset)
             }
         }
     }

@@ -129,11 +129,13 @@ public final class DenseLayer {
     /// Where the optimiser finds this layer's weights and gradient: compressed or dense.
     var weightParameter: Parameter {
         if let sparse {
-            return Parameter(values: sparse.valuesForStep(), gradient: sparse.gradient, mask: nil, count: sparse.count,
-                             owner: sparse, onUpdate: sparse.valuesChanged)
+            return Parameter(
+                values: sparse.valuesForStep(), gradient: sparse.gradient, mask: nil, count: sparse.count,
+                owner: sparse, onUpdate: sparse.valuesChanged)
         }
-        return Parameter(values: weightStore.pointer, gradient: gradWeights.pointer,
-                         mask: weightsDense ? nil : weightMask.pointer, count: weightStore.count, owner: self, onUpdate: nil)
+        return Parameter(
+            values: weightStore.pointer, gradient: gradWeights.pointer,
+            mask: weightsDense ? nil : weightMask.pointer, count: weightStore.count, owner: self, onUpdate: nil)
     }
 
     /// The weight gradient of the last `.store` pass as a dense matrix, 0 at pruned entries.
@@ -162,7 +164,8 @@ public final class DenseLayer {
                 x = .rowMajor(out)
             case .featureMajor:
                 let t = buffers.featureMajor
-                batchNorm.forward(input, rows: z.rows, normalized: t.normalizedT, output: t.batchNormOutputT, training: training)
+                batchNorm.forward(
+                    input, rows: z.rows, normalized: t.normalizedT, output: t.batchNormOutputT, training: training)
                 x = .featureMajor(t.batchNormOutputT)
             }
         }
@@ -171,7 +174,8 @@ public final class DenseLayer {
             let t = buffers.featureMajor
             switch x {
             case .featureMajor(let inputT):
-                precondition(inputT.rows == fanIn && inputT.cols == t.layout.stride, "feature-major input has the wrong layout")
+                precondition(
+                    inputT.rows == fanIn && inputT.cols == t.layout.stride, "feature-major input has the wrong layout")
                 t.inputT = inputT
             case .rowMajor(let rows):
                 t.inputT = t.ownInputT
@@ -186,8 +190,9 @@ public final class DenseLayer {
             switch x {
             case .rowMajor(let rows): BLAS.gemm(rows, weightStore, into: z, beta: 1)
             case .featureMajor(let inputT):
-                BLAS.gemm(m: z.rows, n: fanOut, k: fanIn, inputT.pointer, lda: inputT.cols, transposeA: true,
-                          weightStore.pointer, ldb: fanOut, into: z.pointer, ldc: fanOut, beta: 1)
+                BLAS.gemm(
+                    m: z.rows, n: fanOut, k: fanIn, inputT.pointer, lda: inputT.cols, transposeA: true,
+                    weightStore.pointer, ldb: fanOut, into: z.pointer, ldc: fanOut, beta: 1)
             }
         }
         return activate(buffers)
@@ -208,16 +213,21 @@ public final class DenseLayer {
     /// Given d(loss)/d(output) in the layout `forward` returned, fills the parameter gradients and, when
     /// asked, returns d(loss)/d(input) in the layout the input came in (nil when not asked for).
     /// The input gradient is computed before any in-place weight update, so it uses this step's weights.
-    func backward(_ gradOutput: Activations, _ buffers: Buffers, needInputGradient: Bool,
-                  weightGradient: WeightGradient) -> Activations? {
+    func backward(
+        _ gradOutput: Activations, _ buffers: Buffers, needInputGradient: Bool,
+        weightGradient: WeightGradient
+    ) -> Activations? {
         let rows = buffers.z.rows
         let db = gradBias.pointer
         if emitsFeatureMajor, let sparse {
-            guard case .featureMajor(let gradActivationsT) = gradOutput else { preconditionFailure("gradient arrives row-major") }
+            guard case .featureMajor(let gradActivationsT) = gradOutput else {
+                preconditionFailure("gradient arrives row-major")
+            }
             let t = buffers.featureMajor
             // The bias gradient is summed over the batch in the same order as the row-major sum below, so it is the same.
-            activation.backward(gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
-                                into: t.gradOutputT.pointer, units: fanOut, width: rows, stride: t.layout.stride, rowSums: db)
+            activation.backward(
+                gradActivationsT.pointer, z: t.outputT.pointer, a: t.activationsT.pointer,
+                into: t.gradOutputT.pointer, units: fanOut, width: rows, stride: t.layout.stride, rowSums: db)
             return sparseBackward(sparse, buffers, needInputGradient: needInputGradient, weightGradient: weightGradient)
         }
         guard case .rowMajor(let gradRows) = gradOutput else { preconditionFailure("gradient arrives feature-major") }
@@ -225,8 +235,9 @@ public final class DenseLayer {
         if isOutput {
             gradZ = gradRows
         } else {
-            activation.backward(gradRows.pointer, z: buffers.z.pointer, a: buffers.a.pointer,
-                                into: buffers.gradZ.pointer, count: buffers.gradZ.count)
+            activation.backward(
+                gradRows.pointer, z: buffers.z.pointer, a: buffers.a.pointer,
+                into: buffers.gradZ.pointer, count: buffers.gradZ.count)
             gradZ = buffers.gradZ
         }
         ThreadRanges.run(items: fanOut, work: gradZ.count) { columns in
@@ -246,15 +257,18 @@ public final class DenseLayer {
     static let narrowUnits = 16
 
     /// The backward products on the dense weights, from the pre-activations' gradient `gradZ` (row-major).
-    private func denseBackward(_ gradZ: Matrix, _ buffers: Buffers, needInputGradient: Bool,
-                               weightGradient: WeightGradient) -> Activations? {
+    private func denseBackward(
+        _ gradZ: Matrix, _ buffers: Buffers, needInputGradient: Bool,
+        weightGradient: WeightGradient
+    ) -> Activations? {
         var gradInput: Activations?
         let featureMajor = buffers.tookFeatureMajorInput
         if featureMajor && needsProductInputGradient(needInputGradient) && fanOut <= Self.narrowUnits {
             let productGradT = productInputGradientT(buffers), gradZT = buffers.gradZByUnit
             BLAS.transpose(gradZ, into: gradZT)
-            sift_narrow_input_gradient(fanIn, fanOut, weightStore.pointer, gradZT.pointer, gradZ.rows, productGradT.cols,
-                                       productGradT.pointer)
+            sift_narrow_input_gradient(
+                fanIn, fanOut, weightStore.pointer, gradZT.pointer, gradZ.rows, productGradT.cols,
+                productGradT.pointer)
             gradInput = finishInputGradient(.featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
         } else if needsProductInputGradient(needInputGradient) {
             let gradRows = buffers.gradNormalizedInput ?? buffers.gradInput
@@ -265,7 +279,8 @@ public final class DenseLayer {
                 // product and the weight gradient read feature-major input as they are, with the same bits.)
                 let productGradT = productInputGradientT(buffers)
                 BLAS.transpose(gradRows, into: productGradT)
-                gradInput = finishInputGradient(.featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
+                gradInput = finishInputGradient(
+                    .featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
             } else {
                 gradInput = finishInputGradient(.rowMajor(gradRows), buffers, needInputGradient: needInputGradient)
             }
@@ -278,23 +293,27 @@ public final class DenseLayer {
         switch buffers.input! {
         case .rowMajor(let x): BLAS.gemm(x, transposeA: true, gradZ, into: target, alpha: alpha, beta: beta)
         case .featureMajor(let xT):
-            BLAS.gemm(m: fanIn, n: fanOut, k: gradZ.rows, xT.pointer, lda: xT.cols, gradZ.pointer, ldb: fanOut,
-                      into: target.pointer, ldc: fanOut, alpha: alpha, beta: beta)
+            BLAS.gemm(
+                m: fanIn, n: fanOut, k: gradZ.rows, xT.pointer, lda: xT.cols, gradZ.pointer, ldb: fanOut,
+                into: target.pointer, ldc: fanOut, alpha: alpha, beta: beta)
         }
         if case .descend = weightGradient, !weightsDense { maskWeights() }
         return gradInput
     }
 
     /// The backward products over the survivors only, from the pre-activations' gradient in `gradOutputT`.
-    private func sparseBackward(_ sparse: SparseWeights, _ buffers: Buffers, needInputGradient: Bool,
-                                weightGradient: WeightGradient) -> Activations? {
+    private func sparseBackward(
+        _ sparse: SparseWeights, _ buffers: Buffers, needInputGradient: Bool,
+        weightGradient: WeightGradient
+    ) -> Activations? {
         let t = buffers.featureMajor
         var gradInput: Activations?
         if needsProductInputGradient(needInputGradient) {
             let productGradT = productInputGradientT(buffers)
             sparse.multiplyTransposed(gradOutputT: t.gradOutputT.pointer, into: productGradT.pointer, layout: t.layout)
             if buffers.tookFeatureMajorInput {
-                gradInput = finishInputGradient(.featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
+                gradInput = finishInputGradient(
+                    .featureMajor(productGradT), buffers, needInputGradient: needInputGradient)
             } else {
                 let gradRows = buffers.gradNormalizedInput ?? buffers.gradInput
                 BLAS.transpose(productGradT, rows: fanIn, cols: buffers.z.rows, into: gradRows)
@@ -303,7 +322,8 @@ public final class DenseLayer {
         }
         var rate: Float?
         if case .descend(let learningRate) = weightGradient { rate = learningRate }
-        sparse.weightGradient(inputT: t.inputT.pointer, gradOutputT: t.gradOutputT.pointer, layout: t.layout, descend: rate)
+        sparse.weightGradient(
+            inputT: t.inputT.pointer, gradOutputT: t.gradOutputT.pointer, layout: t.layout, descend: rate)
         return gradInput
     }
 
@@ -320,20 +340,26 @@ public final class DenseLayer {
     /// Turns the gradient of the product's input (in the layout the input came in) into the input's own:
     /// through batch norm, which also computes γ's and β's gradients, when the layer normalises. Returns it
     /// when asked for, nil otherwise.
-    private func finishInputGradient(_ productGradient: Activations, _ buffers: Buffers,
-                                     needInputGradient: Bool) -> Activations? {
+    private func finishInputGradient(
+        _ productGradient: Activations, _ buffers: Buffers,
+        needInputGradient: Bool
+    ) -> Activations? {
         guard let batchNorm else { return needInputGradient ? productGradient : nil }
         let rows = buffers.z.rows
         switch productGradient {
         case .rowMajor:
-            guard let normalized = buffers.normalized else { preconditionFailure("a batch-norm layer without its buffers") }
-            batchNorm.backward(productGradient, rows: rows, normalized: normalized,
-                               gradInput: needInputGradient ? buffers.gradInput : nil)
+            guard let normalized = buffers.normalized else {
+                preconditionFailure("a batch-norm layer without its buffers")
+            }
+            batchNorm.backward(
+                productGradient, rows: rows, normalized: normalized,
+                gradInput: needInputGradient ? buffers.gradInput : nil)
             return needInputGradient ? .rowMajor(buffers.gradInput) : nil
         case .featureMajor:
             let t = buffers.featureMajor
-            batchNorm.backward(productGradient, rows: rows, normalized: t.normalizedT,
-                               gradInput: needInputGradient ? t.gradInputT : nil)
+            batchNorm.backward(
+                productGradient, rows: rows, normalized: t.normalizedT,
+                gradInput: needInputGradient ? t.gradInputT : nil)
             return needInputGradient ? .featureMajor(t.gradInputT) : nil
         }
     }

@@ -25,10 +25,12 @@ public final class Network {
         self.spec = spec
         let count = spec.layerCount
         layers = (0..<count).map { l in
-            let norm = spec.batchNorm
+            let norm =
+                spec.batchNorm
                 ? BatchNorm(features: spec.widths[l], epsilon: spec.batchNormEpsilon, decay: spec.batchNormDecay) : nil
-            return DenseLayer(fanIn: spec.widths[l], fanOut: spec.widths[l + 1], isOutput: l == count - 1,
-                              activation: spec.activation, batchNorm: norm)
+            return DenseLayer(
+                fanIn: spec.widths[l], fanOut: spec.widths[l + 1], isOutput: l == count - 1,
+                activation: spec.activation, batchNorm: norm)
         }
     }
 
@@ -55,15 +57,22 @@ public final class Network {
     /// The trainable tensors; a mask is attached only where something is pruned.
     func parameters(includingWeights: Bool = true) -> [Parameter] {
         layers.flatMap { layer -> [Parameter] in
-            var list = [Parameter(values: layer.bias.pointer, gradient: layer.gradBias.pointer,
-                                  mask: layer.biasDense ? nil : layer.biasMask.pointer, count: layer.fanOut,
-                                  owner: layer, onUpdate: nil)]
+            var list = [
+                Parameter(
+                    values: layer.bias.pointer, gradient: layer.gradBias.pointer,
+                    mask: layer.biasDense ? nil : layer.biasMask.pointer, count: layer.fanOut,
+                    owner: layer, onUpdate: nil)
+            ]
             if includingWeights { list.append(layer.weightParameter) }
             if let bn = layer.batchNorm {
-                list.append(Parameter(values: bn.gamma.pointer, gradient: bn.gradGamma.pointer, mask: nil, count: bn.features,
-                                      owner: bn, onUpdate: nil))
-                list.append(Parameter(values: bn.beta.pointer, gradient: bn.gradBeta.pointer, mask: nil, count: bn.features,
-                                      owner: bn, onUpdate: nil))
+                list.append(
+                    Parameter(
+                        values: bn.gamma.pointer, gradient: bn.gradGamma.pointer, mask: nil, count: bn.features,
+                        owner: bn, onUpdate: nil))
+                list.append(
+                    Parameter(
+                        values: bn.beta.pointer, gradient: bn.gradBeta.pointer, mask: nil, count: bn.features,
+                        owner: bn, onUpdate: nil))
             }
             return list
         }
@@ -108,14 +117,17 @@ public final class Network {
     }
 
     /// One optimisation step on a batch; returns the batch's mean loss.
-    func trainStep(_ input: Matrix, inputT: Matrix? = nil, labels: UnsafePointer<Int32>, optimizer: Optimizer) -> Float {
+    func trainStep(_ input: Matrix, inputT: Matrix? = nil, labels: UnsafePointer<Int32>, optimizer: Optimizer) -> Float
+    {
         let loss = pass(input, inputT: inputT, labels: labels, weightGradient: optimizer.weightGradient)
         optimizer.step()
         return loss
     }
 
-    private func pass(_ input: Matrix, inputT: Matrix? = nil, labels: UnsafePointer<Int32>,
-                      weightGradient: DenseLayer.WeightGradient) -> Float {
+    private func pass(
+        _ input: Matrix, inputT: Matrix? = nil, labels: UnsafePointer<Int32>,
+        weightGradient: DenseLayer.WeightGradient
+    ) -> Float {
         let output = forward(input, training: true, inputT: inputT)
         let gradient = lossGradients[input.rows] ?? Matrix(rows: input.rows, cols: outputSize)
         lossGradients[input.rows] = gradient
@@ -124,7 +136,8 @@ public final class Network {
         var upstream: Activations? = .rowMajor(gradient)
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             guard let gradOutput = upstream else { preconditionFailure("layer \(l + 2) returned no input gradient") }
-            upstream = layers[l].backward(gradOutput, buffers[l], needInputGradient: l > 0, weightGradient: weightGradient)
+            upstream = layers[l].backward(
+                gradOutput, buffers[l], needInputGradient: l > 0, weightGradient: weightGradient)
         }
         return loss
     }
@@ -176,11 +189,14 @@ public final class Network {
     /// pre-activations fall to their biases and no other unit's changes, so only the layers above need to
     /// run again. The silenced units' outputs are set in `output` for that run and put back after it, by way
     /// of `scratch` (at least rows × silenced.count floats), so an evaluation touches only what it silences.
-    func predict(rows: Int, firstLayerOutput output: Activations, silencing silenced: some Collection<Int>,
-                 scratch scratchMatrix: Matrix) -> [Int] {
+    func predict(
+        rows: Int, firstLayerOutput output: Activations, silencing silenced: some Collection<Int>,
+        scratch scratchMatrix: Matrix
+    ) -> [Int] {
         let first = layers[0], units = Array(silenced), scratch = scratchMatrix.pointer
-        precondition(rows * units.count <= scratchMatrix.count,
-                     "scratch of \(scratchMatrix.count) floats for \(units.count) units × \(rows) rows")
+        precondition(
+            rows * units.count <= scratchMatrix.count,
+            "scratch of \(scratchMatrix.count) floats for \(units.count) units × \(rows) rows")
         // `+ 0`: the product over zeroed weights adds a zero to the bias, which turns a bias of −0 into +0.
         let biases = units.map { first.bias.pointer[$0] + 0 }
         var values = biases
@@ -232,7 +248,8 @@ public final class Network {
 
     /// Puts the mask into every layer and zeroes the pruned weights.
     public func apply(_ masks: MaskSet) {
-        precondition(masks.layers.count == layers.count, "mask set has \(masks.layers.count) layers, network \(layers.count)")
+        precondition(
+            masks.layers.count == layers.count, "mask set has \(masks.layers.count) layers, network \(layers.count)")
         for (layer, mask) in zip(layers, masks.layers) {
             precondition(mask.weights.count == layer.weights.count, "mask size disagrees with layer size")
             let wm = layer.weightMask.pointer
@@ -259,7 +276,8 @@ public final class Network {
     /// Whether every parameter and running statistic is a finite number, read in place (no copy of the state).
     var isFinite: Bool {
         layers.allSatisfy { layer in
-            ([layer.weights, layer.bias] + (layer.batchNorm.map { [$0.gamma, $0.beta, $0.runningMean, $0.runningVariance] } ?? []))
+            ([layer.weights, layer.bias]
+                + (layer.batchNorm.map { [$0.gamma, $0.beta, $0.runningMean, $0.runningVariance] } ?? []))
                 .allSatisfy { $0.buffer.allSatisfy(\.isFinite) }
         }
     }
@@ -267,19 +285,22 @@ public final class Network {
     /// Everything that training changes, so a level can restart from a rewind point.
     public var state: NetworkState {
         get {
-            NetworkState(layers: layers.map { layer in
-                NetworkState.Layer(weights: layer.weights.values, bias: layer.bias.values,
-                                   gamma: layer.batchNorm?.gamma.values, beta: layer.batchNorm?.beta.values,
-                                   runningMean: layer.batchNorm?.runningMean.values,
-                                   runningVariance: layer.batchNorm?.runningVariance.values)
-            })
+            NetworkState(
+                layers: layers.map { layer in
+                    NetworkState.Layer(
+                        weights: layer.weights.values, bias: layer.bias.values,
+                        gamma: layer.batchNorm?.gamma.values, beta: layer.batchNorm?.beta.values,
+                        runningMean: layer.batchNorm?.runningMean.values,
+                        runningVariance: layer.batchNorm?.runningVariance.values)
+                })
         }
         set {
             for (layer, saved) in zip(layers, newValue.layers) {
                 layer.weights.copy(from: saved.weights)
                 layer.bias.copy(from: saved.bias)
                 if let bn = layer.batchNorm, let gamma = saved.gamma, let beta = saved.beta,
-                   let mean = saved.runningMean, let variance = saved.runningVariance {
+                    let mean = saved.runningMean, let variance = saved.runningVariance
+                {
                     bn.gamma.copy(from: gamma); bn.beta.copy(from: beta)
                     bn.runningMean.copy(from: mean); bn.runningVariance.copy(from: variance)
                     bn.hasRunningStatistics = true

@@ -47,7 +47,9 @@ public struct LevelPlanner: Sendable {
 
     /// Level k's masks (science §4), whether it ends the chain, and whether it starts from the rewind
     /// point, from the masks and trained state of the levels `sources(forLevel:)` names.
-    public func level(_ level: Int, reading read: (Source) throws -> (masks: MaskSet, trained: NetworkState)) rethrows -> Level {
+    public func level(
+        _ level: Int, reading read: (Source) throws -> (masks: MaskSet, trained: NetworkState)
+    ) rethrows -> Level {
         guard level > 0 else {
             let dense = MaskSet.dense(spec.model)
             return Level(masks: dense, isLast: endsChain(level: 0, ruleMasks: dense), startsFromRewind: false)
@@ -67,15 +69,18 @@ public struct LevelPlanner: Sendable {
             let imp = try read(.imp(level: level - 1))
             let next = pruner.nextIMPMask(after: imp.masks, trained: imp.trained)
             impMasks = next
-            masks = control == .reinit ? next : pruner.shuffledMask(next, stream: identity.stream("shuffle-level-\(level)"))
+            masks =
+                control == .reinit ? next : pruner.shuffledMask(next, stream: identity.stream("shuffle-level-\(level)"))
         }
-        return Level(masks: masks, isLast: endsChain(level: level, ruleMasks: impMasks ?? masks),
-                     startsFromRewind: control != .reinit)
+        return Level(
+            masks: masks, isLast: endsChain(level: level, ruleMasks: impMasks ?? masks),
+            startsFromRewind: control != .reinit)
     }
 
     /// Whether level k ends the chain: `max_levels` reached, or the stop rule on `ruleMasks`
     /// (the chain's own masks, or IMP's for shuffled and reinit).
     public func endsChain(level: Int, ruleMasks: MaskSet) -> Bool {
-        level >= spec.pruning.maxLevels || (level > 0 && ruleMasks.smallestHiddenConnectedFraction <= spec.pruning.stopConnectedFraction)
+        level >= spec.pruning.maxLevels
+            || (level > 0 && ruleMasks.smallestHiddenConnectedFraction <= spec.pruning.stopConnectedFraction)
     }
 }

@@ -18,8 +18,9 @@ public struct LayerMask: Sendable, Equatable {
     }
 
     public static func dense(fanIn: Int, fanOut: Int) -> LayerMask {
-        LayerMask(fanIn: fanIn, fanOut: fanOut, weights: [UInt8](repeating: 1, count: fanIn * fanOut),
-                  bias: [UInt8](repeating: 1, count: fanOut))
+        LayerMask(
+            fanIn: fanIn, fanOut: fanOut, weights: [UInt8](repeating: 1, count: fanIn * fanOut),
+            bias: [UInt8](repeating: 1, count: fanOut))
     }
 
     public var aliveWeights: Int { weights.reduce(0) { $0 + Int($1) } }
@@ -42,18 +43,23 @@ public struct MaskSet: Sendable, Equatable {
     public init(layers: [LayerMask]) { self.layers = layers }
 
     public static func dense(_ model: ModelSpec) -> MaskSet {
-        MaskSet(layers: (0..<model.layerCount).map { LayerMask.dense(fanIn: model.widths[$0], fanOut: model.widths[$0 + 1]) })
+        MaskSet(
+            layers: (0..<model.layerCount).map {
+                LayerMask.dense(fanIn: model.widths[$0], fanOut: model.widths[$0 + 1])
+            })
     }
 
     /// Every weight kept with probability `density`, every bias kept: for benchmarks and path tests.
     public static func random(_ model: ModelSpec, density: Double, stream: RandomStream) -> MaskSet {
-        MaskSet(layers: (0..<model.layerCount).map { l in
-            var s = stream.derived("random-mask-layer-\(l)")
-            let fanIn = model.widths[l], fanOut = model.widths[l + 1]
-            return LayerMask(fanIn: fanIn, fanOut: fanOut,
-                             weights: (0..<(fanIn * fanOut)).map { _ in s.nextDouble() < density ? 1 : 0 },
-                             bias: [UInt8](repeating: 1, count: fanOut))
-        })
+        MaskSet(
+            layers: (0..<model.layerCount).map { l in
+                var s = stream.derived("random-mask-layer-\(l)")
+                let fanIn = model.widths[l], fanOut = model.widths[l + 1]
+                return LayerMask(
+                    fanIn: fanIn, fanOut: fanOut,
+                    weights: (0..<(fanIn * fanOut)).map { _ in s.nextDouble() < density ? 1 : 0 },
+                    bias: [UInt8](repeating: 1, count: fanOut))
+            })
     }
 
     public var weightDensities: [Double] { layers.map(\.weightDensity) }

@@ -84,13 +84,15 @@ public struct Pruner: Sendable {
         switch spec.scope {
         case .layerwise:
             for l in prunableLayers {
-                let pool = keepLargest(counts[l], pools: [poolAlive(masks.layers[l])], magnitudes: [magnitudes(state.layers[l])])[0]
+                let pool = keepLargest(
+                    counts[l], pools: [poolAlive(masks.layers[l])], magnitudes: [magnitudes(state.layers[l])])[0]
                 out.layers[l] = mask(from: pool, like: masks.layers[l])
             }
         case .global:
             let layers = prunableLayers
-            let pools = keepLargest(counts[0], pools: layers.map { poolAlive(masks.layers[$0]) },
-                                    magnitudes: layers.map { magnitudes(state.layers[$0]) })
+            let pools = keepLargest(
+                counts[0], pools: layers.map { poolAlive(masks.layers[$0]) },
+                magnitudes: layers.map { magnitudes(state.layers[$0]) })
             for (p, l) in layers.enumerated() { out.layers[l] = mask(from: pools[p], like: masks.layers[l]) }
         }
         return out
@@ -123,7 +125,8 @@ public struct Pruner: Sendable {
         let totalPool = prunableLayers.reduce(0) { $0 + poolSize($1) }
         var out = MaskSet.dense(model)
         for l in prunableLayers {
-            let density = spec.scope == .layerwise
+            let density =
+                spec.scope == .layerwise
                 ? Double(counts[l]) / Double(poolSize(l)) : Double(counts[0]) / Double(totalPool)
             var s = stream.derived("random-mask-layer-\(l)")
             let pool = (0..<poolSize(l)).map { _ in UInt8(s.nextDouble() < density ? 1 : 0) }

@@ -24,7 +24,8 @@ final class BlockedIndex {
     init(targets: Int, sources: Int, entries: Int, survivors: ((Int, Int) -> Void) -> Void) {
         precondition(entries < Int(Int32.max), "layer too large for 32-bit sparse indices")
         self.targets = targets
-        sourcesPerBlock = Self.sourcesPerBlock(sources: sources, density: Double(entries) / Double(max(targets * sources, 1)))
+        sourcesPerBlock = Self.sourcesPerBlock(
+            sources: sources, density: Double(entries) / Double(max(targets * sources, 1)))
         blocks = max(1, (sources + sourcesPerBlock - 1) / sourcesPerBlock)
         let segments = blocks * targets
         segmentStart = .allocate(capacity: segments + 1)
@@ -54,7 +55,9 @@ final class BlockedIndex {
     func forEachEntry(_ body: (Int, Int, Int) -> Void) {
         for segment in 0..<(blocks * targets) {
             let target = segment % targets
-            for k in Int(segmentStart[segment])..<Int(segmentStart[segment + 1]) { body(k, target, Int(sourceOfEntry[k])) }
+            for k in Int(segmentStart[segment])..<Int(segmentStart[segment + 1]) {
+                body(k, target, Int(sourceOfEntry[k]))
+            }
         }
     }
 

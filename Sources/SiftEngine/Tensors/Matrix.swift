@@ -23,8 +23,10 @@ public final class Matrix {
         self.rows = rows
         self.cols = cols
         let count = max(rows * cols, 1)
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: Self.alignment)
-            .bindMemory(to: Float.self, capacity: count)
+        pointer = UnsafeMutableRawPointer.allocate(
+            byteCount: count * MemoryLayout<Float>.stride, alignment: Self.alignment
+        )
+        .bindMemory(to: Float.self, capacity: count)
         pointer.initialize(repeating: 0, count: count)
     }
 
@@ -68,26 +70,35 @@ public final class Matrix {
 public enum BLAS {
     /// c = alpha · op(a) · op(b) + beta · c, on the first `rows` rows of a and c when given.
     @inline(__always)
-    public static func gemm(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
-                            into c: Matrix, alpha: Float = 1, beta: Float = 0) {
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+        into c: Matrix, alpha: Float = 1, beta: Float = 0
+    ) {
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
         let n = transposeB ? b.rows : b.cols
-        precondition(k == (transposeB ? b.cols : b.rows) && c.rows == m && c.cols == n,
-                     "gemm shapes: \(a.rows)x\(a.cols)\(transposeA ? "ᵀ" : "") · \(b.rows)x\(b.cols)\(transposeB ? "ᵀ" : "") → \(c.rows)x\(c.cols)")
-        gemm(m: m, n: n, k: k, a.pointer, lda: a.cols, transposeA: transposeA, b.pointer, ldb: b.cols, transposeB: transposeB,
-             into: c.pointer, ldc: c.cols, alpha: alpha, beta: beta)
+        precondition(
+            k == (transposeB ? b.cols : b.rows) && c.rows == m && c.cols == n,
+            "gemm shapes: \(a.rows)x\(a.cols)\(transposeA ? "ᵀ" : "") · \(b.rows)x\(b.cols)\(transposeB ? "ᵀ" : "") → \(c.rows)x\(c.cols)"
+        )
+        gemm(
+            m: m, n: n, k: k, a.pointer, lda: a.cols, transposeA: transposeA, b.pointer, ldb: b.cols,
+            transposeB: transposeB,
+            into: c.pointer, ldc: c.cols, alpha: alpha, beta: beta)
     }
 
     /// c = alpha · op(a) · op(b) + beta · c for an m × n result over k, on row-major storage whose rows are
     /// `lda`, `ldb` and `ldc` floats apart: for feature-major activations, whose rows are padded. With `threads`
     /// above 1, cut by rows between threads where that keeps one call's bits (`RowCutProducts`).
-    public static func gemm(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
-                            _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
-                            into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    public static func gemm(
+        m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+        _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0
+    ) {
         _ = singleThreadedOpenBLAS
-        let shape = RowCutProducts.Shape(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transposeA: transposeA,
-                                         transposeB: transposeB, alpha: alpha.bitPattern, beta: beta.bitPattern, parts: 1)
+        let shape = RowCutProducts.Shape(
+            m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transposeA: transposeA,
+            transposeB: transposeB, alpha: alpha.bitPattern, beta: beta.bitPattern, parts: 1)
         let threads = self.threads
         let parts = threads > 1 ? RowCutProducts.parts(shape, threads: threads) : 1
         guard parts > 1 else { return RowCutProducts.call(shape, rows: 0..<m, a, b, c) }
@@ -107,9 +118,11 @@ public enum BLAS {
     /// b may be wider than the block, and its other columns are left as they are.
     public static func transpose(_ a: Matrix, rows: Int? = nil, cols: Int? = nil, into b: Matrix) {
         let m = rows ?? a.rows, n = cols ?? a.cols
-        precondition(m <= a.rows && n <= a.cols && n <= b.rows && m <= b.cols,
-                     "transpose of \(m)x\(n) from \(a.rows)x\(a.cols) into \(b.rows)x\(b.cols)")
-        cblas_somatcopy(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a.pointer, Int32(a.cols), b.pointer, Int32(b.cols))
+        precondition(
+            m <= a.rows && n <= a.cols && n <= b.rows && m <= b.cols,
+            "transpose of \(m)x\(n) from \(a.rows)x\(a.cols) into \(b.rows)x\(b.cols)")
+        cblas_somatcopy(
+            CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a.pointer, Int32(a.cols), b.pointer, Int32(b.cols))
     }
 
     /// y += alpha · x
@@ -134,8 +147,9 @@ public enum BLAS {
     public static func openBLASGemm(_ a: Matrix, _ b: Matrix, into c: Matrix, threads: Int) {
         openblas_set_num_threads(Int32(threads))
         defer { openblas_set_num_threads(1) }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c.rows), Int32(c.cols), Int32(a.cols), 1, a.pointer,
-                    Int32(a.cols), b.pointer, Int32(b.cols), 0, c.pointer, Int32(c.cols))
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c.rows), Int32(c.cols), Int32(a.cols), 1, a.pointer,
+            Int32(a.cols), b.pointer, Int32(b.cols), 0, c.pointer, Int32(c.cols))
     }
 
     public static var coreName: String { String(cString: openblas_get_corename()) }

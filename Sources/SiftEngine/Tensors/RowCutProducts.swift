@@ -51,11 +51,16 @@ enum RowCutProducts {
     }
 
     /// One single-threaded call over `rows` of c.
-    static func call(_ s: Shape, rows: Range<Int>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    static func call(
+        _ s: Shape, rows: Range<Int>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>
+    ) {
         let rowsOfA = s.transposeA ? a + rows.lowerBound : a + rows.lowerBound * s.lda
-        cblas_sgemm(CblasRowMajor, s.transposeA ? CblasTrans : CblasNoTrans, s.transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(rows.count), Int32(s.n), Int32(s.k), Float(bitPattern: s.alpha), rowsOfA, Int32(s.lda), b, Int32(s.ldb),
-                    Float(bitPattern: s.beta), c + rows.lowerBound * s.ldc, Int32(s.ldc))
+        cblas_sgemm(
+            CblasRowMajor, s.transposeA ? CblasTrans : CblasNoTrans, s.transposeB ? CblasTrans : CblasNoTrans,
+            Int32(rows.count), Int32(s.n), Int32(s.k), Float(bitPattern: s.alpha), rowsOfA, Int32(s.lda), b,
+            Int32(s.ldb),
+            Float(bitPattern: s.beta), c + rows.lowerBound * s.ldc, Int32(s.ldc))
     }
 
     /// Whether the cut of `shape` gives one call's bits, on random numbers of its shape.
@@ -71,9 +76,13 @@ enum RowCutProducts {
         var whole = random(s.m * s.ldc), cut = whole
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
-                whole.withUnsafeMutableBufferPointer { call(s, rows: 0..<s.m, a.baseAddress!, b.baseAddress!, $0.baseAddress!) }
+                whole.withUnsafeMutableBufferPointer {
+                    call(s, rows: 0..<s.m, a.baseAddress!, b.baseAddress!, $0.baseAddress!)
+                }
                 cut.withUnsafeMutableBufferPointer { c in
-                    for rows in ranges(rows: s.m, parts: s.parts) { call(s, rows: rows, a.baseAddress!, b.baseAddress!, c.baseAddress!) }
+                    for rows in ranges(rows: s.m, parts: s.parts) {
+                        call(s, rows: rows, a.baseAddress!, b.baseAddress!, c.baseAddress!)
+                    }
                 }
             }
         }

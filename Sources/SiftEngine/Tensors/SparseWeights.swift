@@ -52,8 +52,12 @@ final class SparseWeights {
                 for j in 0..<fanOut where m[i * fanOut + j] != 0 { body(i, j) }
             }
         }
-        byOutput = BlockedIndex(targets: fanOut, sources: fanIn, entries: total) { place in survivors { i, j in place(j, i) } }
-        byInput = BlockedIndex(targets: fanIn, sources: fanOut, entries: total) { place in survivors { i, j in place(i, j) } }
+        byOutput = BlockedIndex(targets: fanOut, sources: fanIn, entries: total) { place in
+            survivors { i, j in place(j, i) }
+        }
+        byInput = BlockedIndex(targets: fanIn, sources: fanOut, entries: total) { place in
+            survivors { i, j in place(i, j) }
+        }
         let n = max(total, 1)
         var valueOfPosition = [Int32](repeating: -1, count: mask.count)
         byOutput.forEachEntry { k, j, i in valueOfPosition[i * fanOut + j] = Int32(k) }
@@ -123,31 +127,41 @@ final class SparseWeights {
     // MARK: Products on feature-major activations laid out as `Layout`
 
     /// zᵀ[j, ·] = bias[j] + Σᵢ W[i, j] · xᵀ[i, ·]: the forward product.
-    func multiply(inputT: UnsafePointer<Float>, bias: UnsafePointer<Float>, into outputT: UnsafeMutablePointer<Float>, layout: Layout) {
+    func multiply(
+        inputT: UnsafePointer<Float>, bias: UnsafePointer<Float>, into outputT: UnsafeMutablePointer<Float>,
+        layout: Layout
+    ) {
         let values = valuesForStep()
         inRanges(of: fanOut, layout: layout) { first, end in
-            sift_accumulate_rows(byOutput.blocks, fanOut, first, end, byOutput.segmentStart, byOutput.sourceOfEntry, nil,
-                                 values, bias, inputT, outputT, layout.width, layout.stride)
+            sift_accumulate_rows(
+                byOutput.blocks, fanOut, first, end, byOutput.segmentStart, byOutput.sourceOfEntry, nil,
+                values, bias, inputT, outputT, layout.width, layout.stride)
         }
     }
 
     /// dxᵀ[i, ·] = Σⱼ W[i, j] · dzᵀ[j, ·]: the input gradient.
-    func multiplyTransposed(gradOutputT: UnsafePointer<Float>, into gradInputT: UnsafeMutablePointer<Float>, layout: Layout) {
+    func multiplyTransposed(
+        gradOutputT: UnsafePointer<Float>, into gradInputT: UnsafeMutablePointer<Float>, layout: Layout
+    ) {
         let values = valuesForStep()
         inRanges(of: fanIn, layout: layout) { first, end in
-            sift_accumulate_rows(byInput.blocks, fanIn, first, end, byInput.segmentStart, byInput.sourceOfEntry, valueOfInputEntry,
-                                 values, nil, gradOutputT, gradInputT, layout.width, layout.stride)
+            sift_accumulate_rows(
+                byInput.blocks, fanIn, first, end, byInput.segmentStart, byInput.sourceOfEntry, valueOfInputEntry,
+                values, nil, gradOutputT, gradInputT, layout.width, layout.stride)
         }
     }
 
     /// g[i, j] = xᵀ[i, ·] · dzᵀ[j, ·] at the surviving entries only (a sampled dense–dense product).
     /// With a learning rate, the weights descend along it at once instead of storing it.
-    func weightGradient(inputT: UnsafePointer<Float>, gradOutputT: UnsafePointer<Float>, layout: Layout, descend learningRate: Float?) {
+    func weightGradient(
+        inputT: UnsafePointer<Float>, gradOutputT: UnsafePointer<Float>, layout: Layout, descend learningRate: Float?
+    ) {
         let values = valuesForStep()
         inRanges(of: fanOut, layout: layout) { first, end in
-            sift_sampled_gradient(byOutput.blocks, fanOut, first, end, byOutput.segmentStart, byOutput.sourceOfEntry, inputT,
-                                  gradOutputT, layout.width, layout.stride, values, gradient, learningRate ?? 0,
-                                  learningRate == nil ? 0 : 1)
+            sift_sampled_gradient(
+                byOutput.blocks, fanOut, first, end, byOutput.segmentStart, byOutput.sourceOfEntry, inputT,
+                gradOutputT, layout.width, layout.stride, values, gradient, learningRate ?? 0,
+                learningRate == nil ? 0 : 1)
         }
         if learningRate != nil { valuesChanged() }
     }
@@ -156,8 +170,10 @@ final class SparseWeights {
     /// thread, when each range gets at least `multiplyAddsPerThread` to repay the hand-off. A target's
     /// arithmetic is the same whichever range holds it, so results do not depend on the thread count.
     private func inRanges(of targets: Int, layout: Layout, _ product: (Int, Int) -> Void) {
-        ThreadRanges.run(items: targets, work: count * layout.width, threads: fixedThreads ?? BLAS.threads, alignment: 1,
-                         minimumWork: Self.multiplyAddsPerThread) { product($0.lowerBound, $0.upperBound) }
+        ThreadRanges.run(
+            items: targets, work: count * layout.width, threads: fixedThreads ?? BLAS.threads, alignment: 1,
+            minimumWork: Self.multiplyAddsPerThread
+        ) { product($0.lowerBound, $0.upperBound) }
     }
 
     /// About 50 µs of one product's work on one core: below it, waking a second thread costs more than it saves.

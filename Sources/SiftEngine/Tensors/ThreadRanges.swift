@@ -13,8 +13,10 @@ enum ThreadRanges {
     /// Calls `body` on `0..<items` cut into at most `threads` ranges, concurrently, each range starting on a
     /// multiple of `alignment` (the C kernels take eight units or floats as one vector) and getting at least
     /// `minimumWork` of the pass's `work`.
-    static func run(items: Int, work: Int, threads: Int = BLAS.threads, alignment: Int = 8,
-                    minimumWork: Int = minimumWorkPerRange, _ body: (Range<Int>) -> Void) {
+    static func run(
+        items: Int, work: Int, threads: Int = BLAS.threads, alignment: Int = 8,
+        minimumWork: Int = minimumWorkPerRange, _ body: (Range<Int>) -> Void
+    ) {
         let groups = (items + alignment - 1) / alignment
         let ranges = min(threads, groups, work / max(minimumWork, 1))
         guard ranges > 1 else { return body(0..<items) }

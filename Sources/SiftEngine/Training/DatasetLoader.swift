@@ -9,9 +9,11 @@ public enum DatasetLoader {
         let raw: DatasetSplit
         switch spec.source {
         case .fashionMNIST(let directory):
-            raw = try IDXDataset.load(directory: directory ?? IDXDataset.fashionMNISTDirectory, hint: IDXDataset.fashionMNISTHint)
+            raw = try IDXDataset.load(
+                directory: directory ?? IDXDataset.fashionMNISTDirectory, hint: IDXDataset.fashionMNISTHint)
         case .mnist(let directory):
-            raw = try IDXDataset.load(directory: directory, hint: "Set data.path to a folder holding the MNIST IDX files.")
+            raw = try IDXDataset.load(
+                directory: directory, hint: "Set data.path to a folder holding the MNIST IDX files.")
         case let .cifar10(directory, grayscale):
             raw = try CIFARDataset.load(directory: directory, grayscale: grayscale)
         case let .arrays(train, test):

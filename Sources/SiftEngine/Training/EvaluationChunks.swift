@@ -25,7 +25,9 @@ final class EvaluationChunks {
         chunks = stride(from: 0, to: images.count, by: Self.chunkRows).map { start in
             let rows = min(Self.chunkRows, images.count - start)
             let input = Matrix(rows: rows, cols: size)
-            images.features.withUnsafeBufferPointer { input.pointer.update(from: $0.baseAddress! + start * size, count: rows * size) }
+            images.features.withUnsafeBufferPointer {
+                input.pointer.update(from: $0.baseAddress! + start * size, count: rows * size)
+            }
             guard featureMajor else { return Chunk(input: .rowMajor(input), start: start, rows: rows) }
             let inputT = Matrix(rows: size, cols: SparseWeights.Layout(rows: rows).stride)
             BLAS.transpose(input, into: inputT)

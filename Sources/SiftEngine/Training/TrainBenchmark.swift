@@ -59,7 +59,8 @@ public struct TrainBenchmark {
     public var masks: MaskSet?
 
     // Memberwise, and public: Swift synthesizes only an internal one.
-    public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int, density: Double = 1, masks: MaskSet? = nil) {
+    public init(model: ModelSpec, train: TrainSpec, steps: Int, warmup: Int, density: Double = 1, masks: MaskSet? = nil)
+    {
         self.model = model
         self.train = train
         self.steps = steps
@@ -113,10 +114,11 @@ public struct TrainBenchmark {
             }
         }
         let stepSeconds = stepTimings.fastestStretch(lasting: stretch)
-        var result = Result(architecture: model.architecture, batch: train.batchSize, density: density,
-                            sparseLayers: network.sparseLayerIndices.count, threads: BLAS.threads,
-                            steps: steps, msPerStep: stepSeconds * 1000, msPerStepMean: stepTimings.mean * 1000,
-                            stretchSeconds: stretch, batchNorm: model.batchNorm, blasCore: BLAS.coreName)
+        var result = Result(
+            architecture: model.architecture, batch: train.batchSize, density: density,
+            sparseLayers: network.sparseLayerIndices.count, threads: BLAS.threads,
+            steps: steps, msPerStep: stepSeconds * 1000, msPerStepMean: stepTimings.mean * 1000,
+            stretchSeconds: stretch, batchNorm: model.batchNorm, blasCore: BLAS.coreName)
         if let limit {
             let gemmSeconds = sgemmOnlySeconds(stretch: stretch), flops = flopsPerStep
             let gflops = flops / stepSeconds / 1e9
@@ -146,7 +148,8 @@ public struct TrainBenchmark {
         let products: [() -> Void] = (0..<model.layerCount).flatMap { l -> [() -> Void] in
             let fanIn = model.widths[l], fanOut = model.widths[l + 1]
             let x = Matrix(rows: b, cols: fanIn), w = Matrix(rows: fanIn, cols: fanOut)
-            let z = Matrix(rows: b, cols: fanOut), dw = Matrix(rows: fanIn, cols: fanOut), dx = Matrix(rows: b, cols: fanIn)
+            let z = Matrix(rows: b, cols: fanOut), dw = Matrix(rows: fanIn, cols: fanOut),
+                dx = Matrix(rows: b, cols: fanIn)
             x.fill(0.5); w.fill(0.01); z.fill(0.1)
             var list: [() -> Void] = [
                 { BLAS.gemm(x, w, into: z, beta: 1) },
@@ -155,6 +158,7 @@ public struct TrainBenchmark {
             if needsInputGradient(l) { list.append { BLAS.gemm(z, w, transposeB: true, into: dx) } }
             return list
         }
-        return Timings(warmup: warmup, repeats: steps) { for product in products { product() } }.fastestStretch(lasting: stretch)
+        return Timings(warmup: warmup, repeats: steps) { for product in products { product() } }.fastestStretch(
+            lasting: stretch)
     }
 }

@@ -69,8 +69,10 @@ public final class Trainer {
     /// `progress`, if given, follows every step (for heartbeats and displays), as `level`.
     /// A non-finite batch loss stops training at once, as does non-finite state at the end: the outcome
     /// then carries a `Divergence`, and the network's state is what it was when it stopped.
-    public func train(order: RandomStream, afterStep: (Int) -> Void = { _ in },
-                      onEpoch: (EpochProgress) -> Void = { _ in }, progress: TrainingProgress? = nil, level: Int = 0) -> TrainingOutcome {
+    public func train(
+        order: RandomStream, afterStep: (Int) -> Void = { _ in },
+        onEpoch: (EpochProgress) -> Void = { _ in }, progress: TrainingProgress? = nil, level: Int = 0
+    ) -> TrainingOutcome {
         let start = Date()
         let total = Self.totalSteps(spec, trainingImages: data.train.count)
         let perPass = max(stepsPerEpoch, 1)
@@ -97,7 +99,8 @@ public final class Trainer {
             let indices: [Int]
             switch spec.sampling {
             case .shuffle: indices = stream.permutation(data.train.count)
-            case .replacement: indices = (0..<(stepsPerEpoch * batchRows)).map { _ in stream.nextInt(below: data.train.count) }
+            case .replacement:
+                indices = (0..<(stepsPerEpoch * batchRows)).map { _ in stream.nextInt(below: data.train.count) }
             }
             let rows = batchRows, transposed = network.inputLayoutWanted(rows: rows)
             func prefetch(_ b: Int) {
@@ -107,13 +110,16 @@ public final class Trainer {
             for b in 0..<stepsThisPass {
                 let slot = batches.slot(batch: b)
                 if b + 1 < stepsThisPass { prefetch(b + 1) }
-                let loss = Double(network.trainStep(slot.input, inputT: slot.inputT, labels: slot.labels.baseAddress!,
-                                                    optimizer: optimizer))
+                let loss = Double(
+                    network.trainStep(
+                        slot.input, inputT: slot.inputT, labels: slot.labels.baseAddress!,
+                        optimizer: optimizer))
                 step += 1
                 guard loss.isFinite else {
-                    return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastFiniteLoss ?? .zero,
-                                           steps: step, seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds,
-                                           divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss))
+                    return TrainingOutcome(
+                        testAccuracy: last, bestTestAccuracy: best, trainLoss: lastFiniteLoss ?? .zero,
+                        steps: step, seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds,
+                        divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss))
                 }
                 lastFiniteLoss = loss
                 lossSum += loss
@@ -125,14 +131,17 @@ public final class Trainer {
             if spec.evalEverySteps == nil && (epoch % max(spec.evalEveryEpochs, 1) == 0 || epoch == passes) {
                 accuracy = evaluate()
             }
-            onEpoch(EpochProgress(epoch: epoch, epochs: passes, trainLoss: lastLoss, testAccuracy: accuracy,
-                                  elapsedSeconds: Date().timeIntervalSince(start)))
+            onEpoch(
+                EpochProgress(
+                    epoch: epoch, epochs: passes, trainLoss: lastLoss, testAccuracy: accuracy,
+                    elapsedSeconds: Date().timeIntervalSince(start)))
         }
         if total == 0 { _ = evaluate() }
         // A last update can leave infinite weights behind a finite loss.
         let divergence = network.isFinite ? nil : Divergence(step: step, lastFiniteLoss: lastFiniteLoss)
-        return TrainingOutcome(testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
-                               seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence)
+        return TrainingOutcome(
+            testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
+            seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence)
     }
 
     /// Measures every batch norm's statistics again under the trained weights, as "precise" batch norm does
@@ -164,7 +173,8 @@ public final class Trainer {
 
     /// The test set as every evaluation of this level reads it; made at the first evaluation, once the
     /// level's masks have set the first layer's path.
-    private(set) lazy var testChunks = EvaluationChunks(images: data.test, featureMajor: network.firstLayerReadsFeatureMajor)
+    private(set) lazy var testChunks = EvaluationChunks(
+        images: data.test, featureMajor: network.firstLayerReadsFeatureMajor)
 
     /// Fraction of the test images classified correctly.
     public func testAccuracy() -> Double {

@@ -37,8 +37,11 @@ public final class TrainingProgress: Sendable {
 
     public init(clock: @escaping @Sendable () -> Date = Date.init) {
         self.clock = clock
-        state = Mutex(State(snapshot: Snapshot(phase: .preparing, level: 0, step: 0, steps: 0, epoch: 0, epochs: 0, loss: nil,
-                                               stepsPerSecond: nil, lastChange: clock())))
+        state = Mutex(
+            State(
+                snapshot: Snapshot(
+                    phase: .preparing, level: 0, step: 0, steps: 0, epoch: 0, epochs: 0, loss: nil,
+                    stepsPerSecond: nil, lastChange: clock())))
     }
 
     public var snapshot: Snapshot { state.withLock { $0.snapshot } }
@@ -46,9 +49,11 @@ public final class TrainingProgress: Sendable {
     func began(level: Int, steps: Int, epochs: Int) {
         let now = clock()
         state.withLock {
-            $0 = State(snapshot: Snapshot(phase: .training, level: level, step: 0, steps: steps, epoch: epochs > 0 ? 1 : 0,
-                                          epochs: epochs, loss: nil, stepsPerSecond: nil, lastChange: now),
-                       trainingStarted: now)
+            $0 = State(
+                snapshot: Snapshot(
+                    phase: .training, level: level, step: 0, steps: steps, epoch: epochs > 0 ? 1 : 0,
+                    epochs: epochs, loss: nil, stepsPerSecond: nil, lastChange: now),
+                trainingStarted: now)
         }
     }
 
@@ -58,7 +63,9 @@ public final class TrainingProgress: Sendable {
             $0.snapshot.step = step
             $0.snapshot.epoch = epoch
             if loss.isFinite { $0.snapshot.loss = loss }
-            if let started = $0.trainingStarted, now > started { $0.snapshot.stepsPerSecond = Double(step) / now.timeIntervalSince(started) }
+            if let started = $0.trainingStarted, now > started {
+                $0.snapshot.stepsPerSecond = Double(step) / now.timeIntervalSince(started)
+            }
             $0.snapshot.lastChange = now
         }
     }
