@@ -115,6 +115,9 @@ let package = Package(
         .testTarget(name: "SiftWireTests", dependencies: ["SiftWire"]),
         .testTarget(name: "SiftRandomTests", dependencies: ["SiftRandom"]),
         .testTarget(name: "SiftDigestTests", dependencies: ["SiftDigest"]),
+        .testTarget(name: "SiftFilesTests", dependencies: ["SiftFiles", "SiftTestKit"]),
+        .testTarget(name: "SiftArtifactsTests", dependencies: ["SiftArtifacts", "SiftFiles", "SiftTestKit"]),
+        .testTarget(name: "SiftSpecTests", dependencies: ["SiftSpec", "SiftRandom"]),
         .testTarget(
             name: "SiftClusterTests",
             dependencies: [

@@ -7,41 +7,17 @@ import Testing
 /// Files whose headers lie: every one gives a `DataError` naming the file, before anything the
 /// header declares is allocated, and never an overflow trap.
 @Suite struct CraftedFileTests {
-    func message(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch let error as DataError {
-            return error.description
-        } catch {
-            return "untyped error: \(error)"
-        }
-    }
-
     @Test func idxDimensionsThatOverflowAreRejected() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let huge = try dir.write(
             FileFixtures.idx(dimensions: [0xFFFF_FFFF, 3], bytes: [1, 2, 3]), to: "huge-idx1-ubyte")
-        #expect(message { _ = try IDXReader.read(huge) }.contains("huge-idx1-ubyte is truncated"))
+        #expect(dataErrorText { _ = try IDXReader.read(huge) }.contains("huge-idx1-ubyte is truncated"))
         let overflowing = try dir.write(
             FileFixtures.idx(dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], bytes: []),
             to: "overflow-idx3-ubyte")
-        let text = message { _ = try IDXReader.read(overflowing) }
+        let text = dataErrorText { _ = try IDXReader.read(overflowing) }
         #expect(text.contains("overflow-idx3-ubyte") && text.contains("larger than any file could hold"), "\(text)")
-    }
-
-    @Test func npyShapesThatOverflowAreRejected() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        var bytes = NumpyArray(float32: [1, 2], shape: [2]).encoded()
-        let header = String(decoding: bytes, as: UTF8.self)
-        // Same header length, a shape whose byte count overflows Int.
-        let forged = header.replacingOccurrences(of: "(2,)", with: "(9223372036854775807, 4)")
-        bytes = Array(forged.utf8.prefix(bytes.count))
-        let path = try dir.write(bytes, to: "forged.npy")
-        let text = message { _ = try NumpyArray.read(path) }
-        #expect(text.contains("forged.npy"), "\(text)")
     }
 
     @Test func zipEntriesClaimingHugeSizesAreRejectedBeforeAllocating() throws {
@@ -55,7 +31,7 @@ import Testing
         let directory = try #require(start)
         archive.replaceSubrange((directory + 24)..<(directory + 28), with: [0x00, 0x00, 0x00, 0xF0])
         let path = try dir.write(archive, to: "claims-4gb.npz")
-        let text = message { _ = try ArrayDataset.loadImages(path) }
+        let text = dataErrorText { _ = try ArrayDataset.loadImages(path) }
         #expect(text.contains("claims-4gb.npz") && text.contains("more than deflate can produce"), "\(text)")
     }
 
@@ -67,29 +43,8 @@ import Testing
         // A bit flipped in the middle of the first stored entry's data: sizes and headers still agree.
         archive[30 + 5 + 100] ^= 0x10
         let path = try dir.write(archive, to: "flipped.npz")
-        let text = message { _ = try ArrayDataset.loadImages(path) }
+        let text = dataErrorText { _ = try ArrayDataset.loadImages(path) }
         #expect(text.contains("flipped.npz:x.npy") && text.contains("CRC-32"), "\(text)")
-    }
-
-    @Test func inflationIsBoundedAtAnySize() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        // A zip entry that holds more than its central directory declares: stopped at the declared size.
-        let x = NumpyArray(float32: [Float](repeating: 1, count: 64), shape: [64])
-        var archive = FileFixtures.zip([("x.npy", x.encoded())], deflated: true)
-        let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
-        let directory = try #require((0..<(archive.count - 4)).first { Array(archive[$0..<($0 + 4)]) == signature })
-        let declared = x.encoded().count - 1
-        archive.replaceSubrange(
-            (directory + 24)..<(directory + 28),
-            with: [UInt8(declared & 0xFF), UInt8(declared >> 8 & 0xFF), 0, 0])
-        let short = message { _ = try ZipArchive(bytes: archive, path: "short.npz").data("x.npy") }
-        #expect(
-            short.contains("short.npz:x.npy") && short.contains("inflates past the \(declared) bytes it declares"),
-            "\(short)")
-        let gzip = FileFixtures.deflate([UInt8](repeating: 3, count: 100_000), gzip: true)
-        #expect(
-            try Inflate.gzip(gzip, path: "ok.gz").count == 100_000, "a highly compressed gzip still inflates in full")
     }
 
     /// A gzipped IDX file whose stream goes on far past what its header declares (a decompression bomb):
@@ -100,7 +55,7 @@ import Testing
         let idx = FileFixtures.idx(dimensions: [10, 28, 28], bytes: [UInt8](repeating: 0, count: 10 * 28 * 28))
         let bomb = FileFixtures.deflate(idx + [UInt8](repeating: 0, count: 64 << 20), gzip: true)
         let path = try dir.write(bomb, to: "train-images-idx3-ubyte.gz")
-        let text = message { _ = try IDXReader.read(path) }
+        let text = dataErrorText { _ = try IDXReader.read(path) }
         #expect(
             text.contains("train-images-idx3-ubyte.gz")
                 && text.contains("inflates past the \(idx.count) bytes its header declares"),
@@ -119,7 +74,7 @@ import Testing
         let archive = FileFixtures.zip(
             [("x.npy", x + [UInt8](repeating: 0, count: 64 << 20)), ("y.npy", x)], deflated: true)
         let path = try dir.write(archive, to: "bomb.npz")
-        let text = message { _ = try ArrayDataset.loadImages(path) }
+        let text = dataErrorText { _ = try ArrayDataset.loadImages(path) }
         #expect(
             text.contains("bomb.npz:x.npy") && text.contains("inflates past the \(x.count) bytes its header declares"),
             "\(text)")
