@@ -1,49 +1,25 @@
 import Foundation
 import SiftArtifacts
-import SiftData
-import SiftEngine
 import SiftFiles
 import SiftReport
 import SiftTestKit
 import Testing
-import SiftSpec
 
-/// `sift report` over small chains written by the engine, in both the `sift imp` and the sweep layout.
+/// `sift report` over level folders as the engine writes them (`Fixtures/`, read-only: each test reads a copy),
+/// in both the `sift imp` and the sweep layout.
 @Suite(.serialized) struct ReportTests {
-    static let data = SyntheticImages.split(
-        shape: ImageShape(channels: 1, height: 4, width: 4), classes: 4, train: 256, test: 128)
-
-    /// Runs a 3-level chain and writes it under `root`.
-    static func writeChain(
-        root: String, control: PruningControl, seed: UInt64, name: String, batchNorm: Bool = false
-    ) throws {
-        var train = TrainSpec()
-        train.batchSize = 32
-        train.epochs = 1
-        var pruning = PruningSpec(preset: .lth)
-        pruning.maxLevels = 2
-        pruning.control = control
-        var model = ModelSpec(widths: [16, 12, 4])
-        model.batchNorm = batchNorm
-        let spec = ExperimentSpec(data: DataSpec(), model: model, train: train, pruning: pruning)
-        let chain = try IMPChain(
-            spec: spec, data: data,
-            identity: ChainIdentity(experiment: "exp-\(control.rawValue)", streamRoot: 9, seed: seed))
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try Data("{\"name\": \"\(name)\"}".utf8).write(to: URL(fileURLWithPath: "\(root)/experiment.json"))
-        try chain.run(onLevel: { try LevelArtifacts.write(root: root, level: $0, model: spec.model) })
+    /// A copy of the fixture `name` in a fresh temporary folder (the report writes into the folder it reads).
+    static func fixture(_ name: String) throws -> TemporaryDirectory {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let dir = try TemporaryDirectory()
+        try FileManager.default.removeItem(atPath: dir.path)
+        try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(name).path, toPath: dir.path)
+        return dir
     }
 
     @Test func summarisesASweepLayout() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try Self.fixture("sweep")
         defer { dir.remove() }
-        for (control, name) in [(PruningControl.none, "IMP"), (.random, "random, control")] {
-            for seed in [UInt64(0), 1, 2] {
-                try Self.writeChain(
-                    root: dir.file("experiments/exp-\(control.rawValue)/seed-\(seed)"), control: control, seed: seed,
-                    name: name)
-            }
-        }
         let index = try RunIndex(root: dir.path)
         #expect(index.levels.count == 18)
         #expect(index.experiments.count == 2)
@@ -89,10 +65,8 @@ import SiftSpec
     /// A batch-normalised chain: both accuracies in summary.csv and in the chart, and the nearly constant inputs
     /// per layer in a table; a chain without batch norm has neither.
     @Test func showsBatchNormsTwoAccuraciesAndNearlyConstantInputs() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try Self.fixture("batch-norm")
         defer { dir.remove() }
-        try Self.writeChain(
-            root: dir.file("experiments/exp-bn/seed-0"), control: .none, seed: 0, name: "normalised", batchNorm: true)
         let index = try RunIndex(root: dir.path)
         let training = try #require(index.levels.first?.metrics.training)
         #expect(training.testAccuracyRecalibrated != nil && training.nearConstantInputs?.count == 2)
@@ -107,9 +81,8 @@ import SiftSpec
         #expect(html.contains("normalised (running averages)") && html.contains("normalised (recalibrated)"))
         #expect(html.contains("Batch norm: nearly constant inputs"))
 
-        let plain = try TemporaryDirectory()
+        let plain = try Self.fixture("plain")
         defer { plain.remove() }
-        try Self.writeChain(root: plain.path, control: .none, seed: 0, name: "plain")
         let plainIndex = try RunIndex(root: plain.path)
         #expect(
             plainIndex.levels.allSatisfy {
@@ -121,9 +94,8 @@ import SiftSpec
     }
 
     @Test func readsASiftImpOutputAndSkipsBrokenLevels() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try Self.fixture("plain")
         defer { dir.remove() }
-        try Self.writeChain(root: dir.path, control: .none, seed: 4, name: "single")
         try FileManager.default.createDirectory(atPath: dir.file("level-9"), withIntermediateDirectories: true)
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: dir.file("level-9/metrics.json")))
         let index = try RunIndex(root: dir.path)
@@ -138,9 +110,8 @@ import SiftSpec
     /// Renders the page in headless Chromium and checks the screenshot is not blank; reported as skipped without Chromium.
     @Test(.enabled(if: HeadlessChromium.path != nil, "chromium is not installed (apt-get install chromium)"))
     func rendersInHeadlessChromium() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try Self.fixture("plain")
         defer { dir.remove() }
-        try Self.writeChain(root: dir.path, control: .none, seed: 0, name: "render")
         let folder = try ReportWriter(index: RunIndex(root: dir.path)).write()
         let image = try HeadlessChromium.screenshot(
             "\(folder)/index.html", to: dir.file("shot.png"), scratch: dir.file("chromium"))
