@@ -449,19 +449,24 @@ package struct CoordinatorCore {
         if let echo = beat.echo, echo.utf8.count <= 64 { replies.append((identity, .heartbeat(Heartbeat(echo: echo)))) }
     }
 
+    /// The registered peer behind `identity`, now seen alive; nil (and the message dropped, with a complaint)
+    /// for a connection that never said READY.
+    private mutating func speaker(_ identity: [UInt8], sending what: String, now: Date) -> Peer? {
+        guard let peer = peers[identity] else {
+            counters.dropped += 1
+            complain(Self.name(identity), "dropped \(what) from \(Self.name(identity)), which never said READY")
+            return nil
+        }
+        peer.lastSeen = now
+        return peer
+    }
+
     /// A result: bound to the lease it names, then handed to the intake to be checked and written.
     private mutating func take(
         _ result: TaskResult, attachments: [[UInt8]], from identity: [UInt8], _ tx: TaskStore.Transaction,
         now: Date, replies: inout [Reply]
     ) throws {
-        guard let peer = peers[identity] else {
-            counters.dropped += 1
-            complain(
-                Self.name(identity),
-                "dropped a result for \(result.task) from \(Self.name(identity)), which never said READY")
-            return
-        }
-        peers[identity]?.lastSeen = now
+        guard let peer = speaker(identity, sending: "a result for \(result.task)", now: now) else { return }
         let holder = peer.holder(result.lease)
         let verdict = try tx.verdict(task: result.task, attempt: result.attempt, from: holder)
         guard verdict == .recorded, let task = try tx.task(result.task) else {
@@ -486,14 +491,7 @@ package struct CoordinatorCore {
         _ failure: TaskFailure, from identity: [UInt8], _ tx: TaskStore.Transaction, now: Date,
         replies: inout [Reply]
     ) throws {
-        guard let peer = peers[identity] else {
-            counters.dropped += 1
-            complain(
-                Self.name(identity),
-                "dropped a failure report for \(failure.task) from \(Self.name(identity)), which never said READY")
-            return
-        }
-        peers[identity]?.lastSeen = now
+        guard let peer = speaker(identity, sending: "a failure report for \(failure.task)", now: now) else { return }
         if try tx.holds(peer.holder(failure.lease), task: failure.task, attempt: failure.attempt) {
             let cause: FailureCause =
                 switch failure.cause {

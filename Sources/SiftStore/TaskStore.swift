@@ -372,27 +372,26 @@ package final class TaskStore: Sendable {
         }
     }
 
+    /// Settles as `state` every blocked task that depends on a task in one of `states` (SQL literals), down the
+    /// whole chain of its dependants.
+    private static func settle(_ db: Database, as state: String, error: String, after states: String) throws {
+        repeat {
+            try db.execute(
+                sql: """
+                    UPDATE task SET state = ?, error = ?
+                    WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
+                                                       WHERE d.task = task.id AND n.state IN (\(states)))
+                    """, arguments: [state, error])
+        } while db.changesCount > 0
+    }
+
     /// Blocked tasks whose dependencies are all done become queued; those with a failed or skipped one
     /// are skipped, and those with a diverged or unneeded one are not needed, down the whole chain of dependants.
     static func release(_ db: Database) throws {
-        repeat {
-            try db.cachedStatement(
-                sql: """
-                    UPDATE task SET state = 'skipped', error = 'depends on a task that failed'
-                    WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
-                                                       WHERE d.task = task.id AND n.state IN ('failed', 'skipped'))
-                    """
-            ).execute()
-        } while db.changesCount > 0
-        repeat {
-            try db.cachedStatement(
-                sql: """
-                    UPDATE task SET state = 'unneeded', error = 'not needed: a level it depends on ended its chain'
-                    WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
-                                                       WHERE d.task = task.id AND n.state IN ('diverged', 'unneeded'))
-                    """
-            ).execute()
-        } while db.changesCount > 0
+        try settle(db, as: "skipped", error: "depends on a task that failed", after: "'failed', 'skipped'")
+        try settle(
+            db, as: "unneeded", error: "not needed: a level it depends on ended its chain",
+            after: "'diverged', 'unneeded'")
         try db.cachedStatement(
             sql: """
                 UPDATE task SET state = 'queued'
