@@ -81,150 +81,85 @@ package final class Worker {
     /// Serves until the coordinator says the sweep is complete, refuses us, or `shouldStop` turns
     /// true, in which case the task in flight is finished and reported before returning (unless the
     /// coordinator is silent by then). `shouldAbandon` returns a reason to leave at once.
+    ///
+    /// The protocol's decisions are `WorkerCore`'s; this loop owns the socket, runs tasks on threads and
+    /// carries out what the core asks.
     package func run(
         shouldStop: @escaping () -> Bool = { false }, shouldAbandon: @escaping () -> String? = { nil }
     ) throws -> Exit {
         var (socket, monitor) = try connect()
-        var lastHeard = clock(), lastBeat = Date.distantPast
-        var backoff = 1.0
+        var core = WorkerCore(settings: settings, endpoint: endpoint, now: clock())
         var job: Job?
-        /// Whether the job's outcome went out on the current socket.
-        var reported = false
-        var stopping = false
-        func log(_ level: Logger.Level, _ message: String) {
-            logger.log(level: level, "\(message)", metadata: ["task": "\(job?.assignment.task ?? "none")"])
-        }
-        let silence = settings.heartbeatInterval * Double(settings.liveness)
-        while true {
-            if let reason = shouldAbandon() {
-                log(
-                    .warning,
-                    "leaving at once: \(reason)" + (job.map { "; task \($0.assignment.task) is left unfinished" } ?? "")
-                )
-                return .abandoned(reason)
-            }
-            if shouldStop() && !stopping {
-                stopping = true
-                log(.notice, job.map { "stopping after task \($0.assignment.task)" } ?? "stopping")
-            }
-            if stopping && job == nil { return .stopped }
-            if stopping, clock().timeIntervalSince(lastHeard) > silence {
-                log(
-                    .warning,
-                    "stopping without reporting task \(job?.assignment.task ?? "?"): the coordinator at \(endpoint) is silent"
-                )
-                return .stopped
-            }
-
-            // While a task runs, look often for its end; idle, wait longer for the coordinator.
-            let wait = job.map { _ in reported ? 100 : 1 } ?? 100
-            if let message = try socket.receive(
-                timeout: wait, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes)
-            {
-                lastHeard = clock()
-                backoff = 1
-                let decoded: WireMessage?
-                do {
-                    decoded = try WireMessage(frames: message.frames)
-                } catch WireError.versionMismatch(let peer, let ours) {
-                    let reason =
-                        "the coordinator speaks protocol version \(peer), this worker \(ours); run the same sift build on both"
-                    log(.error, reason)
-                    return .refused(reason)
-                } catch {
-                    log(.warning, "dropped a message from the coordinator: \(error)")
-                    decoded = nil
-                }
-                switch decoded {
-                case let .task(assignment, attachments)?:
-                    if job != nil || stopping {
-                        let reason = job.map { "worker is busy with \($0.assignment.task)" } ?? "worker is stopping"
-                        try socket.send(
-                            WireMessage.failure(
-                                TaskFailure(
-                                    task: assignment.task, attempt: assignment.attempt,
-                                    lease: assignment.lease, error: reason, cause: .declined)
-                            ).frames)
-                        continue
-                    }
+        /// Carries out the core's actions in order; returns the exit, if one is among them.
+        func perform(_ actions: [WorkerCore.Action]) throws -> Exit? {
+            for action in actions {
+                switch action {
+                case .send(let message):
+                    try socket.send(message.frames)
+                case .log(let level, let message):
+                    logger.log(level: level, "\(message)", metadata: ["task": "\(job?.assignment.task ?? "none")"])
+                case let .start(assignment, attachments):
                     let started = Job(assignment)
                     job = started
-                    reported = false
-                    log(.info, "started (attempt \(assignment.attempt))")
                     let executor = self.executor
                     Thread.detachNewThread {
-                        do {
-                            let (summary, files) = try executor(assignment, attachments, started.progress)
-                            started.outcome = .result(
-                                TaskResult(
-                                    task: assignment.task, attempt: assignment.attempt,
-                                    lease: assignment.lease, digest: TaskDigest.of(files), summary: summary),
-                                attachments: files)
-                        } catch {
-                            // Only an error that blames the host is retried elsewhere; anything else is the task's own.
-                            let cause = (error as? AttributedError)?.cause ?? .task
-                            started.outcome = .failure(
-                                TaskFailure(
-                                    task: assignment.task, attempt: assignment.attempt,
-                                    lease: assignment.lease, error: "\(error)", cause: cause))
-                        }
+                        started.outcome = Self.execute(assignment, attachments, executor, progress: started.progress)
                     }
-                case .acknowledge(let reference)?:
-                    if job?.assignment.task == reference.task && job?.outcome != nil { job = nil }
-                case let .revoke(reference, reason)?:
-                    guard let current = job, current.assignment.task == reference.task, current.outcome == nil else {
-                        break
-                    }
-                    let why = "the coordinator revoked task \(reference.task): \(reason); leaving it to another worker"
-                    log(.error, why)
-                    return .revoked(why)
-                case .done?:
-                    if job == nil { return .sweepComplete }
-                case .refuse(let refusal)?:
-                    log(.error, "refused by the coordinator: \(refusal.reason)")
-                    return .refused(refusal.reason)
-                case .heartbeat(let beat)?:
-                    // Answered at once: the coordinator gives a new peer no task before this round trip.
-                    if let challenge = beat.challenge {
-                        try socket.send(
-                            WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, answer: challenge)).frames)
-                    }
-                case .ready?, .result?, .failure?, .statusRequest?, .status?, nil:
-                    break
+                case .reconnect(let seconds):
+                    socket.close()
+                    // Wait in short steps, so that a stop or an abandon is seen during the backoff.
+                    let resume = clock().addingTimeInterval(seconds)
+                    while clock() < resume && !shouldStop() && shouldAbandon() == nil { usleep(50_000) }
+                    (socket, monitor) = try connect(busyWith: core.task)
+                    core.reconnected(now: clock())
+                case .exit(let exit):
+                    return exit
                 }
+            }
+            return nil
+        }
+        while true {
+            let ended = job?.outcome
+            if let exit = try perform(
+                core.begin(now: clock(), ended: ended, stopAsked: shouldStop(), abandon: shouldAbandon()))
+            {
+                return exit
+            }
+            if let message = try socket.receive(
+                timeout: core.waitMilliseconds, maxFrames: WireMessage.maxFrames, maxBytes: WireMessage.maxBytes)
+            {
+                let decoded = Result { try WireMessage(frames: message.frames) }.mapError {
+                    $0 as? WireError ?? .malformed("\($0)")
+                }
+                if let exit = try perform(core.received(decoded, now: clock())) { return exit }
             }
             if let refusal = try handshakeRefusal(monitor) {
-                log(.error, refusal)
+                logger.log(level: .error, "\(refusal)", metadata: ["task": "\(job?.assignment.task ?? "none")"])
                 return .refused(refusal)
             }
-            // Report a finished task; it is resent after each reconnect until acknowledged.
-            if job != nil, !reported, let outcome = job?.outcome {
-                try socket.send(outcome.frames)
-                reported = true
-                if case .failure(let failure) = outcome {
-                    log(.warning, "failed (\(failure.cause.rawValue)): \(failure.error)")
-                } else {
-                    log(.info, "finished; result sent")
-                }
-            }
             let now = clock()
-            if now.timeIntervalSince(lastBeat) >= settings.heartbeatInterval {
-                lastBeat = now
-                try socket.send(
-                    WireMessage.heartbeat(Heartbeat(task: job?.assignment.task, progress: job?.progress.read(now: now)))
-                        .frames)
-            }
-            if now.timeIntervalSince(lastHeard) > silence && !stopping {
-                log(.warning, "coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s")
-                socket.close()
-                // Wait in short steps, so that a stop or an abandon is seen during the backoff.
-                let resume = clock().addingTimeInterval(backoff)
-                while clock() < resume && !shouldStop() && shouldAbandon() == nil { usleep(50_000) }
-                backoff = min(backoff * 2, ClusterSettings.maximumReconnectBackoff)
-                (socket, monitor) = try connect(busyWith: job?.assignment)
-                reported = false
-                lastHeard = clock()
-            }
+            if let exit = try perform(core.end(now: now, progress: job?.progress.read(now: now))) { return exit }
+            if core.task == nil { job = nil }
+        }
+    }
+
+    /// Runs a task to its outcome: its result, or its failure with the cause it names (only an error that
+    /// blames the host is retried elsewhere; anything else is the task's own).
+    static func execute(
+        _ assignment: TaskAssignment, _ attachments: [[UInt8]], _ executor: Executor, progress: ProgressBoard
+    ) -> WireMessage {
+        do {
+            let (summary, files) = try executor(assignment, attachments, progress)
+            let result = TaskResult(
+                task: assignment.task, attempt: assignment.attempt, lease: assignment.lease,
+                digest: TaskDigest.of(files), summary: summary)
+            return .result(result, attachments: files)
+        } catch {
+            let cause = (error as? AttributedError)?.cause ?? .task
+            return .failure(
+                TaskFailure(
+                    task: assignment.task, attempt: assignment.attempt, lease: assignment.lease, error: "\(error)",
+                    cause: cause))
         }
     }
 
