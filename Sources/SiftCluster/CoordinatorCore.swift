@@ -710,7 +710,7 @@ package struct CoordinatorCore {
                 continue
             }
             let assignment = TaskAssignment(
-                task: task.id, attempt: task.attempts, lease: holder.token, kind: task.kind,
+                task: task.id, attempt: task.attempts, lease: holder.token, kind: TaskKind(rawValue: task.kind),
                 parameters: prepared.parameters)
             sends.append((identity, .task(assignment, attachments: prepared.attachments)))
         }

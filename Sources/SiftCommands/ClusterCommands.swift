@@ -247,7 +247,8 @@ package struct WorkerOptions: ParsableArguments {
 
     /// Takes tasks until the sweep is complete or a signal stops it. Level tasks run on `levels`; a kind in
     /// `otherKinds` runs on its executor.
-    package func run(levels: LevelTaskRunner = LevelTaskRunner(), otherKinds: [String: Worker.Executor] = [:]) throws {
+    package func run(levels: LevelTaskRunner = LevelTaskRunner(), otherKinds: [TaskKind: Worker.Executor] = [:]) throws
+    {
         if case .fixed(let count) = threads { BLAS.threads = count }
         let cores = threads == .auto ? try NodeCores() : nil
         let recount = cores.map(Self.recountThreads)

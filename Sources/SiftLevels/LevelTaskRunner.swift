@@ -17,11 +17,11 @@ package final class LevelTaskRunner: Sendable {
     private let cached = Mutex<[(key: String, data: DatasetSplit)]>([])
     static let cachedDatasets = 4
 
-    /// Called after each training step with the level and the step; the test bed's worker blocks in it to hang
+    /// Called after each training step with the level, the task's attempt and the step; the test bed's worker blocks in it to hang
     /// a training as a deadlocked trainer would (`sift-testbed worker --hang`).
-    private let afterStep: (@Sendable (_ level: Int, _ step: Int) -> Void)?
+    private let afterStep: (@Sendable (_ level: Int, _ attempt: Int, _ step: Int) -> Void)?
 
-    package init(afterStep: (@Sendable (_ level: Int, _ step: Int) -> Void)? = nil) {
+    package init(afterStep: (@Sendable (_ level: Int, _ attempt: Int, _ step: Int) -> Void)? = nil) {
         self.afterStep = afterStep
     }
 
@@ -66,10 +66,10 @@ package final class LevelTaskRunner: Sendable {
         let model = experiment.spec.model
         let masks = try masksFiles.masks(model: model, origin: assignment.task)
         let start = startFiles.names.isEmpty ? nil : try startFiles.state(model: model, origin: assignment.task)
-        let level = parameters.level, afterStep = self.afterStep
+        let level = parameters.level, attempt = assignment.attempt, afterStep = self.afterStep
         var (outcome, rewindPoint) = chain.runLevel(
             level, masks: masks, start: start, isLast: parameters.isLast,
-            progress: progress, afterStep: { step in afterStep?(level, step) })
+            progress: progress, afterStep: { step in afterStep?(level, attempt, step) })
         outcome.metrics.timings?.loading = loadingSeconds
         var files = try LevelArtifacts.files(outcome, model: model)
         if let rewindPoint {

@@ -33,7 +33,7 @@ struct LevelTaskParameters: Codable {
 /// IMP levels as coordinator tasks: planning a sweep, preparing each level from its predecessors'
 /// artifacts, and storing results in the same layout as `sift run`.
 package struct LevelTasks: Sendable {
-    package static let kind = "level"
+    package static let kind = TaskKind.level
     package let sweep: SweepConfig
     package let layout: SweepLayout
     let experiments: [String: ExperimentConfig]
@@ -119,7 +119,8 @@ package struct LevelTasks: Sendable {
                     }
                     tasks.append(
                         PlannedTask(
-                            id: Self.id(hash, seed, level), experiment: hash, seed: seed, level: level, kind: Self.kind,
+                            id: Self.id(hash, seed, level), experiment: hash, seed: seed, level: level,
+                            kind: Self.kind.rawValue,
                             parameters: parameters, dependsOn: needs))
                 }
             }
@@ -155,7 +156,7 @@ package struct LevelTasks: Sendable {
     /// only whole (written beside it, then renamed), so what goes wrong after is a deletion, and a stat per
     /// file costs milliseconds where re-reading every level's bytes would cost minutes on a large sweep.
     package func lostFiles(of task: TaskRecord) -> String? {
-        guard task.kind == Self.kind, let experiment = experiments[task.experiment] else { return nil }
+        guard task.kind == Self.kind.rawValue, let experiment = experiments[task.experiment] else { return nil }
         let chain = chainDirectory(experiment, task.seed), folder = LevelArtifacts.directory(chain, level: task.level)
         let names =
             task.summary.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? ["metrics.json"]

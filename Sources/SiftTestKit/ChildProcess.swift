@@ -27,6 +27,8 @@ public final class ChildProcess {
 
     public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
+    /// The exit status, or nil while the child runs (Foundation traps when asked for a running one's).
+    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     public func signal(_ signal: Int32) { if process.isRunning { kill(pid, signal) } }

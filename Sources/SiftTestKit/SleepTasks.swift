@@ -8,14 +8,15 @@ import SiftWire
 /// The test-only task kind: sleep for a while and return the task's name. Used by protocol,
 /// fault-injection and dispatch-throughput tests, where training would only add noise.
 package enum SleepTasks {
-    package static let kind = "sleep"
+    package static let kind = TaskKind(rawValue: "sleep")
 
     /// `chains` chains of `levels` tasks each, level k needing level k−1, as a sweep's plan would be.
     package static func plan(chains: Int, levels: Int, milliseconds: Int) -> [PlannedTask] {
         (0..<chains).flatMap { chain in
             (0..<levels).map { level in
                 PlannedTask(
-                    id: "sleep-\(chain)/\(level)", experiment: "sleep-\(chain)", seed: 0, level: level, kind: kind,
+                    id: "sleep-\(chain)/\(level)", experiment: "sleep-\(chain)", seed: 0, level: level,
+                    kind: kind.rawValue,
                     parameters: "{\"ms\":\(milliseconds)}", dependsOn: level > 0 ? ["sleep-\(chain)/\(level - 1)"] : [])
             }
         }

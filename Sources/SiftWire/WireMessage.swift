@@ -262,13 +262,12 @@ package struct TaskAssignment: Codable, Equatable, Sendable {
     package var attempt: Int
     /// The lease's unguessable token: the coordinator accepts a result or failure only with it.
     package var lease: String
-    /// "level" for an IMP level, "sleep" for protocol and throughput tests.
-    package var kind: String
+    package var kind: TaskKind
     /// Kind-specific parameters as JSON text (for a level: the experiment config, seed, level).
     package var parameters: String
 
     // Memberwise, and package-wide: Swift synthesizes only an internal one.
-    package init(task: String, attempt: Int, lease: String, kind: String, parameters: String) {
+    package init(task: String, attempt: Int, lease: String, kind: TaskKind, parameters: String) {
         self.task = task
         self.attempt = attempt
         self.lease = lease

@@ -54,21 +54,23 @@ struct SleepCoordinator: ParsableCommand {
 }
 
 /// `sift worker` that also runs sleep tasks, and with `--hang` stops a level's training for good at a given
-/// step (as a deadlocked trainer would) while its heartbeats go on.
+/// step (as a deadlocked trainer would) while its heartbeats go on; only a task's first attempt hangs, so the
+/// restarted worker, or another, finishes the retry.
 struct TestbedWorker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "Run sweep levels and sleep tasks with every option of `sift worker`.")
 
     @OptionGroup var options: WorkerOptions
-    @Option(help: "LEVEL:STEP: hang the training of level LEVEL at step STEP.") var hang: String?
+    @Option(help: "LEVEL:STEP: hang the first attempt of any level LEVEL's training at step STEP.") var hang: String?
 
     func run() throws {
-        var afterStep: (@Sendable (Int, Int) -> Void)?
+        var afterStep: (@Sendable (Int, Int, Int) -> Void)?
         if let hang {
             let parts = hang.split(separator: ":").compactMap { Int($0) }
             guard parts.count == 2 else { throw ValidationError("--hang takes LEVEL:STEP, e.g. 1:3") }
             let (level, step) = (parts[0], parts[1])
-            afterStep = { at, now in while at == level && now == step { sleep(3600) } }
+            // Only a task's first attempt hangs: its retry (on this worker, restarted, or another) runs through.
+            afterStep = { at, attempt, now in while at == level && attempt == 1 && now == step { sleep(3600) } }
         }
         try options.run(
             levels: LevelTaskRunner(afterStep: afterStep),

@@ -213,7 +213,7 @@ import Testing
             coordinator.waitForLog("is not on the allow-list", timeout: 10), "the unknown key is refused and logged")
         #expect(stranger.wait(timeout: 10), "a refused worker does not wait in silence: it exits")
         #expect(
-            stranger.process.terminationStatus == 3 && stranger.log.contains("not on the coordinator's allow-list"),
+            stranger.exitStatus == 3 && stranger.log.contains("not on the coordinator's allow-list"),
             "\(stranger.log)")
         let plain = try ChildProcess(
             ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"],

@@ -393,7 +393,7 @@ import Testing
             // Ctrl-C in a terminal reaches the whole process group: the workers get it too.
             if group { for worker in workers { kill(worker, SIGINT) } }
             #expect(run.wait(timeout: 10), "sift run exits within 10 s of SIGINT")
-            #expect(!run.isRunning && run.process.terminationStatus == 130, "\(run.log)")
+            #expect(!run.isRunning && run.exitStatus == 130, "\(run.log)")
             #expect(Date().timeIntervalSince(start) < 10)
             #expect(run.log.contains("stopped; run the same command again to resume"))
             let deadline = Date().addingTimeInterval(5)
@@ -417,7 +417,7 @@ import Testing
         #expect(victims.count == 2)
         for victim in victims { kill(victim, SIGKILL) }
         #expect(run.wait(timeout: 120), "the sweep finishes with replaced workers")
-        #expect(!run.isRunning && run.process.terminationStatus == 0, "\(run.log)")
+        #expect(!run.isRunning && run.exitStatus == 0, "\(run.log)")
         #expect(run.log.contains("killed by signal 9; restarting"), "\(run.log)")
         #expect(try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12])
         #expect(arrays("\(out)/experiments") == arrays(dir.file("reference/experiments")))
@@ -566,7 +566,7 @@ import Testing
         let victim = try #require(held)
         let forger = try peer(4)
         let forged = TaskAssignment(
-            task: victim.id, attempt: victim.attempts, lease: "00000000000000000000000000000000", kind: "level",
+            task: victim.id, attempt: victim.attempts, lease: "00000000000000000000000000000000", kind: .level,
             parameters: "{}")
         try forger.link.send(result(forged, summary: summary, files: stolen))
         #expect(
@@ -580,7 +580,7 @@ import Testing
         let helper = try ChildProcess(
             ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "3"], log: dir.file("helper.log"))
         #expect(coordinator.wait(timeout: 120), "the sweep completes")
-        #expect(!coordinator.isRunning && coordinator.process.terminationStatus == 0, "\(coordinator.log)")
+        #expect(!coordinator.isRunning && coordinator.exitStatus == 0, "\(coordinator.log)")
         #expect(worker.wait(timeout: 10) && helper.wait(timeout: 10))
         #expect(
             try TaskStore(path: "\(out)/sweep.sqlite").counts() == [.done: 12], "no level failed for the ghosts' sake")
@@ -653,7 +653,7 @@ import Testing
             log: dir.file("coordinator.log"))
         let endpoint = try #require(coordinator.listeningEndpoint(timeout: 10))
         let worker = ["worker", "--connect", endpoint, "--heartbeat", "0.2", "--liveness", "5"]
-        // This worker's training of any level 1 stops at step 3 for good.
+        // This worker's first attempt at any level 1 stops at step 3 for good.
         let hung = try ChildProcess(
             worker + ["--hang", "1:3"], executable: SiftProcess.testbed, log: dir.file("hung.log"))
         #expect(coordinator.waitForLog("its training stood at step 3 for", timeout: 60), "\(coordinator.log)")
@@ -661,11 +661,11 @@ import Testing
         #expect(hung.log.contains("the coordinator revoked task"))
         let helper = try ChildProcess(worker, log: dir.file("helper.log"))
         #expect(coordinator.wait(timeout: 120), "the sweep completes")
-        #expect(coordinator.process.terminationStatus == 0, "\(coordinator.log)")
+        #expect(coordinator.exitStatus == 0, "\(coordinator.log)")
         #expect(
             helper.wait(timeout: 10) && hung.wait(timeout: 10),
             "both workers, the restarted one too, end with the sweep")
-        #expect(hung.process.terminationStatus == 0, "\(hung.log)")
+        #expect(hung.exitStatus == 0, "\(hung.log)")
         let recorded = coordinator.log.split(separator: "\n").filter {
             $0.contains("recorded ") && $0.contains("(attempt")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import SiftCluster
 import SiftStore
+import SiftTestKit
 import SiftConfig
 import SiftWire
 import Testing
@@ -52,7 +53,7 @@ import Testing
             )
         case 4:
             return .task(
-                TaskAssignment(task: task, attempt: attempt, lease: token, kind: "sleep", parameters: "{}"),
+                TaskAssignment(task: task, attempt: attempt, lease: token, kind: SleepTasks.kind, parameters: "{}"),
                 attachments: files)
         case 5: return .acknowledge(TaskReference(task: task))
         case 6: return .refuse(Refusal(reason: "fuzz"))

@@ -14,7 +14,7 @@ import Testing
         settings.liveness = 3
         return settings
     }()
-    let assignment = TaskAssignment(task: "t/0", attempt: 1, lease: "lease", kind: "sleep", parameters: "{}")
+    let assignment = TaskAssignment(task: "t/0", attempt: 1, lease: "lease", kind: SleepTasks.kind, parameters: "{}")
     var result: WireMessage {
         .result(TaskResult(task: "t/0", attempt: 1, lease: "lease", digest: "d", summary: "{}"), attachments: [[1]])
     }

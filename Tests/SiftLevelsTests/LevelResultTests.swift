@@ -39,7 +39,7 @@ import Testing
             let task = try #require(try store.leaseNext(to: LeaseHolder(worker: "w:1", token: "t"), leaseSeconds: 60))
             let prepared = try tasks.prepare(task)
             let assignment = TaskAssignment(
-                task: task.id, attempt: task.attempts, lease: "t", kind: task.kind,
+                task: task.id, attempt: task.attempts, lease: "t", kind: TaskKind(rawValue: task.kind),
                 parameters: prepared.parameters)
             let (summary, files) = try LevelTaskRunner().run(assignment, attachments: prepared.attachments)
             return (task, try JSONDecoder().decode([String].self, from: Data(summary.utf8)), files)

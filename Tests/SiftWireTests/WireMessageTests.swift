@@ -10,7 +10,7 @@ import Testing
         .heartbeat(Heartbeat(challenge: "c0ffee")),
         .heartbeat(Heartbeat(task: "t-1", answer: "c0ffee")),
         .task(
-            TaskAssignment(task: "t-1", attempt: 2, lease: "0123abcd", kind: "level", parameters: "{\"level\":3}"),
+            TaskAssignment(task: "t-1", attempt: 2, lease: "0123abcd", kind: .level, parameters: "{\"level\":3}"),
             attachments: [[1, 2, 3], []]),
         .result(
             TaskResult(task: "t-1", attempt: 2, lease: "0123abcd", digest: "ab", summary: "{}"), attachments: [[9]]),
