@@ -98,13 +98,13 @@ package struct ReportWriter {
         body += experimentPicker()
         body += "<div class=\"grid\">"
         body += accuracyChart()
-        body += chart("pair_distance_ratio_degree", title: "Pair distance / degree-preserving null", reference: 1)
-        body += chart("pair_distance_ratio_uniform", title: "Pair distance / uniform null", reference: 1)
-        body += chart("gyration_ratio_degree", title: "Radius of gyration / degree-preserving null", reference: 1)
-        body += chart("pair_distance_z_degree", title: "Pair distance z against the degree null", reference: 0)
-        body += chart("mean_pair_distance", title: "Mean pair distance (pixels)", reference: nil)
-        body += chart("participation_ratio_mean", title: "Participation ratio (1/IPR)", reference: nil)
-        body += chart("connected_fraction", title: "Connected first-layer units", reference: nil)
+        body += chart(.pairDistanceRatioDegree, title: "Pair distance / degree-preserving null", reference: 1)
+        body += chart(.pairDistanceRatioUniform, title: "Pair distance / uniform null", reference: 1)
+        body += chart(.gyrationRatioDegree, title: "Radius of gyration / degree-preserving null", reference: 1)
+        body += chart(.pairDistanceZDegree, title: "Pair distance z against the degree null", reference: 0)
+        body += chart(.meanPairDistance, title: "Mean pair distance (pixels)", reference: nil)
+        body += chart(.participationRatioMean, title: "Participation ratio (1/IPR)", reference: nil)
+        body += chart(.connectedFraction, title: "Connected first-layer units", reference: nil)
         body += "</div>"
         body += comparisonTable()
         for experiment in summary.experiments { body += experimentSection(experiment) }
@@ -172,7 +172,7 @@ package struct ReportWriter {
             rows +=
                 "<tr><td class=\"l\">\(HTML.escape(e.label))</td><td class=\"l\"><code>\(e.experiment)</code></td><td class=\"l\">\(e.control)</td>"
             rows +=
-                "<td>\(Set(e.levels.flatMap(\.seeds)).count)</td><td>\(e.levels.count)</td><td>\(density)</td><td>\(cell(last.columns["test_accuracy"]))</td></tr>"
+                "<td>\(Set(e.levels.flatMap(\.seeds)).count)</td><td>\(e.levels.count)</td><td>\(density)</td><td>\(cell(last[.testAccuracy]))</td></tr>"
         }
         return rows + "</table>"
     }
@@ -181,33 +181,35 @@ package struct ReportWriter {
     /// with the statistics measured again under the level's weights, whose gap shows an evaluation artefact.
     func accuracyChart() -> String {
         let recalibrated = summary.experiments.filter { e in
-            e.levels.contains { $0.columns["test_accuracy_recalibrated"] != nil }
+            e.levels.contains { $0[.testAccuracyRecalibrated] != nil }
         }
-        guard !recalibrated.isEmpty else { return chart("test_accuracy", title: "Test accuracy", reference: nil) }
+        guard !recalibrated.isEmpty else { return chart(.testAccuracy, title: "Test accuracy", reference: nil) }
         let series = summary.experiments.enumerated().flatMap { index, e in
             [
                 SVGChart.Series(
-                    label: "\(e.label) (running averages)", points: densityPoints(e, "test_accuracy"), experiment: index
+                    label: "\(e.label) (running averages)", points: densityPoints(e, .testAccuracy), experiment: index
                 )
             ]
                 + (recalibrated.contains { $0.experiment == e.experiment }
                     ? [
                         SVGChart.Series(
-                            label: "\(e.label) (recalibrated)", points: densityPoints(e, "test_accuracy_recalibrated"),
+                            label: "\(e.label) (recalibrated)", points: densityPoints(e, .testAccuracyRecalibrated),
                             experiment: index)
                     ] : [])
         }
         return SVGChart.lines(
             title: "Test accuracy: batch norm's running averages and recalibrated statistics",
-            xLabel: "density of layer 1", yLabel: "test_accuracy", series: series, logX: true, reference: nil)
+            xLabel: "density of layer 1", yLabel: MetricColumn.testAccuracy.name, series: series, logX: true,
+            reference: nil)
     }
 
-    func chart(_ column: String, title: String, reference: Double?) -> String {
+    func chart(_ column: MetricColumn, title: String, reference: Double?) -> String {
         let series = summary.experiments.enumerated().map { index, e in
             SVGChart.Series(label: e.label, points: densityPoints(e, column), experiment: index)
         }
         return SVGChart.lines(
-            title: title, xLabel: "density of layer 1", yLabel: column, series: series, logX: true, reference: reference
+            title: title, xLabel: "density of layer 1", yLabel: column.name, series: series, logX: true,
+            reference: reference
         )
     }
 
@@ -228,7 +230,7 @@ package struct ReportWriter {
             for level in Set(rows.map(\.level)).sorted() {
                 html += "<tr><td>\(level)</td>"
                 for column in Summary.comparedColumns {
-                    guard let c = rows.first(where: { $0.level == level && $0.column == column }) else {
+                    guard let c = rows.first(where: { $0.level == level && $0.column == column.name }) else {
                         html += "<td></td>"; continue
                     }
                     if let w = c.welch {
@@ -292,9 +294,9 @@ package struct ReportWriter {
     }
 
     /// One column of an experiment, mean and 95 % interval per level, against the density of layer 1.
-    func densityPoints(_ e: Summary.Experiment, _ column: String) -> [SVGChart.Point] {
+    func densityPoints(_ e: Summary.Experiment, _ column: MetricColumn) -> [SVGChart.Point] {
         e.levels.compactMap { level in
-            guard let x = level.columns["density_layer_0"]?.mean, let y = level.columns[column] else { return nil }
+            guard let x = level[.density(layer: 0)]?.mean, let y = level[column] else { return nil }
             return SVGChart.Point(x: x, y: y.mean, low: y.low, high: y.high)
         }
     }
@@ -303,8 +305,7 @@ package struct ReportWriter {
     /// inputs, so that a collapse of the protocol's reading shows its reason (means over seeds).
     func nearConstantInputs(_ e: Summary.Experiment) -> String {
         let layers = e.levels.flatMap { $0.columns.keys }.compactMap { column -> Int? in
-            guard column.hasPrefix("near_constant_inputs_layer_") else { return nil }
-            return Int(column.dropFirst("near_constant_inputs_layer_".count))
+            MetricColumn.nearConstantInputsLayer(of: column)
         }
         guard let last = layers.max() else { return "" }
         var html =
@@ -316,7 +317,7 @@ package struct ReportWriter {
         for level in e.levels {
             html +=
                 "<tr><td>\(level.level)</td><td>\(cell(level.columns["density_layer_0"]))</td>"
-                + "<td>\(cell(level.columns["test_accuracy"]))</td><td>\(cell(level.columns["test_accuracy_recalibrated"]))</td>"
+                + "<td>\(cell(level[.testAccuracy]))</td><td>\(cell(level[.testAccuracyRecalibrated]))</td>"
                 + (0...last).map { "<td>\(cell(level.columns["near_constant_inputs_layer_\($0)"]))</td>" }.joined()
                 + "</tr>"
         }
@@ -326,17 +327,16 @@ package struct ReportWriter {
     /// Whether receptive fields widen with depth, as in a CNN: each hidden layer's radius of gyration
     /// (layer 1's own, the deeper layers' on their effective masks) and its ratio to the degree null.
     func fieldsByLayer(_ e: Summary.Experiment) -> String {
-        let layers = e.levels.flatMap { $0.columns.keys }.compactMap { column -> Int? in
-            guard column.hasPrefix("effective_gyration_radius_mean_layer_") else { return nil }
-            return Int(column.dropFirst("effective_gyration_radius_mean_layer_".count))
+        let layers = e.levels.flatMap { $0.columns.keys }.compactMap {
+            MetricColumn.effectiveLayer(of: $0, figure: .gyrationRadiusMean)
         }
         guard let deepest = layers.max() else { return "" }
         /// One series a layer; layer 1 only where it has a column of its own.
-        func series(_ layer1: String?, _ deeper: String) -> [SVGChart.Series] {
-            ((layer1 == nil ? 1 : 0)...deepest).map { l in
-                let column = l == 0 ? layer1 ?? "" : EffectiveLayerMetrics.column(deeper, layer: l)
-                return SVGChart.Series(
-                    label: l == 0 ? "layer 1" : "layer \(l + 1) (effective)", points: densityPoints(e, column))
+        func series(_ figure: MetricColumn, layer1: Bool = true) -> [SVGChart.Series] {
+            ((layer1 ? 0 : 1)...deepest).map { l in
+                SVGChart.Series(
+                    label: l == 0 ? "layer 1" : "layer \(l + 1) (effective)",
+                    points: densityPoints(e, l == 0 ? figure : .effective(figure, layer: l)))
             }
         }
         return
@@ -344,16 +344,16 @@ package struct ReportWriter {
             + "(the product of the masks M<sub>1</sub>·…·M<sub>ℓ</sub>). In a CNN, fields widen with depth.</p><div class=\"grid\">"
             + SVGChart.lines(
                 title: "Radius of gyration (pixels)", xLabel: "density of layer 1", yLabel: "radius",
-                series: series("gyration_radius_mean", "gyration_radius_mean"), logX: true)
+                series: series(.gyrationRadiusMean), logX: true)
             + SVGChart.lines(
                 title: "Radius of gyration / degree-preserving null", xLabel: "density of layer 1", yLabel: "ratio",
-                series: series("gyration_ratio_degree", "gyration_ratio_degree"), logX: true, reference: 1)
+                series: series(.gyrationRatioDegree), logX: true, reference: 1)
             + SVGChart.lines(
                 title: "Pair distance / degree-preserving null", xLabel: "density of layer 1", yLabel: "ratio",
-                series: series("pair_distance_ratio_degree", "pair_distance_ratio_degree"), logX: true, reference: 1)
+                series: series(.pairDistanceRatioDegree), logX: true, reference: 1)
             + SVGChart.lines(
                 title: "Fraction of pixels reaching the layer", xLabel: "density of layer 1", yLabel: "fraction",
-                series: series(nil, "pixels_reached_fraction"), logX: true, firstColor: 1)
+                series: series(.pixelsReachedFraction, layer1: false), logX: true, firstColor: 1)
             + "</div>"
     }
 

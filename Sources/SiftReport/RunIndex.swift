@@ -46,15 +46,17 @@ package struct RunIndex: Sendable {
                 let metrics = try JSONDecoder().decode(LevelMetrics.self, from: data)
                 let t = metrics.training
                 var scalars = metrics.locality?.scalars ?? [:]
-                scalars["density_total"] = t.densityTotal
-                scalars["test_accuracy"] = t.testAccuracy
-                scalars["best_test_accuracy"] = t.bestTestAccuracy
-                scalars["test_accuracy_recalibrated"] = t.testAccuracyRecalibrated
+                scalars[MetricColumn.densityTotal.name] = t.densityTotal
+                scalars[MetricColumn.testAccuracy.name] = t.testAccuracy
+                scalars[MetricColumn.bestTestAccuracy.name] = t.bestTestAccuracy
+                scalars[MetricColumn.testAccuracyRecalibrated.name] = t.testAccuracyRecalibrated
                 for (l, count) in (t.nearConstantInputs ?? []).enumerated() {
-                    scalars["near_constant_inputs_layer_\(l)"] = Double(count)
+                    scalars[MetricColumn.nearConstantInputs(layer: l).name] = Double(count)
                 }
-                scalars["train_loss"] = t.trainLoss
-                for (l, density) in t.densityLayers.enumerated() { scalars["density_layer_\(l)"] = density }
+                scalars[MetricColumn.trainLoss.name] = t.trainLoss
+                for (l, density) in t.densityLayers.enumerated() {
+                    scalars[MetricColumn.density(layer: l).name] = density
+                }
                 levels.append(LevelRecord(directory: levelDirectory, metrics: metrics, scalars: scalars))
                 if names[metrics.training.experiment] == nil, let name = Self.experimentName(near: levelDirectory) {
                     names[metrics.training.experiment] = name

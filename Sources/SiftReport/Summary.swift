@@ -6,8 +6,10 @@ package struct Summary: Codable, Sendable {
     package struct Level: Codable, Sendable {
         package var level: Int
         package var seeds: [UInt64]
-        /// Every column, summarised over seeds.
+        /// Every column, summarised over seeds, by name.
         package var columns: [String: SampleSummary]
+
+        package subscript(_ column: MetricColumn) -> SampleSummary? { columns[column.name] }
     }
 
     package struct Experiment: Codable, Sendable {
@@ -32,13 +34,11 @@ package struct Summary: Codable, Sendable {
     package var comparisons: [Comparison]
 
     /// Per-row columns of summary.csv after the identifying ones, in order.
-    package static let valueColumns =
-        ["density_total", "test_accuracy", "best_test_accuracy", "test_accuracy_recalibrated", "train_loss"]
-        + LocalityMetrics.scalarKeys + ["connected_fraction"]
+    package static let valueColumns = MetricColumn.training + MetricColumn.locality + [MetricColumn.connectedFraction]
     /// Columns compared between experiments in the report's table.
-    package static let comparedColumns = [
-        "test_accuracy", "pair_distance_ratio_degree", "pair_distance_ratio_uniform",
-        "gyration_ratio_degree", "participation_ratio_mean",
+    package static let comparedColumns: [MetricColumn] = [
+        .testAccuracy, .pairDistanceRatioDegree, .pairDistanceRatioUniform, .gyrationRatioDegree,
+        .participationRatioMean,
     ]
 
     package init(_ index: RunIndex) {
@@ -52,7 +52,7 @@ package struct Summary: Codable, Sendable {
                 let rows = records.filter { $0.level == level }
                 var columns: [String: SampleSummary] = [:]
                 for column in Self.valueColumns + layerColumns {
-                    columns[column] = SampleSummary(rows.compactMap { $0.scalars[column] })
+                    columns[column.name] = SampleSummary(rows.compactMap { $0.scalars[column.name] })
                 }
                 return Level(level: level, seeds: rows.map(\.seed), columns: columns)
             }
@@ -66,10 +66,10 @@ package struct Summary: Codable, Sendable {
                 for levelA in a.levels {
                     guard let levelB = b.levels.first(where: { $0.level == levelA.level }) else { continue }
                     for column in Self.comparedColumns {
-                        guard let sa = levelA.columns[column], let sb = levelB.columns[column] else { continue }
+                        guard let sa = levelA[column], let sb = levelB[column] else { continue }
                         comparisons.append(
                             Comparison(
-                                a: a.experiment, b: b.experiment, level: levelA.level, column: column,
+                                a: a.experiment, b: b.experiment, level: levelA.level, column: column.name,
                                 meanA: sa.mean, meanB: sb.mean, welch: WelchComparison(sa, sb)))
                     }
                 }
@@ -80,14 +80,15 @@ package struct Summary: Codable, Sendable {
 
     /// density_layer_<l> and connected_fraction_layer_<l> for every layer seen, and the effective-mask
     /// figures of every deeper hidden layer (1 … layers − 2; the last layer is the output).
-    static func layerColumns(_ index: RunIndex) -> [String] {
+    static func layerColumns(_ index: RunIndex) -> [MetricColumn] {
         let layers = index.levels.map(\.metrics.training.densityLayers.count).max() ?? 0
         let deeper = layers > 2 ? Array(1...(layers - 2)) : []
         let normalised = index.levels.contains { $0.metrics.training.nearConstantInputs != nil }
-        return (0..<layers).map { "density_layer_\($0)" } + (0..<layers).map { "connected_fraction_layer_\($0)" }
-            + deeper.flatMap { l in EffectiveLayerMetrics.figureNames.map { EffectiveLayerMetrics.column($0, layer: l) }
+        return (0..<layers).map(MetricColumn.density(layer:)) + (0..<layers).map(MetricColumn.connectedFraction(layer:))
+            + deeper.flatMap { l in
+                EffectiveLayerMetrics.figureNames.map { MetricColumn(EffectiveLayerMetrics.column($0, layer: l)) }
             }
-            + (normalised ? (0..<layers).map { "near_constant_inputs_layer_\($0)" } : [])
+            + (normalised ? (0..<layers).map(MetricColumn.nearConstantInputs(layer:)) : [])
     }
 
     /// One row per (experiment, seed, level); empty cells where a value is undefined. The last column,
@@ -95,14 +96,15 @@ package struct Summary: Codable, Sendable {
     package static func csv(_ index: RunIndex) -> String {
         let columns = valueColumns + layerColumns(index)
         var lines = [
-            (["experiment", "label", "control", "seed", "level"] + columns + ["diverged"]).joined(separator: ",")
+            (["experiment", "label", "control", "seed", "level"] + columns.map(\.name) + ["diverged"])
+                .joined(separator: ",")
         ]
         for record in index.levels {
             var cells = [
                 record.experiment, csvField(index.label(record.experiment)), record.metrics.training.control,
                 String(record.seed), String(record.level),
             ]
-            cells += columns.map { record.scalars[$0].map { "\($0)" } ?? "" }
+            cells += columns.map { record.scalars[$0.name].map { "\($0)" } ?? "" }
             cells.append(index.diverged(record.experiment, seed: record.seed) ? "1" : "0")
             lines.append(cells.joined(separator: ","))
         }

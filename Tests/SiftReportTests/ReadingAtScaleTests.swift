@@ -1,3 +1,4 @@
+import SiftArtifacts
 import SiftReport
 import Testing
 
@@ -20,5 +21,20 @@ import Testing
         #expect(IntervalText.format(-0.5, plusOrMinus: 0.25) == "-0.50 ± 0.25")
         #expect(IntervalText.format(0.5, plusOrMinus: 0) == "0.5", "no interval, no rounding to it")
         #expect(IntervalText.format(0.5, plusOrMinus: .nan) == "0.5")
+    }
+}
+
+/// The report's column names are metrics.json's keys wherever it reads a scalar from there.
+@Suite struct MetricColumnTests {
+    @Test func localityColumnsAreTheArtifactsKeys() {
+        #expect(MetricColumn.locality.map(\.name) == LocalityMetrics.scalarKeys)
+        #expect(MetricColumn.effective(.gyrationRadiusMean, layer: 2).name == "effective_gyration_radius_mean_layer_2")
+        #expect(
+            MetricColumn.effectiveLayer(of: "effective_gyration_radius_mean_layer_12", figure: .gyrationRadiusMean)
+                == 12)
+        #expect(
+            MetricColumn.effectiveLayer(of: "effective_gyration_ratio_degree_layer_1", figure: .gyrationRadiusMean)
+                == nil)
+        #expect(MetricColumn.nearConstantInputsLayer(of: MetricColumn.nearConstantInputs(layer: 3).name) == 3)
     }
 }
