@@ -55,9 +55,9 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
 
     /// The metrics.json keys of the scalars a summary table reports, in order.
     public static let scalarKeys = [
-        "pair_distance_ratio_uniform", "pair_distance_ratio_degree", "pair_distance_z_degree", "mean_pair_distance",
-        "gyration_radius_mean", "gyration_ratio_degree", "ipr_mean", "participation_ratio_mean",
-    ]
+        CodingKeys.pairDistanceRatioUniform, .pairDistanceRatioDegree, .pairDistanceZDegree, .meanPairDistance,
+        .gyrationRadiusMean, .gyrationRatioDegree, .iprMean, .participationRatioMean,
+    ].map(\.rawValue)
 
     /// The defined scalars by metrics.json key, with layer 1's connected fraction as `connected_fraction`
     /// every layer's as `connected_fraction_layer_<l>`, and the deeper layers' effective-mask figures.
@@ -68,8 +68,9 @@ public struct LocalityMetrics: Codable, Sendable, Equatable {
         ]
         var out: [String: Double] = [:]
         for (key, value) in zip(Self.scalarKeys, values) { out[key] = value }
-        out["connected_fraction"] = connectedFraction.first
-        for (l, fraction) in connectedFraction.enumerated() { out["connected_fraction_layer_\(l)"] = fraction }
+        let connected = CodingKeys.connectedFraction.rawValue
+        out[connected] = connectedFraction.first
+        for (l, fraction) in connectedFraction.enumerated() { out["\(connected)_layer_\(l)"] = fraction }
         for layer in effectiveLayers ?? [] { out.merge(layer.scalars) { $1 } }
         return out
     }
