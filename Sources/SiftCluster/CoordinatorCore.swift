@@ -21,7 +21,7 @@ package struct CoordinatorCore {
         package var duplicates = 0
         package var dropped = 0
         package var refused = 0
-        /// Store transactions committed: the store's write rate, with `sift bench coordinator`.
+        /// Store transactions committed: the store's write rate, with `sift-testbed bench-coordinator`.
         package var commits = 0
         /// When the first task went out, to measure throughput from there.
         package var firstDispatch: Date?

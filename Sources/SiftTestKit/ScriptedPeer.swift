@@ -14,8 +14,10 @@ package protocol PeerLink {
 package struct DealerLink: PeerLink {
     package let socket: ZeroMQSocket
 
-    package init(_ context: ZeroMQContext, endpoint: String) throws {
+    /// `lingerMilliseconds` 0 drops what is queued when the socket closes (thousands of simulated workers).
+    package init(_ context: ZeroMQContext, endpoint: String, lingerMilliseconds: Int32? = nil) throws {
         socket = try ZeroMQSocket(context, kind: .dealer)
+        if let lingerMilliseconds { try socket.set(ZeroMQOption.linger, lingerMilliseconds) }
         try socket.connect(endpoint)
     }
 
@@ -24,10 +26,10 @@ package struct DealerLink: PeerLink {
     package func receive(timeout: Int) throws -> [[UInt8]]? { try socket.receive(timeout: timeout)?.frames }
 }
 
-/// A worker whose every message the test writes: the one scripted peer of the failure-policy tests (over an
-/// `EmbeddedCoordinator`), and of the fuzz and end-to-end tests (over a DEALER socket). It says READY when
-/// made, answers the coordinator's challenges, and sends what it is told (a result of its task, a forged one,
-/// a failure, a flood).
+/// A worker whose every message the test writes: the one scripted peer of the failure-policy and fuzz tests
+/// (over an `EmbeddedCoordinator`), of the end-to-end tests and of the simulated cluster (over a DEALER
+/// socket). It says READY when made, answers the coordinator's challenges, and sends what it is told (a result
+/// of its task, a forged one, a failure, a flood).
 package struct ScriptedPeer {
     package let link: any PeerLink
     package let pid: Int32
@@ -65,12 +67,13 @@ package struct ScriptedPeer {
         return messages
     }
 
-    /// Messages already delivered, heartbeats left out; a heartbeat's challenge is answered, as a real worker does.
-    package func inbox() throws -> [WireMessage] {
+    /// Messages already delivered, heartbeats left out unless asked for; a heartbeat's challenge is answered,
+    /// as a real worker does.
+    package func inbox(heartbeats: Bool = false) throws -> [WireMessage] {
         var messages: [WireMessage] = []
         while let frames = try link.receive(timeout: 0) {
             let message = try WireMessage(frames: frames)
-            if !(try answered(message)) { messages.append(message) }
+            if !(try answered(message)) || heartbeats { messages.append(message) }
         }
         return messages
     }

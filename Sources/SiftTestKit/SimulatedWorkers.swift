@@ -3,8 +3,8 @@ import SiftCluster
 import SiftWire
 import Synchronization
 
-/// Many workers in one process, each a DEALER socket speaking the real protocol, for measuring what one
-/// coordinator holds (`sift bench coordinator`). A worker says READY, answers its challenge, takes a
+/// Many workers in one process, each a `ScriptedPeer` on a DEALER socket speaking the real protocol, for
+/// measuring what one coordinator holds (`sift-testbed bench-coordinator`). A worker says READY, answers its challenge, takes a
 /// task, heartbeats it every interval with a round-trip probe, and returns a result of the given size
 /// when its turn comes: turns are staggered so that results reach the coordinator at a steady rate.
 package final class SimulatedWorkers: Sendable {
@@ -110,6 +110,8 @@ package final class SimulatedWorkers: Sendable {
 
     private struct Worker {
         let index: Int
+        /// The peer, and its socket for polling.
+        let peer: ScriptedPeer
         let socket: ZeroMQSocket
         var task: TaskAssignment?
         var due = 0.0
@@ -121,17 +123,11 @@ package final class SimulatedWorkers: Sendable {
     private func runLane(_ lane: Int, start: Date, seconds: Double) throws -> Tally {
         var tally = Tally()
         var workers = try stride(from: lane, to: settings.workers, by: settings.threads).map { index -> Worker in
-            let socket = try ZeroMQSocket(context, kind: .dealer)
-            try socket.set(ZeroMQOption.linger, 0)
-            try socket.connect(endpoint)
-            try socket.send(
-                WireMessage.ready(
-                    WorkerHello(
-                        host: "simulated", pid: Int32(index + 1), cores: 1,
-                        build: settings.build)
-                ).frames)
+            let link = try DealerLink(context, endpoint: endpoint, lingerMilliseconds: 0)
+            let peer = try ScriptedPeer(link, pid: Int32(index + 1), host: "simulated", build: settings.build)
             return Worker(
-                index: index, socket: socket, nextBeat: settings.heartbeatInterval * Double(index % 100) / 100)
+                index: index, peer: peer, socket: link.socket,
+                nextBeat: settings.heartbeatInterval * Double(index % 100) / 100)
         }
         defer { for worker in workers { worker.socket.close() } }
         let sockets = workers.map(\.socket)
@@ -143,13 +139,10 @@ package final class SimulatedWorkers: Sendable {
             let ready = try ZeroMQSocket.poll(sockets, timeout: 5)
             let now = Date().timeIntervalSince(start)
             for k in workers.indices where ready[k] {
-                while let received = try workers[k].socket.receive(timeout: 0, maxFrames: 4, maxBytes: 1 << 20) {
-                    guard let message = try? WireMessage(frames: received.frames) else { continue }
+                // The peer answers challenges; the heartbeats come back too, for their round-trip probes.
+                for message in try workers[k].peer.inbox(heartbeats: true) {
                     switch message {
                     case .heartbeat(let beat):
-                        if let challenge = beat.challenge {
-                            try workers[k].socket.send(WireMessage.heartbeat(Heartbeat(answer: challenge)).frames)
-                        }
                         if let echo = beat.echo, let sent = Double(echo) { tally.roundTrips.append((sent, now - sent)) }
                     case let .task(assignment, _):
                         tally.tasksTaken += 1
@@ -186,7 +179,7 @@ package final class SimulatedWorkers: Sendable {
                 if let task = workers[k].task, !workers[k].resultSent, now >= workers[k].due {
                     let result = TaskResult(
                         task: task.task, attempt: task.attempt, lease: task.lease, digest: digest, summary: "{}")
-                    try workers[k].socket.send(WireMessage.result(result, attachments: attachments).frames)
+                    try workers[k].peer.send(.result(result, attachments: attachments))
                     tally.resultsSent += 1
                     // Like a real worker, it names the task in its heartbeats until the result is acknowledged.
                     workers[k].resultSent = true
