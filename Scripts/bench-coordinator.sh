@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/setup.sh >/dev/null
+swift build -c release --product sift-testbed > /dev/null
 testbed="$(swift build -c release --show-bin-path)/sift-testbed"
 run() { "$testbed" bench-coordinator --threads 4 --result-mib "${MIB:-15}" "$@"; }
 for workers in ${@:-100 300 1000 2000 3000}; do

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tasks="${1:-5000}" workers="${2:-4}"
 Scripts/setup.sh >/dev/null
+swift build -c release --product sift-testbed > /dev/null
 testbed="$(swift build -c release --show-bin-path)/sift-testbed"
 work=$(mktemp -d)
 pids=()
