@@ -138,7 +138,9 @@ package final class Worker {
                 return .refused(refusal)
             }
             let now = clock()
-            if let exit = try perform(core.end(now: now, progress: job?.progress.read(now: now))) { return exit }
+            if let exit = try perform(core.end(now: now, ended: job?.outcome, progress: job?.progress.read(now: now))) {
+                return exit
+            }
             if core.task == nil { job = nil }
         }
     }

@@ -118,11 +118,13 @@ package struct WorkerCore {
         return []
     }
 
-    /// The end of a turn: the task's outcome once known (reported, and resent after each reconnect until
-    /// acknowledged), a heartbeat each interval carrying `progress`, and a reconnect when the coordinator has
-    /// been silent for the liveness period.
-    package mutating func end(now: Date, progress: TaskProgress?) -> [Action] {
+    /// The end of a turn: the task's outcome once its thread has one (read again here, after the turn's wait
+    /// for a message, so that an outcome is reported in the turn it appears), reported and resent after each
+    /// reconnect until acknowledged; a heartbeat each interval carrying `progress`; and a reconnect when the
+    /// coordinator has been silent for the liveness period.
+    package mutating func end(now: Date, ended: WireMessage?, progress: TaskProgress?) -> [Action] {
         var actions: [Action] = []
+        if task != nil, outcome == nil, let ended { outcome = ended }
         if task != nil, !reported, let outcome {
             reported = true
             actions.append(.send(outcome))

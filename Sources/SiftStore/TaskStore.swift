@@ -375,13 +375,15 @@ package final class TaskStore: Sendable {
     /// Settles as `state` every blocked task that depends on a task in one of `states` (SQL literals), down the
     /// whole chain of its dependants.
     private static func settle(_ db: Database, as state: String, error: String, after states: String) throws {
+        // A cached statement: this runs in every transaction that settles a task.
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE task SET state = ?, error = ?
+                WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
+                                                   WHERE d.task = task.id AND n.state IN (\(states)))
+                """)
         repeat {
-            try db.execute(
-                sql: """
-                    UPDATE task SET state = ?, error = ?
-                    WHERE state = 'blocked' AND EXISTS (SELECT 1 FROM dependency d JOIN task n ON n.id = d.needs
-                                                       WHERE d.task = task.id AND n.state IN (\(states)))
-                    """, arguments: [state, error])
+            try statement.execute(arguments: [state, error])
         } while db.changesCount > 0
     }
 

@@ -35,7 +35,7 @@ import Testing
     /// A turn in which nothing arrives: begin, then end.
     func idleTurn(_ core: inout WorkerCore, ended: WireMessage? = nil, stop: Bool = false) -> [WorkerCore.Action] {
         core.begin(now: clock.now, ended: ended, stopAsked: stop, abandon: nil)
-            + core.end(now: clock.now, progress: nil)
+            + core.end(now: clock.now, ended: ended, progress: nil)
     }
 
     @Test func aChallengeIsAnsweredAndATaskStarted() {
