@@ -35,8 +35,16 @@ package struct ClusterSettings: Sendable {
         self.build = build
     }
 
-    /// How long a lease lasts without a heartbeat from its worker.
-    package var leaseSeconds: Double { heartbeatInterval * Double(liveness) }
+    /// How long a peer may stay silent before it counts as gone: the coordinator buries a silent worker, and a
+    /// worker reconnects to (or, stopping, gives up on) a silent coordinator.
+    package var silenceSeconds: Double { heartbeatInterval * Double(liveness) }
+
+    /// How long a lease lasts without a heartbeat from its worker: as long as the worker may stay silent.
+    package var leaseSeconds: Double { silenceSeconds }
+
+    /// What the coordinator's ROUTER socket takes of one message: a message's frames after the routing id the
+    /// socket puts first, and the bytes of the largest message.
+    package var receiveLimits: (frames: Int, bytes: Int) { (WireMessage.maxFrames + 1, maximumMessageBytes) }
 
     /// The longest a worker waits between attempts to reach a silent coordinator (its backoff doubles from 1 s).
     package static let maximumReconnectBackoff: Double = 32

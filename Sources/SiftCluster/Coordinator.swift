@@ -128,7 +128,7 @@ package final class Coordinator {
         var burstBytes = 0
         while ready[0], burst.count < 512, burstBytes < settings.maximumMessageBytes,
             let message = try socket.receive(
-                timeout: 0, maxFrames: WireMessage.maxFrames + 1, maxBytes: settings.maximumMessageBytes)
+                timeout: 0, maxFrames: settings.receiveLimits.frames, maxBytes: settings.receiveLimits.bytes)
         {
             burst.append(message)
             burstBytes += message.frames.reduce(0) { $0 + $1.count }

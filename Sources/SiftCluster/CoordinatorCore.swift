@@ -260,7 +260,7 @@ package struct CoordinatorCore {
 
     /// Within housekeeping's transaction: hung trainings, silent peers and expired leases.
     private mutating func settleLeases(_ tx: TaskStore.Transaction, now: Date, sends: inout [Reply]) throws {
-        let deadline = settings.heartbeatInterval * Double(settings.liveness)
+        let deadline = settings.silenceSeconds
         let silent = peers.filter { now.timeIntervalSince($0.value.lastSeen) > deadline }
         try revokeHungLeases(tx, now: now, sends: &sends)
         for (identity, peer) in silent {

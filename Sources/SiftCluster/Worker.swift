@@ -119,9 +119,8 @@ package final class Worker {
             return nil
         }
         while true {
-            let ended = job?.outcome
             if let exit = try perform(
-                core.begin(now: clock(), ended: ended, stopAsked: shouldStop(), abandon: shouldAbandon()))
+                core.begin(now: clock(), ended: job?.outcome, stopAsked: shouldStop(), abandon: shouldAbandon()))
             {
                 return exit
             }
@@ -133,9 +132,10 @@ package final class Worker {
                 }
                 if let exit = try perform(core.received(decoded, now: clock())) { return exit }
             }
-            if let refusal = try handshakeRefusal(monitor) {
-                logger.log(level: .error, "\(refusal)", metadata: ["task": "\(job?.assignment.task ?? "none")"])
-                return .refused(refusal)
+            if let refusal = try handshakeRefusal(monitor),
+                let exit = try perform([.log(.error, refusal), .exit(.refused(refusal))])
+            {
+                return exit
             }
             let now = clock()
             if let exit = try perform(core.end(now: now, ended: job?.outcome, progress: job?.progress.read(now: now))) {

@@ -38,16 +38,13 @@ package struct WorkerCore {
         lastHeard = now
     }
 
-    /// How long the coordinator may stay silent before the worker reconnects (or, stopping, leaves).
-    var silence: Double { settings.heartbeatInterval * Double(settings.liveness) }
-
     /// How long the shell waits for a message: briefly while a task's outcome is due, longer otherwise.
     package var waitMilliseconds: Int { task != nil && !reported ? 1 : 100 }
 
     /// The start of a turn: the task's outcome if its thread has ended it, and a request to leave at once, or
     /// to stop once the task in flight is reported.
     package mutating func begin(now: Date, ended: WireMessage?, stopAsked: Bool, abandon reason: String?) -> [Action] {
-        if task != nil, outcome == nil, let ended { outcome = ended }
+        learn(ended)
         if let reason {
             let unfinished = task.map { "; task \($0.task) is left unfinished" } ?? ""
             return [.log(.warning, "leaving at once: \(reason)" + unfinished), .exit(.abandoned(reason))]
@@ -58,7 +55,7 @@ package struct WorkerCore {
             actions.append(.log(.notice, task.map { "stopping after task \($0.task)" } ?? "stopping"))
         }
         if stopping && task == nil { return actions + [.exit(.stopped)] }
-        if stopping, now.timeIntervalSince(lastHeard) > silence {
+        if stopping, now.timeIntervalSince(lastHeard) > settings.silenceSeconds {
             let what = task?.task ?? "?"
             return actions + [
                 .log(.warning, "stopping without reporting task \(what): the coordinator at \(endpoint) is silent"),
@@ -124,7 +121,7 @@ package struct WorkerCore {
     /// coordinator has been silent for the liveness period.
     package mutating func end(now: Date, ended: WireMessage?, progress: TaskProgress?) -> [Action] {
         var actions: [Action] = []
-        if task != nil, outcome == nil, let ended { outcome = ended }
+        learn(ended)
         if task != nil, !reported, let outcome {
             reported = true
             actions.append(.send(outcome))
@@ -138,12 +135,17 @@ package struct WorkerCore {
             lastBeat = now
             actions.append(.send(.heartbeat(Heartbeat(task: task?.task, progress: progress))))
         }
-        if now.timeIntervalSince(lastHeard) > silence && !stopping {
+        if now.timeIntervalSince(lastHeard) > settings.silenceSeconds && !stopping {
             actions.append(.log(.warning, "coordinator at \(endpoint) silent; reconnecting in \(Int(backoff)) s"))
             actions.append(.reconnect(afterSeconds: backoff))
             backoff = min(backoff * 2, ClusterSettings.maximumReconnectBackoff)
         }
         return actions
+    }
+
+    /// Keeps the task's outcome once its thread has one.
+    private mutating func learn(_ ended: WireMessage?) {
+        if task != nil, outcome == nil, let ended { outcome = ended }
     }
 
     /// A fresh connection is up: the outcome in hand goes out on it again.

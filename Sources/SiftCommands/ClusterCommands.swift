@@ -103,7 +103,7 @@ struct CoordinatorCommand: ParsableCommand {
         let config = try SweepConfig.load(path: sweep)
         let levels = LevelTasks(sweep: config, layout: SweepLayout(root: serving.out))
         let provenance = Provenance(
-            sweepFile: sweep, sweepDigest: config.digest, build: ClusterSettings(build: SiftBuild.identifier).build)
+            sweepFile: sweep, sweepDigest: config.digest, build: SiftBuild.identifier)
         try serving.serve(plan: try levels.plan(), provenance: provenance, levels: levels)
     }
 }

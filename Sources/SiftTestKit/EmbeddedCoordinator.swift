@@ -88,17 +88,11 @@ package final class EmbeddedCoordinator {
     fileprivate func deliver(_ frames: [[UInt8]], from identity: [UInt8]) {
         // A connection of a coordinator since restarted reaches nobody.
         guard mailboxes[identity] != nil else { return }
-        // The limits the ROUTER socket's receive applies: a message past them arrives cut short, marked so.
-        var kept: [[UInt8]] = [identity], bytes = 0, truncated = false
-        for frame in frames {
-            bytes += frame.count
-            if kept.count < WireMessage.maxFrames + 1 && bytes <= settings.maximumMessageBytes {
-                kept.append(frame)
-            } else {
-                truncated = true
-            }
-        }
-        inbound.append(ReceivedMessage(frames: kept, truncated: truncated, userID: nil))
+        // Taken in as the ROUTER socket takes it, routing id first, within the coordinator's limits.
+        let limits = settings.receiveLimits
+        var received = ReceivedMessage(maxFrames: limits.frames, maxBytes: limits.bytes)
+        for part in [identity] + frames { received.take(size: part.count) { _ in part } }
+        inbound.append(received)
     }
 
     fileprivate func take(for identity: [UInt8]) -> [[UInt8]]? {

@@ -132,41 +132,50 @@ package final class ZeroMQSocket {
             throw ZeroMQError("poll")
         }
         guard ready > 0 else { return nil }
-        var frames: [[UInt8]] = []
-        var total = 0, oversized = false
-        var userID: String?
+        var received = ReceivedMessage(maxFrames: maxFrames, maxBytes: maxBytes)
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
             defer { zmq_msg_close(&message) }
             guard zmq_msg_recv(&message, handle, 0) >= 0 else { throw ZeroMQError("recv") }
             // On a ROUTER the first part is the routing id, made locally: the metadata rides on the parts after it.
-            if userID == nil, let id = zmq_msg_gets(&message, "User-Id") { userID = String(cString: id) }
-            let size = zmq_msg_size(&message)
-            total += size
-            if frames.count < maxFrames && total <= maxBytes {
-                let data = zmq_msg_data(&message)!
-                frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
-            } else {
-                oversized = true
+            if received.userID == nil, let id = zmq_msg_gets(&message, "User-Id") {
+                received.userID = String(cString: id)
+            }
+            received.take(size: zmq_msg_size(&message)) { size in
+                Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message)!, count: size))
             }
             if zmq_msg_more(&message) == 0 { break }
         }
-        return ReceivedMessage(frames: frames, truncated: oversized, userID: userID)
+        return received
     }
 }
 
-/// A received multipart message; `truncated` when it broke the frame or byte limits.
+/// A received multipart message, taken in part by part within a frame and a byte limit; `truncated` when it
+/// broke either.
 package struct ReceivedMessage: Sendable {
-    package var frames: [[UInt8]]
-    package var truncated: Bool
+    package private(set) var frames: [[UInt8]] = []
+    package private(set) var truncated = false
     /// The peer's identity as the ZAP handler vouched for it (under CURVE: its public key), if any.
     package var userID: String?
+    private let maxFrames: Int, maxBytes: Int
+    private var bytes = 0
 
-    package init(frames: [[UInt8]], truncated: Bool, userID: String?) {
-        self.frames = frames
-        self.truncated = truncated
-        self.userID = userID
+    /// An empty message that will keep at most `maxFrames` parts holding at most `maxBytes` together.
+    package init(maxFrames: Int, maxBytes: Int) {
+        self.maxFrames = maxFrames
+        self.maxBytes = maxBytes
+    }
+
+    /// Takes the next part, `size` bytes long: kept (its bytes copied by `copy`) while within the limits;
+    /// past either, dropped uncopied and the message marked truncated.
+    package mutating func take(size: Int, _ copy: (Int) -> [UInt8]) {
+        bytes += size
+        if frames.count < maxFrames && bytes <= maxBytes {
+            frames.append(copy(size))
+        } else {
+            truncated = true
+        }
     }
 }
 

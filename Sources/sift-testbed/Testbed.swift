@@ -43,7 +43,7 @@ struct SleepCoordinator: ParsableCommand {
     func run() throws {
         let description = "--sleep-tasks \(sleepTasks) --sleep-levels \(sleepLevels) --sleep-ms \(sleepMs)"
         let provenance = Provenance(
-            sweepFile: description, sweepDigest: description, build: ClusterSettings(build: SiftBuild.identifier).build)
+            sweepFile: description, sweepDigest: description, build: SiftBuild.identifier)
         let out = serving.out, write = sleepWrite, parent = self.parent
         try serving.serve(
             plan: SleepTasks.plan(chains: sleepTasks, levels: sleepLevels, milliseconds: sleepMs),
