@@ -1,6 +1,8 @@
 /// Where a level's wall time went, in seconds: what bounds a chain's cost besides its training, level by
 /// level (`Scripts/bench-chain.sh` prints it). The parts run one after another, except the ablation and the
-/// locality analysis, which run side by side with two threads or more.
+/// locality analysis, which run side by side with two threads or more; and in `sift imp` with a spare core,
+/// the recalibration, ablation, locality and files run beside the next level's training, outside the
+/// chain's wall time.
 public struct LevelTimings: Codable, Sendable, Equatable {
     /// Reading and preparing the data for this level (0 when the process had them already).
     public var loading: Double

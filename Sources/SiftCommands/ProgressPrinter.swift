@@ -13,7 +13,7 @@ import Synchronization
 final class ProgressPrinter: @unchecked Sendable {
     private struct State {
         var levelDensity = 1.0
-        /// Seconds a level takes, as measured so far (training and measuring), for the chain's ETA.
+        /// Seconds between one level's start and the next's, as measured so far, for the chain's ETA.
         var levelSeconds: [Double] = []
         var levelStart = Date()
         var lastEpochLine = Date.distantPast
@@ -69,6 +69,9 @@ final class ProgressPrinter: @unchecked Sendable {
         switch event {
         case let .levelStarted(level, density, _, sparseLayers):
             state.withLock {
+                // A level's cost to the chain runs from its start to the next level's: its measurement may
+                // run beside the next level's training.
+                if level > 0 { $0.levelSeconds.append(Date().timeIntervalSince($0.levelStart)) }
                 $0.levelDensity = density
                 $0.levelStart = Date()
             }
@@ -90,7 +93,6 @@ final class ProgressPrinter: @unchecked Sendable {
             line += " · level ETA \(clockText(p.elapsedSeconds / Double(p.epoch) * Double(p.epochs - p.epoch)))"
             note(line)
         case .levelFinished(let metrics):
-            state.withLock { $0.levelSeconds.append(Date().timeIntervalSince($0.levelStart)) }
             let m = metrics.training
             let layers = m.densityLayers.map { String(format: "%.1f", $0 * 100) }.joined(separator: "/")
             note(

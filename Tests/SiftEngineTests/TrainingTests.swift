@@ -7,6 +7,7 @@ import SiftRandom
 import SiftTestKit
 import Testing
 import SiftSpec
+import Synchronization
 
 @Suite struct TrainingTests {
     static let shape = ImageShape(channels: 1, height: 4, width: 4)
@@ -30,13 +31,55 @@ import SiftSpec
         return ExperimentSpec(data: DataSpec(), model: model, train: train, pruning: pruning)
     }
 
-    func runChain(_ spec: ExperimentSpec, seed: UInt64 = 0) throws -> [LevelOutcome] {
+    func runChain(_ spec: ExperimentSpec, seed: UInt64 = 0, measureBeside: Bool = false) throws -> [LevelOutcome] {
         let chain = try IMPChain(
             spec: spec, data: data,
             identity: ChainIdentity(experiment: "test", streamRoot: 77, seed: seed))
-        var levels: [LevelOutcome] = []
-        try chain.run(onLevel: { levels.append($0) })
-        return levels
+        let levels = Mutex<[LevelOutcome]>([])
+        try chain.run(onLevel: { level in levels.withLock { $0.append(level) } }, measureBeside: measureBeside)
+        return levels.withLock { $0 }
+    }
+
+    /// Making the test evaluations and measuring each level on a second thread while the chain trains (`sift
+    /// imp` with a spare core) hands on the same levels, in order, with the same bytes and figures: the
+    /// accuracies, batch norm's recalibration and the ablation included, on the dense path (levels 0 and 1) and
+    /// the sparse one (2 and 3), and with a control that trains its reference IMP chain as it goes.
+    @Test(arguments: [PruningControl.none, .shuffled])
+    func measuringBesideTheNextLevelChangesNoByte(_ control: PruningControl) throws {
+        var s = spec(control, batchNorm: true)
+        s.train.recalibrationBatches = 4
+        s.model.sparseBelow = 0.6
+        let inTurn = try runChain(s), beside = try runChain(s, measureBeside: true)
+        #expect(beside.map(\.metrics.training.level) == [0, 1, 2, 3])
+        for (a, b) in zip(inTurn, beside) {
+            var (x, y) = (a.metrics, b.metrics)
+            (x.timings, y.timings) = (nil, nil)
+            x.training.seconds = 0
+            y.training.seconds = 0
+            #expect(x == y, "level \(a.metrics.training.level)")
+            #expect(a.masks == b.masks && a.trained == b.trained)
+            #expect(
+                a.analysis.maps.sameChannel == b.analysis.maps.sameChannel
+                    && a.analysis.outDegrees == b.analysis.outDegrees)
+        }
+        #expect(inTurn[1].metrics.training.testAccuracyRecalibrated != nil)
+        #expect(inTurn[3].metrics.training.densityLayers[0] < 0.6, "level 3 takes the sparse path")
+    }
+
+    /// A level that cannot be handed on (its files cannot be written, say) stops the chain: the error comes
+    /// back, and no level after the one training at the time starts.
+    @Test func aLevelThatCannotBeHandedOnStopsTheChainMeasuredBeside() throws {
+        struct DiskFull: Error {}
+        let chain = try IMPChain(
+            spec: spec(), data: data, identity: ChainIdentity(experiment: "test", streamRoot: 77, seed: 0))
+        let started = Mutex<[Int]>([])
+        #expect(throws: DiskFull.self) {
+            try chain.run(
+                onLevel: { if $0.metrics.training.level == 1 { throw DiskFull() } },
+                onEvent: { if case .levelStarted(let level, _, _, _) = $0 { started.withLock { $0.append(level) } } },
+                measureBeside: true)
+        }
+        #expect(started.withLock { $0 } == [0, 1, 2])
     }
 
     /// A level's length in steps ends inside a pass; accuracy is measured every so many steps and at the end.

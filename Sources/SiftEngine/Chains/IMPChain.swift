@@ -22,8 +22,23 @@ public struct LevelOutcome: Sendable {
     public var analysis: LocalityAnalysis
 }
 
+/// A level trained and not yet measured: what its measurement needs. `@unchecked` because its trainer (a
+/// class) goes with it to the thread that measures it; the chain trains the next level on a trainer of its
+/// own and never touches this one again.
+struct TrainedLevel: @unchecked Sendable {
+    let level: Int
+    let masks: MaskSet
+    let trainer: Trainer
+    let outcome: TrainingOutcome
+    /// The chain ends here: the plan says so, or the training diverged.
+    let isLast: Bool
+    /// The weights as trained (batch norm's statistics as the protocol left them).
+    let trained: NetworkState
+}
+
 /// Runs the levels 0…K of one (experiment, seed): IMP (science §4) or one of its controls.
-public final class IMPChain {
+/// Every stored property is an immutable value, so a chain may be read from the thread that measures its levels.
+public final class IMPChain: Sendable {
     public let spec: ExperimentSpec
     public let data: DatasetSplit
     public let identity: ChainIdentity
@@ -67,9 +82,10 @@ public final class IMPChain {
     }
 
     /// Trains `trainer`'s network under `masks` from `start` (or a fresh init); the trained weights stay in the network.
+    /// With a `lane`, the test evaluations run on it, on a network of their own with the same masks.
     fileprivate func trainLevel(
         _ trainer: Trainer, level: Int, masks: MaskSet, start: NetworkState?,
-        afterStep: (Int) -> Void = { _ in }, progress: TrainingProgress? = nil,
+        afterStep: (Int) -> Void = { _ in }, progress: TrainingProgress? = nil, lane: MeasurementLane? = nil,
         onEvent: (ChainEvent) -> Void
     ) -> TrainingOutcome {
         let network = trainer.network
@@ -84,18 +100,24 @@ public final class IMPChain {
             .levelStarted(
                 level: level, density: masks.totalWeightDensity, stepsPerEpoch: trainer.stepsPerEpoch,
                 sparseLayers: sparseLayers))
+        let beside = lane.map { lane in
+            let evaluator = makeTrainer()
+            evaluator.network.apply(masks)
+            return EvaluationsBeside(lane: lane, evaluator: evaluator)
+        }
         let outcome = trainer.train(
             order: identity.stream("batch-order"), afterStep: afterStep,
-            onEpoch: { onEvent(.epochFinished(level: level, $0)) }, progress: progress, level: level)
+            onEpoch: { onEvent(.epochFinished(level: level, $0)) }, progress: progress, level: level,
+            evaluateBeside: beside)
         progress?.measuring()
         return outcome
     }
 
     /// Measures the trained level (science §6, ablation included, on the trainer's network) and assembles its outcome.
-    private func finish(
-        level: Int, masks: MaskSet, trainer: Trainer, outcome: TrainingOutcome, last: Bool
-    ) -> LevelOutcome {
-        let trained = trainer.network.state
+    private func measure(_ trainedLevel: TrainedLevel) -> LevelOutcome {
+        let (level, masks, trainer, outcome) =
+            (trainedLevel.level, trainedLevel.masks, trainedLevel.trainer, trainedLevel.outcome.settled())
+        let (trained, last) = (trainedLevel.trained, trainedLevel.isLast)
         let connectivity = masks.layers.map(\.connectivity)
         let (shape, localityStream) = (data.train.shape, identity.stream("locality-level-\(level)"))
         let diverged = outcome.divergence != nil
@@ -147,7 +169,7 @@ public final class IMPChain {
             aliveWeights: masks.layers.map(\.aliveWeights),
             connectedFractionLayers: masks.layers.map(\.connectedFraction),
             testAccuracy: outcome.testAccuracy, bestTestAccuracy: outcome.bestTestAccuracy,
-            trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last || diverged,
+            trainLoss: outcome.trainLoss, steps: outcome.steps, seconds: outcome.seconds, lastLevel: last,
             diverged: diverged ? true : nil, lastFiniteLoss: outcome.divergence?.lastFiniteLoss,
             testAccuracyRecalibrated: recalibrated, nearConstantInputs: nearConstant)
         return LevelOutcome(
@@ -166,61 +188,111 @@ public final class IMPChain {
         progress: TrainingProgress? = nil, afterStep: (Int) -> Void = { _ in },
         onEvent: (ChainEvent) -> Void = { _ in }
     ) -> (outcome: LevelOutcome, rewindPoint: NetworkState?) {
+        let (trained, rewindPoint) = train(
+            level, masks: masks, start: start, isLast: isLast, progress: progress, afterStep: afterStep,
+            onEvent: onEvent)
+        let outcome = measure(trained)
+        onEvent(.levelFinished(outcome.metrics))
+        return (outcome, rewindPoint)
+    }
+
+    /// Trains one level on a trainer of its own and leaves it unmeasured (`runLevel`'s first half).
+    private func train(
+        _ level: Int, masks: MaskSet, start: NetworkState?, isLast: Bool,
+        progress: TrainingProgress?, afterStep: (Int) -> Void = { _ in }, lane: MeasurementLane? = nil,
+        onEvent: (ChainEvent) -> Void
+    ) -> (TrainedLevel, rewindPoint: NetworkState?) {
         let trainer = makeTrainer()
         var rewindPoint: NetworkState?
         let rewindStep = spec.pruning.rewindStep, network = trainer.network
-        let training = trainLevel(
+        let outcome = trainLevel(
             trainer, level: level, masks: masks, start: level == 0 ? nil : start,
             afterStep: {
                 if level == 0 && $0 == rewindStep { rewindPoint = network.state }
                 afterStep($0)
             },
-            progress: progress, onEvent: onEvent)
-        let outcome = finish(level: level, masks: masks, trainer: trainer, outcome: training, last: isLast)
-        onEvent(.levelFinished(outcome.metrics))
-        return (outcome, rewindPoint)
+            progress: progress, lane: lane, onEvent: onEvent)
+        // The weights as trained, read before the measurement recalibrates batch norm's statistics.
+        let trained = TrainedLevel(
+            level: level, masks: masks, trainer: trainer, outcome: outcome, isLast: isLast || outcome.divergence != nil,
+            trained: network.state)
+        return (trained, rewindPoint)
     }
 
     // MARK: - A whole chain in this process
 
-    /// Runs every level, handing each to `onLevel` as soon as it is trained. What each level is
+    /// Runs every level, handing each to `onLevel` once it is trained and measured. What each level is
     /// derived from is the planner's answer, as for a coordinator; the levels it reads are held here.
     /// `progress` follows each level as it trains.
+    ///
+    /// With `measureBeside`, a level is measured and handed on on a second thread while the next one trains
+    /// (the next level needs only its masks and weights), so a spare core takes the measurement out of the
+    /// chain's wall time. One level is measured at a time, so at most two levels' networks are held;
+    /// `onLevel` and `.levelFinished` then come from that thread, in level order. The bytes are the same
+    /// either way: each level's measurement does the same arithmetic on its own network.
     public func run(
-        onLevel: (LevelOutcome) throws -> Void, onEvent: (ChainEvent) -> Void = { _ in },
-        progress: TrainingProgress? = nil
+        onLevel: @escaping @Sendable (LevelOutcome) throws -> Void,
+        onEvent: @escaping @Sendable (ChainEvent) -> Void = { _ in },
+        progress: TrainingProgress? = nil, measureBeside: Bool = false
     ) throws {
+        let lane = measureBeside ? MeasurementLane() : nil
+        // However the chain ends, no level is still being measured or written when `run` returns.
+        defer { lane?.drain() }
+        func hand(_ trained: TrainedLevel) throws {
+            let work: @Sendable () throws -> Void = {
+                let outcome = self.measure(trained)
+                onEvent(.levelFinished(outcome.metrics))
+                try onLevel(outcome)
+            }
+            if let lane { try lane.handOn(work) } else { try work() }
+        }
         let start = try planner.level(0) { _ in
             throw EngineError.incompatible(field: "level 0", reason: "reads no other level")
         }
-        let (dense, rewindPoint) = runLevel(
-            0, masks: start.masks, start: nil, isLast: start.isLast, progress: progress, onEvent: onEvent)
-        try onLevel(dense)
-        if dense.metrics.training.lastLevel { return }
+        // Only the masks and weights of level 0 and of the level before are kept: a trained level's network
+        // goes with its measurement, and is let go once measured.
+        let dense: (masks: MaskSet, trained: NetworkState)
+        var previous: (masks: MaskSet, trained: NetworkState, isLast: Bool)
+        let rewindPoint: NetworkState?
+        do {
+            let (first, rewind) = train(
+                0, masks: start.masks, start: nil, isLast: start.isLast, progress: progress, lane: lane,
+                onEvent: onEvent)
+            (dense, previous, rewindPoint) = (
+                (first.masks, first.trained), (first.masks, first.trained, first.isLast), rewind
+            )
+            try hand(first)
+        }
+        if previous.isLast {
+            try lane?.finish()
+            return
+        }
         guard let rewind = rewindPoint else {
             throw EngineError.incompatible(
                 field: "pruning.rewind_step", reason: "training never reached the rewind step")
         }
-        var imp = ReferenceIMP(chain: self, rewind: rewind, dense: (dense.masks, dense.trained))
-        var previous = dense
+        var imp = ReferenceIMP(chain: self, rewind: rewind, dense: dense)
         var level = 0
-        while !previous.metrics.training.lastLevel {
+        while !previous.isLast {
             level += 1
             // A level reads only level 0 and the one before it, both at hand.
             let plan = try planner.level(level) { source in
                 switch source {
-                case .own(0): return (dense.masks, dense.trained)
+                case .own(0): return dense
                 case .own(level - 1): return (previous.masks, previous.trained)
                 case .own(let k): throw EngineError.incompatible(field: "level \(k)", reason: "not kept in memory")
                 case .imp(let k): return imp.level(k)
                 }
             }
-            let (result, _) = runLevel(
+            // A level that failed to be measured or written stops the chain before another one trains.
+            try lane?.check()
+            let (trained, _) = train(
                 level, masks: plan.masks, start: plan.startsFromRewind ? rewind : nil,
-                isLast: plan.isLast, progress: progress, onEvent: onEvent)
-            try onLevel(result)
-            previous = result
+                isLast: plan.isLast, progress: progress, lane: lane, onEvent: onEvent)
+            previous = (trained.masks, trained.trained, trained.isLast)
+            try hand(trained)
         }
+        try lane?.finish()
     }
 
     /// The IMP chain that shuffled and reinit controls reuse the masks of, trained level by level beside

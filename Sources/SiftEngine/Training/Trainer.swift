@@ -2,6 +2,7 @@ import Foundation
 import SiftData
 import SiftRandom
 import SiftSpec
+import Synchronization
 
 /// Where a training run stopped making sense: the loss or the parameters became non-finite.
 public struct Divergence: Sendable, Equatable {
@@ -24,6 +25,61 @@ public struct TrainingOutcome: Sendable {
     public var evaluationSeconds: Double = 0
     /// Set when training stopped on a non-finite loss or parameters.
     public var divergence: Divergence?
+    /// The evaluations made on another thread, whose figures `settled()` adds once they are all in.
+    var evaluatedBeside: TestEvaluations?
+
+    /// The outcome with the evaluations made beside the training counted in: their accuracies, and their time
+    /// in `seconds` and `evaluationSeconds`, as if made in turn. Read it once the lane has run them.
+    func settled() -> TrainingOutcome {
+        guard let figures = evaluatedBeside?.figures, figures.count > 0 else { return self }
+        var outcome = self
+        // An evaluation made in turn after the last one beside cannot happen: either every one is beside, or none.
+        outcome.testAccuracy = figures.last
+        outcome.bestTestAccuracy = figures.best
+        outcome.seconds += figures.seconds
+        outcome.evaluationSeconds += figures.seconds
+        outcome.evaluatedBeside = nil
+        return outcome
+    }
+}
+
+/// Test evaluations handed to another thread while training goes on (`sift imp` with a spare core): each reads
+/// a copy of the weights on a network of its own that has the level's masks (`evaluator`), so it does the
+/// arithmetic an evaluation in turn would. `@unchecked` for the evaluator, which only the lane's thread uses.
+public struct EvaluationsBeside: @unchecked Sendable {
+    let lane: MeasurementLane
+    let evaluator: Trainer
+    let record = TestEvaluations()
+
+    /// Evaluates `weights` on the lane, after what it already has.
+    func evaluate(_ weights: NetworkState) {
+        lane.evaluate { [self] in
+            let started = Date()
+            evaluator.network.state = weights
+            record.add(evaluator.testAccuracy(), seconds: Date().timeIntervalSince(started))
+        }
+    }
+}
+
+/// The figures of evaluations made beside the training, as they come in.
+final class TestEvaluations: Sendable {
+    struct Figures {
+        var count = 0
+        var last = 0.0, best = 0.0, seconds = 0.0
+    }
+
+    private let state = Mutex(Figures())
+
+    func add(_ accuracy: Double, seconds: Double) {
+        state.withLock {
+            $0.count += 1
+            $0.last = accuracy
+            $0.best = max($0.best, accuracy)
+            $0.seconds += seconds
+        }
+    }
+
+    var figures: Figures { state.withLock { $0 } }
 }
 
 /// One epoch's figures, for progress displays.
@@ -69,9 +125,12 @@ public final class Trainer {
     /// `progress`, if given, follows every step (for heartbeats and displays), as `level`.
     /// A non-finite batch loss stops training at once, as does non-finite state at the end: the outcome
     /// then carries a `Divergence`, and the network's state is what it was when it stopped.
+    /// With `beside`, each evaluation reads a copy of the weights on another thread and training goes on: the
+    /// outcome's accuracies are complete once that thread has run them (`settled()`), and `onEpoch` gets no accuracy.
     public func train(
         order: RandomStream, afterStep: (Int) -> Void = { _ in },
-        onEpoch: (EpochProgress) -> Void = { _ in }, progress: TrainingProgress? = nil, level: Int = 0
+        onEpoch: (EpochProgress) -> Void = { _ in }, progress: TrainingProgress? = nil, level: Int = 0,
+        evaluateBeside beside: EvaluationsBeside? = nil
     ) -> TrainingOutcome {
         let start = Date()
         let total = Self.totalSteps(spec, trainingImages: data.train.count)
@@ -84,7 +143,11 @@ public final class Trainer {
         var best = 0.0, last = 0.0, lastLoss = 0.0
         var lastFiniteLoss: Double?
         var evaluationSeconds = 0.0
-        func evaluate() -> Double {
+        func evaluate() -> Double? {
+            if let beside {
+                beside.evaluate(network.state)
+                return nil
+            }
             let started = Date()
             last = testAccuracy()
             best = max(best, last)
@@ -119,7 +182,8 @@ public final class Trainer {
                     return TrainingOutcome(
                         testAccuracy: last, bestTestAccuracy: best, trainLoss: lastFiniteLoss ?? .zero,
                         steps: step, seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds,
-                        divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss))
+                        divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss),
+                        evaluatedBeside: beside?.record)
                 }
                 lastFiniteLoss = loss
                 lossSum += loss
@@ -141,7 +205,8 @@ public final class Trainer {
         let divergence = network.isFinite ? nil : Divergence(step: step, lastFiniteLoss: lastFiniteLoss)
         return TrainingOutcome(
             testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
-            seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence)
+            seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence,
+            evaluatedBeside: beside?.record)
     }
 
     /// Measures every batch norm's statistics again under the trained weights, as "precise" batch norm does
