@@ -225,11 +225,12 @@ public final class IMPChain: Sendable {
     /// derived from is the planner's answer, as for a coordinator; the levels it reads are held here.
     /// `progress` follows each level as it trains.
     ///
-    /// With `measureBeside`, a level is measured and handed on on a second thread while the next one trains
-    /// (the next level needs only its masks and weights), so a spare core takes the measurement out of the
-    /// chain's wall time. One level is measured at a time, so at most two levels' networks are held;
+    /// With `measureBeside`, a second thread makes the test evaluations during training (on copies of the
+    /// weights) and measures and hands on each trained level while the next one trains (the next level needs
+    /// only its masks and weights), so a spare core takes all but the updates out of the chain's wall time.
+    /// At most one trained level and two weight copies wait on that thread, so memory stays bounded;
     /// `onLevel` and `.levelFinished` then come from that thread, in level order. The bytes are the same
-    /// either way: each level's measurement does the same arithmetic on its own network.
+    /// either way: every evaluation and measurement does the same arithmetic on a network of its own.
     public func run(
         onLevel: @escaping @Sendable (LevelOutcome) throws -> Void,
         onEvent: @escaping @Sendable (ChainEvent) -> Void = { _ in },
