@@ -68,6 +68,10 @@ struct TrainBench: ParsableCommand {
         let sparseBelow = sparseBelow ?? ModelSpec.defaultSparseBelow(batch: batch)
         guard sparseBelow >= 0 else { throw ValidationError("--sparse-below must be 0 or more; got \(sparseBelow)") }
         BLAS.threads = threads
+        // On stderr: stdout is the one JSON line.
+        if let advice = BLASKernelAdvice.forThisProcess {
+            FileHandle.standardError.write(Data("warning: \(advice)\n".utf8))
+        }
         var train = TrainSpec()
         train.batchSize = batch
         train.optimizer = kind

@@ -250,6 +250,7 @@ package struct WorkerOptions: ParsableArguments {
     package func run(levels: LevelTaskRunner = LevelTaskRunner(), otherKinds: [TaskKind: Worker.Executor] = [:]) throws
     {
         if case .fixed(let count) = threads { BLAS.threads = count }
+        if let advice = BLASKernelAdvice.forThisProcess { say("warning: \(advice)") }
         let cores = threads == .auto ? try NodeCores() : nil
         let recount = cores.map(Self.recountThreads)
         defer { recount?.cancel() }

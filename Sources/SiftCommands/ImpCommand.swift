@@ -37,6 +37,7 @@ struct ImpCommand: ParsableCommand {
         progress.note(
             "experiment \(identity.experiment) seed \(seed): \(experiment.spec.model.architecture), preset \(experiment.spec.pruning.preset.rawValue), control \(experiment.spec.pruning.control.rawValue)"
         )
+        if let advice = BLASKernelAdvice.forThisProcess { progress.note("warning: \(advice)") }
         progress.note("loading data…")
         let loadingStarted = Date()
         let data = try DatasetLoader.load(experiment.spec.data, stream: identity.stream("data"))

@@ -5,6 +5,7 @@ import SiftCluster
 import SiftLevels
 import SiftStore
 import SiftConfig
+import SiftEngine
 import SiftWire
 
 struct RunCommand: ParsableCommand {
@@ -87,6 +88,10 @@ struct RunCommand: ParsableCommand {
             "sweep \(sweep.name ?? stem): \(sweep.experiments.count) experiment(s), \(counts.values.reduce(0, +)) level task(s)"
                 + ((counts[.done] ?? 0) > 0 ? ", \(counts[.done] ?? 0) already done" : "")
                 + "; \(count) local worker(s)\(threadText); output in \(root)")
+        if let advice = BLASKernelAdvice.forThisProcess {
+            say("warning: \(advice)")
+            log.warning("\(advice)")
+        }
         let children = try LocalWorkers(
             count: count, endpoint: coordinator.endpoint, threads: threads.description, liveness: liveness,
             logLevel: logging.logLevel, logFolder: "\(root)/workers",
