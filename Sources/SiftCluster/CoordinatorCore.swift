@@ -424,6 +424,16 @@ package struct CoordinatorCore {
                 replies.append((identity, .refuse(Refusal(reason: "another live worker goes by \(peer.name)"))))
                 return
             }
+            // The worker proved a lease of its own and names no other task: a task leased to its previous
+            // connection was sent on the socket it left (it judged this coordinator silent while the task
+            // was on its way) and never reached it. That lease goes back at no cost to the task or the worker.
+            if let lost = known.task, lost.id != peer.task?.id, !taking.contains(lost.id) {
+                try tx.releaseLease(task: lost.id, now: now)
+                note(
+                    .notice,
+                    "\(lost.id) was leased to \(peer.name)'s previous connection, which it left before the task reached it: back to the queue, at no cost to it"
+                )
+            }
             peers.removeValue(forKey: old)
         }
         peers[identity] = peer

@@ -351,6 +351,39 @@ import Testing
         #expect(try h.store.task(task.task)?.attempts == 1, "computed once")
     }
 
+    /// A worker that judged its coordinator silent (a starved coordinator answers late) reconnects while its
+    /// result waits to be acknowledged; the task the coordinator leased to its old connection meanwhile never
+    /// reached it. Its new READY proves its own lease, so that task goes back to the queue at once, at no cost,
+    /// and the worker is not charged with a lease it never saw expire (seen in the factorial sweep of session 21).
+    @Test func aTaskSentOnAConnectionItsWorkerLeftCostsItNothing() throws {
+        let h = try Harness(chains: 3, levels: 1)
+        let before = try h.worker(pid: 1)
+        try h.turn()
+        let finished = try #require(try before.task())
+        try before.result(finished)
+        try h.turn()
+        // Recorded and acknowledged, and the next task leased, all on the connection the worker is leaving.
+        let lost = try #require(try before.task())
+        let after = try ScriptedPeer(
+            h.embedded.connect(), pid: 1, host: "scripted", build: h.settings.build, holding: finished)
+        try h.turn()
+        let record = try #require(try h.store.task(lost.task))
+        #expect(record.state == .queued && record.lostLeases == 0, "\(record)")
+        #expect(h.log.contains { $0.contains("\(lost.task) was leased to scripted:1's previous connection") })
+        // The worker sends its result again, is acknowledged, and works on: nothing expires, nothing is set aside.
+        _ = try after.inbox()
+        try after.result(finished)
+        for _ in 0..<6 {
+            try h.turn()
+            let task = try after.task()
+            h.clock.advance(1)
+            try after.send(.heartbeat(Heartbeat(task: task?.task)))
+            if let task { try after.result(task) }
+        }
+        #expect(try h.turn(), "the sweep finishes on the reconnected worker")
+        #expect(!h.log.contains { $0.contains("expired") || $0.contains("set aside") }, "\(h.log)")
+    }
+
     @Test func readiesWithImpossibleFieldsAreRefusedAndGetNoTask() throws {
         let h = try Harness(chains: 1, levels: 1)
         let honest = try h.worker(pid: 1)
