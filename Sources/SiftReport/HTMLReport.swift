@@ -219,12 +219,15 @@ package struct ReportWriter {
             "<h2>Comparisons at matched levels</h2><p>Difference of means (first − second) with its 95 % interval and Welch's p; p &lt; 0.05 is highlighted. Empty where a side has a single seed.</p>"
         let byPair = Dictionary(grouping: summary.comparisons) { "\($0.a)|\($0.b)" }
         let order = Dictionary(uniqueKeysWithValues: summary.experiments.enumerated().map { ($1.experiment, $0) })
-        for key in byPair.keys.sorted(by: { a, b in
-            let (x, y) = (byPair[a]![0], byPair[b]![0])
-            return (order[x.a] ?? 0, order[x.b] ?? 0) < (order[y.a] ?? 0, order[y.b] ?? 0)
-        }) {
-            let rows = byPair[key]!
-            let a = rows[0].a, b = rows[0].b
+        // Pairs in the order of their experiments in the summary (the key breaks ties, so the page's bytes are stable).
+        let pairs = byPair.sorted { x, y in
+            guard let first = x.value.first, let second = y.value.first else { return x.key < y.key }
+            let (i, j) = ((order[first.a] ?? 0, order[first.b] ?? 0), (order[second.a] ?? 0, order[second.b] ?? 0))
+            return i != j ? i < j : x.key < y.key
+        }
+        for (_, rows) in pairs {
+            guard let first = rows.first else { continue }
+            let a = first.a, b = first.b
             html += "<h3>\(HTML.escape(index.label(a))) − \(HTML.escape(index.label(b)))</h3><table><tr><th>level</th>"
             html += Summary.comparedColumns.map { "<th>\($0)</th>" }.joined() + "</tr>"
             for level in Set(rows.map(\.level)).sorted() {

@@ -272,11 +272,7 @@ import Testing
         let task = try #require(try big.task())
         let honest = try h.worker(pid: 2, host: "honest")
         let files = (0..<(WireMessage.maxFrames + 4)).map { [UInt8(truncatingIfNeeded: $0)] }
-        try big.send(
-            .result(
-                TaskResult(
-                    task: task.task, attempt: task.attempt, lease: task.lease,
-                    digest: TaskDigest.of(files), summary: "{}"), attachments: files))
+        try big.send(ScriptedPeer.resultMessage(task, files: files))
         try h.turn()
         let retry = try #require(try honest.task(), "the level goes to the other host: \(h.log)")
         try honest.result(retry)
@@ -415,11 +411,7 @@ import Testing
         try h.turn()
         let task = try #require(try worker.task())
         let files = (0..<(WireMessage.maxFrames + 4)).map { [UInt8(truncatingIfNeeded: $0)] }
-        try worker.send(
-            .result(
-                TaskResult(
-                    task: task.task, attempt: task.attempt, lease: task.lease,
-                    digest: TaskDigest.of(files), summary: "{}"), attachments: files))
+        try worker.send(ScriptedPeer.resultMessage(task, files: files))
         try h.turn()
         let record = try #require(try h.store.task(task.task))
         #expect(record.state == .failed)

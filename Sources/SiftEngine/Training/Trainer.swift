@@ -61,25 +61,29 @@ public struct EvaluationsBeside: @unchecked Sendable {
     }
 }
 
+/// A level's test evaluations so far: how many, the last and the best accuracy, and the time they took. The
+/// training keeps one for the evaluations it makes in turn, `TestEvaluations` one for those made beside it.
+struct EvaluationFigures {
+    var count = 0
+    var last = 0.0, best = 0.0, seconds = 0.0
+
+    mutating func add(_ accuracy: Double, seconds: Double) {
+        count += 1
+        last = accuracy
+        best = max(best, accuracy)
+        self.seconds += seconds
+    }
+}
+
 /// The figures of evaluations made beside the training, as they come in.
 final class TestEvaluations: Sendable {
-    struct Figures {
-        var count = 0
-        var last = 0.0, best = 0.0, seconds = 0.0
-    }
-
-    private let state = Mutex(Figures())
+    private let state = Mutex(EvaluationFigures())
 
     func add(_ accuracy: Double, seconds: Double) {
-        state.withLock {
-            $0.count += 1
-            $0.last = accuracy
-            $0.best = max($0.best, accuracy)
-            $0.seconds += seconds
-        }
+        state.withLock { $0.add(accuracy, seconds: seconds) }
     }
 
-    var figures: Figures { state.withLock { $0 } }
+    var figures: EvaluationFigures { state.withLock { $0 } }
 }
 
 /// One epoch's figures, for progress displays.
@@ -140,19 +144,24 @@ public final class Trainer {
         let optimizer = Optimizer(spec: spec, network: network)
         var stream = order
         var step = 0
-        var best = 0.0, last = 0.0, lastLoss = 0.0
+        var lastLoss = 0.0
         var lastFiniteLoss: Double?
-        var evaluationSeconds = 0.0
+        var evaluations = EvaluationFigures()
         func evaluate() -> Double? {
             if let beside {
                 beside.evaluate(network.state)
                 return nil
             }
             let started = Date()
-            last = testAccuracy()
-            best = max(best, last)
-            evaluationSeconds += Date().timeIntervalSince(started)
-            return last
+            let accuracy = testAccuracy()
+            evaluations.add(accuracy, seconds: Date().timeIntervalSince(started))
+            return accuracy
+        }
+        func outcome(trainLoss: Double, divergence: Divergence?) -> TrainingOutcome {
+            TrainingOutcome(
+                testAccuracy: evaluations.last, bestTestAccuracy: evaluations.best, trainLoss: trainLoss, steps: step,
+                seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluations.seconds,
+                divergence: divergence, evaluatedBeside: beside?.record)
         }
         afterStep(0)
         for epoch in stride(from: 1, through: passes, by: 1) {
@@ -179,11 +188,9 @@ public final class Trainer {
                         optimizer: optimizer))
                 step += 1
                 guard loss.isFinite else {
-                    return TrainingOutcome(
-                        testAccuracy: last, bestTestAccuracy: best, trainLoss: lastFiniteLoss ?? .zero,
-                        steps: step, seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds,
-                        divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss),
-                        evaluatedBeside: beside?.record)
+                    return outcome(
+                        trainLoss: lastFiniteLoss ?? .zero,
+                        divergence: Divergence(step: step, lastFiniteLoss: lastFiniteLoss))
                 }
                 lastFiniteLoss = loss
                 lossSum += loss
@@ -203,10 +210,7 @@ public final class Trainer {
         if total == 0 { _ = evaluate() }
         // A last update can leave infinite weights behind a finite loss.
         let divergence = network.isFinite ? nil : Divergence(step: step, lastFiniteLoss: lastFiniteLoss)
-        return TrainingOutcome(
-            testAccuracy: last, bestTestAccuracy: best, trainLoss: lastLoss, steps: step,
-            seconds: Date().timeIntervalSince(start), evaluationSeconds: evaluationSeconds, divergence: divergence,
-            evaluatedBeside: beside?.record)
+        return outcome(trainLoss: lastLoss, divergence: divergence)
     }
 
     /// Measures every batch norm's statistics again under the trained weights, as "precise" batch norm does
