@@ -6,10 +6,14 @@
 
 With --depth, a second table per experiment gives each hidden layer's radius of gyration (layer 1's own,
 the deeper layers' on their effective masks), its ratio to the degree null, and the pixels reached.
+With --time, a last column gives each level's time in minutes (training, evaluations and measurement; the
+mean over seeds), read from the levels' metrics.json under DIR/experiments.
 """
 import argparse
+import glob
 import json
 import os
+import statistics
 
 COLUMNS = [("density_layer_0", "layer-1 density", True), ("test_accuracy", "test acc.", True),
            ("pair_distance_ratio_uniform", "D/D_uni", False), ("pair_distance_ratio_degree", "D/D_deg", False),
@@ -34,6 +38,7 @@ def main():
     parser.add_argument("directory")
     parser.add_argument("--levels", type=int, nargs="*", help="levels to show (default: every third one, and the last)")
     parser.add_argument("--depth", action="store_true", help="also tabulate the deeper layers' effective fields")
+    parser.add_argument("--time", action="store_true", help="add each level's time in minutes (mean over seeds)")
     args = parser.parse_args()
     summary = json.load(open(os.path.join(args.directory, "report", "summary.json")))
     for experiment in summary["experiments"]:
@@ -46,15 +51,25 @@ def main():
         if any("test_accuracy_recalibrated" in l["columns"] for l in levels):
             columns = COLUMNS[:2] + [("test_accuracy_recalibrated", "test acc. recal.", True)] + COLUMNS[2:]
         print(f"\n**{experiment['label']}** (`{experiment['experiment']}`, {n} seeds)\n")
-        print("| level | " + " | ".join(title for _, title, _ in columns) + " |")
-        print("|---" * (len(columns) + 1) + "|")
+        titles = [title for _, title, _ in columns] + (["minutes"] if args.time else [])
+        print("| level | " + " | ".join(titles) + " |")
+        print("|---" * (len(titles) + 1) + "|")
         for level in levels:
             if level["level"] not in chosen:
                 continue
             cells = [cell(level["columns"].get(key), percent) for key, _, percent in columns]
+            if args.time:
+                cells.append(minutes(args.directory, experiment["experiment"], level["level"]))
             print(f"| {level['level']} | " + " | ".join(cells) + " |")
         if args.depth:
             depth_table(levels, chosen)
+
+
+def minutes(directory, experiment, level):
+    """The level's `seconds` from each seed's metrics.json, as minutes: the mean over seeds."""
+    pattern = os.path.join(directory, "experiments", experiment, "seed-*", f"level-{level}", "metrics.json")
+    seconds = [json.load(open(path))["seconds"] for path in sorted(glob.glob(pattern))]
+    return f"{statistics.mean(seconds) / 60:.1f}" if seconds else "–"
 
 
 def depth_table(levels, chosen):
