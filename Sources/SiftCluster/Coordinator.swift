@@ -38,9 +38,7 @@ package final class Coordinator {
     package init(
         store: TaskStore, context: ZeroMQContext, bind endpoint: String, settings: ClusterSettings,
         security: Security? = nil, log: Logger, clock: @escaping () -> Date = Date.init,
-        prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = {
-            ($0.parameters, [])
-        },
+        prepare: @escaping CoordinatorCore.Prepare = CoordinatorCore.asRecorded,
         onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }
     ) throws {
         self.settings = settings

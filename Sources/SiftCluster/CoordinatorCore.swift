@@ -80,7 +80,13 @@ package struct CoordinatorCore {
     /// The time; injected so that lease, liveness and set-aside logic can be tested without sleeping.
     let clock: () -> Date
     /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
-    let prepare: (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]])
+    /// Builds what a leased task is sent with: its parameters and attached files.
+    package typealias Prepare = (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]])
+    /// Sends a task as the store recorded it, with nothing attached.
+    package static func asRecorded(_ task: TaskRecord) -> (parameters: String, attachments: [[UInt8]]) {
+        (task.parameters, [])
+    }
+    let prepare: Prepare
     private var peers: [[UInt8]: Peer] = [:]
     /// Each worker's record of trouble by name, as the store keeps it: it outlives reconnects and restarts.
     private var troubles: [String: WorkerTrouble]
@@ -100,7 +106,7 @@ package struct CoordinatorCore {
     package init(
         store: TaskStore, settings: ClusterSettings, log: Logger, complaints: ComplaintLog = ComplaintLog(),
         clock: @escaping () -> Date = Date.init,
-        prepare: @escaping (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]]) = { ($0.parameters, []) }
+        prepare: @escaping Prepare = asRecorded
     ) throws {
         self.store = store
         self.settings = settings
@@ -670,11 +676,27 @@ package struct CoordinatorCore {
         replies.append((identity, .acknowledge(TaskReference(task: result.task))))
     }
 
+    /// Hands tasks to idle workers. Their leases run from when the tasks leave, not from the turn's start:
+    /// preparing a task reads its level's files, and a turn that hands out many (every worker of a large
+    /// cluster rejoining at once) can take longer than a lease, whose tasks would then expire before their
+    /// workers even had them.
+    private mutating func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [Reply]) throws {
+        var leased: [(task: String, attempt: Int)] = []
+        try leaseToIdleWorkers(tx, now: now, sends: &sends, leased: &leased)
+        let sent = clock()
+        guard sent > now else { return }
+        for lease in leased {
+            try tx.renew(task: lease.task, attempt: lease.attempt, leaseSeconds: settings.leaseSeconds, now: sent)
+        }
+    }
+
     /// Leases a task to every idle worker that answered its first heartbeat and is not set aside (unless
     /// every live worker is, so that a sweep whose every host fails still ends); the tasks are sent once
     /// the transaction commits. Which workers are live is known only once all have had time to rejoin:
     /// before that, a set-aside worker that came back first would be handed every task it fails.
-    private mutating func dispatch(_ tx: TaskStore.Transaction, now: Date, sends: inout [Reply]) throws {
+    private mutating func leaseToIdleWorkers(
+        _ tx: TaskStore.Transaction, now: Date, sends: inout [Reply], leased: inout [(task: String, attempt: Int)]
+    ) throws {
         let everyoneSetAside =
             now.timeIntervalSince(startedAt) >= settings.rejoinSeconds
             && peers.values.allSatisfy { setAsideNote(for: $0.name, now: now) != nil }
@@ -723,6 +745,7 @@ package struct CoordinatorCore {
                 task: task.id, attempt: task.attempts, lease: holder.token, kind: TaskKind(rawValue: task.kind),
                 parameters: prepared.parameters)
             sends.append((identity, .task(assignment, attachments: prepared.attachments)))
+            leased.append((task.id, task.attempts))
         }
     }
 

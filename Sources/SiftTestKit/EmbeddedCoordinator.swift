@@ -13,11 +13,12 @@ package final class EmbeddedCoordinator {
     package let store: TaskStore
     package let settings: ClusterSettings
     /// The time the core sees; only the test moves it.
-    package let clock = ManualClock()
+    package let clock: ManualClock
     /// While true, results taken in stay unwritten (as on a slow disk): the core goes on serving meanwhile.
     package var holdWrites = false
     private let log: Logger
     private let writeFiles: ResultOutcome.Store
+    private let prepare: CoordinatorCore.Prepare
     private var inbound: [ReceivedMessage] = []
     private var mailboxes: [[UInt8]: [[[UInt8]]]] = [:]
     private var unwritten: [(job: ResultJob, attachments: [[UInt8]])] = []
@@ -25,19 +26,24 @@ package final class EmbeddedCoordinator {
 
     package init(
         store: TaskStore, settings: ClusterSettings, log: Logger,
-        onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }
+        onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues },
+        clock: ManualClock = ManualClock(),
+        prepare: @escaping CoordinatorCore.Prepare = CoordinatorCore.asRecorded
     ) throws {
+        self.clock = clock
         self.store = store
         self.settings = settings
         self.log = log
         writeFiles = onResult
-        core = try Self.core(store: store, settings: settings, log: log, clock: clock)
+        self.prepare = prepare
+        core = try Self.core(store: store, settings: settings, log: log, clock: clock, prepare: prepare)
     }
 
     private static func core(
-        store: TaskStore, settings: ClusterSettings, log: Logger, clock: ManualClock
+        store: TaskStore, settings: ClusterSettings, log: Logger, clock: ManualClock,
+        prepare: @escaping CoordinatorCore.Prepare
     ) throws -> CoordinatorCore {
-        try CoordinatorCore(store: store, settings: settings, log: log, clock: { clock.now })
+        try CoordinatorCore(store: store, settings: settings, log: log, clock: { clock.now }, prepare: prepare)
     }
 
     /// A new core on the same store, as after a SIGKILL and restart: every connection is gone with the old one,
@@ -46,7 +52,7 @@ package final class EmbeddedCoordinator {
         mailboxes = [:]
         inbound = []
         unwritten = []
-        core = try Self.core(store: store, settings: settings, log: log, clock: clock)
+        core = try Self.core(store: store, settings: settings, log: log, clock: clock, prepare: prepare)
     }
 
     /// A new connection, as a DEALER socket connecting makes one.

@@ -21,7 +21,9 @@ import Testing
 
         init(
             chains: Int, levels: Int,
-            onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues }
+            onResult: @escaping ResultOutcome.Store = { _, _, _ in .continues },
+            clock: ManualClock = ManualClock(),
+            prepare: @escaping CoordinatorCore.Prepare = CoordinatorCore.asRecorded
         ) throws {
             dir = try TemporaryDirectory()
             store = try TaskStore(path: dir.file("sweep.sqlite"))
@@ -34,7 +36,8 @@ import Testing
             settings.hungAfterSteps = 100
             self.settings = settings
             embedded = try EmbeddedCoordinator(
-                store: store, settings: settings, log: InMemoryLogHandler.logger(lines), onResult: onResult)
+                store: store, settings: settings, log: InMemoryLogHandler.logger(lines), onResult: onResult,
+                clock: clock, prepare: prepare)
         }
 
         deinit { dir.remove() }
@@ -87,6 +90,29 @@ import Testing
         try h.turn()
         #expect(try h.store.task(task.task)?.state == .done)
         #expect(h.coordinator.counters.recorded == 1)
+    }
+
+    /// Preparing a task reads its level's files, and a turn that hands out many may outlast a lease (3 s here):
+    /// the leases it hands out run from when their tasks leave, so they do not expire before their workers
+    /// have even had them.
+    @Test func aLeaseRunsFromWhenItsTaskLeavesNotFromASlowTurnsStart() throws {
+        let clock = ManualClock()
+        let h = try Harness(chains: 1, levels: 1, clock: clock) { task in
+            clock.advance(5)  // a slow disk
+            return CoordinatorCore.asRecorded(task)
+        }
+        let worker = try h.worker(pid: 1)
+        try h.turn()
+        let task = try #require(try worker.task())
+        // The worker's heartbeat sent while the coordinator was busy arrives before it names its new task.
+        try worker.send(.heartbeat(Heartbeat()))
+        try h.turn()
+        clock.advance(1)
+        try worker.send(.heartbeat(Heartbeat(task: task.task)))
+        try h.turn()
+        #expect(try h.store.task(task.task)?.state == .leased, "\(h.log)")
+        #expect(try h.store.task(task.task)?.lostLeases == 0)
+        #expect(!h.log.contains { $0.contains("expired") }, "\(h.log)")
     }
 
     @Test func aWorkerFailingOnItsHostIsSetAsideAndItsTasksGoElsewhere() throws {
