@@ -9,7 +9,9 @@ are left out of the main effects but get their own rows.
 For each chosen level (by default the levels whose layer-1 density is nearest 1 %, 0.3 % and 0.08 %):
   1. every cell's D/D_deg and R_g/R_g,deg: mean over seeds with its 95 % Student-t interval;
   2. every factor's main effect: the mean over all seeds of all cells at one value minus the mean at the
-     other (the other factors pooled), with Welch's 95 % interval and two-sided p-value.
+     other (the other factors pooled), with Welch's 95 % interval and two-sided p-value;
+  3. every cell that has a scrambled arm (`<cell>-scrambled`): natural minus scrambled, with Welch's 95 %
+     interval and p, so that a negative difference is locality that comes from the images' geometry.
 Chains that diverged are left out, as the report leaves them out.
 
     python3 Scripts/factor-effects.py runs/protocol-factors [--levels 13 16 20]
@@ -93,6 +95,14 @@ def welch(a, b):
     return ma - mb, t_quantile_975(dof) * math.sqrt(va + vb), t_two_sided_p(abs(t), dof)
 
 
+def difference_text(a, b):
+    """a − b with Welch's 95 % interval and p, or a dash where a side has no value."""
+    if not a or not b:
+        return "–"
+    difference, half, p = welch(a, b)
+    return f"{difference:+.3f}" + (f" ± {half:.3f}, p = {p:.2g}" if half is not None else "")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory")
@@ -140,12 +150,17 @@ def main():
             for l in levels:
                 a = [v for c in factorial if c.split("-")[i] == first for v in values[(c, l, key)]]
                 b = [v for c in factorial if c.split("-")[i] == second for v in values[(c, l, key)]]
-                if not a or not b:
-                    row.append("–")
-                    continue
-                difference, half, p = welch(a, b)
-                row.append(f"{difference:+.3f}" + (f" ± {half:.3f}, p = {p:.2g}" if half is not None else ""))
+                row.append(difference_text(a, b))
             print(f"| {first} − {second} | " + " | ".join(row) + " |")
+
+        twins = [c for c in factorial if f"{c}-scrambled" in cells]
+        if twins:
+            print(f"\n**{name}**: natural − scrambled pixels (Welch 95 % interval, p)\n")
+            print("| cell | " + " | ".join(header) + " |")
+            print("|---" * (len(levels) + 1) + "|")
+            for cell in twins:
+                row = [difference_text(values[(cell, l, key)], values[(f"{cell}-scrambled", l, key)]) for l in levels]
+                print(f"| {cell} | " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
