@@ -50,7 +50,7 @@ def main():
         columns = COLUMNS
         if any("test_accuracy_recalibrated" in l["columns"] for l in levels):
             columns = COLUMNS[:2] + [("test_accuracy_recalibrated", "test acc. recal.", True)] + COLUMNS[2:]
-        print(f"\n**{experiment['label']}** (`{experiment['experiment']}`, {n} seeds)\n")
+        print(f"\n**{experiment['label']}** (`{experiment['experiment']}`, {n} seed{'' if n == 1 else 's'})\n")
         titles = [title for _, title, _ in columns] + (["minutes"] if args.time else [])
         print("| level | " + " | ".join(titles) + " |")
         print("|---" * (len(titles) + 1) + "|")
