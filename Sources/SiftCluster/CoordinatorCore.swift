@@ -79,13 +79,13 @@ package struct CoordinatorCore {
     let complaints: ComplaintLog
     /// The time; injected so that lease, liveness and set-aside logic can be tested without sleeping.
     let clock: () -> Date
-    /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
     /// Builds what a leased task is sent with: its parameters and attached files.
     package typealias Prepare = (TaskRecord) throws -> (parameters: String, attachments: [[UInt8]])
     /// Sends a task as the store recorded it, with nothing attached.
     package static func asRecorded(_ task: TaskRecord) -> (parameters: String, attachments: [[UInt8]]) {
         (task.parameters, [])
     }
+    /// Builds a leased task's parameters and attachments (a level's masks and rewind point).
     let prepare: Prepare
     private var peers: [[UInt8]: Peer] = [:]
     /// Each worker's record of trouble by name, as the store keeps it: it outlives reconnects and restarts.
